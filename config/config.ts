@@ -1,0 +1,142 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * Configuration, parsed and validated once at start into typed objects. Nothing else in latchkey
+ * reads `process.env`: every process calls `loadConfig()` and passes the parts down.
+ */
+export interface LatchkeyConfig {
+  /** Folder for local state: the dev server's database, the local 1Password, generated keys. */
+  dataDir: string;
+  policyFile: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+  };
+  api: {
+    host: string;
+    port: number;
+    /** Public base URL used in Location headers and printed links. */
+    publicUrl: string;
+    bodyLimitBytes: number;
+    /** Origins allowed to call the codec endpoint from a browser (the Temporal UI). */
+    codecCorsOrigins: string[];
+  };
+  auth:
+    | { mode: 'local'; signingKeyFile: string; issuer: string; audience: string }
+    | { mode: 'oidc'; issuer: string; audience: string; jwksUrl: string };
+  codec: {
+    /** File holding the payload encryption key (created on first run in local mode). */
+    keyFile: string;
+    /** Key id written into each encrypted payload, so keys can be rotated. */
+    keyId: string;
+  };
+  localOnePassword: {
+    stateFile: string;
+  };
+  worker: {
+    metricsPort: number;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Nearest folder with a package.json: the repository, whether running from source or from dist/. */
+function findRepoRoot(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return start;
+  }
+}
+
+const REPO_ROOT = findRepoRoot(__dirname);
+
+function int(env: NodeJS.ProcessEnv, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${key} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, key: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${key} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function required(env: NodeJS.ProcessEnv, key: string, why: string): string {
+  const raw = env[key];
+  if (!raw) throw new ConfigError(`${key} is required ${why}`);
+  return raw;
+}
+
+/** The repository root, for defaults that point at files shipped with latchkey. */
+export function repoRoot(): string {
+  return REPO_ROOT;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig {
+  const dataDir = path.resolve(env.LATCHKEY_DATA_DIR || path.join(REPO_ROOT, 'data'));
+  const port = int(env, 'LATCHKEY_API_PORT', 3000, 1, 65535);
+  const host = env.LATCHKEY_API_HOST || '127.0.0.1';
+  const authMode = oneOf(env, 'LATCHKEY_AUTH_MODE', ['local', 'oidc'] as const, 'local');
+  const audience = env.LATCHKEY_AUTH_AUDIENCE || 'latchkey';
+
+  return {
+    dataDir,
+    policyFile: path.resolve(env.LATCHKEY_POLICY_FILE || path.join(REPO_ROOT, 'config', 'policy.yaml')),
+    logLevel: oneOf(env, 'LATCHKEY_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    temporal: {
+      address: env.TEMPORAL_ADDRESS || 'localhost:7233',
+      namespace: env.TEMPORAL_NAMESPACE || 'default',
+      taskQueue: env.LATCHKEY_TASK_QUEUE || 'latchkey',
+    },
+    api: {
+      host,
+      port,
+      publicUrl: (env.LATCHKEY_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, ''),
+      bodyLimitBytes: int(env, 'LATCHKEY_API_BODY_LIMIT_BYTES', 16 * 1024, 1024, 1024 * 1024),
+      codecCorsOrigins: (env.LATCHKEY_CODEC_CORS_ORIGINS || 'http://localhost:8233,http://127.0.0.1:8233')
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    },
+    auth:
+      authMode === 'local'
+        ? {
+            mode: 'local',
+            signingKeyFile: path.resolve(env.LATCHKEY_AUTH_LOCAL_KEY_FILE || path.join(dataDir, 'keys', 'token-signing.jwk.json')),
+            issuer: env.LATCHKEY_AUTH_ISSUER || 'latchkey-local',
+            audience,
+          }
+        : {
+            mode: 'oidc',
+            issuer: required(env, 'LATCHKEY_AUTH_ISSUER', 'when LATCHKEY_AUTH_MODE=oidc'),
+            audience: required(env, 'LATCHKEY_AUTH_AUDIENCE', 'when LATCHKEY_AUTH_MODE=oidc'),
+            jwksUrl: required(env, 'LATCHKEY_AUTH_JWKS_URL', 'when LATCHKEY_AUTH_MODE=oidc'),
+          },
+    codec: {
+      keyFile: path.resolve(env.LATCHKEY_CODEC_KEY_FILE || path.join(dataDir, 'keys', 'payload-codec.key')),
+      keyId: env.LATCHKEY_CODEC_KEY_ID || 'local-1',
+    },
+    localOnePassword: {
+      stateFile: path.resolve(env.LATCHKEY_LOCAL_1PASSWORD_FILE || path.join(dataDir, 'local-1password.json')),
+    },
+    worker: {
+      metricsPort: int(env, 'LATCHKEY_WORKER_METRICS_PORT', 9464, 0, 65535),
+    },
+  };
+}

@@ -1,0 +1,21 @@
+/**
+ * Workflow ids are derived from business ids by these helpers only, so the API, the worker and
+ * operators all agree on them. No e-mail or secret ever appears in an id.
+ */
+const REQUEST_PREFIX = 'AccessRequest:';
+
+/** Request ids are latchkey's own: `req_` followed by a lowercase ULID-like token. */
+export const REQUEST_ID_PATTERN = /^req_[0-9a-z]{10,40}$/;
+
+export function requestWorkflowId(requestId: string): string {
+  return `${REQUEST_PREFIX}${requestId}`;
+}
+
+export function requestIdFromWorkflowId(workflowId: string): string | undefined {
+  return workflowId.startsWith(REQUEST_PREFIX) ? workflowId.slice(REQUEST_PREFIX.length) : undefined;
+}
+
+/** One entity workflow per (integration, vault, group) counts overlapping vault-group grants. */
+export function vaultLeaseWorkflowId(integration: string, vaultId: string, groupId: string): string {
+  return `VaultLease:${integration}:${vaultId}:${groupId}`;
+}

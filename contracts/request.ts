@@ -1,0 +1,145 @@
+import type { Actor, Identity } from './identity';
+import type { FlowSnapshot } from './snapshot';
+
+export const REQUEST_STATUSES = [
+  'PENDING_APPROVAL',
+  'APPROVED',
+  'ACTIVE',
+  'REJECTED',
+  'TIMED_OUT',
+  'CANCELLED',
+  'EXPIRED',
+  'REVOKED',
+  'FAILED',
+] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+
+export const TERMINAL_STATUSES: ReadonlySet<RequestStatus> = new Set([
+  'REJECTED',
+  'TIMED_OUT',
+  'CANCELLED',
+  'EXPIRED',
+  'REVOKED',
+  'FAILED',
+]);
+
+/** Workflow input: one person asking for one resource for one duration. */
+export interface AccessRequestInput {
+  requestId: string;
+  requester: Identity;
+  justification: string;
+  ticket?: string;
+  /** ISO 8601 instant at which the API accepted the request. */
+  requestedAt: string;
+  snapshot: FlowSnapshot;
+}
+
+export interface ApprovalRecord {
+  approverId: string;
+  at: string;
+  comment?: string;
+  /** Tier index (0-based) whose right the approver used. */
+  tier: number;
+}
+
+export interface DecisionRecord {
+  by: string;
+  at: string;
+  comment?: string;
+}
+
+export interface ExtensionRecord {
+  by: string;
+  at: string;
+  addedMs: number;
+  justification?: string;
+  /** The end of access after this extension. */
+  newEndsAt: string;
+}
+
+/** What latchkey promises about the end of access, stated honestly per grant mode. */
+export interface GrantGuarantee {
+  mode: 'share-link' | 'vault-group' | 'rotate-on-revoke';
+  /** Human-readable promise, e.g. "viewable once, by this e-mail, until 2026-11-28T10:00:00Z". */
+  statement: string;
+}
+
+/** Public view of a grant. Never contains the share link itself. */
+export interface GrantView {
+  grantedAt: string;
+  /** When latchkey ends access (approved duration from grantedAt, plus extensions). */
+  endsAt: string;
+  /** When 1Password itself stops honouring the grant (the share link's expiry bucket); may be later than endsAt. */
+  providerExpiresAt?: string;
+  guarantee: GrantGuarantee;
+  revokedAt?: string;
+}
+
+/** Full state, as returned by the state query and by every Update. */
+export interface AccessRequestState {
+  requestId: string;
+  status: RequestStatus;
+  requesterId: string;
+  resourceId: string;
+  integration: string;
+  flowName: string;
+  policyVersion: string;
+  justification: string;
+  ticket?: string;
+  requestedAt: string;
+  durationMs: number;
+  /** Deadline for a decision while pending. */
+  pendingDeadline?: string;
+  /** Index of the highest tier currently asked (escalation raises it). */
+  currentTier: number;
+  approvalsRequired: number;
+  approvals: ApprovalRecord[];
+  rejection?: DecisionRecord;
+  cancellation?: DecisionRecord;
+  revocation?: DecisionRecord;
+  extensions: ExtensionRecord[];
+  /** Pending extension waiting for re-approval, if the flow requires it. */
+  pendingExtension?: { requestedBy: string; at: string; addedMs: number; approvals: ApprovalRecord[] };
+  grant?: GrantView;
+  /** Why the request FAILED, in words safe to show (never a 1Password message verbatim). */
+  failure?: { code: string; message: string };
+  /** Consecutive failed revoke attempts so far (operators watch this). */
+  revokeAttempts?: number;
+  updatedAt: string;
+}
+
+/** What the requester needs to reach the secret while access is active (grant query). */
+export interface GrantAccess {
+  mode: 'share-link' | 'vault-group' | 'rotate-on-revoke';
+  /** The share link: itself a secret. Only in this query result, which the payload codec encrypts. */
+  shareUrl?: string;
+  vaultId?: string;
+  accessDetails?: string;
+  endsAt: string;
+  providerExpiresAt?: string;
+  guarantee: GrantGuarantee;
+}
+
+// ----- Update arguments. The actor always comes from the API's verified token. -----
+
+export interface ApproveArgs {
+  actor: Actor;
+  comment?: string;
+}
+export interface RejectArgs {
+  actor: Actor;
+  comment?: string;
+}
+export interface CancelArgs {
+  actor: Actor;
+  reason?: string;
+}
+export interface RevokeArgs {
+  actor: Actor;
+  reason?: string;
+}
+export interface ExtendArgs {
+  actor: Actor;
+  addMs: number;
+  justification?: string;
+}

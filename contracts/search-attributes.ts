@@ -1,0 +1,24 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/**
+ * Custom search attributes that make requests findable in the Temporal UI and through the API.
+ * Values are ids only: never an e-mail address, never a secret.
+ */
+export const SA_STATUS = defineSearchAttributeKey('LatchkeyStatus', SearchAttributeType.KEYWORD);
+export const SA_REQUESTER = defineSearchAttributeKey('LatchkeyRequester', SearchAttributeType.KEYWORD);
+export const SA_RESOURCE = defineSearchAttributeKey('LatchkeyResource', SearchAttributeType.KEYWORD);
+export const SA_INTEGRATION = defineSearchAttributeKey('LatchkeyIntegration', SearchAttributeType.KEYWORD);
+/** Principals (`user:<id>`, `group:<id>`) who may approve right now; empty once decided. */
+export const SA_PENDING_APPROVERS = defineSearchAttributeKey('LatchkeyPendingApprovers', SearchAttributeType.KEYWORD_LIST);
+/** When the current grant ends; unset until access is granted. */
+export const SA_GRANT_ENDS_AT = defineSearchAttributeKey('LatchkeyGrantEndsAt', SearchAttributeType.DATETIME);
+
+/** Name and server type of every custom attribute, for registering them with a Temporal server. */
+export const CUSTOM_SEARCH_ATTRIBUTES: ReadonlyArray<{ name: string; type: 'Keyword' | 'KeywordList' | 'Datetime' }> = [
+  { name: SA_STATUS.name, type: 'Keyword' },
+  { name: SA_REQUESTER.name, type: 'Keyword' },
+  { name: SA_RESOURCE.name, type: 'Keyword' },
+  { name: SA_INTEGRATION.name, type: 'Keyword' },
+  { name: SA_PENDING_APPROVERS.name, type: 'KeywordList' },
+  { name: SA_GRANT_ENDS_AT.name, type: 'Datetime' },
+];

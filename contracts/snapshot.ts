@@ -1,0 +1,94 @@
+import type { Principal } from './identity';
+
+/**
+ * The resolved flow snapshot: everything a request needs from policy, pinned into the workflow's
+ * input when the request is made. The workflow reads nothing else, so a policy change never alters a
+ * request already in flight. Durations are milliseconds; instants are ISO 8601 strings.
+ */
+export interface FlowSnapshot {
+  /** Content hash of the policy text that produced this snapshot (`sha256:<hex>`). */
+  policyVersion: string;
+  flowName: string;
+  integration: IntegrationSnapshot;
+  resource: ResourceSnapshot;
+  grant: GrantSpec;
+  approval: ApprovalSpec;
+  /** Approved access length; the clock starts when access is granted, not when requested. */
+  durationMs: number;
+  /** Longest access the flow allows for one request (also caps extensions in total). */
+  maxDurationMs: number;
+  /** How long the request may wait for a decision before it ends TIMED_OUT. */
+  pendingTimeoutMs: number;
+  /** How often pending approvers are reminded; absent means no reminders. */
+  reminderIntervalMs?: number;
+  extensions: ExtensionSpec;
+}
+
+export interface IntegrationSnapshot {
+  name: string;
+  kind: 'onepassword' | 'local';
+  /** Shown to requesters with the grant; at most 400 characters. */
+  accessDetails?: string;
+}
+
+export interface ResourceSnapshot {
+  /** Stable id the API uses, e.g. `demo-db-password`. */
+  id: string;
+  name: string;
+  type: 'item' | 'vault';
+  vaultId: string;
+  /** Present for items. */
+  itemId?: string;
+  /** The resource owner resolved from the item tag rule, when one was found. */
+  owner?: Principal;
+}
+
+/** How access is granted, and therefore what 1Password really guarantees at the end. */
+export type GrantSpec = ShareLinkGrantSpec | VaultGroupGrantSpec;
+
+export interface ShareLinkGrantSpec {
+  mode: 'share-link';
+  vaultId: string;
+  itemId: string;
+  /** One view per recipient. Always true for latchkey-made links. */
+  oneTimeView: boolean;
+  /** Rotate the item's secret when the grant ends (mode "rotate-on-revoke" of the brief). */
+  rotateOnRevoke: boolean;
+}
+
+export interface VaultGroupGrantSpec {
+  mode: 'vault-group';
+  vaultId: string;
+  /** The 1Password group that receives the permissions, mapped from the requester's identity groups. */
+  groupId: string;
+  /** 1Password vault permission names, e.g. `read_items`, `reveal_item_password`. */
+  permissions: string[];
+}
+
+export type ThresholdSpec = { kind: 'any' } | { kind: 'all' } | { kind: 'atLeast'; count: number };
+
+export interface ApprovalTier {
+  /** Who may approve at this tier (groups mean any member). Resolved: resource owner or fallback already applied. */
+  approvers: Principal[];
+  threshold: ThresholdSpec;
+  /** Time after the request (or the previous escalation) when the next tier is asked; absent on the last tier. */
+  escalateAfterMs?: number;
+}
+
+export interface ApprovalSpec {
+  /** An automatic flow grants without approval. */
+  automatic: boolean;
+  /** At least one tier unless automatic. Escalation adds the next tier's approvers; earlier tiers keep their right. */
+  tiers: ApprovalTier[];
+  /** The requester may approve their own request only if this is true (never by default). */
+  allowSelfApproval: boolean;
+}
+
+export interface ExtensionSpec {
+  /** How many extensions one request may have; 0 means none. */
+  maxCount: number;
+  /** Longest single extension. */
+  maxExtensionMs: number;
+  /** Whether an extension must be approved again (by the same tiers) before it takes effect. */
+  requireApproval: boolean;
+}

@@ -1,0 +1,5 @@
+/** The one task queue the worker polls and the API starts workflows on. */
+export const TASK_QUEUE = 'latchkey';
+
+/** Temporal namespace used when configuration does not say otherwise. */
+export const DEFAULT_NAMESPACE = 'default';

@@ -1,0 +1,49 @@
+// Three tiers, easy to tell apart in the output:
+//   unit        *.spec.ts          pure code, no server
+//   replay      *.replay.spec.ts   committed workflow histories, no server
+//   integration *.int.spec.ts      a real Temporal server (dev server or time-skipping test server)
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+    },
+    module: { type: 'commonjs' },
+  },
+];
+
+const common = {
+  transform: { '^.+\\.ts$': swc },
+  testEnvironment: 'node',
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/data/'],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/**/*.spec.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/dist/', '\\.replay\\.spec\\.ts$', '\\.int\\.spec\\.ts$'],
+    },
+    {
+      ...common,
+      displayName: 'replay',
+      testMatch: ['<rootDir>/**/*.replay.spec.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+    },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/**/*.int.spec.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+      globalSetup: '<rootDir>/test/integration/global-setup.ts',
+      globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
+      testTimeout: 120000,
+    },
+  ],
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
+};

@@ -1,0 +1,127 @@
+/**
+ * The one port through which latchkey talks to 1Password. Two adapters implement it: the local
+ * 1Password (the embedded default, state on disk) and the real one over @1password/sdk. The same
+ * contract tests run against both. Activities receive a port per integration; workflows never see it.
+ */
+
+/** Share-link expiry buckets that 1Password offers; nothing in between exists. */
+export const EXPIRY_BUCKETS = ['1h', '1d', '7d', '14d', '30d'] as const;
+export type ExpiryBucket = (typeof EXPIRY_BUCKETS)[number];
+
+export const EXPIRY_BUCKET_MS: Record<ExpiryBucket, number> = {
+  '1h': 3_600_000,
+  '1d': 86_400_000,
+  '7d': 7 * 86_400_000,
+  '14d': 14 * 86_400_000,
+  '30d': 30 * 86_400_000,
+};
+
+export interface VaultSummary {
+  id: string;
+  title: string;
+  /** True when this service account created the vault (only then can it manage group permissions). */
+  createdByServiceAccount: boolean;
+}
+
+export interface ItemSummary {
+  id: string;
+  vaultId: string;
+  title: string;
+  category: string;
+  tags: string[];
+  version: number;
+  /** Whether the item has file attachments (file sharing may be forbidden by the account policy). */
+  hasFiles: boolean;
+}
+
+/** The account's item-sharing policy, as 1Password reports it. */
+export interface SharePolicy {
+  /** Longest expiry the account allows. */
+  maxExpiry: ExpiryBucket;
+  /** Default expiry 1Password proposes. */
+  defaultExpiry: ExpiryBucket;
+  /** `anyone`: links may go to anyone; `restricted`: only to the allowed recipients below. */
+  allowedTypes: Array<'authenticated' | 'public'>;
+  /** When non-empty, recipients must be at one of these domains (`example.com`). */
+  allowedRecipientDomains: string[];
+  /** Whether one-time-view links are allowed/forced. */
+  oneTimeOnly: boolean;
+  filesAllowed: boolean;
+}
+
+export interface CreateShareLinkParams {
+  vaultId: string;
+  itemId: string;
+  /** Recipient e-mail addresses (latchkey always sends exactly one: the requester's verified e-mail). */
+  recipients: string[];
+  expiry: ExpiryBucket;
+  oneTimeOnly: boolean;
+  /**
+   * Idempotency key (workflow id + step). The local 1Password returns the first link made with a
+   * key; the real adapter keeps a worker-side ledger, since 1Password cannot list share links.
+   */
+  idempotencyKey: string;
+}
+
+export interface ShareLink {
+  /** The link is itself a secret: never log it, never put it in an error message. */
+  url: string;
+  expiresAt: string;
+}
+
+export interface GroupPermissionsParams {
+  vaultId: string;
+  groupId: string;
+  /** 1Password permission names (`read_items`, `reveal_item_password`, ...). */
+  permissions: string[];
+}
+
+export interface RotationResult {
+  itemId: string;
+  vaultId: string;
+  /** Item version after rotation. */
+  version: number;
+}
+
+export interface OnePasswordPort {
+  listVaults(): Promise<VaultSummary[]>;
+  listItems(vaultId: string): Promise<ItemSummary[]>;
+  getItem(vaultId: string, itemId: string): Promise<ItemSummary>;
+  getSharePolicy(vaultId: string, itemId: string): Promise<SharePolicy>;
+  createShareLink(params: CreateShareLinkParams): Promise<ShareLink>;
+  /** Idempotent: granting what is already granted changes nothing. */
+  grantGroupPermissions(params: GroupPermissionsParams): Promise<void>;
+  /** Idempotent: revoking what is not granted succeeds. */
+  revokeGroupPermissions(params: { vaultId: string; groupId: string }): Promise<void>;
+  /** Gives the item a new secret (password field) and returns the new version. */
+  rotateItemSecret(params: { vaultId: string; itemId: string; idempotencyKey: string }): Promise<RotationResult>;
+}
+
+/**
+ * Error kinds shared by both adapters, mirroring what the real SDK reports. The classifier in
+ * `errors.ts` maps them to retryable or non-retryable activity failures.
+ */
+export const ONEPASSWORD_ERROR_KINDS = [
+  'rate-limited',
+  'auth-expired',
+  'not-found',
+  'forbidden',
+  'conflict',
+  'timeout',
+  'unavailable',
+  'policy-refused',
+  'invalid-argument',
+] as const;
+export type OnePasswordErrorKind = (typeof ONEPASSWORD_ERROR_KINDS)[number];
+
+export class OnePasswordError extends Error {
+  constructor(
+    readonly kind: OnePasswordErrorKind,
+    /** Safe to log and show: never contains a secret or a share link. */
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'OnePasswordError';
+  }
+}
