@@ -5,3 +5,4 @@ export * from './request';
 export * from './search-attributes';
 export * from './snapshot';
 export * from './task-queue';
+export * from './catalog';

@@ -9,7 +9,10 @@ export const SA_REQUESTER = defineSearchAttributeKey('LatchkeyRequester', Search
 export const SA_RESOURCE = defineSearchAttributeKey('LatchkeyResource', SearchAttributeType.KEYWORD);
 export const SA_INTEGRATION = defineSearchAttributeKey('LatchkeyIntegration', SearchAttributeType.KEYWORD);
 /** Principals (`user:<id>`, `group:<id>`) who may approve right now; empty once decided. */
-export const SA_PENDING_APPROVERS = defineSearchAttributeKey('LatchkeyPendingApprovers', SearchAttributeType.KEYWORD_LIST);
+export const SA_PENDING_APPROVERS = defineSearchAttributeKey(
+  'LatchkeyPendingApprovers',
+  SearchAttributeType.KEYWORD_LIST,
+);
 /** When the current grant ends; unset until access is granted. */
 export const SA_GRANT_ENDS_AT = defineSearchAttributeKey('LatchkeyGrantEndsAt', SearchAttributeType.DATETIME);
 

@@ -1,0 +1,24 @@
+import { stderrLog } from '../../devstack/cache';
+import { freePort, startDevServer, type RunningDevServer } from '../../devstack/dev-server';
+import { ensureTemporalCli } from '../../devstack/temporal-cli';
+import { ensureTestServer } from '../../devstack/test-server';
+
+declare global {
+  var __latchkeyDevServer: RunningDevServer | undefined;
+}
+
+/**
+ * Starts one real Temporal dev server (in memory, custom search attributes registered) for the whole
+ * integration tier, and provisions the time-skipping test server. Failing here fails the run: the
+ * integration tier is never skipped.
+ */
+export default async function globalSetup(): Promise<void> {
+  const cli = await ensureTemporalCli();
+  const testServer = await ensureTestServer();
+  const port = await freePort();
+  const server = await startDevServer(cli, { port, log: stderrLog });
+  globalThis.__latchkeyDevServer = server;
+  process.env.LATCHKEY_TEST_TEMPORAL_ADDRESS = server.address;
+  process.env.LATCHKEY_TEST_SERVER_SOURCE = JSON.stringify(testServer);
+  stderrLog(`integration tier: Temporal dev server at ${server.address} (${cli.kind})`);
+}
