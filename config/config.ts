@@ -14,6 +14,8 @@ export interface LatchkeyConfig {
     address: string;
     namespace: string;
     taskQueue: string;
+    /** Web UI port of the dev server that `npm start` runs. */
+    devUiPort: number;
   };
   api: {
     host: string;
@@ -103,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
       address: env.TEMPORAL_ADDRESS || 'localhost:7233',
       namespace: env.TEMPORAL_NAMESPACE || 'default',
       taskQueue: env.LATCHKEY_TASK_QUEUE || 'latchkey',
+      devUiPort: int(env, 'LATCHKEY_TEMPORAL_UI_PORT', 8233, 1, 65535),
     },
     api: {
       host,
@@ -118,7 +121,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
       authMode === 'local'
         ? {
             mode: 'local',
-            signingKeyFile: path.resolve(env.LATCHKEY_AUTH_LOCAL_KEY_FILE || path.join(dataDir, 'keys', 'token-signing.jwk.json')),
+            signingKeyFile: path.resolve(
+              env.LATCHKEY_AUTH_LOCAL_KEY_FILE || path.join(dataDir, 'keys', 'token-signing.jwk.json'),
+            ),
             issuer: env.LATCHKEY_AUTH_ISSUER || 'latchkey-local',
             audience,
           }
