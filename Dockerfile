@@ -1,0 +1,53 @@
+# syntax=docker/dockerfile:1
+# Production images for the API and the worker, from one build.
+#   docker build --target api -t latchkey-api .
+#   docker build --target worker -t latchkey-worker .
+
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
+FROM deps AS build
+COPY tsconfig.json tsconfig.build.json ./
+COPY apps apps
+COPY workflows workflows
+COPY activities activities
+COPY contracts contracts
+COPY config config
+COPY policy policy
+COPY onepassword onepassword
+COPY codec codec
+COPY notify notify
+COPY devstack devstack
+COPY tools tools
+RUN npm run build \
+ # Bundle the workflow code once at build time, so workers start fast and run exactly what was built.
+ && node dist/apps/worker/bundle.js dist/workflow-bundle.js \
+ && npm prune --omit=dev
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+RUN groupadd --system latchkey && useradd --system --gid latchkey --home /app latchkey \
+ && mkdir -p /var/lib/latchkey && chown latchkey:latchkey /var/lib/latchkey
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules node_modules
+COPY --from=build /app/dist dist
+COPY --from=build /app/config config
+ENV LATCHKEY_DATA_DIR=/var/lib/latchkey
+USER latchkey
+
+FROM runtime AS api
+EXPOSE 3000
+ENV LATCHKEY_API_HOST=0.0.0.0 LATCHKEY_API_PORT=3000
+HEALTHCHECK --interval=10s --timeout=3s --retries=5 \
+  CMD node -e "fetch('http://127.0.0.1:3000/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+CMD ["node", "--enable-source-maps", "dist/apps/api/main.js"]
+
+FROM runtime AS worker
+ENV LATCHKEY_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
+EXPOSE 9464
+HEALTHCHECK --interval=10s --timeout=3s --retries=5 \
+  CMD node -e "fetch('http://127.0.0.1:9464/metrics').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+CMD ["node", "--enable-source-maps", "dist/apps/worker/main.js"]

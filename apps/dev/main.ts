@@ -1,0 +1,95 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { loadConfig } from '../../config/config';
+import { stderrLog } from '../../devstack/cache';
+import { startDevServer, waitForPort, type RunningDevServer } from '../../devstack/dev-server';
+import { ensureTemporalCli } from '../../devstack/temporal-cli';
+import { loadOrCreateCodecKey } from '../../codec';
+import { ensureLocalSigningKey } from '../api/identity/local-signing-key';
+
+/**
+ * `npm start`: the whole system on one machine, on its embedded defaults. The Temporal dev server
+ * (state in data/temporal.db, Web UI), the worker (with the local 1Password) and the API, each a
+ * process of its own as in production; Ctrl-C stops them all.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = (message: string) => process.stdout.write(`[latchkey] ${message}\n`);
+
+  // Keys every process shares are made once here, before the processes race to create them.
+  await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
+  if (config.auth.mode === 'local') await ensureLocalSigningKey(config.auth.signingKeyFile);
+
+  const [host, portText] = config.temporal.address.split(':');
+  const cli = await ensureTemporalCli(stderrLog);
+  log(`starting the Temporal dev server (state in ${path.join(config.dataDir, 'temporal.db')})`);
+  const temporal = await startDevServer(cli, {
+    ip: host === 'localhost' ? '127.0.0.1' : host,
+    port: Number(portText),
+    uiPort: config.temporal.devUiPort,
+    uiCodecEndpoint: `${config.api.publicUrl}/codec`,
+    namespace: config.temporal.namespace,
+    dbFile: path.join(config.dataDir, 'temporal.db'),
+    log: stderrLog,
+  });
+
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log('stopping…');
+    await Promise.all(children.map((child) => stopChild(child)));
+    await temporal.stop();
+    log('stopped');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  const dist = path.resolve(__dirname, '..');
+  children.push(runChild('worker', path.join(dist, 'worker', 'main.js'), () => void stopAll(1), () => stopping));
+  children.push(runChild('api', path.join(dist, 'api', 'main.js'), () => void stopAll(1), () => stopping));
+
+  await waitForPort(config.api.host, config.api.port, 60_000);
+  printWhere(config.api.publicUrl, temporal, config.localOnePassword.stateFile, log);
+}
+
+function runChild(name: string, script: string, onCrash: () => void, stopping: () => boolean): ChildProcess {
+  const child = spawn(process.execPath, ['--enable-source-maps', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = (stream: NodeJS.WritableStream) => (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) if (line) stream.write(`[${name}] ${line}\n`);
+  };
+  child.stdout?.on('data', prefix(process.stdout));
+  child.stderr?.on('data', prefix(process.stderr));
+  child.on('exit', (code, signal) => {
+    if (stopping()) return;
+    process.stderr.write(`[latchkey] ${name} exited (${signal ?? code}); stopping everything\n`);
+    onCrash();
+  });
+  return child;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function printWhere(apiUrl: string, temporal: RunningDevServer, onePasswordFile: string, log: (m: string) => void) {
+  log('ready:');
+  log(`  API               ${apiUrl}   (health ${apiUrl}/healthz, docs ${apiUrl}/docs)`);
+  log(`  Temporal          ${temporal.address}`);
+  log(`  Temporal Web UI   ${temporal.uiUrl ?? '(headless)'}`);
+  log(`  worker            task queue "latchkey", local 1Password in ${onePasswordFile}`);
+  log('  mint a token:     npm run --silent token -- --sub alice --email alice@example.com --groups engineering');
+  log('press Ctrl-C to stop everything');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[latchkey] failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,17 @@
+#!/bin/sh
+# Registers the default namespace and latchkey's custom search attributes (contracts/search-attributes.ts);
+# safe to run again.
+set -eu
+temporal operator namespace describe --namespace default >/dev/null 2>&1 \
+  || temporal operator namespace create --namespace default --retention 30d
+
+register() {
+  temporal operator search-attribute create --namespace default --name "$1" --type "$2" 2>/dev/null \
+    || temporal operator search-attribute list --namespace default | grep -q "$1"
+}
+register LatchkeyStatus Keyword
+register LatchkeyRequester Keyword
+register LatchkeyResource Keyword
+register LatchkeyIntegration Keyword
+register LatchkeyPendingApprovers KeywordList
+register LatchkeyGrantEndsAt Datetime
