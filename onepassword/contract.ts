@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto';
+import {
+  EXPIRY_BUCKET_MS,
+  EXPIRY_BUCKETS,
+  ONEPASSWORD_ERROR_KINDS,
+  OnePasswordError,
+  type OnePasswordPort,
+} from './port';
+
+/**
+ * The behaviour every OnePasswordPort adapter must show, registered as jest tests for any adapter:
+ * the local 1Password, the real adapter over the SDK with a scripted core, and the real adapter
+ * against a live account. Observations outside the port (the secret, group access) come from the
+ * fixture, which reads them its own way.
+ */
+export interface ContractAccount {
+  /** An item that may be shared to `allowedRecipient` and rotated. */
+  item: { vaultId: string; itemId: string; title: string; tags: string[] };
+  /** An id in the item's vault that names no item. */
+  missingItemId: string;
+  /** A vault the service account created: group permissions may be managed there. */
+  managedVaultId: string;
+  /** A vault it did not create: 1Password refuses group permission changes. */
+  unmanagedVaultId: string;
+  groupId: string;
+  allowedRecipient: string;
+  /** An address the account's sharing policy does not allow. */
+  refusedRecipient: string;
+}
+
+export interface ContractFixture {
+  sut: OnePasswordPort;
+  account: ContractAccount;
+  readSecret(vaultId: string, itemId: string): Promise<string>;
+  /** Permission names the group has on the vault now; empty when it has none. */
+  groupPermissions(vaultId: string, groupId: string): Promise<string[]>;
+  dispose?(): Promise<void>;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<OnePasswordError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(OnePasswordError);
+    expect(ONEPASSWORD_ERROR_KINDS).toContain((error as OnePasswordError).kind);
+    return error as OnePasswordError;
+  }
+  throw new Error('expected the call to be refused, but it succeeded');
+}
+
+/** Idempotency keys unique per run, so a live account never sees a key twice across runs. */
+function key(step: string): string {
+  return `contract-${randomUUID()}:${step}`;
+}
+
+export function registerOnePasswordContract(adapterName: string, makeFixture: () => Promise<ContractFixture>): void {
+  describe(`OnePasswordPort contract: ${adapterName}`, () => {
+    let fixture: ContractFixture;
+    let account: ContractAccount;
+
+    beforeAll(async () => {
+      fixture = await makeFixture();
+      account = fixture.account;
+    });
+
+    afterAll(async () => {
+      await fixture?.dispose?.();
+    });
+
+    describe('discovery', () => {
+      it('lists vaults and says which ones the service account created', async () => {
+        const vaults = await fixture.sut.listVaults();
+        expect(vaults).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({ id: account.managedVaultId, createdByServiceAccount: true }),
+            expect.objectContaining({ id: account.unmanagedVaultId, createdByServiceAccount: false }),
+          ]),
+        );
+      });
+
+      it('lists the items of a vault with their tags and versions', async () => {
+        const items = await fixture.sut.listItems(account.item.vaultId);
+        const listed = items.find((item) => item.id === account.item.itemId);
+        expect(listed).toMatchObject({ vaultId: account.item.vaultId, title: account.item.title });
+        expect(listed!.tags).toEqual(expect.arrayContaining(account.item.tags));
+        expect(listed!.version).toBeGreaterThanOrEqual(1);
+      });
+
+      it('reads one item as it is listed', async () => {
+        const item = await fixture.sut.getItem(account.item.vaultId, account.item.itemId);
+        expect(item).toMatchObject({
+          id: account.item.itemId,
+          vaultId: account.item.vaultId,
+          title: account.item.title,
+        });
+        expect(item.tags).toEqual(expect.arrayContaining(account.item.tags));
+        expect(typeof item.hasFiles).toBe('boolean');
+      });
+
+      it('refuses an unknown item as not-found', async () => {
+        const error = await rejection(fixture.sut.getItem(account.item.vaultId, account.missingItemId));
+        expect(error.kind).toBe('not-found');
+      });
+    });
+
+    describe('share links', () => {
+      it('reads a sharing policy made of real expiry buckets', async () => {
+        const policy = await fixture.sut.getSharePolicy(account.item.vaultId, account.item.itemId);
+        expect(EXPIRY_BUCKETS).toContain(policy.maxExpiry);
+        expect(EXPIRY_BUCKETS).toContain(policy.defaultExpiry);
+        expect(typeof policy.filesAllowed).toBe('boolean');
+      });
+
+      it('creates a one-view link to the recipient that expires at the end of its bucket', async () => {
+        const before = Date.now();
+        const link = await fixture.sut.createShareLink({
+          vaultId: account.item.vaultId,
+          itemId: account.item.itemId,
+          recipients: [account.allowedRecipient],
+          expiry: '1h',
+          oneTimeOnly: true,
+          idempotencyKey: key('share'),
+        });
+        const after = Date.now();
+        expect(link.url).toMatch(/^https:\/\//);
+        const expiresAt = Date.parse(link.expiresAt);
+        expect(expiresAt).toBeGreaterThanOrEqual(before + EXPIRY_BUCKET_MS['1h'] - 1_000);
+        expect(expiresAt).toBeLessThanOrEqual(after + EXPIRY_BUCKET_MS['1h'] + 1_000);
+      });
+
+      it('returns the first link again for the same idempotency key', async () => {
+        const params = {
+          vaultId: account.item.vaultId,
+          itemId: account.item.itemId,
+          recipients: [account.allowedRecipient],
+          expiry: '1d' as const,
+          oneTimeOnly: true,
+          idempotencyKey: key('share'),
+        };
+        const first = await fixture.sut.createShareLink(params);
+        const again = await fixture.sut.createShareLink(params);
+        expect(again).toEqual(first);
+      });
+
+      it('refuses a recipient the sharing policy does not allow, without naming the recipient', async () => {
+        const error = await rejection(
+          fixture.sut.createShareLink({
+            vaultId: account.item.vaultId,
+            itemId: account.item.itemId,
+            recipients: [account.refusedRecipient],
+            expiry: '1h',
+            oneTimeOnly: true,
+            idempotencyKey: key('share'),
+          }),
+        );
+        expect(error.kind).toBe('policy-refused');
+        expect(error.message).not.toContain(account.refusedRecipient);
+        expect(error.message).not.toContain(account.refusedRecipient.split('@')[0]);
+      });
+
+      it('refuses a link to an unknown item as not-found', async () => {
+        const error = await rejection(
+          fixture.sut.createShareLink({
+            vaultId: account.item.vaultId,
+            itemId: account.missingItemId,
+            recipients: [account.allowedRecipient],
+            expiry: '1h',
+            oneTimeOnly: true,
+            idempotencyKey: key('share'),
+          }),
+        );
+        expect(error.kind).toBe('not-found');
+      });
+    });
+
+    describe('vault group permissions', () => {
+      it('grants, grants again without change, and revokes on a vault the service account created', async () => {
+        const grant = {
+          vaultId: account.managedVaultId,
+          groupId: account.groupId,
+          permissions: ['read_items', 'reveal_item_password'],
+        };
+        await fixture.sut.grantGroupPermissions(grant);
+        expect((await fixture.groupPermissions(grant.vaultId, grant.groupId)).sort()).toEqual(
+          ['read_items', 'reveal_item_password'].sort(),
+        );
+        await fixture.sut.grantGroupPermissions(grant);
+        expect((await fixture.groupPermissions(grant.vaultId, grant.groupId)).sort()).toEqual(
+          ['read_items', 'reveal_item_password'].sort(),
+        );
+        await fixture.sut.revokeGroupPermissions({ vaultId: grant.vaultId, groupId: grant.groupId });
+        expect(await fixture.groupPermissions(grant.vaultId, grant.groupId)).toEqual([]);
+      });
+
+      it('succeeds in revoking permissions that are not granted', async () => {
+        await fixture.sut.revokeGroupPermissions({ vaultId: account.managedVaultId, groupId: account.groupId });
+        await fixture.sut.revokeGroupPermissions({ vaultId: account.managedVaultId, groupId: account.groupId });
+        expect(await fixture.groupPermissions(account.managedVaultId, account.groupId)).toEqual([]);
+      });
+
+      it('refuses group permissions on a vault the service account did not create as forbidden', async () => {
+        const error = await rejection(
+          fixture.sut.grantGroupPermissions({
+            vaultId: account.unmanagedVaultId,
+            groupId: account.groupId,
+            permissions: ['read_items'],
+          }),
+        );
+        expect(error.kind).toBe('forbidden');
+        expect(await fixture.groupPermissions(account.unmanagedVaultId, account.groupId)).toEqual([]);
+      });
+    });
+
+    describe('rotation', () => {
+      it('gives the item a new secret and version, and a retry with the same key changes nothing more', async () => {
+        const { vaultId, itemId } = account.item;
+        const secretBefore = await fixture.readSecret(vaultId, itemId);
+        const versionBefore = (await fixture.sut.getItem(vaultId, itemId)).version;
+        const idempotencyKey = key('rotate');
+
+        const rotated = await fixture.sut.rotateItemSecret({ vaultId, itemId, idempotencyKey });
+        const secretAfter = await fixture.readSecret(vaultId, itemId);
+        expect(rotated).toEqual({ vaultId, itemId, version: versionBefore + 1 });
+        expect(secretAfter).not.toBe(secretBefore);
+        expect(secretAfter.length).toBeGreaterThanOrEqual(20);
+
+        const retried = await fixture.sut.rotateItemSecret({ vaultId, itemId, idempotencyKey });
+        expect(retried).toEqual(rotated);
+        expect(await fixture.readSecret(vaultId, itemId)).toBe(secretAfter);
+        expect((await fixture.sut.getItem(vaultId, itemId)).version).toBe(versionBefore + 1);
+      });
+    });
+  });
+}

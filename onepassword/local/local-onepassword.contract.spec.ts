@@ -1,0 +1,34 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { registerOnePasswordContract } from '../contract';
+import { LocalOnePassword } from './local-onepassword';
+
+registerOnePasswordContract(LocalOnePassword.name, async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'latchkey-local-1password-'));
+  const sut = new LocalOnePassword({ stateFile: path.join(dir, 'state.json') });
+  return {
+    sut,
+    account: {
+      item: {
+        vaultId: 'vlt_prod',
+        itemId: 'itm_prod_db',
+        title: 'Production database',
+        tags: ['owner:security', 'env:prod'],
+      },
+      missingItemId: 'itm_missing',
+      managedVaultId: 'vlt_oncall',
+      unmanagedVaultId: 'vlt_prod',
+      groupId: 'grp_engineering',
+      allowedRecipient: 'alice@example.com',
+      refusedRecipient: 'mallory@elsewhere.test',
+    },
+    readSecret: (vaultId, itemId) => sut.getItemSecret(vaultId, itemId),
+    groupPermissions: async (vaultId, groupId) => {
+      const state = await sut.readState();
+      const vault = state.vaults.find((candidate) => candidate.id === vaultId);
+      return vault?.groupPermissions.find((entry) => entry.groupId === groupId)?.permissions ?? [];
+    },
+    dispose: () => rm(dir, { recursive: true, force: true }),
+  };
+});
