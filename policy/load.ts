@@ -1,0 +1,463 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { Principal } from '../contracts/identity';
+import { parseIsoDuration } from './duration';
+import { PolicyError, type PolicyIssue } from './errors';
+import type {
+  ApproverRef,
+  FlowPolicy,
+  IntegrationPolicy,
+  LoadedPolicy,
+  ResourcePolicy,
+  Threshold,
+  TierPolicy,
+  TokenSource,
+} from './model';
+import { schemaProblems } from './schema';
+import { type KeyPath, SourceMap } from './source-map';
+
+/** Defaults applied when a flow leaves a key out (docs/policy.md lists them). */
+export const POLICY_DEFAULTS = {
+  minDuration: 'PT1M',
+  /** The default duration is this, or the flow's maximum when that is shorter. */
+  defaultDuration: 'PT1H',
+  pendingTimeout: 'P7D',
+} as const;
+
+/** 1Password service-account tokens start with `ops_`; one found anywhere in the file is refused. */
+const INLINE_TOKEN = /^ops_[A-Za-z0-9+/=_-]{16,}/;
+
+/** Reads and checks a policy file; the version hashes the file's exact bytes. Throws PolicyError. */
+export function loadPolicyFile(file: string): LoadedPolicy {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new PolicyError([{ file, line: 1, column: 1, path: '', message: `cannot read the policy file (${reason})` }]);
+  }
+  return build(bytes.toString('utf8'), file, versionOf(bytes));
+}
+
+/** Checks policy text; `file` names it in messages and anchors relative token files. Throws PolicyError. */
+export function parsePolicy(text: string, file: string): LoadedPolicy {
+  return build(text, file, versionOf(Buffer.from(text, 'utf8')));
+}
+
+function versionOf(bytes: Buffer): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+function build(text: string, file: string, version: string): LoadedPolicy {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const map = new SourceMap(file, doc, lines);
+
+  // Messages from the YAML parser never quote the source, so a token pasted by mistake is not echoed.
+  const syntax = doc.errors.map((error): PolicyIssue => {
+    const { line, col } = lines.linePos(error.pos[0]);
+    return { file, line, column: col, path: '', message: error.message };
+  });
+  if (syntax.length > 0) throw new PolicyError(syntax);
+
+  const data: unknown = doc.toJS();
+  const issues = inlineTokens(data, map);
+  const flagged = new Set(issues.map((issue) => issue.path));
+  for (const problem of schemaProblems(data)) {
+    const issue = map.issue(problem.path, problem.message);
+    if (!flagged.has(issue.path)) issues.push(issue);
+  }
+  if (issues.length > 0) throw new PolicyError(sorted(issues));
+
+  const checked = new Checker(data as RawPolicy, map, file).run();
+  if (checked.issues.length > 0) throw new PolicyError(sorted(checked.issues));
+  return { file, version, ...checked.policy };
+}
+
+function sorted(issues: PolicyIssue[]): PolicyIssue[] {
+  return [...issues].sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+function inlineTokens(data: unknown, map: SourceMap, at: Array<string | number> = []): PolicyIssue[] {
+  if (typeof data === 'string') {
+    return INLINE_TOKEN.test(data)
+      ? [
+          map.issue(
+            at,
+            'looks like a service-account token written inline: refer to it with token: { env: NAME } or { file: PATH }',
+          ),
+        ]
+      : [];
+  }
+  if (Array.isArray(data)) return data.flatMap((value, i) => inlineTokens(value, map, [...at, i]));
+  if (data && typeof data === 'object') {
+    return Object.entries(data).flatMap(([key, value]) => inlineTokens(value, map, [...at, key]));
+  }
+  return [];
+}
+
+// ----- The document as the schema guarantees it. -----
+
+type RawPrincipal = { user: string } | { group: string };
+type RawApprover = 'resource-owner' | RawPrincipal;
+type RawThreshold = 'any' | 'all' | { atLeast: number };
+
+interface RawIntegration {
+  name: string;
+  kind: 'onepassword' | 'local';
+  serviceAccount: string;
+  token?: TokenSource;
+  accessDetails?: string;
+  owners?: RawPrincipal[];
+  resourceOwner?: { tagKey: string };
+}
+
+interface RawResource {
+  id?: string;
+  idPrefix?: string;
+  name?: string;
+  integration: string;
+  vault?: string;
+  item?: string;
+  select?: { vault: string; tags?: string[] };
+  grant?: 'share-link' | 'rotate-on-revoke' | 'vault-group';
+  permissions?: string[];
+  groups?: Record<string, string>;
+}
+
+interface RawFlow {
+  name: string;
+  requesters: RawPrincipal[];
+  resources?: string[];
+  integrations?: string[];
+  automatic?: boolean;
+  approval?: {
+    tiers: Array<{ approvers: RawApprover[]; threshold?: RawThreshold; escalateAfter?: string }>;
+    allowSelfApproval?: boolean;
+  };
+  duration: { min?: string; max: string; default?: string };
+  justification?: { required?: boolean; pattern?: string; hint?: string };
+  ticket?: { required?: boolean };
+  pendingTimeout?: string;
+  reminderInterval?: string;
+  extensions?: { maxCount?: number; maxDuration?: string; requireApproval?: boolean };
+}
+
+interface RawPolicy {
+  integrations: RawIntegration[];
+  resources: RawResource[];
+  flows: RawFlow[];
+}
+
+type PolicyBody = Omit<LoadedPolicy, 'file' | 'version'>;
+
+/** The checks a schema cannot express: references, uniqueness, regexes, and durations that fit together. */
+class Checker {
+  readonly issues: PolicyIssue[] = [];
+
+  constructor(
+    private readonly raw: RawPolicy,
+    private readonly map: SourceMap,
+    private readonly file: string,
+  ) {}
+
+  run(): { issues: PolicyIssue[]; policy: PolicyBody } {
+    const integrations = this.raw.integrations.map((raw) => this.integration(raw));
+    this.unique(
+      this.raw.integrations.map((raw, i) => ({ name: raw.name, at: ['integrations', i, 'name'] })),
+      'integration name',
+    );
+
+    const known = new Set(integrations.map((integration) => integration.name));
+    this.raw.resources.forEach((raw, i) => {
+      if (!known.has(raw.integration)) {
+        this.fail(['resources', i, 'integration'], `integration "${raw.integration}" is not defined`);
+      }
+    });
+    const resources = this.raw.resources.map((raw) => resourceOf(raw));
+    this.unique(
+      this.raw.resources.map((raw, i) =>
+        raw.select
+          ? { name: raw.idPrefix!, at: ['resources', i, 'idPrefix'] }
+          : { name: raw.id!, at: ['resources', i, 'id'] },
+      ),
+      'resource id or prefix',
+    );
+
+    const flows = this.raw.flows.map((raw, i) => this.flow(raw, i, integrations, resources));
+    this.unique(
+      this.raw.flows.map((raw, i) => ({ name: raw.name, at: ['flows', i, 'name'] })),
+      'flow name',
+    );
+    return { issues: this.issues, policy: { integrations, resources, flows } };
+  }
+
+  private fail(at: KeyPath, message: string): void {
+    this.issues.push(this.map.issue(at, message));
+  }
+
+  private unique(entries: Array<{ name: string; at: KeyPath }>, what: string): void {
+    const first = new Map<string, PolicyIssue>();
+    for (const entry of entries) {
+      const earlier = first.get(entry.name);
+      if (earlier) {
+        this.fail(entry.at, `duplicate ${what} "${entry.name}" (first defined at line ${earlier.line})`);
+      } else {
+        first.set(entry.name, this.map.issue(entry.at, ''));
+      }
+    }
+  }
+
+  private integration(raw: RawIntegration): IntegrationPolicy {
+    const token: TokenSource | undefined =
+      raw.token && 'file' in raw.token ? { file: path.resolve(path.dirname(this.file), raw.token.file) } : raw.token;
+    return {
+      name: raw.name,
+      kind: raw.kind,
+      serviceAccount: raw.serviceAccount,
+      ...(token ? { token } : {}),
+      ...(raw.accessDetails !== undefined ? { accessDetails: raw.accessDetails } : {}),
+      owners: (raw.owners ?? []).map(principalOf),
+      ...(raw.resourceOwner ? { resourceOwner: { tagKey: raw.resourceOwner.tagKey } } : {}),
+    };
+  }
+
+  /** The schema has already checked the syntax; zero is the one valid text that is still useless. */
+  private duration(at: KeyPath, text: string): number {
+    const ms = parseIsoDuration(text);
+    if (ms === 0) this.fail(at, 'must be longer than zero');
+    return ms;
+  }
+
+  private optionalDuration(at: KeyPath, text: string | undefined): number | undefined {
+    return text === undefined ? undefined : this.duration(at, text);
+  }
+
+  private flow(raw: RawFlow, i: number, integrations: IntegrationPolicy[], resources: ResourcePolicy[]): FlowPolicy {
+    const at = (...rest: Array<string | number>): KeyPath => ['flows', i, ...rest];
+    const automatic = raw.automatic ?? false;
+
+    // What the flow offers.
+    const resourceNames = new Set(
+      resources.map((resource) => (resource.type === 'selection' ? resource.idPrefix : resource.id)),
+    );
+    const integrationNames = new Set(integrations.map((integration) => integration.name));
+    (raw.resources ?? []).forEach((name, j) => {
+      if (!resourceNames.has(name)) this.fail(at('resources', j), `resource "${name}" is not defined`);
+    });
+    (raw.integrations ?? []).forEach((name, j) => {
+      if (!integrationNames.has(name)) this.fail(at('integrations', j), `integration "${name}" is not defined`);
+    });
+    if (!raw.resources?.length && !raw.integrations?.length) {
+      this.fail(
+        at('resources'),
+        'is required: a flow offers at least one resource (resources) or integration (integrations)',
+      );
+    }
+
+    // Durations.
+    const minMs = this.duration(at('duration', 'min'), raw.duration.min ?? POLICY_DEFAULTS.minDuration);
+    const maxMs = this.duration(at('duration', 'max'), raw.duration.max);
+    if (minMs > maxMs)
+      this.fail(
+        at('duration', 'min'),
+        `${raw.duration.min ?? POLICY_DEFAULTS.minDuration} is longer than max ${raw.duration.max}`,
+      );
+    const defaultMs =
+      raw.duration.default !== undefined
+        ? this.duration(at('duration', 'default'), raw.duration.default)
+        : Math.min(parseIsoDuration(POLICY_DEFAULTS.defaultDuration), maxMs);
+    if (raw.duration.default !== undefined && (defaultMs < minMs || defaultMs > maxMs)) {
+      this.fail(at('duration', 'default'), `${raw.duration.default} is not between min and max`);
+    }
+    const pendingTimeoutMs = this.duration(at('pendingTimeout'), raw.pendingTimeout ?? POLICY_DEFAULTS.pendingTimeout);
+    const reminderIntervalMs = this.optionalDuration(at('reminderInterval'), raw.reminderInterval);
+    if (reminderIntervalMs !== undefined && reminderIntervalMs >= pendingTimeoutMs) {
+      this.fail(at('reminderInterval'), 'is not shorter than pendingTimeout: no reminder would ever be sent');
+    }
+
+    // Justification.
+    const pattern = raw.justification?.pattern;
+    if (pattern !== undefined) {
+      try {
+        new RegExp(pattern, 'u');
+      } catch (error) {
+        this.fail(at('justification', 'pattern'), `is not a valid regular expression (${(error as Error).message})`);
+      }
+    }
+
+    // Approval.
+    if (automatic && raw.approval) this.fail(at('approval'), 'is not allowed in an automatic flow (automatic: true)');
+    if (!automatic && !raw.approval)
+      this.fail(at('approval'), 'is required unless the flow is automatic (automatic: true)');
+    const tiers = automatic
+      ? []
+      : (raw.approval?.tiers ?? []).map((tier, t) => this.tier(tier, at('approval', 'tiers', t)));
+    this.escalation(raw, tiers, pendingTimeoutMs, at);
+    if (tiers.some((tier) => tier.approvers.some((approver) => approver.kind === 'resource-owner'))) {
+      this.ownerReachable(raw, i, integrations, resources);
+    }
+
+    // Extensions.
+    const maxCount = raw.extensions?.maxCount ?? 0;
+    const maxExtensionMs = this.optionalDuration(at('extensions', 'maxDuration'), raw.extensions?.maxDuration) ?? 0;
+    if (maxCount > 0 && raw.extensions?.maxDuration === undefined) {
+      this.fail(at('extensions', 'maxDuration'), 'is required when maxCount is above 0');
+    }
+    if (maxExtensionMs > maxMs) {
+      this.fail(
+        at('extensions', 'maxDuration'),
+        `is longer than duration.max ${raw.duration.max}, which caps access in total`,
+      );
+    }
+    if (automatic && raw.extensions?.requireApproval === true) {
+      this.fail(at('extensions', 'requireApproval'), 'an automatic flow has no approvers to approve an extension');
+    }
+
+    return {
+      name: raw.name,
+      requesters: raw.requesters.map(principalOf),
+      resources: raw.resources ?? [],
+      integrations: raw.integrations ?? [],
+      automatic,
+      tiers,
+      allowSelfApproval: raw.approval?.allowSelfApproval ?? false,
+      duration: { minMs, maxMs, defaultMs },
+      justification: {
+        required: raw.justification?.required ?? true,
+        ...(pattern !== undefined ? { pattern } : {}),
+        ...(raw.justification?.hint !== undefined ? { hint: raw.justification.hint } : {}),
+      },
+      ticket: { required: raw.ticket?.required ?? false },
+      pendingTimeoutMs,
+      ...(reminderIntervalMs !== undefined ? { reminderIntervalMs } : {}),
+      extensions: { maxCount, maxExtensionMs, requireApproval: raw.extensions?.requireApproval ?? !automatic },
+    };
+  }
+
+  private tier(
+    raw: { approvers: RawApprover[]; threshold?: RawThreshold; escalateAfter?: string },
+    at: KeyPath,
+  ): TierPolicy {
+    const approvers: ApproverRef[] = raw.approvers.map((approver) =>
+      approver === 'resource-owner' ? { kind: 'resource-owner' } : principalOf(approver),
+    );
+    const threshold: Threshold =
+      raw.threshold === undefined || raw.threshold === 'any'
+        ? { kind: 'any' }
+        : raw.threshold === 'all'
+          ? { kind: 'all' }
+          : { kind: 'atLeast', count: raw.threshold.atLeast };
+    // Groups (and the resource owner, usually a group) may hold any number of people; users are one each.
+    if (threshold.kind === 'atLeast' && approvers.every((approver) => approver.kind === 'user')) {
+      const users = new Set(approvers.map((approver) => (approver as { id: string }).id)).size;
+      if (threshold.count > users) {
+        this.fail(
+          [...at, 'threshold'],
+          `atLeast ${threshold.count} can never be reached: the tier names only ${users} user${users === 1 ? '' : 's'}`,
+        );
+      }
+    }
+    const escalateAfterMs = this.optionalDuration([...at, 'escalateAfter'], raw.escalateAfter);
+    return { approvers, threshold, ...(escalateAfterMs !== undefined ? { escalateAfterMs } : {}) };
+  }
+
+  private escalation(
+    raw: RawFlow,
+    tiers: TierPolicy[],
+    pendingTimeoutMs: number,
+    at: (...rest: Array<string | number>) => KeyPath,
+  ): void {
+    let elapsed = 0;
+    tiers.forEach((tier, t) => {
+      const tierAt = at('approval', 'tiers', t);
+      const last = t === tiers.length - 1;
+      if (last && tier.escalateAfterMs !== undefined) {
+        this.fail([...tierAt, 'escalateAfter'], 'the last tier has no next tier to escalate to');
+      }
+      if (!last && tier.escalateAfterMs === undefined) {
+        this.fail(
+          tierAt,
+          'escalateAfter is required on every tier but the last: otherwise the next tier is never asked',
+        );
+      }
+      if (!last && tier.escalateAfterMs !== undefined) {
+        elapsed += tier.escalateAfterMs;
+        if (elapsed >= pendingTimeoutMs) {
+          this.fail(
+            [...tierAt, 'escalateAfter'],
+            `tier ${t + 1} would be asked only after the request times out (pendingTimeout ${raw.pendingTimeout ?? POLICY_DEFAULTS.pendingTimeout})`,
+          );
+        }
+      }
+    });
+  }
+
+  /** A resource-owner approver must be able to name somebody: an owner tag rule or integration owners. */
+  private ownerReachable(
+    raw: RawFlow,
+    i: number,
+    integrations: IntegrationPolicy[],
+    resources: ResourcePolicy[],
+  ): void {
+    const offered = resources.filter(
+      (resource) =>
+        raw.integrations?.includes(resource.integration) ||
+        raw.resources?.includes(resource.type === 'selection' ? resource.idPrefix : resource.id),
+    );
+    const names = new Set(offered.map((resource) => resource.integration));
+    for (const name of names) {
+      const integration = integrations.find((candidate) => candidate.name === name);
+      if (integration && !integration.resourceOwner && integration.owners.length === 0) {
+        this.fail(
+          ['flows', i, 'approval'],
+          `resource-owner can name nobody for integration "${name}": it has neither resourceOwner nor owners`,
+        );
+      }
+    }
+  }
+}
+
+function principalOf(raw: RawPrincipal): Principal {
+  return 'user' in raw ? { kind: 'user', id: raw.user } : { kind: 'group', id: raw.group };
+}
+
+function resourceOf(raw: RawResource): ResourcePolicy {
+  if (raw.select) {
+    return {
+      type: 'selection',
+      idPrefix: raw.idPrefix!,
+      integration: raw.integration,
+      vaultId: raw.select.vault,
+      tags: raw.select.tags ?? [],
+      grant: raw.grant === 'rotate-on-revoke' ? 'rotate-on-revoke' : 'share-link',
+    };
+  }
+  const named = raw.name !== undefined ? { name: raw.name } : {};
+  if (raw.item !== undefined) {
+    return {
+      type: 'item',
+      id: raw.id!,
+      ...named,
+      integration: raw.integration,
+      vaultId: raw.vault!,
+      itemId: raw.item,
+      grant: raw.grant === 'rotate-on-revoke' ? 'rotate-on-revoke' : 'share-link',
+    };
+  }
+  return {
+    type: 'vault',
+    id: raw.id!,
+    ...named,
+    integration: raw.integration,
+    vaultId: raw.vault!,
+    grant: 'vault-group',
+    permissions: raw.permissions ?? [],
+    groups: Object.entries(raw.groups ?? {}).map(([identityGroup, onePasswordGroup]) => ({
+      identityGroup,
+      onePasswordGroup,
+    })),
+  };
+}
