@@ -40,6 +40,11 @@ export interface ApprovalRecord {
   comment?: string;
   /** Tier index (0-based) whose right the approver used. */
   tier: number;
+  /**
+   * Every approver principal of the flow (`user:<id>`, `group:<id>`, any tier) the approver matched
+   * when approving; thresholds are evaluated from these, so a later escalation is judged fairly.
+   */
+  matchedPrincipals?: string[];
 }
 
 export interface DecisionRecord {
@@ -72,7 +77,13 @@ export interface GrantView {
   /** When 1Password itself stops honouring the grant (the share link's expiry bucket); may be later than endsAt. */
   providerExpiresAt?: string;
   guarantee: GrantGuarantee;
+  /** When latchkey ended access and 1Password confirmed it (or, for a share link, when latchkey stopped offering it). */
   revokedAt?: string;
+  /**
+   * What ending the grant really did in 1Password: group permissions removed, the secret rotated, or
+   * nothing possible (a share link stays viewable until providerExpiresAt; 1Password cannot withdraw it).
+   */
+  endedBy?: 'group-permissions-removed' | 'secret-rotated' | 'link-left-to-expire';
 }
 
 /** Full state, as returned by the state query and by every Update. */
@@ -103,8 +114,10 @@ export interface AccessRequestState {
   grant?: GrantView;
   /** Why the request FAILED, in words safe to show (never a 1Password message verbatim). */
   failure?: { code: string; message: string };
-  /** Consecutive failed revoke attempts so far (operators watch this). */
+  /** Failed revoke attempts so far (operators watch this); kept after the revoke finally succeeds. */
   revokeAttempts?: number;
+  /** Set once revoke attempts reached the alert threshold and an alert was raised. */
+  revokeAlerted?: boolean;
   updatedAt: string;
 }
 

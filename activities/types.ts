@@ -1,0 +1,51 @@
+import type { ExpiryBucket, RotationResult } from '../onepassword/port';
+import type { LeaseRequest, VaultLeaseKey } from '../workflows/vault-lease-contract';
+
+/**
+ * Inputs and results of the activities. Every input carries an idempotency key (workflow id + step),
+ * so a retried activity never makes a second effective grant.
+ */
+export interface ShareLinkGrantInput {
+  idempotencyKey: string;
+  integration: string;
+  vaultId: string;
+  itemId: string;
+  /** The requester's verified e-mail: only in this codec-encrypted input, never logged. */
+  recipientEmail: string;
+  durationMs: number;
+  oneTimeView: boolean;
+}
+
+export interface ShareLinkGrantResult {
+  /** A secret: lives only in this codec-encrypted result and in workflow memory. */
+  url: string;
+  bucket: ExpiryBucket;
+  /** When 1Password stops honouring the link. */
+  expiresAt: string;
+}
+
+export interface GroupPermissionsInput extends VaultLeaseKey {
+  idempotencyKey: string;
+  permissions: string[];
+}
+
+export interface RevokeGroupInput extends VaultLeaseKey {
+  idempotencyKey: string;
+}
+
+export interface RotateSecretInput {
+  idempotencyKey: string;
+  integration: string;
+  vaultId: string;
+  itemId: string;
+}
+
+export type RotateSecretResult = RotationResult;
+
+export interface LeaseSignalInput {
+  key: VaultLeaseKey;
+  request: LeaseRequest;
+}
+
+/** ApplicationFailure type for a grant refused by latchkey's own reading of the account policy. */
+export const GRANT_REFUSED_FAILURE = 'LatchkeyGrantRefused';

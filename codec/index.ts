@@ -1,0 +1,2 @@
+export * from './codec-key';
+export * from './encryption-codec';

@@ -1,0 +1,40 @@
+/**
+ * What latchkey tells people about, and the only shape a notifier receives. Recipients are principals
+ * (`user:<id>`, `group:<id>`), never e-mail addresses: the receiving system resolves them. No event
+ * carries a secret, a share link or an e-mail address.
+ */
+export const NOTIFICATION_KINDS = [
+  'approval-requested',
+  'approval-reminder',
+  'approval-escalated',
+  'request-approved',
+  'request-rejected',
+  'request-timed-out',
+  'request-cancelled',
+  'access-granted',
+  'access-extended',
+  'access-ended',
+  'grant-failed',
+  'revoke-failing',
+] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
+export interface NotificationEvent {
+  kind: NotificationKind;
+  /** Deduplication key for receivers: workflow id + step. The same event may be delivered twice. */
+  eventId: string;
+  requestId: string;
+  resourceId: string;
+  integration: string;
+  /** Principals the event is meant for. */
+  recipients: string[];
+  /** ISO 8601 instant (workflow time) at which the event happened. */
+  at: string;
+  /** Small, non-secret facts: tier, deadline, attempt count, status. */
+  details?: Record<string, string | number | boolean>;
+}
+
+/** The notifier port: a structured-log notifier and a webhook notifier implement it. */
+export interface Notifier {
+  notify(event: NotificationEvent): Promise<void>;
+}

@@ -1,0 +1,3 @@
+export * from './events';
+export * from './log-notifier';
+export * from './webhook-notifier';
