@@ -25,6 +25,10 @@ export interface LatchkeyConfig {
     bodyLimitBytes: number;
     /** Origins allowed to call the codec endpoint from a browser (the Temporal UI). */
     codecCorsOrigins: string[];
+    /** How long the API reuses the resource catalog it read from the worker's catalog workflow. */
+    catalogCacheMs: number;
+    /** On shutdown, how long requests in flight may take to finish before connections are cut. */
+    shutdownGraceMs: number;
   };
   auth:
     | { mode: 'local'; signingKeyFile: string; issuer: string; audience: string }
@@ -116,6 +120,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
         .split(',')
         .map((origin) => origin.trim())
         .filter(Boolean),
+      catalogCacheMs: int(env, 'LATCHKEY_API_CATALOG_CACHE_MS', 10_000, 0, 600_000),
+      shutdownGraceMs: int(env, 'LATCHKEY_API_SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
     },
     auth:
       authMode === 'local'
