@@ -1,0 +1,376 @@
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import {
+  AllowedRecipientType,
+  AllowedType,
+  type Client,
+  type Item,
+  ItemCategory,
+  ItemFieldType,
+  type ItemShareAccountPolicy,
+  ItemShareDuration,
+  type ItemShareParams,
+  throwError,
+} from '@1password/sdk';
+import type { SdkClientConfiguration } from '../client-registry';
+
+/**
+ * A scripted SDK core for tests: the object the SDK's own `Client` calls with every invocation
+ * (`{ invocation: { clientId, parameters: { name, parameters } } }`, JSON), answering from a tiny
+ * in-memory account. Errors leave through the SDK's own `throwError`, as the real WASM core's do.
+ * It records every invocation so tests can assert what the SDK sent and count requests.
+ */
+export interface SdkInvocation {
+  clientId?: number;
+  name: string;
+  parameters: Record<string, unknown>;
+}
+
+export interface ScriptedVault {
+  id: string;
+  title: string;
+  createdByServiceAccount: boolean;
+  access: Array<{ groupId: string; permissions: number }>;
+}
+
+export interface ScriptedShare {
+  url: string;
+  vaultId: string;
+  itemId: string;
+  itemVersion: number;
+  params: ItemShareParams;
+}
+
+export interface ScriptedAccount {
+  vaults: ScriptedVault[];
+  /** Items as the SDK's JSON carries them (dates as ISO strings). */
+  items: Array<Omit<Item, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string }>;
+  groups: string[];
+  policy: ItemShareAccountPolicy;
+  /** What the account's sharing policy checks in `validateRecipients`. */
+  allowedRecipientDomains: string[];
+  shares: ScriptedShare[];
+}
+
+const DURATION_ORDER: ItemShareDuration[] = [
+  ItemShareDuration.OneHour,
+  ItemShareDuration.OneDay,
+  ItemShareDuration.SevenDays,
+  ItemShareDuration.FourteenDays,
+  ItemShareDuration.ThirtyDays,
+];
+
+function secret(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+export function demoScriptedAccount(): ScriptedAccount {
+  const at = new Date('2026-01-01T00:00:00.000Z').toISOString();
+  const item = (
+    id: string,
+    vaultId: string,
+    title: string,
+    category: ItemCategory,
+    tags: string[],
+    concealed: string[],
+  ): ScriptedAccount['items'][number] => ({
+    id,
+    vaultId,
+    title,
+    category,
+    tags,
+    fields: [
+      { id: 'username', title: 'username', fieldType: ItemFieldType.Text, value: 'svc' },
+      ...concealed.map((fieldId) => ({
+        id: fieldId,
+        title: fieldId,
+        fieldType: ItemFieldType.Concealed,
+        value: secret(),
+      })),
+    ],
+    sections: [],
+    notes: '',
+    websites: [],
+    version: 1,
+    files: [],
+    createdAt: at,
+    updatedAt: at,
+  });
+  return {
+    vaults: [
+      { id: 'vlt_prod', title: 'Production', createdByServiceAccount: false, access: [] },
+      { id: 'vlt_staging', title: 'Staging', createdByServiceAccount: false, access: [] },
+      { id: 'vlt_oncall', title: 'On-call runbooks', createdByServiceAccount: true, access: [] },
+    ],
+    items: [
+      item(
+        'itm_prod_db',
+        'vlt_prod',
+        'Production database',
+        ItemCategory.Database,
+        ['owner:security', 'env:prod'],
+        ['password'],
+      ),
+      item(
+        'itm_stripe_key',
+        'vlt_prod',
+        'Stripe API key',
+        ItemCategory.ApiCredentials,
+        ['owner:payments', 'env:prod'],
+        ['credential'],
+      ),
+      item('itm_staging_db', 'vlt_staging', 'Staging database', ItemCategory.Database, ['env:staging'], ['password']),
+      item('itm_runbook', 'vlt_oncall', 'Runbook', ItemCategory.SecureNote, ['env:prod'], []),
+    ],
+    groups: ['grp_engineering', 'grp_security'],
+    policy: {
+      maxExpiry: ItemShareDuration.ThirtyDays,
+      defaultExpiry: ItemShareDuration.SevenDays,
+      allowedTypes: [AllowedType.Authenticated],
+      allowedRecipientTypes: [AllowedRecipientType.Email],
+      files: { allowed: false, maxSize: 0 },
+    },
+    allowedRecipientDomains: ['example.com'],
+    shares: [],
+  };
+}
+
+/** Fails the way the real core does: an error string decoded by the SDK's `throwError`. */
+function fail(message: string): never {
+  return throwError(message);
+}
+
+export class ScriptedOnePasswordCore {
+  readonly invocations: SdkInvocation[] = [];
+  readonly clientConfigs: Array<Record<string, unknown>> = [];
+  private readonly hooks: Array<{ operation: string; run: (account: ScriptedAccount) => void }> = [];
+  private readonly failures: Array<{ operation: string; error: string }> = [];
+
+  constructor(readonly account: ScriptedAccount = demoScriptedAccount()) {}
+
+  /** Runs `run` just before the next invocation of `operation` (e.g. someone else edits the item). */
+  beforeNext(operation: string, run: (account: ScriptedAccount) => void): void {
+    this.hooks.push({ operation, run });
+  }
+
+  /** The next invocation of `operation` fails with this core error (a JSON `{name,message}` or plain text). */
+  failNext(operation: string, error: string): void {
+    this.failures.push({ operation, error });
+  }
+
+  /** Invocation names in order, e.g. to count reads and writes. */
+  operations(): string[] {
+    return this.invocations.map((invocation) => invocation.name);
+  }
+
+  // ----- The SDK's Core interface -----
+
+  initClient(config: string): Promise<string> {
+    this.clientConfigs.push(JSON.parse(config) as Record<string, unknown>);
+    return Promise.resolve(String(this.clientConfigs.length));
+  }
+
+  initClientOidc(): Promise<string> {
+    return Promise.reject(new Error('the scripted core supports service-account tokens only'));
+  }
+
+  invoke(config: string): Promise<string> {
+    try {
+      const { invocation } = JSON.parse(config) as {
+        invocation: { clientId?: number; parameters: { name: string; parameters: Record<string, unknown> } };
+      };
+      const { name, parameters } = invocation.parameters;
+      this.invocations.push({ clientId: invocation.clientId, name, parameters });
+      const hook = this.hooks.findIndex((candidate) => candidate.operation === name);
+      if (hook >= 0) this.hooks.splice(hook, 1)[0].run(this.account);
+      const failure = this.failures.findIndex((candidate) => candidate.operation === name);
+      if (failure >= 0) fail(this.failures.splice(failure, 1)[0].error);
+      const result = this.dispatch(name, parameters);
+      return Promise.resolve(result === undefined ? '' : JSON.stringify(result));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  releaseClient(): void {}
+
+  // ----- The account -----
+
+  private dispatch(name: string, p: Record<string, unknown>): unknown {
+    switch (name) {
+      case 'VaultsList':
+        return this.account.vaults.map((vault) => this.vaultOverview(vault));
+      case 'VaultsGet': {
+        const vault = this.vault(p.vault_id as string);
+        const withAccess = (p.vault_params as { accessors?: boolean } | undefined)?.accessors === true;
+        return {
+          ...this.vaultOverview(vault),
+          access: withAccess
+            ? vault.access.map((entry) => ({
+                vaultUuid: vault.id,
+                accessorType: 'group',
+                accessorUuid: entry.groupId,
+                permissions: entry.permissions,
+              }))
+            : undefined,
+        };
+      }
+      case 'ItemsList': {
+        this.vault(p.vault_id as string);
+        return this.account.items
+          .filter((item) => item.vaultId === p.vault_id)
+          .map(({ id, title, category, vaultId, websites, tags, createdAt, updatedAt }) => ({
+            id,
+            title,
+            category,
+            vaultId,
+            websites,
+            tags,
+            createdAt,
+            updatedAt,
+            state: 'active',
+          }));
+      }
+      case 'ItemsGetAll':
+        return {
+          individualResponses: (p.item_ids as string[]).map((id) => {
+            const item = this.account.items.find(
+              (candidate) => candidate.id === id && candidate.vaultId === p.vault_id,
+            );
+            return item ? { content: item } : { error: { type: 'itemNotFound' } };
+          }),
+        };
+      case 'ItemsGet':
+        return this.item(p.vault_id as string, p.item_id as string);
+      case 'ItemsPut': {
+        const incoming = p.item as ScriptedAccount['items'][number];
+        const stored = this.item(incoming.vaultId, incoming.id);
+        if (stored.version !== incoming.version) fail('the item was changed since it was read: incorrect item version');
+        const updated = { ...incoming, version: stored.version + 1, updatedAt: new Date().toISOString() };
+        this.account.items[this.account.items.indexOf(stored)] = updated;
+        return updated;
+      }
+      case 'ItemsSharesGetAccountPolicy':
+        this.item(p.vault_id as string, p.item_id as string);
+        return this.account.policy;
+      case 'ItemsSharesValidateRecipients':
+        return (p.recipients as string[]).map((email) => {
+          const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+          if (!this.account.allowedRecipientDomains.includes(domain)) {
+            fail(`recipient ${email} is not allowed by the item sharing policy`);
+          }
+          return { type: 'Email', parameters: { email } };
+        });
+      case 'ItemsSharesCreate': {
+        const item = p.item as Item;
+        const params = p.params as ItemShareParams;
+        const stored = this.item(item.vaultId, item.id);
+        const policy = this.account.policy;
+        if (DURATION_ORDER.indexOf(params.expireAfter!) > DURATION_ORDER.indexOf(policy.maxExpiry)) {
+          fail('share expiry exceeds the maximum allowed by the account sharing policy');
+        }
+        if (stored.files.length > 0 && !policy.files.allowed) fail('sharing items with files is not allowed by policy');
+        const url = `https://share.1password.com/s#${randomBytes(24).toString('base64url')}`;
+        this.account.shares.push({
+          url,
+          vaultId: stored.vaultId,
+          itemId: stored.id,
+          itemVersion: stored.version,
+          params,
+        });
+        return url;
+      }
+      case 'VaultsGrantGroupPermissions': {
+        const vault = this.managedVault(p.vault_id as string);
+        for (const grant of p.group_permissions_list as Array<{ groupId: string; permissions: number }>) {
+          this.group(grant.groupId);
+          if (vault.access.some((entry) => entry.groupId === grant.groupId)) {
+            fail('conflict: the group already has access to this vault');
+          }
+          vault.access.push({ groupId: grant.groupId, permissions: grant.permissions });
+        }
+        return undefined;
+      }
+      case 'VaultsUpdateGroupPermissions': {
+        for (const grant of p.group_permissions_list as Array<{
+          vaultId: string;
+          groupId: string;
+          permissions: number;
+        }>) {
+          const vault = this.managedVault(grant.vaultId);
+          const entry = vault.access.find((candidate) => candidate.groupId === grant.groupId);
+          if (!entry) fail('group access not found for this vault');
+          entry.permissions = grant.permissions;
+        }
+        return undefined;
+      }
+      case 'VaultsRevokeGroupPermissions': {
+        const vault = this.managedVault(p.vault_id as string);
+        this.group(p.group_id as string);
+        if (!vault.access.some((entry) => entry.groupId === p.group_id)) fail('group access not found for this vault');
+        vault.access = vault.access.filter((entry) => entry.groupId !== p.group_id);
+        return undefined;
+      }
+      default:
+        return fail(`the scripted core does not support ${name}`);
+    }
+  }
+
+  private vaultOverview(vault: ScriptedVault): Record<string, unknown> {
+    return {
+      id: vault.id,
+      title: vault.title,
+      description: '',
+      vaultType: 'userCreated',
+      activeItemCount: this.account.items.filter((item) => item.vaultId === vault.id).length,
+      contentVersion: 1,
+      attributeVersion: 1,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+    };
+  }
+
+  private vault(vaultId: string): ScriptedVault {
+    return this.account.vaults.find((vault) => vault.id === vaultId) ?? fail('vault not found');
+  }
+
+  private managedVault(vaultId: string): ScriptedVault {
+    const vault = this.vault(vaultId);
+    if (!vault.createdByServiceAccount) {
+      fail('forbidden: a service account can only manage permissions of vaults it created');
+    }
+    return vault;
+  }
+
+  private item(vaultId: string, itemId: string): ScriptedAccount['items'][number] {
+    this.vault(vaultId);
+    return this.account.items.find((item) => item.id === itemId && item.vaultId === vaultId) ?? fail('item not found');
+  }
+
+  private group(groupId: string): void {
+    if (!this.account.groups.includes(groupId)) fail('group not found');
+  }
+}
+
+interface SdkInternals {
+  createClientWithCore(config: SdkClientConfiguration, core: unknown): Promise<Client>;
+  SharedCore: new () => { setInner(core: unknown): void };
+}
+
+/**
+ * The SDK's own client-building path with the scripted core in place of the WASM core: the SDK
+ * wraps a core in `SharedCore` (JSON in, JSON out) and `createClientWithCore` builds the `Client`.
+ * Neither is exported by the package, so they are loaded from its files.
+ */
+export async function scriptedCreateClient(
+  core: ScriptedOnePasswordCore,
+): Promise<(config: SdkClientConfiguration) => Promise<Client>> {
+  const dist = path.dirname(require.resolve('@1password/sdk'));
+  const builder = (await import(path.join(dist, 'client_builder.js'))) as Pick<SdkInternals, 'createClientWithCore'>;
+  const coreModule = (await import(path.join(dist, 'core.js'))) as Pick<SdkInternals, 'SharedCore'>;
+  return (config) => {
+    const shared = new coreModule.SharedCore();
+    shared.setInner(core);
+    return builder.createClientWithCore(config, shared);
+  };
+}
