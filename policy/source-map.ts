@@ -56,9 +56,7 @@ export class SourceMap {
 }
 
 function keyOf(pair: Pair): string | undefined {
-  const key: unknown = pair.key;
-  if (isScalar(key)) return String(key.value);
-  return key === null || key === undefined ? undefined : String(key as string);
+  return isScalar(pair.key) ? String(pair.key.value) : undefined;
 }
 
 function rangeStart(node: unknown): number | undefined {
