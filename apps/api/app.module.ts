@@ -1,0 +1,52 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { LatchkeyConfig } from '../../config/config';
+import type { LoadedPolicy } from '../../policy';
+import { AllExceptionsFilter } from './errors/all-exceptions.filter';
+import { createValidationPipe } from './errors/validation';
+import { HealthController } from './health/health.controller';
+import { AuthGuard } from './identity/auth.guard';
+import { MeController } from './identity/me.controller';
+import { TokenVerifier } from './identity/token-verifier';
+import { ApiMetrics } from './metrics/api-metrics';
+import { MetricsController } from './metrics/metrics.controller';
+import { RequestsController } from './requests/requests.controller';
+import { RequestsService } from './requests/requests.service';
+import { CatalogService } from './resources/catalog.service';
+import { ResourcesController } from './resources/resources.controller';
+import { API_CONFIG, API_LOGGER, POLICY, TEMPORAL_CLIENT } from './tokens';
+
+export interface ApiModuleDeps {
+  config: LatchkeyConfig;
+  temporal: Client;
+  policy: LoadedPolicy;
+  logger: Logger;
+  verifier: TokenVerifier;
+  metrics: ApiMetrics;
+}
+
+/** The whole API as one module, built from what the process (or a test) already made. */
+@Module({})
+export class ApiModule {
+  static forRoot(deps: ApiModuleDeps): DynamicModule {
+    return {
+      module: ApiModule,
+      controllers: [HealthController, MetricsController, MeController, ResourcesController, RequestsController],
+      providers: [
+        { provide: API_CONFIG, useValue: deps.config },
+        { provide: TEMPORAL_CLIENT, useValue: deps.temporal },
+        { provide: POLICY, useValue: deps.policy },
+        { provide: API_LOGGER, useValue: deps.logger },
+        { provide: TokenVerifier, useValue: deps.verifier },
+        { provide: ApiMetrics, useValue: deps.metrics },
+        CatalogService,
+        RequestsService,
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_FILTER, useFactory: (logger: Logger) => new AllExceptionsFilter(logger), inject: [API_LOGGER] },
+      ],
+    };
+  }
+}

@@ -1,0 +1,82 @@
+import type { IncomingMessage } from 'node:http';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { LatchkeyConfig } from '../../config/config';
+import type { LoadedPolicy } from '../../policy';
+import { ApiModule } from './app.module';
+import { TokenVerifier } from './identity/token-verifier';
+import { createLogger, NestPinoLogger } from './logging/logger';
+import { requestContext, requestIdFrom } from './logging/request-context';
+import { ApiMetrics } from './metrics/api-metrics';
+import { mountOpenApi } from './openapi';
+
+export interface ApiAppDeps {
+  config: LatchkeyConfig;
+  /** The process's one Temporal client, made with the codec's data converter. */
+  temporal: Client;
+  policy: LoadedPolicy;
+  /** Defaults to a pino logger at the configured level, writing JSON to stdout. */
+  logger?: Logger;
+  /** Defaults to the verifier the auth configuration describes. */
+  verifier?: TokenVerifier;
+}
+
+/**
+ * Builds the API (Nest on Fastify) without listening, so that main, the dev runner and tests all run
+ * the same app. The caller listens and closes it.
+ */
+export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplication> {
+  const logger = deps.logger ?? createLogger(deps.config.logLevel);
+  const metrics = new ApiMetrics();
+  const verifier = deps.verifier ?? (await TokenVerifier.fromConfig(deps.config.auth));
+
+  const adapter = new FastifyAdapter({
+    bodyLimit: deps.config.api.bodyLimitBytes,
+    logger: false,
+    disableRequestLogging: true,
+    requestIdHeader: false,
+    genReqId: (request: IncomingMessage) => requestIdFrom(request.headers['x-request-id']),
+    // Keep-alive connections that are idle are closed at shutdown; busy ones finish their request.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    ApiModule.forRoot({ config: deps.config, temporal: deps.temporal, policy: deps.policy, logger, verifier, metrics }),
+    adapter,
+    { logger: new NestPinoLogger(logger), bufferLogs: false },
+  );
+
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('X-Request-Id', request.id);
+    requestContext.run({ requestId: request.id }, done);
+  });
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (!reply.hasHeader('Cache-Control')) void reply.header('Cache-Control', 'no-store');
+    void reply.header('X-Content-Type-Options', 'nosniff');
+    done(null, payload);
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    // The route pattern, never the raw URL: bounded label values, and no ids in metrics.
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = String(reply.statusCode);
+    metrics.httpDuration.observe({ method: request.method, route, status }, reply.elapsedTime / 1000);
+    logger.info(
+      {
+        requestId: request.id,
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request served',
+    );
+    done();
+  });
+
+  mountOpenApi(app, deps.config.api.publicUrl);
+  await app.init();
+  return app;
+}

@@ -1,0 +1,24 @@
+import type { Actor, Identity, Role } from '../../../contracts/identity';
+
+/** Who is calling, as the verified bearer token says. Nothing else ever decides identity. */
+export interface Caller {
+  identity: Identity;
+  roles: Role[];
+}
+
+export const ROLES: readonly Role[] = ['auditor', 'admin'];
+
+/**
+ * Subjects go into search attributes and visibility queries, so only plain ids are accepted: no
+ * quotes, spaces or `@` (an e-mail address must never become an id).
+ */
+export const SUBJECT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:|+-]{0,127}$/;
+export const GROUP_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+export function actorOf(caller: Caller): Actor {
+  return { id: caller.identity.id, groups: [...caller.identity.groups], roles: [...caller.roles] };
+}
+
+export function hasRole(caller: Caller, role: Role): boolean {
+  return caller.roles.includes(role);
+}

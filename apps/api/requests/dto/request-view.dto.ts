@@ -1,0 +1,126 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { REQUEST_STATUSES, type RequestStatus } from '../../../../contracts/request';
+
+/**
+ * Response shapes, described for the OpenAPI document. The bodies themselves are the workflow's own
+ * state and grant objects (contracts/request.ts), returned as they are.
+ */
+const GRANT_MODES = ['share-link', 'vault-group', 'rotate-on-revoke'];
+
+export class ApprovalRecordDto {
+  @ApiProperty() approverId!: string;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiPropertyOptional() comment?: string;
+  @ApiProperty({ description: 'Tier (0-based) whose right the approver used.' }) tier!: number;
+}
+
+export class DecisionRecordDto {
+  @ApiProperty() by!: string;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiPropertyOptional() comment?: string;
+}
+
+export class ExtensionRecordDto {
+  @ApiProperty() by!: string;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty() addedMs!: number;
+  @ApiPropertyOptional() justification?: string;
+  @ApiProperty({ format: 'date-time' }) newEndsAt!: string;
+}
+
+export class GrantGuaranteeDto {
+  @ApiProperty({ enum: GRANT_MODES }) mode!: string;
+  @ApiProperty({ example: 'viewable once, by this e-mail, until 2026-11-28T10:00:00Z' }) statement!: string;
+}
+
+export class GrantViewDto {
+  @ApiProperty({ format: 'date-time' }) grantedAt!: string;
+  @ApiProperty({ format: 'date-time' }) endsAt!: string;
+  @ApiPropertyOptional({ format: 'date-time' }) providerExpiresAt?: string;
+  @ApiProperty({ type: GrantGuaranteeDto }) guarantee!: GrantGuaranteeDto;
+  @ApiPropertyOptional({ format: 'date-time' }) revokedAt?: string;
+}
+
+export class FailureDto {
+  @ApiProperty() code!: string;
+  @ApiProperty() message!: string;
+}
+
+export class RequestStateDto {
+  @ApiProperty({ example: 'req_01jdx3m8q2v7k9t4w6y8z0abcd' }) requestId!: string;
+  @ApiProperty({ enum: REQUEST_STATUSES }) status!: RequestStatus;
+  @ApiProperty() requesterId!: string;
+  @ApiProperty() resourceId!: string;
+  @ApiProperty() integration!: string;
+  @ApiProperty() flowName!: string;
+  @ApiProperty() policyVersion!: string;
+  @ApiProperty() justification!: string;
+  @ApiPropertyOptional() ticket?: string;
+  @ApiProperty({ format: 'date-time' }) requestedAt!: string;
+  @ApiProperty() durationMs!: number;
+  @ApiPropertyOptional({ format: 'date-time' }) pendingDeadline?: string;
+  @ApiProperty() currentTier!: number;
+  @ApiProperty() approvalsRequired!: number;
+  @ApiProperty({ type: [ApprovalRecordDto] }) approvals!: ApprovalRecordDto[];
+  @ApiPropertyOptional({ type: DecisionRecordDto }) rejection?: DecisionRecordDto;
+  @ApiPropertyOptional({ type: DecisionRecordDto }) cancellation?: DecisionRecordDto;
+  @ApiPropertyOptional({ type: DecisionRecordDto }) revocation?: DecisionRecordDto;
+  @ApiProperty({ type: [ExtensionRecordDto] }) extensions!: ExtensionRecordDto[];
+  @ApiPropertyOptional({ type: GrantViewDto }) grant?: GrantViewDto;
+  @ApiPropertyOptional({ type: FailureDto }) failure?: FailureDto;
+  @ApiPropertyOptional() revokeAttempts?: number;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+export class GrantAccessDto {
+  @ApiProperty({ enum: GRANT_MODES }) mode!: string;
+  @ApiPropertyOptional({ description: 'The share link (a secret: for the requester only).' }) shareUrl?: string;
+  @ApiPropertyOptional() vaultId?: string;
+  @ApiPropertyOptional() accessDetails?: string;
+  @ApiProperty({ format: 'date-time' }) endsAt!: string;
+  @ApiPropertyOptional({ format: 'date-time' }) providerExpiresAt?: string;
+  @ApiProperty({ type: GrantGuaranteeDto }) guarantee!: GrantGuaranteeDto;
+}
+
+export class RequestSummaryDto {
+  @ApiProperty() requestId!: string;
+  @ApiPropertyOptional({ enum: REQUEST_STATUSES }) status?: RequestStatus;
+  @ApiPropertyOptional() requesterId?: string;
+  @ApiPropertyOptional() resourceId?: string;
+  @ApiPropertyOptional() integration?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) grantEndsAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) startedAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) closedAt?: string;
+}
+
+export class RequestPageDto {
+  @ApiProperty({ type: [RequestSummaryDto] }) items!: RequestSummaryDto[];
+  @ApiPropertyOptional({ description: 'Pass as pageToken to get the next page; absent on the last page.' })
+  nextPageToken?: string;
+}
+
+export class AuditEntryDto {
+  @ApiProperty() eventId!: number;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({ example: 'approved' }) kind!: string;
+  @ApiPropertyOptional({ description: 'Subject id of whoever did it; absent for latchkey itself.' }) actor?: string;
+  @ApiProperty({ example: 'bob approved: OK for the incident window' }) summary!: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) details?: Record<string, unknown>;
+}
+
+export class AuditTimelineDto {
+  @ApiProperty() requestId!: string;
+  @ApiProperty() workflowId!: string;
+  @ApiProperty() runId!: string;
+  @ApiProperty({ type: [AuditEntryDto] }) entries!: AuditEntryDto[];
+}
+
+export class ErrorDetailDto {
+  @ApiProperty({ example: 'not-found' }) code!: string;
+  @ApiProperty() message!: string;
+  @ApiPropertyOptional() details?: unknown;
+}
+
+export class ErrorResponseDto {
+  @ApiProperty({ type: ErrorDetailDto }) error!: ErrorDetailDto;
+}

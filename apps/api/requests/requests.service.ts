@@ -1,0 +1,398 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type Client, type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  ApplicationFailure,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type TypedSearchAttributes,
+} from '@temporalio/common';
+import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
+import type { LatchkeyConfig } from '../../../config/config';
+import type { ResourceCatalog } from '../../../contracts/catalog';
+import { requestIdFromWorkflowId, requestWorkflowId } from '../../../contracts/ids';
+import {
+  approveUpdate,
+  cancelUpdate,
+  extendUpdate,
+  grantAccessQuery,
+  REFUSAL,
+  rejectUpdate,
+  revokeUpdate,
+  stateQuery,
+} from '../../../contracts/messages';
+import type { AccessRequestInput, AccessRequestState, GrantAccess } from '../../../contracts/request';
+import { TERMINAL_STATUSES } from '../../../contracts/request';
+import {
+  SA_GRANT_ENDS_AT,
+  SA_INTEGRATION,
+  SA_PENDING_APPROVERS,
+  SA_REQUESTER,
+  SA_RESOURCE,
+  SA_STATUS,
+} from '../../../contracts/search-attributes';
+import type { FlowSnapshot } from '../../../contracts/snapshot';
+import { evaluateRequest, type LoadedPolicy } from '../../../policy';
+import { formatIsoDuration, parseIsoDuration } from '../../../policy/duration';
+import { accessRequestWorkflow } from '../../../workflows';
+import { pendingApproverKeys } from '../../../workflows/decisions';
+import { ApiError } from '../errors/api-error';
+import { safeRefusalMessage } from '../errors/error-mapping';
+import { actorOf, type Caller } from '../identity/caller';
+import { ApiMetrics } from '../metrics/api-metrics';
+import { CatalogService } from '../resources/catalog.service';
+import { GRPC, grpcCode, payloadDecoder } from '../temporal/payloads';
+import { API_CONFIG, POLICY, TEMPORAL_CLIENT } from '../tokens';
+import { mayRead, mayReadGrant, type RequestParties } from './access-rules';
+import { type AuditEntry, buildAuditTimeline } from './audit-timeline';
+import type { CreateRequestDto, ListRequestsQueryDto } from './dto/request-input.dto';
+import { idempotentRequestId, newRequestId } from './request-id';
+import { buildListQuery } from './visibility-query';
+
+/** HTTP status of each policy refusal: not being eligible is a matter of rights, the rest of input. */
+const REFUSAL_STATUS: Record<string, number> = { 'not-eligible': 403 };
+
+const DEFAULT_PAGE_SIZE = 20;
+/** Pinned inputs never change, so what they say about a request's parties can be kept. */
+const PARTIES_CACHE_SIZE = 10_000;
+/** A query sent before the worker's first workflow task is retried for this long. */
+const FIRST_QUERY_PATIENCE_MS = 10_000;
+
+export interface RequestSummary {
+  requestId: string;
+  status?: string;
+  requesterId?: string;
+  resourceId?: string;
+  integration?: string;
+  grantEndsAt?: string;
+  startedAt?: string;
+  closedAt?: string;
+}
+
+export interface RequestPage {
+  items: RequestSummary[];
+  nextPageToken?: string;
+}
+
+type Change = 'approve' | 'reject' | 'cancel' | 'revoke' | 'extend';
+
+/**
+ * Requests, answered from Temporal only: a request is a workflow, its state a query, every change an
+ * Update (whose validator has the last word), lists come from visibility and the audit from history.
+ */
+@Injectable()
+export class RequestsService {
+  private readonly parties = new Map<string, RequestParties>();
+  private readonly decode: ReturnType<typeof payloadDecoder>;
+
+  constructor(
+    @Inject(TEMPORAL_CLIENT) private readonly client: Client,
+    @Inject(API_CONFIG) private readonly config: LatchkeyConfig,
+    @Inject(POLICY) private readonly policy: LoadedPolicy,
+    private readonly catalog: CatalogService,
+    private readonly metrics: ApiMetrics,
+  ) {
+    this.decode = payloadDecoder(client);
+  }
+
+  async create(
+    caller: Caller,
+    dto: CreateRequestDto,
+    idempotencyKey: string | undefined,
+  ): Promise<{ state: AccessRequestState; created: boolean }> {
+    const catalog: ResourceCatalog = await this.catalog.get();
+    const evaluation = evaluateRequest(this.policy, catalog, caller.identity, {
+      resourceId: dto.resourceId,
+      duration: dto.duration,
+      justification: dto.justification,
+      ticket: dto.ticket,
+    });
+    if (!evaluation.ok) {
+      const { code, rule, message } = evaluation.refusal;
+      throw new ApiError(REFUSAL_STATUS[code] ?? 422, code, safeRefusalMessage(message), { rule });
+    }
+    const snapshot = evaluation.snapshot;
+    const requestId = idempotencyKey ? idempotentRequestId(caller.identity.id, idempotencyKey) : newRequestId();
+    const input: AccessRequestInput = {
+      requestId,
+      requester: caller.identity,
+      justification: dto.justification ?? '',
+      ticket: dto.ticket,
+      requestedAt: new Date().toISOString(),
+      snapshot,
+    };
+
+    let handle: WorkflowHandle<typeof accessRequestWorkflow>;
+    try {
+      handle = await this.client.workflow.start(accessRequestWorkflow, {
+        args: [input],
+        workflowId: requestWorkflowId(requestId),
+        taskQueue: this.config.temporal.taskQueue,
+        // A second start with the same id (the same idempotency key) must never make a second request.
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [
+          { key: SA_STATUS, value: snapshot.approval.automatic ? 'APPROVED' : 'PENDING_APPROVAL' },
+          { key: SA_REQUESTER, value: caller.identity.id },
+          { key: SA_RESOURCE, value: snapshot.resource.id },
+          { key: SA_INTEGRATION, value: snapshot.integration.name },
+          {
+            key: SA_PENDING_APPROVERS,
+            value: snapshot.approval.automatic ? [] : pendingApproverKeys(snapshot.approval, 0),
+          },
+        ],
+        staticSummary: summaryOf(caller, snapshot),
+        staticDetails: detailsOf(snapshot),
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError && idempotencyKey) {
+        return { state: await this.replayIdempotent(caller, requestId, snapshot), created: false };
+      }
+      this.metrics.failed.inc();
+      throw err;
+    }
+    this.metrics.created.inc();
+    this.remember(requestId, partiesOf(input));
+    const state = await this.firstState(handle);
+    this.observe(state);
+    return { state, created: true };
+  }
+
+  async get(caller: Caller, requestId: string): Promise<AccessRequestState> {
+    await this.authorizeRead(caller, requestId);
+    return this.handle(requestId).query(stateQuery);
+  }
+
+  async list(caller: Caller, query: ListRequestsQueryDto): Promise<RequestPage> {
+    const visibilityQuery = buildListQuery(
+      { workflowType: accessRequestWorkflow.name, taskQueue: this.config.temporal.taskQueue },
+      caller,
+      query,
+    );
+    let response;
+    try {
+      response = await this.client.workflowService.listWorkflowExecutions({
+        namespace: this.config.temporal.namespace,
+        query: visibilityQuery,
+        pageSize: query.pageSize ?? DEFAULT_PAGE_SIZE,
+        nextPageToken: query.pageToken ? Buffer.from(query.pageToken, 'base64url') : undefined,
+      });
+    } catch (err) {
+      if (query.pageToken && grpcCode(err) === GRPC.INVALID_ARGUMENT) {
+        throw new ApiError(400, 'invalid-page-token', 'pageToken is not a token from a previous page of this list.');
+      }
+      throw err;
+    }
+    const items = (response.executions ?? []).flatMap((execution): RequestSummary[] => {
+      const requestId = requestIdFromWorkflowId(execution.execution?.workflowId ?? '');
+      if (!requestId) return [];
+      const attributes: TypedSearchAttributes = decodeTypedSearchAttributes(execution.searchAttributes?.indexedFields);
+      return [
+        {
+          requestId,
+          status: attributes.get(SA_STATUS),
+          requesterId: attributes.get(SA_REQUESTER),
+          resourceId: attributes.get(SA_RESOURCE),
+          integration: attributes.get(SA_INTEGRATION),
+          grantEndsAt: attributes.get(SA_GRANT_ENDS_AT)?.toISOString(),
+          startedAt: timestampToIso(execution.startTime),
+          closedAt: timestampToIso(execution.closeTime),
+        },
+      ];
+    });
+    const token = response.nextPageToken;
+    return {
+      items,
+      ...(token && token.length > 0 ? { nextPageToken: Buffer.from(token).toString('base64url') } : {}),
+    };
+  }
+
+  async change(
+    caller: Caller,
+    requestId: string,
+    change: Change,
+    body: { comment?: string; reason?: string; duration?: string; justification?: string },
+  ): Promise<AccessRequestState> {
+    await this.authorizeRead(caller, requestId);
+    const handle = this.handle(requestId);
+    const actor = actorOf(caller);
+    let state: AccessRequestState;
+    try {
+      switch (change) {
+        case 'approve':
+          state = await handle.executeUpdate(approveUpdate, { args: [{ actor, comment: body.comment }] });
+          break;
+        case 'reject':
+          state = await handle.executeUpdate(rejectUpdate, { args: [{ actor, comment: body.comment }] });
+          break;
+        case 'cancel':
+          state = await handle.executeUpdate(cancelUpdate, { args: [{ actor, reason: body.reason }] });
+          break;
+        case 'revoke':
+          state = await handle.executeUpdate(revokeUpdate, { args: [{ actor, reason: body.reason }] });
+          break;
+        case 'extend':
+          state = await handle.executeUpdate(extendUpdate, {
+            args: [{ actor, addMs: parseIsoDuration(body.duration ?? ''), justification: body.justification }],
+          });
+          break;
+      }
+    } catch (err) {
+      // The request exists (its parties were just read), so "not found" means its workflow has ended.
+      if (err instanceof WorkflowNotFoundError) {
+        throw ApiError.conflict('This request has ended; it no longer accepts changes.', 'request-ended');
+      }
+      if (!(err instanceof WorkflowUpdateFailedError && isRefusal(err.cause))) this.metrics.failed.inc();
+      throw err;
+    }
+    if (change === 'approve') this.metrics.approved.inc();
+    if (change === 'revoke') this.metrics.revoked.inc();
+    if (change === 'approve' || change === 'revoke') this.observe(state);
+    return state;
+  }
+
+  async grant(caller: Caller, requestId: string): Promise<GrantAccess> {
+    const parties = await this.partiesOf(requestId);
+    if (!mayReadGrant(caller, parties)) throw ApiError.forbidden('Only the requester may read the grant.');
+    const handle = this.handle(requestId);
+    const state = await handle.query(stateQuery);
+    if (TERMINAL_STATUSES.has(state.status)) {
+      throw new ApiError(410, 'grant-ended', `This request is ${state.status}; there is no access to read any more.`);
+    }
+    const access = state.status === 'ACTIVE' ? await handle.query(grantAccessQuery) : undefined;
+    if (!access)
+      throw ApiError.conflict(`This request is ${state.status}; access has not been granted yet.`, 'not-granted');
+    return access;
+  }
+
+  async audit(
+    caller: Caller,
+    requestId: string,
+  ): Promise<{ requestId: string; workflowId: string; runId: string; entries: AuditEntry[] }> {
+    await this.authorizeRead(caller, requestId);
+    const handle = this.handle(requestId);
+    const [description, history] = await Promise.all([handle.describe(), handle.fetchHistory()]);
+    return {
+      requestId,
+      workflowId: handle.workflowId,
+      runId: description.runId,
+      entries: await buildAuditTimeline(history.events ?? [], this.decode),
+    };
+  }
+
+  private handle(requestId: string): WorkflowHandle<typeof accessRequestWorkflow> {
+    return this.client.workflow.getHandle<typeof accessRequestWorkflow>(requestWorkflowId(requestId));
+  }
+
+  private async authorizeRead(caller: Caller, requestId: string): Promise<RequestParties> {
+    const parties = await this.partiesOf(requestId);
+    if (!mayRead(caller, parties)) throw ApiError.forbidden('You may not see this request.');
+    return parties;
+  }
+
+  /** Who the request concerns, from the input pinned in its first history event. */
+  private async partiesOf(requestId: string): Promise<RequestParties> {
+    const known = this.parties.get(requestId);
+    if (known) return known;
+    let response;
+    try {
+      response = await this.client.workflowService.getWorkflowExecutionHistory({
+        namespace: this.config.temporal.namespace,
+        execution: { workflowId: requestWorkflowId(requestId) },
+        maximumPageSize: 1,
+      });
+    } catch (err) {
+      if (grpcCode(err) === GRPC.NOT_FOUND) throw ApiError.notFound('request');
+      throw err;
+    }
+    const started = response.history?.events?.[0]?.workflowExecutionStartedEventAttributes;
+    if (!started || started.workflowType?.name !== accessRequestWorkflow.name) throw ApiError.notFound('request');
+    const [input] = (await this.decode(started.input?.payloads)) as [AccessRequestInput];
+    const parties = partiesOf(input);
+    this.remember(requestId, parties);
+    return parties;
+  }
+
+  private remember(requestId: string, parties: RequestParties): void {
+    if (this.parties.size >= PARTIES_CACHE_SIZE) {
+      const oldest = this.parties.keys().next().value;
+      if (oldest !== undefined) this.parties.delete(oldest);
+    }
+    this.parties.set(requestId, parties);
+  }
+
+  private async replayIdempotent(
+    caller: Caller,
+    requestId: string,
+    snapshot: FlowSnapshot,
+  ): Promise<AccessRequestState> {
+    const parties = await this.partiesOf(requestId);
+    // The id is a hash of the caller and the key, so only the same caller gets here; a different
+    // resource under the same key is a client bug worth telling apart from a retry.
+    if (parties.requesterId !== caller.identity.id || parties.resourceId !== snapshot.resource.id) {
+      throw ApiError.conflict(
+        'This Idempotency-Key was already used for a different request.',
+        'idempotency-key-reused',
+      );
+    }
+    return this.handle(requestId).query(stateQuery);
+  }
+
+  /** The state right after start; the worker may not have run the first workflow task yet. */
+  private async firstState(handle: WorkflowHandle<typeof accessRequestWorkflow>): Promise<AccessRequestState> {
+    const deadline = Date.now() + FIRST_QUERY_PATIENCE_MS;
+    for (;;) {
+      try {
+        return await handle.query(stateQuery);
+      } catch (err) {
+        if (grpcCode(err) !== GRPC.FAILED_PRECONDITION || Date.now() > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+
+  private observe(state: AccessRequestState): void {
+    if (state.status === 'ACTIVE') this.metrics.granted.inc();
+    if (state.status === 'FAILED') this.metrics.failed.inc();
+  }
+}
+
+function partiesOf(input: AccessRequestInput): RequestParties {
+  return {
+    requesterId: input.requester.id,
+    resourceId: input.snapshot.resource.id,
+    approvers: input.snapshot.approval.tiers.flatMap((tier) => tier.approvers),
+  };
+}
+
+function isRefusal(cause: unknown): boolean {
+  return cause instanceof ApplicationFailure && Object.values<string>(REFUSAL).includes(cause.type ?? '');
+}
+
+/** Shown in the Temporal UI's list: ids and words only, never an e-mail address or a secret. */
+function summaryOf(caller: Caller, snapshot: FlowSnapshot): string {
+  return `${caller.identity.id} requests ${snapshot.resource.id} for ${formatIsoDuration(snapshot.durationMs)}`;
+}
+
+function detailsOf(snapshot: FlowSnapshot): string {
+  const tiers = snapshot.approval.automatic
+    ? 'automatic (no approval)'
+    : snapshot.approval.tiers
+        .map(
+          (tier, index) =>
+            `tier ${index}: ${tier.approvers.map((p) => `${p.kind}:${p.id}`).join(', ')} (${tier.threshold.kind})`,
+        )
+        .join('; ');
+  return [
+    `**Resource** ${snapshot.resource.name} (${snapshot.resource.id}), ${snapshot.grant.mode}`,
+    `**Integration** ${snapshot.integration.name}`,
+    `**Flow** ${snapshot.flowName}, policy ${snapshot.policyVersion}`,
+    `**Approval** ${tiers}`,
+  ].join('\n\n');
+}
+
+function timestampToIso(
+  ts: { seconds?: { toString(): string } | number | null; nanos?: number | null } | null | undefined,
+): string | undefined {
+  if (!ts) return undefined;
+  return new Date(Number(ts.seconds?.toString() ?? 0) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6)).toISOString();
+}

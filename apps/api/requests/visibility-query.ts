@@ -1,0 +1,85 @@
+import { principalKey } from '../../../contracts/identity';
+import { REQUEST_STATUSES, type RequestStatus } from '../../../contracts/request';
+import { SA_PENDING_APPROVERS, SA_REQUESTER, SA_RESOURCE, SA_STATUS } from '../../../contracts/search-attributes';
+import { ApiError } from '../errors/api-error';
+import { type Caller, hasRole, SUBJECT_PATTERN } from '../identity/caller';
+
+/** Resource ids as policy writes them. */
+export const RESOURCE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const TASK_QUEUE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+const WORKFLOW_TYPE_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,199}$/;
+const PRINCIPAL_PATTERN = /^(user|group):[A-Za-z0-9][A-Za-z0-9._:|+-]{0,127}$/;
+
+export interface ListFilter {
+  status?: RequestStatus;
+  resourceId?: string;
+  requester?: string;
+  mine?: boolean;
+  pendingMyApproval?: boolean;
+}
+
+export interface ListScope {
+  workflowType: string;
+  taskQueue: string;
+}
+
+/**
+ * Every value that enters a visibility query passes here: it must match a pattern that admits no
+ * quote, backslash, space or operator, and only then is it quoted. Nothing else is ever pasted in.
+ */
+export function literal(value: string, pattern: RegExp, field: string): string {
+  if (!pattern.test(value)) {
+    throw new ApiError(400, 'validation-failed', 'The filter has a value that is not allowed.', [
+      { field, problems: ['has characters that are not allowed'] },
+    ]);
+  }
+  return `'${value}'`;
+}
+
+/** The principals that stand for the caller in the pending-approvers search attribute. */
+export function callerPrincipals(caller: Caller): string[] {
+  return [
+    principalKey({ kind: 'user', id: caller.identity.id }),
+    ...caller.identity.groups.map((group) => principalKey({ kind: 'group', id: group })),
+  ];
+}
+
+function pendingFor(caller: Caller): string {
+  const principals = callerPrincipals(caller).map((principal) => literal(principal, PRINCIPAL_PATTERN, 'caller'));
+  return `${SA_PENDING_APPROVERS.name} IN (${principals.join(', ')})`;
+}
+
+/** Whether the caller may list every request (auditors read all; admins may revoke anything). */
+export function seesEverything(caller: Caller): boolean {
+  return hasRole(caller, 'auditor') || hasRole(caller, 'admin');
+}
+
+/**
+ * The visibility query for a list. Without a read-all role the caller sees only requests they made or
+ * that wait for their approval, whatever the filters say: filters only ever narrow.
+ */
+export function buildListQuery(scope: ListScope, caller: Caller, filter: ListFilter): string {
+  const me = literal(caller.identity.id, SUBJECT_PATTERN, 'caller');
+  const clauses = [
+    `WorkflowType = ${literal(scope.workflowType, WORKFLOW_TYPE_PATTERN, 'workflowType')}`,
+    `TaskQueue = ${literal(scope.taskQueue, TASK_QUEUE_PATTERN, 'taskQueue')}`,
+  ];
+  if (!seesEverything(caller)) clauses.push(`(${SA_REQUESTER.name} = ${me} OR ${pendingFor(caller)})`);
+  if (filter.status !== undefined) {
+    if (!(REQUEST_STATUSES as readonly string[]).includes(filter.status)) {
+      throw new ApiError(400, 'validation-failed', 'The filter has a value that is not allowed.', [
+        { field: 'status', problems: [`must be one of ${REQUEST_STATUSES.join(', ')}`] },
+      ]);
+    }
+    clauses.push(`${SA_STATUS.name} = '${filter.status}'`);
+  }
+  if (filter.resourceId !== undefined) {
+    clauses.push(`${SA_RESOURCE.name} = ${literal(filter.resourceId, RESOURCE_ID_PATTERN, 'resourceId')}`);
+  }
+  if (filter.requester !== undefined) {
+    clauses.push(`${SA_REQUESTER.name} = ${literal(filter.requester, SUBJECT_PATTERN, 'requester')}`);
+  }
+  if (filter.mine) clauses.push(`${SA_REQUESTER.name} = ${me}`);
+  if (filter.pendingMyApproval) clauses.push(pendingFor(caller));
+  return clauses.join(' AND ');
+}

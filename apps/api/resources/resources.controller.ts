@@ -1,0 +1,77 @@
+import { Controller, Get, Inject, Param } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { type LoadedPolicy, type RequestableResource, requestableResources } from '../../../policy';
+import { ApiError } from '../errors/api-error';
+import type { Caller } from '../identity/caller';
+import { CurrentCaller } from '../identity/decorators';
+import { ErrorResponseDto } from '../requests/dto/request-view.dto';
+import { POLICY } from '../tokens';
+import { CatalogService } from './catalog.service';
+
+class FlowDto {
+  @ApiProperty() name!: string;
+  @ApiProperty() automatic!: boolean;
+  @ApiProperty({ example: 'PT8H' }) maxDuration!: string;
+  @ApiProperty({ example: 'PT1H' }) defaultDuration!: string;
+  @ApiProperty() justificationRequired!: boolean;
+  @ApiProperty() ticketRequired!: boolean;
+  @ApiProperty({
+    description: 'Approvers per tier, resolved (resource owner or integration owners applied).',
+    type: 'array',
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { kind: { type: 'string', enum: ['user', 'group'] }, id: { type: 'string' } },
+      },
+    },
+  })
+  approvers!: Array<Array<{ kind: string; id: string }>>;
+}
+
+class ResourceDto {
+  @ApiProperty({ example: 'prod-db' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: ['item', 'vault'] }) type!: string;
+  @ApiProperty() integration!: string;
+  @ApiProperty({ enum: ['share-link', 'rotate-on-revoke', 'vault-group'] }) grantMode!: string;
+  @ApiProperty({ type: FlowDto }) flow!: FlowDto;
+  @ApiPropertyOptional() accessDetails?: string;
+}
+
+@ApiTags('resources')
+@ApiBearerAuth()
+@ApiResponse({ status: 401, description: 'No valid bearer token.', type: ErrorResponseDto })
+@Controller('v1/resources')
+export class ResourcesController {
+  constructor(
+    private readonly catalog: CatalogService,
+    @Inject(POLICY) private readonly policy: LoadedPolicy,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'What the caller may request, with the flow that would apply' })
+  @ApiOkResponse({ type: [ResourceDto] })
+  async list(@CurrentCaller() caller: Caller): Promise<RequestableResource[]> {
+    return requestableResources(this.policy, await this.catalog.get(), caller.identity);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One requestable resource and its flow' })
+  @ApiOkResponse({ type: ResourceDto })
+  @ApiResponse({ status: 404, description: 'Unknown, or not requestable by the caller.', type: ErrorResponseDto })
+  async get(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<RequestableResource> {
+    const resources = requestableResources(this.policy, await this.catalog.get(), caller.identity);
+    const resource = resources.find((candidate) => candidate.id === id);
+    if (!resource) throw ApiError.notFound('resource you may request');
+    return resource;
+  }
+}

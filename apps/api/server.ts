@@ -1,0 +1,65 @@
+import { Client, Connection } from '@temporalio/client';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Logger } from 'pino';
+import type { LatchkeyConfig } from '../../config/config';
+import { createDataConverter, loadOrCreateCodecKey } from '../../codec';
+import { loadPolicyFile } from '../../policy';
+import { createApiApp } from './app';
+import { createLogger } from './logging/logger';
+
+export interface RunningApi {
+  app: NestFastifyApplication;
+  /** Where the API listens, e.g. http://127.0.0.1:3000. */
+  url: string;
+  /** Stops accepting, lets requests in flight finish (up to the configured grace), then closes Temporal. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the API as a process runs it: policy from its file, one Temporal client with the codec's
+ * data converter, the app listening on the configured host and port.
+ */
+export async function startApiServer(
+  config: LatchkeyConfig,
+  logger: Logger = createLogger(config.logLevel),
+): Promise<RunningApi> {
+  const policy = loadPolicyFile(config.policyFile);
+  const key = await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const temporal = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: createDataConverter(key),
+  });
+  let app: NestFastifyApplication;
+  try {
+    app = await createApiApp({ config, temporal, policy, logger });
+    await app.listen({ host: config.api.host, port: config.api.port });
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.api.port;
+  const url = `http://${config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host}:${port}`;
+  logger.info({ url, policyVersion: policy.version, temporal: config.temporal.address }, 'latchkey API listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    url,
+    close: () =>
+      (closing ??= (async () => {
+        const server = app.getHttpServer();
+        // Requests still running after the grace period are cut, so a stuck call cannot block shutdown.
+        const force = setTimeout(() => server.closeAllConnections(), config.api.shutdownGraceMs);
+        force.unref();
+        try {
+          await app.close();
+        } finally {
+          clearTimeout(force);
+          await connection.close();
+        }
+      })()),
+  };
+}
