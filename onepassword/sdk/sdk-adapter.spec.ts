@@ -1,0 +1,343 @@
+import { readFile } from 'node:fs/promises';
+import { ItemShareDuration, READ_ITEMS, REVEAL_ITEM_PASSWORD } from '@1password/sdk';
+import { OnePasswordError, type CreateShareLinkParams } from '../port';
+import { latchkeyVersion } from './client-registry';
+import { OnePasswordSdkAdapter } from './sdk-adapter';
+import { scriptedAdapter, type ScriptedAdapterSetup } from './testing/scripted-adapter';
+
+const READS = new Set([
+  'VaultsList',
+  'VaultsGet',
+  'ItemsList',
+  'ItemsGet',
+  'ItemsGetAll',
+  'ItemsSharesGetAccountPolicy',
+  'ItemsSharesValidateRecipients',
+]);
+const WRITES = new Set([
+  'ItemsSharesCreate',
+  'ItemsPut',
+  'VaultsGrantGroupPermissions',
+  'VaultsUpdateGroupPermissions',
+  'VaultsRevokeGroupPermissions',
+]);
+
+function cost(operations: string[]): { reads: number; writes: number } {
+  for (const operation of operations) {
+    if (!READS.has(operation) && !WRITES.has(operation)) throw new Error(`unclassified operation ${operation}`);
+  }
+  return {
+    reads: operations.filter((operation) => READS.has(operation)).length,
+    writes: operations.filter((operation) => WRITES.has(operation)).length,
+  };
+}
+
+async function refusal(promise: Promise<unknown>): Promise<OnePasswordError> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(error).toBeInstanceOf(OnePasswordError);
+  return error as OnePasswordError;
+}
+
+describe(OnePasswordSdkAdapter.name, () => {
+  let setup: ScriptedAdapterSetup;
+  const share = (overrides: Partial<CreateShareLinkParams> = {}): CreateShareLinkParams => ({
+    vaultId: 'vlt_prod',
+    itemId: 'itm_prod_db',
+    recipients: ['alice@example.com'],
+    expiry: '1d',
+    oneTimeOnly: true,
+    idempotencyKey: `AccessRequest:req_${Math.random().toString(36).slice(2)}:grant`,
+    ...overrides,
+  });
+
+  beforeEach(async () => {
+    setup = await scriptedAdapter();
+  });
+  afterEach(() => setup.dispose());
+
+  describe('SDK client', () => {
+    it('creates one client per integration, once, named latchkey with the package version', async () => {
+      await Promise.all([setup.sut.listVaults(), setup.sut.getItem('vlt_prod', 'itm_prod_db')]);
+      await setup.sut.getItem('vlt_prod', 'itm_stripe_key');
+      expect(setup.core.clientConfigs).toHaveLength(1);
+      expect(setup.core.clientConfigs[0]).toMatchObject({
+        integrationName: 'latchkey',
+        integrationVersion: latchkeyVersion(),
+        serviceAccountToken: 'ops_scripted_token',
+      });
+    });
+
+    it('authenticates again after 1Password says the session expired', async () => {
+      setup.core.failNext('ItemsGet', JSON.stringify({ name: 'AuthExpired', message: 'session expired' }));
+      expect((await refusal(setup.sut.getItem('vlt_prod', 'itm_prod_db'))).kind).toBe('auth-expired');
+      await setup.sut.getItem('vlt_prod', 'itm_prod_db');
+      expect(setup.core.clientConfigs).toHaveLength(2);
+    });
+  });
+
+  describe('share-link grant', () => {
+    it('reads the item and policy, validates the recipient, then creates a one-view link in the covering bucket', async () => {
+      await setup.sut.createShareLink(share({ expiry: '1d' }));
+
+      expect(setup.core.operations()).toEqual([
+        'ItemsGet',
+        'ItemsSharesGetAccountPolicy',
+        'ItemsSharesValidateRecipients',
+        'ItemsSharesCreate',
+      ]);
+      const [get, policy, validate, create] = setup.core.invocations;
+      expect(get.parameters).toEqual({ vault_id: 'vlt_prod', item_id: 'itm_prod_db' });
+      expect(policy.parameters).toEqual({ vault_id: 'vlt_prod', item_id: 'itm_prod_db' });
+      expect(validate.parameters).toMatchObject({ recipients: ['alice@example.com'] });
+      expect(create.parameters.params).toEqual({
+        recipients: [{ type: 'Email', parameters: { email: 'alice@example.com' } }],
+        expireAfter: ItemShareDuration.OneDay,
+        oneTimeOnly: true,
+      });
+      expect(create.parameters.item).toMatchObject({ id: 'itm_prod_db', vaultId: 'vlt_prod', version: 1 });
+      expect(cost(setup.core.operations())).toEqual({ reads: 3, writes: 1 });
+    });
+
+    it('costs 2 reads and 1 write once the sharing policy is cached', async () => {
+      await setup.sut.createShareLink(share());
+      const before = setup.core.invocations.length;
+      await setup.sut.createShareLink(share());
+      const second = setup.core.operations().slice(before);
+      expect(second).toEqual(['ItemsGet', 'ItemsSharesValidateRecipients', 'ItemsSharesCreate']);
+      expect(cost(second)).toEqual({ reads: 2, writes: 1 });
+    });
+
+    it('answers a retried grant from the ledger without calling 1Password, and keeps the link sealed on disk', async () => {
+      const params = share();
+      const first = await setup.sut.createShareLink(params);
+      const before = setup.core.invocations.length;
+      const again = await setup.sut.createShareLink(params);
+      expect(again).toEqual(first);
+      expect(setup.core.invocations).toHaveLength(before);
+      const onDisk = await readFile(setup.ledgerFile, 'utf8');
+      expect(onDisk).toContain(params.idempotencyKey);
+      expect(onDisk).not.toContain(first.url);
+      expect(onDisk).not.toContain(first.url.split('#')[1]);
+    });
+
+    it('records the attempt before creating, so a crash between create and record is visible', async () => {
+      const params = share();
+      await setup.ledger.markSharePending(params.idempotencyKey);
+      await setup.sut.createShareLink(params);
+      expect(await setup.ledger.lookupShare(params.idempotencyKey)).toMatchObject({ status: 'created', attempts: 2 });
+    });
+
+    it('refuses a duration above the policy maximum before creating anything', async () => {
+      setup.core.account.policy.maxExpiry = ItemShareDuration.SevenDays;
+      const error = await refusal(setup.sut.createShareLink(share({ expiry: '14d' })));
+      expect(error.kind).toBe('policy-refused');
+      expect(error.message).toContain('at most 7d');
+      expect(setup.core.operations()).not.toContain('ItemsSharesCreate');
+    });
+
+    it('refuses an item with files when the policy does not share files', async () => {
+      setup.core.account.items[0].files = [
+        { attributes: { name: 'dump.sql', id: 'f1', size: 10 }, sectionId: 's', fieldId: 'f' },
+      ];
+      expect((await refusal(setup.sut.createShareLink(share()))).kind).toBe('policy-refused');
+      expect(setup.core.operations()).not.toContain('ItemsSharesCreate');
+    });
+
+    it('refuses a recipient 1Password does not validate, without naming them', async () => {
+      const error = await refusal(setup.sut.createShareLink(share({ recipients: ['mallory@elsewhere.test'] })));
+      expect(error.kind).toBe('policy-refused');
+      expect(error.message).not.toContain('mallory');
+      expect(setup.core.operations()).not.toContain('ItemsSharesCreate');
+    });
+  });
+
+  describe('vault-group grant', () => {
+    const grant = {
+      vaultId: 'vlt_oncall',
+      groupId: 'grp_engineering',
+      permissions: ['read_items', 'reveal_item_password'],
+    };
+
+    it('grants and revokes with one write each and no reads', async () => {
+      await setup.sut.grantGroupPermissions(grant);
+      await setup.sut.revokeGroupPermissions({ vaultId: grant.vaultId, groupId: grant.groupId });
+
+      expect(setup.core.invocations.map(({ name, parameters }) => ({ name, parameters }))).toEqual([
+        {
+          name: 'VaultsGrantGroupPermissions',
+          parameters: {
+            vault_id: 'vlt_oncall',
+            group_permissions_list: [{ groupId: 'grp_engineering', permissions: READ_ITEMS | REVEAL_ITEM_PASSWORD }],
+          },
+        },
+        { name: 'VaultsRevokeGroupPermissions', parameters: { vault_id: 'vlt_oncall', group_id: 'grp_engineering' } },
+      ]);
+      expect(cost(setup.core.operations())).toEqual({ reads: 0, writes: 2 });
+    });
+
+    it('sets the permissions when the group already has access', async () => {
+      await setup.sut.grantGroupPermissions({ ...grant, permissions: ['read_items'] });
+      await setup.sut.grantGroupPermissions(grant);
+      expect(setup.core.operations()).toEqual([
+        'VaultsGrantGroupPermissions',
+        'VaultsGrantGroupPermissions',
+        'VaultsUpdateGroupPermissions',
+      ]);
+      expect(setup.core.account.vaults[2].access).toEqual([
+        { groupId: 'grp_engineering', permissions: READ_ITEMS | REVEAL_ITEM_PASSWORD },
+      ]);
+    });
+
+    it('refuses a vault the service account did not create without calling 1Password', async () => {
+      const error = await refusal(setup.sut.grantGroupPermissions({ ...grant, vaultId: 'vlt_prod' }));
+      expect(error.kind).toBe('forbidden');
+      expect(setup.core.invocations).toEqual([]);
+    });
+
+    it('explains a refusal by 1Password itself (vault listed by mistake, or a plan without the feature)', async () => {
+      const misconfigured = await scriptedAdapter({ serviceAccountVaultIds: ['vlt_oncall', 'vlt_prod'] });
+      try {
+        const error = await refusal(misconfigured.sut.grantGroupPermissions({ ...grant, vaultId: 'vlt_prod' }));
+        expect(error.kind).toBe('forbidden');
+        expect(error.message).toContain('only vaults they created');
+        expect(misconfigured.core.operations()).toEqual(['VaultsGrantGroupPermissions']);
+      } finally {
+        await misconfigured.dispose();
+      }
+    });
+
+    it('refuses unknown permission names before any call', async () => {
+      expect((await refusal(setup.sut.grantGroupPermissions({ ...grant, permissions: ['root'] }))).kind).toBe(
+        'invalid-argument',
+      );
+      expect(setup.core.invocations).toEqual([]);
+    });
+
+    it('treats revoking absent access as done after checking the vault', async () => {
+      await setup.sut.revokeGroupPermissions({ vaultId: 'vlt_oncall', groupId: 'grp_engineering' });
+      expect(setup.core.operations()).toEqual(['VaultsRevokeGroupPermissions', 'VaultsGet']);
+      expect(setup.core.invocations[1].parameters).toEqual({
+        vault_id: 'vlt_oncall',
+        vault_params: { accessors: true },
+      });
+    });
+  });
+
+  describe('rotation', () => {
+    it('writes a generated password back to the item it read', async () => {
+      const before = await setup.sut.getItemSecret('vlt_prod', 'itm_prod_db');
+      const start = setup.core.invocations.length;
+      const result = await setup.sut.rotateItemSecret({
+        vaultId: 'vlt_prod',
+        itemId: 'itm_prod_db',
+        idempotencyKey: 'k',
+      });
+      expect(setup.core.operations().slice(start)).toEqual(['ItemsGet', 'ItemsPut']);
+      const put = setup.core.invocations[start + 1].parameters.item as {
+        version: number;
+        fields: Array<{ id: string; value: string }>;
+      };
+      expect(put.version).toBe(1);
+      const written = put.fields.find((field) => field.id === 'password')!.value;
+      expect(written).not.toBe(before);
+      expect(written).toHaveLength(32);
+      expect(result).toEqual({ vaultId: 'vlt_prod', itemId: 'itm_prod_db', version: 2 });
+    });
+
+    it('reads again and retries when someone changed the item in between', async () => {
+      setup.core.beforeNext('ItemsPut', (account) => {
+        account.items[0].version += 1;
+      });
+      const result = await setup.sut.rotateItemSecret({
+        vaultId: 'vlt_prod',
+        itemId: 'itm_prod_db',
+        idempotencyKey: 'k',
+      });
+      expect(setup.core.operations()).toEqual(['ItemsGet', 'ItemsPut', 'ItemsGet', 'ItemsPut']);
+      expect(result.version).toBe(3);
+    });
+
+    it('gives up with a retryable conflict after the configured number of re-reads', async () => {
+      const stubborn = await scriptedAdapter({ maxConflictRetries: 1 });
+      try {
+        for (let n = 0; n < 2; n++) {
+          stubborn.core.beforeNext('ItemsPut', (account) => {
+            account.items[0].version += 1;
+          });
+        }
+        const error = await refusal(
+          stubborn.sut.rotateItemSecret({ vaultId: 'vlt_prod', itemId: 'itm_prod_db', idempotencyKey: 'k' }),
+        );
+        expect(error.kind).toBe('conflict');
+        expect(stubborn.core.operations()).toEqual(['ItemsGet', 'ItemsPut', 'ItemsGet', 'ItemsPut']);
+      } finally {
+        await stubborn.dispose();
+      }
+    });
+  });
+
+  describe('discovery', () => {
+    it('caches vaults and items until refreshed', async () => {
+      await setup.sut.listVaults();
+      await setup.sut.listVaults();
+      await setup.sut.listItems('vlt_prod');
+      await setup.sut.listItems('vlt_prod');
+      expect(setup.core.operations()).toEqual(['VaultsList', 'ItemsList', 'ItemsGetAll']);
+      setup.sut.refreshDiscovery();
+      await setup.sut.listVaults();
+      expect(setup.core.operations()).toEqual(['VaultsList', 'ItemsList', 'ItemsGetAll', 'VaultsList']);
+    });
+
+    it('lists only active items, with versions and attachments from the batched read', async () => {
+      const items = await setup.sut.listItems('vlt_prod');
+      expect(setup.core.invocations[0].parameters).toEqual({
+        vault_id: 'vlt_prod',
+        filters: [{ type: 'ByState', content: { active: true, archived: false } }],
+      });
+      expect(items.map((item) => [item.id, item.version, item.hasFiles])).toEqual([
+        ['itm_prod_db', 1, false],
+        ['itm_stripe_key', 1, false],
+      ]);
+    });
+  });
+
+  describe('rate limits', () => {
+    it('counts reads and writes in the budget', async () => {
+      await setup.sut.createShareLink(share());
+      expect(setup.sut.budget()).toMatchObject({ readsLastHour: 3, writesLastHour: 1, requestsLastDay: 4 });
+    });
+
+    it('stops sending after 1Password answers rate-limited, until its retry-after passed', async () => {
+      let now = 1_000_000;
+      const waited: number[] = [];
+      const limited = await scriptedAdapter({
+        now: () => now,
+        budgetOptions: {
+          now: () => now,
+          maxWaitMs: 120_000,
+          sleep: (ms) => {
+            waited.push(ms);
+            now += ms;
+            return Promise.resolve();
+          },
+        },
+      });
+      try {
+        limited.core.failNext(
+          'ItemsGet',
+          JSON.stringify({ name: 'RateLimitExceeded', message: 'rate limit exceeded' }),
+        );
+        const error = await refusal(limited.sut.getItem('vlt_prod', 'itm_prod_db'));
+        expect(error).toMatchObject({ kind: 'rate-limited', retryAfterMs: 60_000 });
+        expect(limited.sut.budget().rateLimitedBy1Password).toBe(1);
+        await limited.sut.getItem('vlt_prod', 'itm_prod_db');
+        expect(waited).toEqual([60_000]);
+      } finally {
+        await limited.dispose();
+      }
+    });
+  });
+});
