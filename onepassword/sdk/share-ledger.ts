@@ -125,8 +125,8 @@ export class ShareLinkLedger {
   private update<T>(apply: (ledger: LedgerFile) => T): Promise<T> {
     return withFileLock(`${this.file}.lock`, async () => {
       const ledger = await this.load();
-      const result = apply(ledger);
       this.prune(ledger);
+      const result = apply(ledger);
       await writeFileAtomic(this.file, JSON.stringify(ledger, null, 2) + '\n');
       return result;
     });
