@@ -82,8 +82,10 @@ export interface GrantView {
   /**
    * What ending the grant really did in 1Password: group permissions removed, the secret rotated, or
    * nothing possible (a share link stays viewable until providerExpiresAt; 1Password cannot withdraw it).
+   * `group-still-held-by-other-grants`: this request's lease ended, but other active requests for the
+   * same group and vault still hold the permissions (they go when the last one ends).
    */
-  endedBy?: 'group-permissions-removed' | 'secret-rotated' | 'link-left-to-expire';
+  endedBy?: 'group-permissions-removed' | 'secret-rotated' | 'link-left-to-expire' | 'group-still-held-by-other-grants';
 }
 
 /** Full state, as returned by the state query and by every Update. */

@@ -1,0 +1,96 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import pino from 'pino';
+import { createActivities } from '../../activities';
+import { createDataConverter, loadOrCreateCodecKey } from '../../codec';
+import { loadConfig } from '../../config/config';
+import { CATALOG_WORKFLOW_ID } from '../../contracts/catalog';
+import { LogNotifier } from '../../notify';
+import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
+import type { OnePasswordPort } from '../../onepassword/port';
+import { integrationsOf, loadPolicyFile } from '../../policy';
+import type { catalogWorkflow } from '../../workflows/catalog';
+import { createLatchkeyWorker } from './worker';
+
+const CATALOG_REFRESH_MS = 5 * 60_000;
+
+/**
+ * The worker process (the "connector"): runs where the 1Password tokens live, makes only outbound
+ * connections, and several may run side by side. Stops cleanly on SIGINT/SIGTERM.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = pino({ level: config.logLevel, base: { service: 'latchkey-worker' } });
+
+  Runtime.install({
+    telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.worker.metricsPort}` } } },
+  });
+
+  const key = await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
+  const dataConverter = createDataConverter(key);
+  const policy = loadPolicyFile(config.policyFile);
+  const integrations = integrationsOf(policy);
+
+  const ports = new Map<string, OnePasswordPort>();
+  const local = new LocalOnePassword({ stateFile: config.localOnePassword.stateFile });
+  for (const integration of integrations) {
+    if (integration.kind === 'local') ports.set(integration.name, local);
+    else logger.error({ integration: integration.name }, 'the 1Password SDK adapter is not wired into the worker yet');
+  }
+  const onePassword = (integration: string): OnePasswordPort => {
+    const port = ports.get(integration);
+    if (!port) throw new Error(`no 1Password port for integration "${integration}"`);
+    return port;
+  };
+
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter });
+
+  const worker = await createLatchkeyWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    dataConverter,
+    activities: createActivities({ onePassword, notifier: new LogNotifier(logger), logger, temporal: client }),
+  });
+
+  // The catalog entity: started once, found again by every later worker.
+  await client.workflow.start<typeof catalogWorkflow>('catalogWorkflow', {
+    workflowId: CATALOG_WORKFLOW_ID,
+    taskQueue: config.temporal.taskQueue,
+    args: [
+      { integrations: integrations.map((integration) => integration.name), refreshIntervalMs: CATALOG_REFRESH_MS },
+    ],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    staticSummary: 'Resource catalog: vaults and items of every integration',
+  });
+
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    worker.shutdown();
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+
+  logger.info(
+    {
+      taskQueue: config.temporal.taskQueue,
+      namespace: config.temporal.namespace,
+      metricsPort: config.worker.metricsPort,
+    },
+    'worker running',
+  );
+  try {
+    await worker.run();
+  } finally {
+    await clientConnection.close();
+    await connection.close();
+    logger.info('worker stopped');
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`latchkey worker failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

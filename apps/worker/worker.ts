@@ -1,0 +1,26 @@
+import type { DataConverter } from '@temporalio/common';
+import { type NativeConnection, Worker } from '@temporalio/worker';
+import type { createActivities } from '../../activities';
+
+export interface LatchkeyWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  dataConverter: DataConverter;
+  activities: ReturnType<typeof createActivities>;
+}
+
+/**
+ * The latchkey worker: every workflow of `workflows/` and the given activities, with the payload
+ * codec. The worker app, the dev runner, the integration tests and the benchmarks all build it here.
+ */
+export async function createLatchkeyWorker(opts: LatchkeyWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    dataConverter: opts.dataConverter,
+    activities: opts.activities,
+    workflowsPath: require.resolve('../../workflows'),
+  });
+}
