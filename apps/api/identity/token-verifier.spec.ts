@@ -1,0 +1,110 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
+import type { LatchkeyConfig } from '../../../config/config';
+import { loadOrCreateLocalSigningKey, mintLocalToken } from './local-signing-key';
+import { TokenRejected, TokenVerifier } from './token-verifier';
+
+describe(TokenVerifier.name, () => {
+  let dir: string;
+  let auth: Extract<LatchkeyConfig['auth'], { mode: 'local' }>;
+  let sut: TokenVerifier;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-auth-'));
+    auth = { mode: 'local', signingKeyFile: path.join(dir, 'keys', 'signing.jwk.json'), issuer: 'latchkey-local', audience: 'latchkey' };
+    sut = await TokenVerifier.fromConfig(auth);
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  async function mint(claims: Partial<{ sub: string; email: string; groups: string[]; roles: string[] }> = {}, ttl = 60) {
+    const key = await loadOrCreateLocalSigningKey(auth.signingKeyFile);
+    return mintLocalToken(
+      key,
+      auth.issuer,
+      auth.audience,
+      { sub: 'alice', email: 'alice@example.com', groups: ['engineering'], roles: [], ...claims } as never,
+      ttl,
+    );
+  }
+
+  async function rejection(token: string): Promise<string> {
+    try {
+      await sut.verify(token);
+    } catch (err) {
+      if (err instanceof TokenRejected) return err.reason;
+      throw err;
+    }
+    throw new Error('token was accepted');
+  }
+
+  it('creates the signing key on first use, readable by its owner only', () => {
+    expect(fs.statSync(auth.signingKeyFile).mode & 0o777).toBe(0o600);
+  });
+
+  it('reads identity and roles from a valid token', async () => {
+    await expect(sut.verify(await mint({ roles: ['auditor'] }))).resolves.toEqual({
+      identity: { id: 'alice', email: 'alice@example.com', groups: ['engineering'] },
+      roles: ['auditor'],
+    });
+  });
+
+  it('ignores roles it does not know and drops groups that could not be ids', async () => {
+    const caller = await sut.verify(await mint({ roles: ['superuser', 'admin'], groups: ['engineering', "x' OR '1"] }));
+    expect(caller.roles).toEqual(['admin']);
+    expect(caller.identity.groups).toEqual(['engineering']);
+  });
+
+  it('refuses an expired token', async () => {
+    expect(await rejection(await mint({}, -60))).toBe('ERR_JWT_EXPIRED');
+  });
+
+  it('refuses a token signed by another key (forged)', async () => {
+    const { privateKey } = await generateKeyPair('ES256');
+    const forged = await new SignJWT({ email: 'alice@example.com', groups: ['security'], roles: ['admin'] })
+      .setProtectedHeader({ alg: 'ES256' })
+      .setSubject('alice')
+      .setIssuer(auth.issuer)
+      .setAudience(auth.audience)
+      .setExpirationTime('1h')
+      .sign(privateKey);
+    expect(await rejection(forged)).toBe('ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+  });
+
+  it('refuses a token for another audience or from another issuer', async () => {
+    const key = await loadOrCreateLocalSigningKey(auth.signingKeyFile);
+    const claims = { sub: 'alice', email: 'alice@example.com', groups: [], roles: [] };
+    expect(await rejection(await mintLocalToken(key, auth.issuer, 'another-api', claims, 60))).toBe(
+      'ERR_JWT_CLAIM_VALIDATION_FAILED',
+    );
+    expect(await rejection(await mintLocalToken(key, 'someone-else', auth.audience, claims, 60))).toBe(
+      'ERR_JWT_CLAIM_VALIDATION_FAILED',
+    );
+  });
+
+  it('refuses an unsigned token', async () => {
+    const unsigned = new UnsecuredJWT({ email: 'alice@example.com' })
+      .setSubject('alice')
+      .setIssuer(auth.issuer)
+      .setAudience(auth.audience)
+      .setExpirationTime('1h')
+      .encode();
+    await expect(sut.verify(unsigned)).rejects.toBeInstanceOf(TokenRejected);
+  });
+
+  it('refuses a subject that is an e-mail address or could break a query', async () => {
+    expect(await rejection(await mint({ sub: 'alice@example.com' }))).toBe('subject missing or not a plain id');
+    expect(await rejection(await mint({ sub: "a' OR '1'='1" }))).toBe('subject missing or not a plain id');
+  });
+
+  it('refuses a token without an e-mail address', async () => {
+    expect(await rejection(await mint({ email: '' }))).toBe('e-mail missing or malformed');
+  });
+
+  it('keeps the first key when asked again, so tokens stay valid across restarts', async () => {
+    const token = await mint();
+    const again = await TokenVerifier.fromConfig(auth);
+    await expect(again.verify(token)).resolves.toMatchObject({ identity: { id: 'alice' } });
+  });
+});
