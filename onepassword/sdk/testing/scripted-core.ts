@@ -175,24 +175,25 @@ export class ScriptedOnePasswordCore {
   }
 
   invoke(config: string): Promise<string> {
-    try {
-      const { invocation } = JSON.parse(config) as {
-        invocation: { clientId?: number; parameters: { name: string; parameters: Record<string, unknown> } };
-      };
-      const { name, parameters } = invocation.parameters;
-      this.invocations.push({ clientId: invocation.clientId, name, parameters });
-      const hook = this.hooks.findIndex((candidate) => candidate.operation === name);
-      if (hook >= 0) this.hooks.splice(hook, 1)[0].run(this.account);
-      const failure = this.failures.findIndex((candidate) => candidate.operation === name);
-      if (failure >= 0) fail(this.failures.splice(failure, 1)[0].error);
-      const result = this.dispatch(name, parameters);
-      return Promise.resolve(result === undefined ? '' : JSON.stringify(result));
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
+    // Thrown errors become rejections, as the real core's do.
+    return new Promise((resolve) => resolve(this.answer(config)));
   }
 
   releaseClient(): void {}
+
+  private answer(config: string): string {
+    const { invocation } = JSON.parse(config) as {
+      invocation: { clientId?: number; parameters: { name: string; parameters: Record<string, unknown> } };
+    };
+    const { name, parameters } = invocation.parameters;
+    this.invocations.push({ clientId: invocation.clientId, name, parameters });
+    const hook = this.hooks.findIndex((candidate) => candidate.operation === name);
+    if (hook >= 0) this.hooks.splice(hook, 1)[0].run(this.account);
+    const failure = this.failures.findIndex((candidate) => candidate.operation === name);
+    if (failure >= 0) fail(this.failures.splice(failure, 1)[0].error);
+    const result = this.dispatch(name, parameters);
+    return result === undefined ? '' : JSON.stringify(result);
+  }
 
   // ----- The account -----
 

@@ -1,0 +1,101 @@
+/**
+ * The port contract against a real 1Password account. Not part of any test tier or CI: it runs only
+ * by its own command (docs/onepassword.md), with a service account token and test vaults given in
+ * the environment. Without them it fails, naming what is missing, rather than passing vacuously.
+ *
+ * It creates one throwaway Login item in the managed vault, rotates it, shares it (to the allowed
+ * recipient, one view, one hour), grants and revokes the group, and deletes the item at the end.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { ItemCategory, ItemFieldType, Secrets } from '@1password/sdk';
+import { registerOnePasswordContract } from '../contract';
+import { SdkClientRegistry, serviceAccountClientFactory } from './client-registry';
+import { BUSINESS_LIMITS, RateBudget, TEAMS_LIMITS } from './rate-budget';
+import { OnePasswordSdkAdapter } from './sdk-adapter';
+import { ShareLinkLedger } from './share-ledger';
+
+const LIVE_ENV = [
+  'OP_SERVICE_ACCOUNT_TOKEN',
+  'LATCHKEY_LIVE_VAULT',
+  'LATCHKEY_LIVE_UNMANAGED_VAULT',
+  'LATCHKEY_LIVE_GROUP',
+  'LATCHKEY_LIVE_RECIPIENT',
+  'LATCHKEY_LIVE_REFUSED_RECIPIENT',
+] as const;
+
+// A test harness outside the app: it reads its own settings, as `config/config.ts` does for latchkey.
+function liveSettings(env: NodeJS.ProcessEnv): Record<(typeof LIVE_ENV)[number], string> & { teams: boolean } {
+  const missing = LIVE_ENV.filter((name) => !env[name]);
+  if (missing.length > 0) {
+    throw new Error(`the live 1Password contract needs ${missing.join(', ')} (see docs/onepassword.md)`);
+  }
+  return {
+    ...(Object.fromEntries(LIVE_ENV.map((name) => [name, env[name]!])) as Record<(typeof LIVE_ENV)[number], string>),
+    teams: env.LATCHKEY_LIVE_PLAN === 'teams',
+  };
+}
+
+registerOnePasswordContract('OnePasswordSdkAdapter against a live 1Password account', async () => {
+  const settings = liveSettings(process.env);
+  const integration = 'live';
+  const clients = new SdkClientRegistry(
+    serviceAccountClientFactory(() => Promise.resolve(settings.OP_SERVICE_ACCOUNT_TOKEN)),
+  );
+  const dir = await mkdtemp(path.join(tmpdir(), 'latchkey-live-'));
+  const sut = new OnePasswordSdkAdapter({
+    integration,
+    clients,
+    ledger: new ShareLinkLedger({ file: path.join(dir, 'share-ledger.json'), key: randomBytes(32) }),
+    budget: new RateBudget({ limits: settings.teams ? TEAMS_LIMITS : BUSINESS_LIMITS }),
+    serviceAccountVaultIds: [settings.LATCHKEY_LIVE_VAULT],
+  });
+
+  const client = await clients.get(integration);
+  const title = `latchkey live contract ${randomUUID()}`;
+  const item = await client.items.create({
+    category: ItemCategory.Login,
+    vaultId: settings.LATCHKEY_LIVE_VAULT,
+    title,
+    tags: ['latchkey-live-test'],
+    fields: [
+      {
+        id: 'password',
+        title: 'password',
+        fieldType: ItemFieldType.Concealed,
+        value: Secrets.generatePassword({
+          type: 'Random',
+          parameters: { includeDigits: true, includeSymbols: false, length: 32 },
+        }).password,
+      },
+    ],
+  });
+
+  return {
+    sut,
+    account: {
+      item: { vaultId: item.vaultId, itemId: item.id, title, tags: ['latchkey-live-test'] },
+      // 1Password ids are 26 lowercase base-32 characters; this one names nothing.
+      missingItemId: randomBytes(16)
+        .toString('hex')
+        .slice(0, 26)
+        .replace(/[0189]/g, 'a'),
+      managedVaultId: settings.LATCHKEY_LIVE_VAULT,
+      unmanagedVaultId: settings.LATCHKEY_LIVE_UNMANAGED_VAULT,
+      groupId: settings.LATCHKEY_LIVE_GROUP,
+      allowedRecipient: settings.LATCHKEY_LIVE_RECIPIENT,
+      refusedRecipient: settings.LATCHKEY_LIVE_REFUSED_RECIPIENT,
+    },
+    readSecret: (vaultId, itemId) => sut.getItemSecret(vaultId, itemId),
+    groupPermissions: (vaultId, groupId) => sut.groupPermissions(vaultId, groupId),
+    dispose: async () => {
+      try {
+        await client.items.delete(item.vaultId, item.id);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+});
