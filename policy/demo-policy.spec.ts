@@ -1,8 +1,10 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Identity } from '../contracts/identity';
 import { demoCatalog } from './demo-catalog';
 import { evaluateRequest, requestableResources } from './evaluate';
-import { loadPolicyFile } from './load';
+import { PolicyError, formatIssue } from './errors';
+import { loadPolicyFile, parsePolicy } from './load';
 
 /** The example policy that `npm start` uses must load and must say what docs/demo-data.md says. */
 describe('config/policy.yaml with the demo catalog', () => {
@@ -110,5 +112,31 @@ describe('config/policy.yaml with the demo catalog', () => {
     expect(ask()).toMatchObject({ ok: false, refusal: { code: 'justification-required' } });
     expect(ask('too short')).toMatchObject({ ok: false, refusal: { code: 'justification-mismatch' } });
     expect(ask('  ten chars!  ').ok).toBe(true);
+  });
+});
+
+describe('docs/policy.md', () => {
+  const docs = fs.readFileSync(path.join(__dirname, '..', 'docs', 'policy.md'), 'utf8');
+  const example = fs.readFileSync(path.join(__dirname, '..', 'config', 'policy.yaml'), 'utf8');
+
+  it('shows errors that the example policy really produces', () => {
+    const threshold = example.replace('threshold: any # any', 'threshold: most # any');
+    const resource = example.replace('resources: [prod-db]', 'resources: [prod-dbb]');
+    for (const broken of [threshold, resource]) {
+      expect(broken).not.toBe(example);
+      try {
+        parsePolicy(broken, 'config/policy.yaml');
+        throw new Error('accepted');
+      } catch (error) {
+        expect(error).toBeInstanceOf(PolicyError);
+        expect(docs).toContain(formatIssue((error as PolicyError).issues[0]));
+      }
+    }
+  });
+
+  it('has a short example that is a valid policy', () => {
+    const block = /## A short example\s+```yaml\n([\s\S]*?)```/.exec(docs);
+    expect(block).not.toBeNull();
+    expect(parsePolicy(block![1], 'example.yaml').flows[0].name).toBe('prod-access');
   });
 });
