@@ -101,6 +101,18 @@ describe(OnePasswordSdkAdapter.name, () => {
       expect(cost(setup.core.operations())).toEqual({ reads: 3, writes: 1 });
     });
 
+    it('costs 3 reads and 1 write as the grant activity makes it (policy first, then the link)', async () => {
+      await setup.sut.getSharePolicy('vlt_prod', 'itm_prod_db');
+      await setup.sut.createShareLink(share());
+      expect(setup.core.operations()).toEqual([
+        'ItemsSharesGetAccountPolicy',
+        'ItemsGet',
+        'ItemsSharesValidateRecipients',
+        'ItemsSharesCreate',
+      ]);
+      expect(cost(setup.core.operations())).toEqual({ reads: 3, writes: 1 });
+    });
+
     it('costs 2 reads and 1 write once the sharing policy is cached', async () => {
       await setup.sut.createShareLink(share());
       const before = setup.core.invocations.length;
