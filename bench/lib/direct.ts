@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { buildListQuery } from '../../apps/api/requests/visibility-query';
+import type { Caller } from '../../apps/api/identity/caller';
+import type { ResourceCatalog } from '../../contracts/catalog';
+import { requestWorkflowId } from '../../contracts/ids';
+import { approveUpdate, stateQuery } from '../../contracts/messages';
+import type { AccessRequestInput, AccessRequestState, RequestStatus } from '../../contracts/request';
+import {
+  SA_INTEGRATION,
+  SA_PENDING_APPROVERS,
+  SA_REQUESTER,
+  SA_RESOURCE,
+  SA_STATUS,
+} from '../../contracts/search-attributes';
+import { TASK_QUEUE } from '../../contracts/task-queue';
+import { evaluateRequest } from '../../policy';
+import type { LoadedPolicy } from '../../policy/model';
+import { pendingApproverKeys } from '../../workflows/decisions';
+import { accessRequestWorkflow } from '../../workflows';
+import type { Persona } from './api';
+
+export function callerOf(persona: Persona): Caller {
+  return { identity: { id: persona.sub, email: persona.email, groups: persona.groups }, roles: persona.roles };
+}
+
+/**
+ * The API's operations done directly with the Temporal client, the way the API does them (same
+ * policy evaluation, same start options, same visibility query), without HTTP, Nest or token checks.
+ * The ratio between the two is what the API costs.
+ */
+export class DirectLatchkey {
+  constructor(
+    private readonly client: Client,
+    private readonly policy: LoadedPolicy,
+    private readonly catalog: ResourceCatalog,
+  ) {}
+
+  async create(requester: Persona, resourceId: string, duration: string): Promise<AccessRequestState> {
+    const caller = callerOf(requester);
+    const evaluation = evaluateRequest(this.policy, this.catalog, caller.identity, {
+      resourceId,
+      duration,
+      justification: 'benchmark: direct client request',
+    });
+    if (!evaluation.ok) throw new Error(`policy refused: ${evaluation.refusal.message}`);
+    const snapshot = evaluation.snapshot;
+    const requestId = `req_${randomBytes(12).toString('hex')}`;
+    const input: AccessRequestInput = {
+      requestId,
+      requester: caller.identity,
+      justification: 'benchmark: direct client request',
+      requestedAt: new Date().toISOString(),
+      snapshot,
+    };
+    const handle = await this.client.workflow.start(accessRequestWorkflow, {
+      args: [input],
+      workflowId: requestWorkflowId(requestId),
+      taskQueue: TASK_QUEUE,
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [
+        { key: SA_STATUS, value: snapshot.approval.automatic ? 'APPROVED' : 'PENDING_APPROVAL' },
+        { key: SA_REQUESTER, value: caller.identity.id },
+        { key: SA_RESOURCE, value: snapshot.resource.id },
+        { key: SA_INTEGRATION, value: snapshot.integration.name },
+        {
+          key: SA_PENDING_APPROVERS,
+          value: snapshot.approval.automatic ? [] : pendingApproverKeys(snapshot.approval, 0),
+        },
+      ],
+    });
+    return firstState(handle);
+  }
+
+  handle(requestId: string): WorkflowHandle<typeof accessRequestWorkflow> {
+    return this.client.workflow.getHandle<typeof accessRequestWorkflow>(requestWorkflowId(requestId));
+  }
+
+  approve(approver: Persona, requestId: string): Promise<AccessRequestState> {
+    const actor = { id: approver.sub, groups: approver.groups, roles: approver.roles };
+    return this.handle(requestId).executeUpdate(approveUpdate, { args: [{ actor, comment: 'benchmark' }] });
+  }
+
+  query(requestId: string): Promise<AccessRequestState> {
+    return this.handle(requestId).query(stateQuery);
+  }
+
+  async list(
+    viewer: Persona,
+    filter: { status?: RequestStatus; pendingMyApproval?: boolean; mine?: boolean },
+    pageSize: number,
+  ) {
+    const query = buildListQuery(
+      { workflowType: accessRequestWorkflow.name, taskQueue: TASK_QUEUE },
+      callerOf(viewer),
+      filter,
+    );
+    const answer = await this.client.workflowService.listWorkflowExecutions({ namespace: 'default', query, pageSize });
+    return answer.executions ?? [];
+  }
+}
+
+/** The state right after start: the worker may not have run the first workflow task yet. */
+export async function firstState(handle: WorkflowHandle<typeof accessRequestWorkflow>): Promise<AccessRequestState> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await handle.query(stateQuery);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}

@@ -1,0 +1,313 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { createDataConverter, loadOrCreateCodecKey } from '../../codec';
+import { type LatchkeyConfig, loadConfig, repoRoot } from '../../config/config';
+import { TASK_QUEUE } from '../../contracts/task-queue';
+import { freePort, type RunningDevServer, startDevServer, waitForPort } from '../../devstack/dev-server';
+import { ensureTemporalCli, type TemporalCliSource } from '../../devstack/temporal-cli';
+import { loadOrCreateLocalSigningKey, type LocalSigningKey } from '../../apps/api/identity/local-signing-key';
+import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
+import { seedState } from '../../onepassword/local/state';
+import { writeFileAtomic } from '../../onepassword/file-lock';
+
+export type Log = (message: string) => void;
+
+export const BENCH_POLICY_FILE = path.join(repoRoot(), 'bench', 'bench-policy.yaml');
+
+/** Pragmas that make the dev server's SQLite fast: fine for a benchmark, not for data you keep. */
+export const FAST_SQLITE_PRAGMAS = ['journal_mode=WAL', 'synchronous=OFF'];
+
+export interface StackOptions {
+  log: Log;
+  /** Added to every local 1Password call (simulates the network to 1Password). */
+  opLatencyMs?: number;
+  sqlitePragmas?: string[];
+  policyFile?: string;
+  /** Start a worker for the do-nothing baseline workflow on its own task queue. */
+  baselineWorker?: boolean;
+  /** Keep the data folder after stop (for a post-mortem). */
+  keepData?: boolean;
+}
+
+interface ManagedChild {
+  name: string;
+  script: string;
+  args: string[];
+  process?: ChildProcess;
+  exited?: Promise<void>;
+  logFile: string;
+}
+
+/**
+ * latchkey's whole stack, booted for a benchmark or a fault run in a temporary data folder on free
+ * ports: the real Temporal dev server (SQLite file), the worker process, the API process and the
+ * local 1Password. Settings reach the child processes only through the environment variables that
+ * config/config.ts reads, exactly as in production.
+ */
+export class Stack {
+  readonly dataDir: string;
+  readonly dbFile: string;
+  readonly baselineTaskQueue = 'latchkey-bench-baseline';
+  config!: LatchkeyConfig;
+  private env: NodeJS.ProcessEnv = {};
+  private cli?: TemporalCliSource;
+  private server?: RunningDevServer;
+  private temporalPort = 0;
+  private readonly children = new Map<string, ManagedChild>();
+  private connection?: Connection;
+  private clientInstance?: Client;
+  private signingKey?: LocalSigningKey;
+  private onePasswordInstance?: LocalOnePassword;
+
+  constructor(private readonly options: StackOptions) {
+    this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-bench-'));
+    this.dbFile = path.join(this.dataDir, 'temporal.db');
+  }
+
+  get log(): Log {
+    return this.options.log;
+  }
+
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.config.api.port}`;
+  }
+
+  get temporalAddress(): string {
+    return `127.0.0.1:${this.temporalPort}`;
+  }
+
+  get client(): Client {
+    if (!this.clientInstance) throw new Error('the stack is not started');
+    return this.clientInstance;
+  }
+
+  get onePassword(): LocalOnePassword {
+    if (!this.onePasswordInstance) throw new Error('the stack is not started');
+    return this.onePasswordInstance;
+  }
+
+  get key(): LocalSigningKey {
+    if (!this.signingKey) throw new Error('the stack is not started');
+    return this.signingKey;
+  }
+
+  async start(): Promise<void> {
+    const [temporalPort, apiPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+    this.temporalPort = temporalPort;
+    this.env = {
+      ...process.env,
+      LATCHKEY_DATA_DIR: this.dataDir,
+      LATCHKEY_POLICY_FILE: this.options.policyFile ?? BENCH_POLICY_FILE,
+      TEMPORAL_ADDRESS: this.temporalAddress,
+      TEMPORAL_NAMESPACE: 'default',
+      LATCHKEY_TASK_QUEUE: TASK_QUEUE,
+      LATCHKEY_API_HOST: '127.0.0.1',
+      LATCHKEY_API_PORT: String(apiPort),
+      LATCHKEY_LOCAL_1PASSWORD_FILE: path.join(this.dataDir, 'local-1password.json'),
+      LATCHKEY_WORKER_METRICS_PORT: String(metricsPort),
+      LATCHKEY_LOG_LEVEL: 'warn',
+    };
+    this.config = loadConfig(this.env);
+
+    // Keys every process shares are made here once, before the processes race to create them.
+    const codecKey = await loadOrCreateCodecKey(this.config.codec.keyFile, this.config.codec.keyId);
+    if (this.config.auth.mode !== 'local') throw new Error('the bench stack uses local tokens');
+    this.signingKey = await loadOrCreateLocalSigningKey(this.config.auth.signingKeyFile);
+
+    // A fresh local 1Password with the demo seed, and the requested latency.
+    await writeFileAtomic(
+      this.config.localOnePassword.stateFile,
+      JSON.stringify(seedState(new Date()), null, 2) + '\n',
+    );
+    this.onePasswordInstance = new LocalOnePassword({ stateFile: this.config.localOnePassword.stateFile });
+    if (this.options.opLatencyMs) await this.onePassword.setFaults({ latencyMs: this.options.opLatencyMs });
+
+    this.cli = await ensureTemporalCli(this.log);
+    await this.startServer();
+    this.connection = await Connection.connect({ address: this.temporalAddress });
+    this.clientInstance = new Client({
+      connection: this.connection,
+      namespace: 'default',
+      dataConverter: createDataConverter(codecKey),
+    });
+
+    const dist = path.join(repoRoot(), 'dist');
+    this.children.set('worker', this.child('worker', path.join(dist, 'apps', 'worker', 'main.js')));
+    this.children.set('api', this.child('api', path.join(dist, 'apps', 'api', 'main.js')));
+    if (this.options.baselineWorker) {
+      this.children.set(
+        'baseline',
+        this.child('baseline', path.join(dist, 'bench', 'baseline-worker.js'), [
+          '--address',
+          this.temporalAddress,
+          '--task-queue',
+          this.baselineTaskQueue,
+          '--codec-key-file',
+          this.config.codec.keyFile,
+          '--codec-key-id',
+          this.config.codec.keyId,
+        ]),
+      );
+    }
+    for (const name of this.children.keys()) this.startChild(name);
+    await this.waitReady();
+  }
+
+  private child(name: string, script: string, args: string[] = []): ManagedChild {
+    return { name, script, args, logFile: path.join(this.dataDir, `${name}.log`) };
+  }
+
+  private async startServer(): Promise<void> {
+    if (!this.cli) throw new Error('no Temporal CLI');
+    this.server = await startDevServer(this.cli, {
+      port: this.temporalPort,
+      dbFile: this.dbFile,
+      sqlitePragmas: this.options.sqlitePragmas ?? FAST_SQLITE_PRAGMAS,
+      logFile: path.join(this.dataDir, 'temporal.log'),
+      log: this.log,
+    });
+  }
+
+  /** Starts (or restarts) a child process by name; its output goes to a log file in the data folder. */
+  startChild(name: string): void {
+    const child = this.children.get(name);
+    if (!child) throw new Error(`no child ${name}`);
+    const fd = fs.openSync(child.logFile, 'a');
+    const proc = spawn(process.execPath, ['--enable-source-maps', child.script, ...child.args], {
+      stdio: ['ignore', fd, fd],
+      env: this.env,
+    });
+    fs.closeSync(fd);
+    child.process = proc;
+    child.exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  }
+
+  pid(name: string): number | undefined {
+    return this.children.get(name)?.process?.pid;
+  }
+
+  get serverPid(): number | undefined {
+    return this.server?.pid;
+  }
+
+  /** Kills a child with a signal and waits until it is gone. */
+  async killChild(name: string, signal: NodeJS.Signals): Promise<void> {
+    const child = this.children.get(name);
+    const proc = child?.process;
+    if (!child || !proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    proc.kill(signal);
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+    await child.exited;
+    clearTimeout(timer);
+  }
+
+  /** Stops the dev server and starts it again on the same port with the same SQLite file. */
+  async restartServer(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
+    if (signal === 'SIGKILL' && this.server?.pid) process.kill(this.server.pid, 'SIGKILL');
+    await this.server?.stop();
+    await this.startServer();
+  }
+
+  /** Waits until the API is ready and the worker(s) poll their task queues. */
+  async waitReady(timeoutMs = 90_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    await waitForPort('127.0.0.1', this.config.api.port, timeoutMs, () => this.exitedEarly('api'));
+    for (;;) {
+      try {
+        const res = await fetch(`${this.apiUrl}/readyz`);
+        if (res.ok) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`the API did not become ready; see ${this.logOf('api')}`);
+      await sleep(250);
+    }
+    await this.waitForPollers(TASK_QUEUE, deadline, 'worker');
+    if (this.options.baselineWorker) await this.waitForPollers(this.baselineTaskQueue, deadline, 'baseline');
+  }
+
+  async waitForPollers(taskQueue: string, deadline: number, name: string): Promise<void> {
+    for (;;) {
+      if (this.exitedEarly(name)) throw new Error(`the ${name} exited; see ${this.logOf(name)}`);
+      try {
+        const answer = await this.client.workflowService.describeTaskQueue({
+          namespace: 'default',
+          taskQueue: { name: taskQueue },
+          taskQueueType: 1, // workflow
+        });
+        if ((answer.pollers?.length ?? 0) > 0) return;
+      } catch {
+        // the server may be restarting
+      }
+      if (Date.now() > deadline) throw new Error(`no ${name} polls "${taskQueue}"; see ${this.logOf(name)}`);
+      await sleep(250);
+    }
+  }
+
+  private exitedEarly(name: string): boolean {
+    const proc = this.children.get(name)?.process;
+    return !!proc && (proc.exitCode !== null || proc.signalCode !== null);
+  }
+
+  logOf(name: string): string {
+    return this.children.get(name)?.logFile ?? path.join(this.dataDir, `${name}.log`);
+  }
+
+  /** Resident memory of a process in bytes, from /proc (Linux). */
+  rssOf(pid: number | undefined): number | undefined {
+    if (!pid) return undefined;
+    try {
+      const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+      const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+      return match ? Number(match[1]) * 1024 : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The SQLite database with its WAL and shared-memory files. */
+  dbBytes(): number {
+    let total = 0;
+    for (const suffix of ['', '-wal', '-shm']) {
+      try {
+        total += fs.statSync(this.dbFile + suffix).size;
+      } catch {
+        // absent
+      }
+    }
+    return total;
+  }
+
+  async stop(): Promise<void> {
+    for (const name of ['api', 'worker', 'baseline']) await this.killChild(name, 'SIGTERM');
+    await this.connection?.close().catch(() => undefined);
+    await this.server?.stop();
+    if (!this.options.keepData) fs.rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Runs `main`, stopping the stack on Ctrl-C and on the way out; the exit code is main's. */
+export function runMain(name: string, main: (onStop: (stack: Stack) => void) => Promise<number>): void {
+  let current: Stack | undefined;
+  const stopAndExit = (code: number) => {
+    const stopping = current ? current.stop().catch(() => undefined) : Promise.resolve();
+    void stopping.then(() => process.exit(code));
+  };
+  process.on('SIGINT', () => stopAndExit(130));
+  process.on('SIGTERM', () => stopAndExit(143));
+  main((stack) => {
+    current = stack;
+  }).then(
+    (code) => stopAndExit(code),
+    (error: unknown) => {
+      process.stderr.write(
+        `[${name}] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+      stopAndExit(2);
+    },
+  );
+}
