@@ -1,0 +1,70 @@
+import { transformFile } from '@swc/core';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import type { LocalState } from './state';
+
+const run = promisify(execFile);
+
+/** The local 1Password and what it imports, compiled so plain `node` child processes can load it. */
+const SOURCES = [
+  'port.ts',
+  'file-lock.ts',
+  'permissions.ts',
+  'share-rules.ts',
+  'local/state.ts',
+  'local/local-onepassword.ts',
+];
+
+const CHILD = `
+const { LocalOnePassword } = require(process.argv[1]);
+const [stateFile, name, count] = process.argv.slice(2);
+const sut = new LocalOnePassword({ stateFile });
+const share = (idempotencyKey) => sut.createShareLink({
+  vaultId: 'vlt_prod', itemId: 'itm_prod_db', recipients: ['alice@example.com'],
+  expiry: '1d', oneTimeOnly: true, idempotencyKey,
+});
+(async () => {
+  const shared = await share('shared-key');
+  for (let n = 0; n < Number(count); n++) await share(name + ':' + n);
+  process.stdout.write(shared.url);
+})().catch((error) => { console.error(error); process.exit(1); });
+`;
+
+describe('LocalOnePassword shared by several processes', () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'latchkey-local-1password-processes-'));
+    const root = path.join(__dirname, '..');
+    for (const source of SOURCES) {
+      const { code } = await transformFile(path.join(root, source), {
+        jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+        module: { type: 'commonjs' },
+      });
+      const target = path.join(dir, 'build', source.replace(/\.ts$/, '.js'));
+      await mkdir(path.dirname(target), { recursive: true });
+      await writeFile(target, code);
+    }
+  });
+
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('loses no write and makes one link per key when processes write at the same time', async () => {
+    const stateFile = path.join(dir, 'state.json');
+    const module = path.join(dir, 'build', 'local', 'local-onepassword.js');
+    const processes = ['worker', 'api', 'cli', 'chaos'];
+    const perProcess = 8;
+
+    const outputs = await Promise.all(
+      processes.map((name) => run(process.execPath, ['-e', CHILD, module, stateFile, name, String(perProcess)])),
+    );
+
+    const state = JSON.parse(await readFile(stateFile, 'utf8')) as LocalState;
+    expect(new Set(outputs.map((output) => output.stdout)).size).toBe(1);
+    expect(state.shareLinks).toHaveLength(processes.length * perProcess + 1);
+    expect(state.counters.writes.createShareLink).toBe(processes.length * (perProcess + 1));
+  });
+});
