@@ -5,7 +5,7 @@ import { stderrLog } from '../../devstack/cache';
 import { startDevServer, waitForPort, type RunningDevServer } from '../../devstack/dev-server';
 import { ensureTemporalCli } from '../../devstack/temporal-cli';
 import { loadOrCreateCodecKey } from '../../codec';
-import { ensureLocalSigningKey } from '../api/identity/local-signing-key';
+import { loadOrCreateLocalSigningKey } from '../api/identity/local-signing-key';
 
 /**
  * `npm start`: the whole system on one machine, on its embedded defaults. The Temporal dev server
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
 
   // Keys every process shares are made once here, before the processes race to create them.
   await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
-  if (config.auth.mode === 'local') await ensureLocalSigningKey(config.auth.signingKeyFile);
+  if (config.auth.mode === 'local') await loadOrCreateLocalSigningKey(config.auth.signingKeyFile);
 
   const [host, portText] = config.temporal.address.split(':');
   const cli = await ensureTemporalCli(stderrLog);
@@ -48,8 +48,22 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
 
   const dist = path.resolve(__dirname, '..');
-  children.push(runChild('worker', path.join(dist, 'worker', 'main.js'), () => void stopAll(1), () => stopping));
-  children.push(runChild('api', path.join(dist, 'api', 'main.js'), () => void stopAll(1), () => stopping));
+  children.push(
+    runChild(
+      'worker',
+      path.join(dist, 'worker', 'main.js'),
+      () => void stopAll(1),
+      () => stopping,
+    ),
+  );
+  children.push(
+    runChild(
+      'api',
+      path.join(dist, 'api', 'main.js'),
+      () => void stopAll(1),
+      () => stopping,
+    ),
+  );
 
   await waitForPort(config.api.host, config.api.port, 60_000);
   printWhere(config.api.publicUrl, temporal, config.localOnePassword.stateFile, log);

@@ -1,0 +1,88 @@
+import * as fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import type { HistoryAndWorkflowId } from '@temporalio/common';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
+import type { LatchkeyConfig } from '../../../config/config';
+import { requestIdFromWorkflowId, requestWorkflowId } from '../../../contracts';
+import { createDataConverter, loadOrCreateCodecKey } from '../../../codec';
+import type { CommandIo } from '../io';
+import { readHistoryFile } from '../../../audit/history-file';
+
+const HELP = `latchkey replay: replay recorded request histories against the current workflow code
+
+  --request ID     one request, fetched from Temporal
+  --query Q        every workflow a visibility query finds (e.g. "LatchkeyStatus = 'ACTIVE'")
+  --all            every latchkey workflow on the server
+  --file F         histories from a file: an audit export (JSON Lines) or one history (JSON)
+  --workflows P    workflow code to replay against (default: latchkey's own)
+
+Exit code 0 when every history replays cleanly, 1 when any does not.`;
+
+export async function runReplayCommand(argv: string[], io: CommandIo, config: LatchkeyConfig): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      request: { type: 'string' },
+      query: { type: 'string' },
+      all: { type: 'boolean' },
+      file: { type: 'string' },
+      workflows: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const sources = [values.request, values.query, values.all, values.file].filter((value) => value !== undefined);
+  if (values.help || sources.length !== 1) {
+    io.err(HELP);
+    return values.help ? 0 : 2;
+  }
+
+  const key = await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
+  const options: ReplayWorkerOptions = {
+    workflowsPath: values.workflows ? fs.realpathSync(values.workflows) : require.resolve('../../../workflows'),
+    dataConverter: createDataConverter(key),
+    replayName: 'latchkey-replay',
+  };
+
+  const histories = values.file ? fileHistories(values.file) : await serverHistories(config, values);
+  let total = 0;
+  let failed = 0;
+  for await (const result of Worker.runReplayHistories(options, histories)) {
+    total += 1;
+    const requestId = requestIdFromWorkflowId(result.workflowId) ?? result.workflowId;
+    if (result.error) {
+      failed += 1;
+      const kind = result.error instanceof DeterminismViolationError ? 'non-determinism' : 'replay failure';
+      io.out(`FAIL ${requestId}: ${kind}: ${result.error.message}`);
+    } else {
+      io.out(`ok   ${requestId}`);
+    }
+  }
+  io.out(`replayed ${total} histories: ${total - failed} clean, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
+}
+
+async function* fileHistories(file: string): AsyncIterable<HistoryAndWorkflowId> {
+  for (const entry of readHistoryFile(file)) yield entry;
+}
+
+async function* serverHistories(
+  config: LatchkeyConfig,
+  values: { request?: string; query?: string; all?: boolean },
+): AsyncIterable<HistoryAndWorkflowId> {
+  const connection = await Connection.connect({ address: config.temporal.address });
+  try {
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    if (values.request) {
+      const workflowId = requestWorkflowId(values.request);
+      yield { workflowId, history: await client.workflow.getHandle(workflowId).fetchHistory() };
+      return;
+    }
+    const query = values.query ?? `TaskQueue = '${config.temporal.taskQueue}'`;
+    yield* client.workflow.list({ query }).intoHistories();
+  } finally {
+    await connection.close();
+  }
+}

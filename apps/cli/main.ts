@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+import { loadConfig } from '../../config/config';
+import { processIo, type CommandIo } from './io';
+
+const USAGE = `latchkey <command>
+
+  policy check FILE                 validate a policy file and summarise it
+  policy explain --user ID --groups a,b --resource R [--duration PT2H]
+                                    dry run: which flow applies, who approves, or why it is refused
+  token --sub ID --email E --groups a,b [--roles auditor,admin] [--ttl 8h]
+                                    mint a development token (local signing key)
+  local-1password state|access|faults|reset
+                                    inspect or drive the local 1Password
+  replay (--request ID | --query Q | --file F | --all)
+                                    replay recorded histories against the current workflow code
+  audit export [--since T] [--query Q] [--out FILE]
+  audit verify FILE                 check an export's hash chain`;
+
+type Command = (argv: string[], io: CommandIo) => Promise<number>;
+
+/** Commands load lazily, so `token` does not pay for the Temporal worker's start-up. */
+const commands: Record<string, Command> = {
+  policy: async (argv, io) => (await import('./commands/policy')).runPolicyCommand(argv, io),
+  token: async (argv, io) => (await import('./commands/token')).runTokenCommand(argv, io, loadConfig()),
+  'local-1password': async (argv, io) =>
+    (await import('./commands/local-1password')).runLocalOnePasswordCommand(
+      argv,
+      io,
+      loadConfig().localOnePassword.stateFile,
+    ),
+  replay: async (argv, io) => (await import('./commands/replay')).runReplayCommand(argv, io, loadConfig()),
+  audit: async (argv, io) => (await import('./commands/audit')).runAuditCommand(argv, io, loadConfig()),
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    processIo.out(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    processIo.err(`unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  return command(rest, processIo);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    processIo.err(`latchkey: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  },
+);
