@@ -87,7 +87,7 @@ const ending = proxyActivities<LatchkeyActivities>({
 /** Delivering a lease message to the entity workflow must not give up. */
 const leasing = proxyActivities<LatchkeyActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 0 },
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' }, // no maximumAttempts: unlimited
 });
 
 const CANCELLED_BY_WORKFLOW = 'system:workflow-cancelled';
@@ -501,12 +501,17 @@ export async function accessRequestWorkflow(input: AccessRequestInput): Promise<
       await tell('access-granted', [requesterKey], { endsAt });
       return true;
     } catch (error) {
-      if (isCancellation(error)) throw error;
+      // Anything but a failed activity or a refusal is a bug: rethrown, it fails the workflow task,
+      // which Temporal retries until fixed code is deployed.
+      if (isCancellation(error) || !(error instanceof ActivityFailure || error instanceof ApplicationFailure)) {
+        throw error;
+      }
       const cause = error instanceof ActivityFailure ? error.cause : error;
       state.failure =
         cause instanceof ApplicationFailure
           ? { code: cause.type ?? 'GrantFailed', message: cause.message }
           : { code: 'GrantFailed', message: 'the grant could not be made' };
+      log.warn('grant failed', { requestId: state.requestId, code: state.failure.code });
       // Only a failed call, which granted nothing, reaches here: share links are made in one call
       // and the lease entity counts a holder only after 1Password confirmed the group permissions.
       state.status = 'FAILED';

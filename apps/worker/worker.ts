@@ -1,5 +1,5 @@
 import type { DataConverter } from '@temporalio/common';
-import { type NativeConnection, Worker } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { createActivities } from '../../activities';
 
 export interface LatchkeyWorkerOptions {
@@ -8,6 +8,10 @@ export interface LatchkeyWorkerOptions {
   taskQueue: string;
   dataConverter: DataConverter;
   activities: ReturnType<typeof createActivities>;
+  /** A prebuilt workflow bundle (production image, tests that start many workers); default: bundle `workflows/`. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Lifecycle knobs for tests and operators; everything else is fixed here. */
+  tuning?: Pick<WorkerOptions, 'identity' | 'shutdownGraceTime' | 'shutdownForceTime' | 'maxCachedWorkflows'>;
 }
 
 /**
@@ -21,6 +25,9 @@ export async function createLatchkeyWorker(opts: LatchkeyWorkerOptions): Promise
     taskQueue: opts.taskQueue,
     dataConverter: opts.dataConverter,
     activities: opts.activities,
-    workflowsPath: require.resolve('../../workflows'),
+    ...(opts.workflowBundle
+      ? { workflowBundle: opts.workflowBundle }
+      : { workflowsPath: require.resolve('../../workflows') }),
+    ...opts.tuning,
   });
 }

@@ -1,0 +1,115 @@
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LocalOnePassword } from '../../../onepassword/local/local-onepassword';
+import type {
+  CreateShareLinkParams,
+  GroupPermissionsParams,
+  OnePasswordPort,
+  RotationResult,
+  ShareLink,
+} from '../../../onepassword/port';
+
+type PortMethod = keyof OnePasswordPort;
+
+export interface RecordedCall {
+  method: PortMethod;
+  args: unknown[];
+  outcome: 'ok' | 'failed';
+}
+
+/**
+ * A 1Password port for tests that records every call (with its arguments and whether it failed) and
+ * can be told to fail the next calls of a method. It delegates to a real local 1Password on a
+ * temporary state file, so idempotency keys, group permissions and rotations behave as they do for
+ * the worker; tests assert both the exact calls and the resulting 1Password state.
+ */
+export class RecordingPort implements OnePasswordPort {
+  readonly calls: RecordedCall[] = [];
+  private readonly failures = new Map<PortMethod, Error[]>();
+  private readonly holds = new Map<PortMethod, Promise<void>>();
+
+  private constructor(
+    readonly local: LocalOnePassword,
+    readonly stateFile: string,
+  ) {}
+
+  static async create(): Promise<RecordingPort> {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'latchkey-1p-'));
+    const stateFile = path.join(dir, 'local-1password.json');
+    return new RecordingPort(new LocalOnePassword({ stateFile }), stateFile);
+  }
+
+  async dispose(): Promise<void> {
+    await fs.rm(path.dirname(this.stateFile), { recursive: true, force: true });
+  }
+
+  /** The next `errors.length` calls of `method` throw these errors, in order (after being recorded). */
+  failNext(method: PortMethod, ...errors: Error[]): void {
+    this.failures.set(method, [...(this.failures.get(method) ?? []), ...errors]);
+  }
+
+  /** Calls of `method` do their effect, then wait for `release` before answering (a worker dying mid-call). */
+  holdAfterEffect(method: PortMethod, release: Promise<void>): void {
+    this.holds.set(method, release);
+  }
+
+  callsOf(method: PortMethod): RecordedCall[] {
+    return this.calls.filter((call) => call.method === method);
+  }
+
+  /** Calls that change 1Password, in order, as `method` names. */
+  writes(): PortMethod[] {
+    const writes: PortMethod[] = [
+      'createShareLink',
+      'grantGroupPermissions',
+      'revokeGroupPermissions',
+      'rotateItemSecret',
+    ];
+    return this.calls.filter((call) => writes.includes(call.method)).map((call) => call.method);
+  }
+
+  private async record<T>(method: PortMethod, args: unknown[], effect: () => Promise<T>): Promise<T> {
+    const call: RecordedCall = { method, args: structuredClone(args), outcome: 'ok' };
+    this.calls.push(call);
+    const failure = this.failures.get(method)?.shift();
+    if (failure) {
+      call.outcome = 'failed';
+      throw failure;
+    }
+    try {
+      const result = await effect();
+      const hold = this.holds.get(method);
+      if (hold) await hold;
+      return result;
+    } catch (error) {
+      call.outcome = 'failed';
+      throw error;
+    }
+  }
+
+  listVaults() {
+    return this.record('listVaults', [], () => this.local.listVaults());
+  }
+  listItems(vaultId: string) {
+    return this.record('listItems', [vaultId], () => this.local.listItems(vaultId));
+  }
+  getItem(vaultId: string, itemId: string) {
+    return this.record('getItem', [vaultId, itemId], () => this.local.getItem(vaultId, itemId));
+  }
+  getSharePolicy(vaultId: string, itemId: string) {
+    return this.record('getSharePolicy', [vaultId, itemId], () => this.local.getSharePolicy(vaultId, itemId));
+  }
+  createShareLink(params: CreateShareLinkParams): Promise<ShareLink> {
+    return this.record('createShareLink', [params], () => this.local.createShareLink(params));
+  }
+  grantGroupPermissions(params: GroupPermissionsParams): Promise<void> {
+    return this.record('grantGroupPermissions', [params], () => this.local.grantGroupPermissions(params));
+  }
+  revokeGroupPermissions(params: { vaultId: string; groupId: string }): Promise<void> {
+    return this.record('revokeGroupPermissions', [params], () => this.local.revokeGroupPermissions(params));
+  }
+  rotateItemSecret(params: { vaultId: string; itemId: string; idempotencyKey: string }): Promise<RotationResult> {
+    return this.record('rotateItemSecret', [params], () => this.local.rotateItemSecret(params));
+  }
+}
