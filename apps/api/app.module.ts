@@ -4,6 +4,8 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { LatchkeyConfig } from '../../config/config';
 import type { LoadedPolicy } from '../../policy';
+import { DocsController } from './docs/docs.controller';
+import { OpenApiDocument } from './docs/openapi-document';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
 import { createValidationPipe } from './errors/validation';
 import { HealthController } from './health/health.controller';
@@ -25,6 +27,7 @@ export interface ApiModuleDeps {
   logger: Logger;
   verifier: TokenVerifier;
   metrics: ApiMetrics;
+  openApi: OpenApiDocument;
 }
 
 /** The whole API as one module, built from what the process (or a test) already made. */
@@ -33,7 +36,14 @@ export class ApiModule {
   static forRoot(deps: ApiModuleDeps): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [HealthController, MetricsController, MeController, ResourcesController, RequestsController],
+      controllers: [
+        DocsController,
+        HealthController,
+        MetricsController,
+        MeController,
+        ResourcesController,
+        RequestsController,
+      ],
       providers: [
         { provide: API_CONFIG, useValue: deps.config },
         { provide: TEMPORAL_CLIENT, useValue: deps.temporal },
@@ -41,6 +51,7 @@ export class ApiModule {
         { provide: API_LOGGER, useValue: deps.logger },
         { provide: TokenVerifier, useValue: deps.verifier },
         { provide: ApiMetrics, useValue: deps.metrics },
+        { provide: OpenApiDocument, useValue: deps.openApi },
         CatalogService,
         RequestsService,
         { provide: APP_GUARD, useClass: AuthGuard },

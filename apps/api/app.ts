@@ -10,7 +10,7 @@ import { TokenVerifier } from './identity/token-verifier';
 import { createLogger, NestPinoLogger } from './logging/logger';
 import { requestContext, requestIdFrom } from './logging/request-context';
 import { ApiMetrics } from './metrics/api-metrics';
-import { mountOpenApi } from './openapi';
+import { OpenApiDocument } from './docs/openapi-document';
 
 export interface ApiAppDeps {
   config: LatchkeyConfig;
@@ -31,11 +31,11 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
   const logger = deps.logger ?? createLogger(deps.config.logLevel);
   const metrics = new ApiMetrics();
   const verifier = deps.verifier ?? (await TokenVerifier.fromConfig(deps.config.auth));
+  const openApi = new OpenApiDocument();
 
   const adapter = new FastifyAdapter({
     bodyLimit: deps.config.api.bodyLimitBytes,
     logger: false,
-    disableRequestLogging: true,
     requestIdHeader: false,
     genReqId: (request: IncomingMessage) => requestIdFrom(request.headers['x-request-id']),
     // Keep-alive connections that are idle are closed at shutdown; busy ones finish their request.
@@ -43,7 +43,15 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
     return503OnClosing: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    ApiModule.forRoot({ config: deps.config, temporal: deps.temporal, policy: deps.policy, logger, verifier, metrics }),
+    ApiModule.forRoot({
+      config: deps.config,
+      temporal: deps.temporal,
+      policy: deps.policy,
+      logger,
+      verifier,
+      metrics,
+      openApi,
+    }),
     adapter,
     { logger: new NestPinoLogger(logger), bufferLogs: false },
   );
@@ -76,7 +84,7 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
     done();
   });
 
-  mountOpenApi(app, deps.config.api.publicUrl);
+  openApi.generate(app, deps.config.api.publicUrl);
   await app.init();
   return app;
 }

@@ -6,15 +6,22 @@ import { ApiError } from './api-error';
 import { toErrorResponse } from './error-mapping';
 
 function refusal(type: string, message: string): WorkflowUpdateFailedError {
-  return new WorkflowUpdateFailedError('update failed', ApplicationFailure.create({ type, message, nonRetryable: true }));
+  return new WorkflowUpdateFailedError(
+    'update failed',
+    ApplicationFailure.create({ type, message, nonRetryable: true }),
+  );
 }
 
 describe(toErrorResponse.name, () => {
   it('passes an ApiError through with its status, code, message and details', () => {
-    const sut = toErrorResponse(new ApiError(422, 'duration-too-long', 'At most PT8H.', { rule: 'flows.x.duration.max' }));
+    const sut = toErrorResponse(
+      new ApiError(422, 'duration-too-long', 'At most PT8H.', { rule: 'flows.x.duration.max' }),
+    );
     expect(sut).toEqual({
       status: 422,
-      body: { error: { code: 'duration-too-long', message: 'At most PT8H.', details: { rule: 'flows.x.duration.max' } } },
+      body: {
+        error: { code: 'duration-too-long', message: 'At most PT8H.', details: { rule: 'flows.x.duration.max' } },
+      },
       serverFault: false,
     });
   });

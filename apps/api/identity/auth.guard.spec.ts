@@ -24,8 +24,14 @@ const verifier = {
   },
 } as unknown as TokenVerifier;
 
-function contextFor(handler: keyof Routes, authorization?: string): { context: ExecutionContext; request: { caller?: Caller } } {
-  const request = { headers: authorization === undefined ? {} : { authorization } } as { headers: object; caller?: Caller };
+function contextFor(
+  handler: keyof Routes,
+  authorization?: string,
+): { context: ExecutionContext; request: { caller?: Caller } } {
+  const request = { headers: authorization === undefined ? {} : { authorization } } as {
+    headers: object;
+    caller?: Caller;
+  };
   const context = {
     getHandler: () => Routes.prototype[handler],
     getClass: () => Routes,
@@ -54,12 +60,15 @@ describe(AuthGuard.name, () => {
     expect(await statusOf(sut.canActivate(contextFor('closed').context))).toBe(401);
   });
 
-  it.each(['Basic YWxpY2U6cGFzcw==', 'Bearer', 'Bearer not-a-jwt', 'bearer h.alice.s', `Bearer ${'a'.repeat(9000)}.b.c`])(
-    'denies a malformed Authorization header (%s)',
-    async (header) => {
-      expect(await statusOf(sut.canActivate(contextFor('closed', header).context))).toBe(401);
-    },
-  );
+  it.each([
+    'Basic YWxpY2U6cGFzcw==',
+    'Bearer',
+    'Bearer not-a-jwt',
+    'bearer h.alice.s',
+    `Bearer ${'a'.repeat(9000)}.b.c`,
+  ])('denies a malformed Authorization header (%s)', async (header) => {
+    expect(await statusOf(sut.canActivate(contextFor('closed', header).context))).toBe(401);
+  });
 
   it('denies a token the verifier rejects', async () => {
     expect(await statusOf(sut.canActivate(contextFor('closed', 'Bearer h.forged.s').context))).toBe(401);

@@ -13,12 +13,20 @@ describe(TokenVerifier.name, () => {
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-auth-'));
-    auth = { mode: 'local', signingKeyFile: path.join(dir, 'keys', 'signing.jwk.json'), issuer: 'latchkey-local', audience: 'latchkey' };
+    auth = {
+      mode: 'local',
+      signingKeyFile: path.join(dir, 'keys', 'signing.jwk.json'),
+      issuer: 'latchkey-local',
+      audience: 'latchkey',
+    };
     sut = await TokenVerifier.fromConfig(auth);
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  async function mint(claims: Partial<{ sub: string; email: string; groups: string[]; roles: string[] }> = {}, ttl = 60) {
+  async function mint(
+    claims: Partial<{ sub: string; email: string; groups: string[]; roles: string[] }> = {},
+    ttl = 60,
+  ) {
     const key = await loadOrCreateLocalSigningKey(auth.signingKeyFile);
     return mintLocalToken(
       key,

@@ -5,12 +5,20 @@ import { CreateRequestDto, DecisionDto, ExtendRequestDto, ListRequestsQueryDto }
 
 const sut = createValidationPipe();
 
-async function validate(metatype: ArgumentMetadata['metatype'], value: unknown, type: ArgumentMetadata['type'] = 'body') {
+async function validate(
+  metatype: ArgumentMetadata['metatype'],
+  value: unknown,
+  type: ArgumentMetadata['type'] = 'body',
+) {
   try {
     return { ok: true as const, value: (await sut.transform(value, { type, metatype })) as unknown };
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
-    return { ok: false as const, status: err.status, fields: (err.details as Array<{ field: string }>).map((d) => d.field) };
+    return {
+      ok: false as const,
+      status: err.status,
+      fields: (err.details as Array<{ field: string }>).map((d) => d.field),
+    };
   }
 }
 
@@ -50,7 +58,9 @@ describe('request DTO validation', () => {
   );
 
   it('bounds free text: justification and comment at 1000 characters, ticket at 100', async () => {
-    await expect(validate(CreateRequestDto, { ...valid, justification: 'x'.repeat(1000) })).resolves.toMatchObject({ ok: true });
+    await expect(validate(CreateRequestDto, { ...valid, justification: 'x'.repeat(1000) })).resolves.toMatchObject({
+      ok: true,
+    });
     await expect(validate(CreateRequestDto, { ...valid, justification: 'x'.repeat(1001) })).resolves.toMatchObject({
       fields: ['justification'],
     });
