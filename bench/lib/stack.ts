@@ -190,6 +190,11 @@ export class Stack {
     return this.children.get(name)?.process?.pid;
   }
 
+  isRunning(name: string): boolean {
+    const proc = this.children.get(name)?.process;
+    return !!proc && proc.exitCode === null && proc.signalCode === null;
+  }
+
   get serverPid(): number | undefined {
     return this.server?.pid;
   }

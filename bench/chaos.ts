@@ -1,0 +1,625 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { repoRoot } from '../config/config';
+import { requestWorkflowId, vaultLeaseWorkflowId } from '../contracts/ids';
+import { type AccessRequestState, type RequestStatus, TERMINAL_STATUSES } from '../contracts/request';
+import type { LocalFaults, LocalState } from '../onepassword/local/state';
+import { accessRequestWorkflow } from '../workflows';
+import { leaseStateQuery } from '../workflows/vault-lease-contract';
+import { ALICE, ApiClient, BOB, mint } from './lib/api';
+import { describeMachine, machineInfo } from './lib/machine';
+import { runMain, Stack } from './lib/stack';
+import { round, table } from './lib/stats';
+
+/**
+ * The fault run: N requests through their whole lifecycle through the API while the worker is
+ * killed with SIGKILL, the Temporal dev server is restarted on the same SQLite file, and the local
+ * 1Password throws rate limits and transient failures. At the end every workflow is compared with
+ * the local 1Password's state. Requests lost, grants left behind after their end and duplicate
+ * effective grants must all be zero.
+ */
+const { values: flags } = parseArgs({
+  options: {
+    short: { type: 'boolean', default: false },
+    requests: { type: 'string' },
+    kills: { type: 'string' },
+    restarts: { type: 'string' },
+    concurrency: { type: 'string' },
+    'interval-seconds': { type: 'string' },
+    'timeout-minutes': { type: 'string' },
+    'server-signal': { type: 'string', default: 'SIGTERM' },
+    out: { type: 'string' },
+    'keep-data': { type: 'boolean', default: false },
+  },
+});
+
+function intFlag(name: keyof typeof flags, full: number, short: number, min = 0): number {
+  const raw = flags[name];
+  const value = raw === undefined ? (flags.short ? short : full) : Number(raw);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new Error(`--${name} must be an integer >= ${min}`);
+  }
+  return value;
+}
+
+const settings = {
+  short: flags.short ?? false,
+  requests: intFlag('requests', 200, 20, 1),
+  kills: intFlag('kills', 5, 2),
+  restarts: intFlag('restarts', 2, 1),
+  concurrency: intFlag('concurrency', 24, 10, 1),
+  intervalSeconds: intFlag('interval-seconds', 20, 12, 1),
+  timeoutMinutes: intFlag('timeout-minutes', 30, 6, 1),
+  serverSignal: flags['server-signal'] === 'SIGKILL' ? ('SIGKILL' as const) : ('SIGTERM' as const),
+};
+
+/** While faults are on: every 7th 1Password call fails as unavailable, every 11th is rate limited. */
+const FAULTS: LocalFaults = { failEvery: 7, rateLimitEvery: 11, rateLimitRetryAfterMs: 500 };
+
+const log = (message: string) => process.stderr.write(`[chaos] ${new Date().toISOString().slice(11, 19)} ${message}\n`);
+
+const RESOURCES = [
+  { resourceId: 'prod-db', mode: 'share-link', approve: true },
+  { resourceId: 'stripe-key', mode: 'rotate-on-revoke', approve: true },
+  { resourceId: 'oncall-vault', mode: 'vault-group', approve: true },
+  { resourceId: 'staging-db', mode: 'share-link', approve: false },
+] as const;
+
+interface Agent {
+  index: number;
+  resourceId: string;
+  mode: string;
+  approve: boolean;
+  earlyRevoke: boolean;
+  duration: string;
+  idempotencyKey: string;
+  requestId?: string;
+  acknowledgedAt?: string;
+  finalStatus?: RequestStatus;
+  revokeAnswered?: number;
+  attempts: number;
+  errors: string[];
+}
+
+interface Timeline {
+  at: string;
+  event: string;
+}
+
+const timeline: Timeline[] = [];
+const note = (event: string) => {
+  timeline.push({ at: new Date().toISOString(), event });
+  log(event);
+};
+
+/** Counts of what clients saw: the faults are supposed to show as retries, never as wrong answers. */
+const seen = { http5xx: 0, network: 0, http409: 0, other4xx: 0 };
+
+runMain('chaos', async (onStack) => {
+  const machine = machineInfo();
+  const startedAt = new Date();
+  const runId = startedAt.getTime().toString(36);
+  log(`machine: ${describeMachine(machine)}`);
+  log(`settings: ${JSON.stringify(settings)}`);
+  // WAL only: the server is restarted on this file, so no pragma that trades durability for speed.
+  const stack = new Stack({ log, sqlitePragmas: ['journal_mode=WAL'], keepData: flags['keep-data'] });
+  onStack(stack);
+  await stack.start();
+  log(`stack ready in ${stack.dataDir}: API ${stack.apiUrl}, Temporal ${stack.temporalAddress}`);
+  const api = new ApiClient(stack.apiUrl, 30_000);
+  const alice = await mint(stack.key, stack.config.auth.issuer, stack.config.auth.audience, ALICE, 6 * 3600);
+  const bob = await mint(stack.key, stack.config.auth.issuer, stack.config.auth.audience, BOB, 6 * 3600);
+
+  const deadline = Date.now() + settings.timeoutMinutes * 60_000;
+  const actions = plan(settings.kills, settings.restarts);
+  const chaosWindowMs = (actions.length + 1) * settings.intervalSeconds * 1000;
+  const agents: Agent[] = Array.from({ length: settings.requests }, (_, index) => {
+    const resource = RESOURCES[index % RESOURCES.length];
+    return {
+      index,
+      ...resource,
+      earlyRevoke: index % 5 === 4,
+      duration: `PT${3 + (index % 5) * 2}S`,
+      idempotencyKey: `chaos-${runId}-${index}`,
+      attempts: 0,
+      errors: [],
+    };
+  });
+
+  // Supervisor: a process that dies when nobody killed it is restarted and counted.
+  const unplanned: string[] = [];
+  let supervising = true;
+  let planned = false;
+  const supervise = (async () => {
+    while (supervising) {
+      for (const name of ['worker', 'api']) {
+        if (!planned && stack.pid(name) !== undefined && !stack.isRunning(name)) {
+          unplanned.push(`${new Date().toISOString()} ${name} exited by itself`);
+          note(`${name} exited by itself; restarting it`);
+          stack.startChild(name);
+        }
+      }
+      await sleep(500);
+    }
+  })();
+
+  await setFaults(stack, FAULTS);
+  note(`faults on: ${JSON.stringify(FAULTS)}`);
+  const t0 = Date.now();
+
+  // Requests start spread over the chaos window, so that every fault hits requests in flight.
+  const agentRuns = runAgents(agents, settings.concurrency, t0, chaosWindowMs, async (agent) =>
+    lifecycle(agent, api, alice, bob, deadline),
+  );
+
+  const chaos = (async () => {
+    for (const action of actions) {
+      await sleep(settings.intervalSeconds * 1000);
+      if (Date.now() > deadline) break;
+      planned = true;
+      try {
+        if (action === 'kill') {
+          note(`SIGKILL worker (pid ${stack.pid('worker')})`);
+          await stack.killChild('worker', 'SIGKILL');
+          await sleep(1_000 + Math.floor(Math.random() * 2_000));
+          stack.startChild('worker');
+          note(`worker restarted (pid ${stack.pid('worker')})`);
+        } else {
+          note(`restarting the Temporal dev server (${settings.serverSignal}, pid ${stack.serverPid})`);
+          await stack.restartServer(settings.serverSignal);
+          note(`Temporal dev server back (pid ${stack.serverPid})`);
+        }
+      } finally {
+        planned = false;
+      }
+    }
+    await sleep(settings.intervalSeconds * 1000);
+    await setFaults(stack, {});
+    note('faults off: the remaining requests drain without injected failures');
+  })();
+
+  await Promise.all([agentRuns, chaos]);
+  note('every request reached an end, or the deadline passed');
+  supervising = false;
+  await supervise;
+
+  // Let anything still in flight (a vault lease release) finish, bounded.
+  await waitQuiet(stack, Math.min(deadline, Date.now() + 120_000));
+  const verdict = await verify(stack, agents);
+  const finishedAt = new Date();
+  const report = {
+    kind: 'latchkey-chaos',
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    seconds: round((finishedAt.getTime() - startedAt.getTime()) / 1000, 1),
+    machine,
+    settings,
+    faults: FAULTS,
+    timeline,
+    unplannedExits: unplanned,
+    clientsSaw: seen,
+    ...verdict,
+  };
+  printReport(report);
+  const outFile =
+    flags.out ?? path.join(repoRoot(), '.bench', `chaos-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  fs.mkdirSync(path.dirname(outFile), { recursive: true });
+  fs.writeFileSync(outFile, JSON.stringify(report, null, 2) + '\n');
+  log(`wrote ${outFile}`);
+  return verdict.passed ? 0 : 1;
+});
+
+/** Kills and restarts interleaved: kill, kill, restart, kill, ... */
+function plan(kills: number, restarts: number): Array<'kill' | 'restart'> {
+  const actions: Array<'kill' | 'restart'> = [];
+  let k = kills;
+  let r = restarts;
+  while (k > 0 || r > 0) {
+    if (k > 0) {
+      actions.push('kill');
+      k--;
+    }
+    if (k > 0 && r === 0) continue;
+    if (k > 0) {
+      actions.push('kill');
+      k--;
+    }
+    if (r > 0) {
+      actions.push('restart');
+      r--;
+    }
+  }
+  return actions;
+}
+
+async function setFaults(stack: Stack, faults: LocalFaults): Promise<void> {
+  // A worker killed while holding the state file's lock leaves it stale for a while: retry.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await stack.onePassword.setFaults(faults);
+    } catch (error) {
+      if (attempt >= 10) throw error;
+      await sleep(2_000);
+    }
+  }
+}
+
+async function runAgents(
+  agents: Agent[],
+  concurrency: number,
+  t0: number,
+  windowMs: number,
+  run: (agent: Agent) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < agents.length) {
+        const agent = agents[next++];
+        const startAt = t0 + Math.floor((agent.index * windowMs) / agents.length);
+        if (startAt > Date.now()) await sleep(startAt - Date.now());
+        await run(agent);
+      }
+    }),
+  );
+}
+
+type Answer = { status: number; body: unknown };
+
+/** One call, retried through 5xx and network errors (the server or the API may be restarting). */
+async function retrying(agent: Agent, label: string, deadline: number, call: () => Promise<Answer>): Promise<Answer> {
+  for (let attempt = 0; ; attempt++) {
+    agent.attempts++;
+    try {
+      const answer = await call();
+      if (answer.status < 500) return answer;
+      seen.http5xx++;
+      if (agent.errors.length < 5) agent.errors.push(`${label}: ${answer.status}`);
+    } catch (error) {
+      seen.network++;
+      if (agent.errors.length < 5) agent.errors.push(`${label}: ${(error as Error).message}`);
+    }
+    if (Date.now() > deadline) throw new Error(`${label}: gave up at the deadline`);
+    await sleep(Math.min(5_000, 250 * 2 ** Math.min(attempt, 4)));
+  }
+}
+
+async function lifecycle(agent: Agent, api: ApiClient, alice: string, bob: string, deadline: number): Promise<void> {
+  try {
+    const created = await retrying(agent, 'create', deadline, () =>
+      api.call(
+        'POST',
+        '/v1/requests',
+        alice,
+        {
+          resourceId: agent.resourceId,
+          duration: agent.duration,
+          justification: `chaos run request ${agent.index}`,
+        },
+        { 'idempotency-key': agent.idempotencyKey },
+      ),
+    );
+    if (created.status !== 201 && created.status !== 200) {
+      seen.other4xx++;
+      agent.errors.push(`create answered ${created.status}: ${JSON.stringify(created.body)}`);
+      return;
+    }
+    const state = created.body as AccessRequestState;
+    agent.requestId = state.requestId;
+    agent.acknowledgedAt = new Date().toISOString();
+    const id = state.requestId;
+
+    if (agent.approve) {
+      const approved = await retrying(agent, 'approve', deadline, () =>
+        api.call('POST', `/v1/requests/${id}/approve`, bob, { comment: 'chaos' }),
+      );
+      // 409: an earlier attempt got through before its answer was lost; the state says what happened.
+      if (approved.status === 409) seen.http409++;
+      else if (approved.status !== 200) {
+        seen.other4xx++;
+        agent.errors.push(`approve answered ${approved.status}: ${JSON.stringify(approved.body)}`);
+      }
+    }
+    let current = await waitFor(agent, api, alice, id, deadline, (s) => s === 'ACTIVE' || TERMINAL_STATUSES.has(s));
+    if (agent.earlyRevoke && current === 'ACTIVE') {
+      const revoked = await retrying(agent, 'revoke', deadline, () =>
+        api.call('POST', `/v1/requests/${id}/revoke`, alice, { reason: 'chaos: giving it back early' }),
+      );
+      agent.revokeAnswered = revoked.status;
+      if (revoked.status === 409) seen.http409++;
+    }
+    current = await waitFor(agent, api, alice, id, deadline, (s) => TERMINAL_STATUSES.has(s));
+    agent.finalStatus = current;
+  } catch (error) {
+    agent.errors.push((error as Error).message);
+  }
+}
+
+async function waitFor(
+  agent: Agent,
+  api: ApiClient,
+  token: string,
+  id: string,
+  deadline: number,
+  done: (status: RequestStatus) => boolean,
+): Promise<RequestStatus> {
+  for (;;) {
+    const answer = await retrying(agent, 'get', deadline, () => api.call('GET', `/v1/requests/${id}`, token));
+    const status = (answer.body as AccessRequestState | undefined)?.status;
+    if (answer.status === 200 && status && done(status)) return status;
+    if (Date.now() > deadline) throw new Error(`still ${status ?? answer.status} at the deadline`);
+    await sleep(750);
+  }
+}
+
+async function countRunning(stack: Stack): Promise<number> {
+  const answer = await stack.client.workflowService.countWorkflowExecutions({
+    namespace: 'default',
+    query: `WorkflowType = '${accessRequestWorkflow.name}' AND ExecutionStatus = 'Running'`,
+  });
+  return Number(answer.count);
+}
+
+async function waitQuiet(stack: Stack, until: number): Promise<void> {
+  while (Date.now() < until) {
+    try {
+      if ((await countRunning(stack)) === 0) return;
+    } catch {
+      // the server may still be settling
+    }
+    await sleep(1_000);
+  }
+}
+
+interface Finding {
+  requestId?: string;
+  agent?: number;
+  what: string;
+}
+
+/** Compares every request and its workflow with the local 1Password's state. */
+async function verify(stack: Stack, agents: Agent[]) {
+  const state: LocalState = await stack.onePassword.readState();
+  const now = Date.now();
+  const notAccepted: Finding[] = [];
+  const lost: Finding[] = [];
+  const unfinished: Finding[] = [];
+  const unexpectedEnd: Finding[] = [];
+  const leftBehind: Finding[] = [];
+  const duplicates: Finding[] = [];
+  const finalStatuses: Record<string, number> = {};
+  const acknowledged = new Map<string, Agent>();
+
+  for (const agent of agents) {
+    if (!agent.requestId) {
+      notAccepted.push({ agent: agent.index, what: `never accepted: ${agent.errors.slice(-2).join('; ')}` });
+      continue;
+    }
+    acknowledged.set(agent.requestId, agent);
+  }
+
+  // Every workflow of the run, from visibility: more than one per request would be a duplicate request.
+  const workflowIds = new Set<string>();
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await stack.client.workflowService.listWorkflowExecutions({
+      namespace: 'default',
+      query: `WorkflowType = '${accessRequestWorkflow.name}'`,
+      pageSize: 1000,
+      nextPageToken,
+    });
+    for (const execution of page.executions ?? []) workflowIds.add(execution.execution?.workflowId ?? '');
+    nextPageToken = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
+  } while (nextPageToken);
+  for (const workflowId of workflowIds) {
+    const requestId = workflowId.replace(/^AccessRequest:/, '');
+    if (!acknowledged.has(requestId)) duplicates.push({ requestId, what: 'a workflow no client was answered for' });
+  }
+
+  const states = new Map<string, AccessRequestState>();
+  for (const [requestId, agent] of acknowledged) {
+    const handle = stack.client.workflow.getHandle(requestWorkflowId(requestId));
+    let description;
+    try {
+      description = await handle.describe();
+    } catch {
+      lost.push({ requestId, agent: agent.index, what: 'acknowledged, but no workflow exists' });
+      continue;
+    }
+    if (description.status.name === 'RUNNING') {
+      unfinished.push({
+        requestId,
+        agent: agent.index,
+        what: `still running at the end of the run; clients last saw: ${agent.errors.slice(-2).join('; ') || 'nothing wrong'}`,
+      });
+      continue;
+    }
+    if (description.status.name !== 'COMPLETED') {
+      unexpectedEnd.push({ requestId, agent: agent.index, what: `workflow ${description.status.name}` });
+      continue;
+    }
+    const final = (await handle.result()) as AccessRequestState;
+    states.set(requestId, final);
+    finalStatuses[final.status] = (finalStatuses[final.status] ?? 0) + 1;
+    const allowed: RequestStatus[] = agent.earlyRevoke ? ['REVOKED', 'EXPIRED'] : ['EXPIRED'];
+    if (!allowed.includes(final.status)) {
+      unexpectedEnd.push({
+        requestId,
+        agent: agent.index,
+        what: `ended ${final.status}${final.failure ? ` (${final.failure.code}: ${final.failure.message})` : ''}`,
+      });
+    }
+    if (agent.finalStatus && agent.finalStatus !== final.status) {
+      unexpectedEnd.push({ requestId, what: `the API said ${agent.finalStatus}, the workflow ended ${final.status}` });
+    }
+  }
+
+  // Share links: one per granted request, expiring exactly when the request said it would.
+  const linksByRequest = new Map<string, LocalState['shareLinks']>();
+  for (const link of state.shareLinks) {
+    const requestId = /^AccessRequest:([^:]+):/.exec(link.idempotencyKey)?.[1];
+    if (!requestId || !acknowledged.has(requestId)) {
+      leftBehind.push({ requestId, what: `share link ${link.id} belongs to no request of this run` });
+      continue;
+    }
+    linksByRequest.set(requestId, [...(linksByRequest.get(requestId) ?? []), link]);
+  }
+  const rotationsByRequest = new Map<string, number>();
+  for (const rotation of state.rotations) {
+    const requestId = /^AccessRequest:([^:]+):/.exec(rotation.idempotencyKey)?.[1];
+    if (!requestId || !acknowledged.has(requestId)) {
+      leftBehind.push({ requestId, what: `rotation ${rotation.idempotencyKey} belongs to no request of this run` });
+      continue;
+    }
+    rotationsByRequest.set(requestId, (rotationsByRequest.get(requestId) ?? 0) + 1);
+  }
+  for (const [requestId, agent] of acknowledged) {
+    const final = states.get(requestId);
+    const links = linksByRequest.get(requestId) ?? [];
+    const granted = !!final?.grant;
+    if (agent.mode === 'share-link' || agent.mode === 'rotate-on-revoke') {
+      if (links.length > 1) duplicates.push({ requestId, what: `${links.length} share links for one request` });
+      if (final && !granted && links.length > 0) {
+        leftBehind.push({ requestId, what: `ended ${final.status} without a grant, but a share link exists` });
+      }
+      if (final && granted && links.length === 0) {
+        unexpectedEnd.push({ requestId, what: 'the request says granted, but 1Password has no share link' });
+      }
+      for (const link of links) {
+        const promised = final?.grant?.providerExpiresAt;
+        if (promised && Date.parse(link.expiresAt) > Date.parse(promised)) {
+          leftBehind.push({ requestId, what: `share link lives until ${link.expiresAt}, promised ${promised}` });
+        }
+      }
+    }
+    if (agent.mode === 'rotate-on-revoke') {
+      const rotations = rotationsByRequest.get(requestId) ?? 0;
+      if (rotations > 1) duplicates.push({ requestId, what: `${rotations} rotations for one grant` });
+      if (final && granted && rotations === 0) {
+        leftBehind.push({ requestId, what: 'the grant ended, but the secret was never rotated' });
+      }
+    }
+  }
+
+  // Vault-group: once every request has ended, nobody may hold permissions on the vault.
+  const anyRunning = unfinished.length > 0;
+  for (const vault of state.vaults) {
+    for (const entry of vault.groupPermissions) {
+      if (!anyRunning) {
+        leftBehind.push({
+          what: `group ${entry.groupId} still holds ${entry.permissions.join(',')} on ${vault.id} after every grant ended`,
+        });
+      }
+    }
+  }
+  let leaseHolders: number | undefined;
+  try {
+    const lease = await stack.client.workflow
+      .getHandle(vaultLeaseWorkflowId('demo', 'vlt_oncall', 'grp_engineering'))
+      .query(leaseStateQuery);
+    leaseHolders = Object.keys(lease.holders).length;
+    if (!anyRunning && leaseHolders > 0) {
+      leftBehind.push({ what: `the vault lease still counts ${leaseHolders} holder(s) after every grant ended` });
+    }
+  } catch {
+    // no vault-group request in this run
+  }
+
+  const counts = {
+    requests: agents.length,
+    acknowledged: acknowledged.size,
+    workflows: workflowIds.size,
+    notAccepted: notAccepted.length,
+    lost: lost.length,
+    unfinished: unfinished.length,
+    unexpectedEnd: unexpectedEnd.length,
+    grantsLeftBehind: leftBehind.length,
+    duplicateGrants: duplicates.length,
+  };
+  const passed =
+    counts.notAccepted +
+      counts.lost +
+      counts.unfinished +
+      counts.unexpectedEnd +
+      counts.grantsLeftBehind +
+      counts.duplicateGrants ===
+    0;
+  return {
+    checkedAt: new Date(now).toISOString(),
+    counts,
+    finalStatuses,
+    onePassword: {
+      shareLinks: state.shareLinks.length,
+      rotations: state.rotations.length,
+      groupPermissionsLeft: state.vaults.reduce((n, v) => n + v.groupPermissions.length, 0),
+      leaseHolders,
+      counters: state.counters,
+    },
+    findings: { notAccepted, lost, unfinished, unexpectedEnd, leftBehind, duplicates },
+    passed,
+  };
+}
+
+function printReport(r: {
+  machine: ReturnType<typeof machineInfo>;
+  settings: typeof settings;
+  seconds: number;
+  timeline: Timeline[];
+  unplannedExits: string[];
+  clientsSaw: typeof seen;
+  counts: Record<string, number>;
+  finalStatuses: Record<string, number>;
+  onePassword: {
+    shareLinks: number;
+    rotations: number;
+    groupPermissionsLeft: number;
+    counters: LocalState['counters'];
+  };
+  findings: Record<string, Finding[]>;
+  passed: boolean;
+}) {
+  const out: string[] = [];
+  out.push(`latchkey chaos — ${describeMachine(r.machine)}`);
+  out.push(
+    `${r.settings.requests} requests, ${r.settings.kills} worker SIGKILLs, ${r.settings.restarts} dev server restarts, ` +
+      `1Password faults ${JSON.stringify(FAULTS)}; ${r.seconds}s`,
+  );
+  out.push(`final statuses: ${JSON.stringify(r.finalStatuses)}`);
+  out.push(
+    `clients saw: ${r.clientsSaw.http5xx} 5xx, ${r.clientsSaw.network} network errors, ${r.clientsSaw.http409} 409 after a retry; ` +
+      `unplanned process exits: ${r.unplannedExits.length}`,
+  );
+  const faulted = Object.values(r.onePassword.counters.faulted).reduce((a, b) => a + (b ?? 0), 0);
+  out.push(
+    `local 1Password: ${r.onePassword.shareLinks} share links, ${r.onePassword.rotations} rotations, ` +
+      `${r.onePassword.groupPermissionsLeft} group permissions left, ${faulted} calls refused by injected faults`,
+  );
+  out.push('');
+  out.push(
+    table(
+      ['check', 'count'],
+      [
+        ['requests', r.counts.requests],
+        ['acknowledged by the API', r.counts.acknowledged],
+        ['workflows found', r.counts.workflows],
+        ['never accepted', r.counts.notAccepted],
+        ['requests lost', r.counts.lost],
+        ['unfinished at the end', r.counts.unfinished],
+        ['unexpected end', r.counts.unexpectedEnd],
+        ['grants left behind after their end', r.counts.grantsLeftBehind],
+        ['duplicate effective grants', r.counts.duplicateGrants],
+      ],
+    ),
+  );
+  for (const [kind, findings] of Object.entries(r.findings)) {
+    for (const finding of findings.slice(0, 10)) {
+      out.push(
+        `  ${kind}: ${finding.requestId ?? ''} ${finding.agent !== undefined ? `#${finding.agent}` : ''} ${finding.what}`,
+      );
+    }
+  }
+  out.push(r.passed ? 'PASSED: nothing lost, nothing left behind, nothing granted twice' : 'FAILED');
+  process.stdout.write(out.join('\n') + '\n');
+}
