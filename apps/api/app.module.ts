@@ -14,6 +14,7 @@ import { MeController } from './identity/me.controller';
 import { TokenVerifier } from './identity/token-verifier';
 import { ApiMetrics } from './metrics/api-metrics';
 import { MetricsController } from './metrics/metrics.controller';
+import { PageTokens } from './requests/page-token';
 import { RequestsController } from './requests/requests.controller';
 import { RequestsService } from './requests/requests.service';
 import { CatalogService } from './resources/catalog.service';
@@ -28,6 +29,7 @@ export interface ApiModuleDeps {
   verifier: TokenVerifier;
   metrics: ApiMetrics;
   openApi: OpenApiDocument;
+  pageTokens: PageTokens;
 }
 
 /** The whole API as one module, built from what the process (or a test) already made. */
@@ -52,6 +54,7 @@ export class ApiModule {
         { provide: TokenVerifier, useValue: deps.verifier },
         { provide: ApiMetrics, useValue: deps.metrics },
         { provide: OpenApiDocument, useValue: deps.openApi },
+        { provide: PageTokens, useValue: deps.pageTokens },
         CatalogService,
         RequestsService,
         { provide: APP_GUARD, useClass: AuthGuard },

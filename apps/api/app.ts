@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -11,6 +12,7 @@ import { createLogger, NestPinoLogger } from './logging/logger';
 import { requestContext, requestIdFrom } from './logging/request-context';
 import { ApiMetrics } from './metrics/api-metrics';
 import { OpenApiDocument } from './docs/openapi-document';
+import { PageTokens } from './requests/page-token';
 
 export interface ApiAppDeps {
   config: LatchkeyConfig;
@@ -21,6 +23,11 @@ export interface ApiAppDeps {
   logger?: Logger;
   /** Defaults to the verifier the auth configuration describes. */
   verifier?: TokenVerifier;
+  /**
+   * Key that seals list page tokens. API instances behind one load balancer must share it (the
+   * server derives it from the codec key); the default, a random key, suits a single process.
+   */
+  pageTokenKey?: Uint8Array;
 }
 
 /**
@@ -32,6 +39,7 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
   const metrics = new ApiMetrics();
   const verifier = deps.verifier ?? (await TokenVerifier.fromConfig(deps.config.auth));
   const openApi = new OpenApiDocument();
+  const pageTokens = new PageTokens(deps.pageTokenKey ?? crypto.randomBytes(32));
 
   const adapter = new FastifyAdapter({
     bodyLimit: deps.config.api.bodyLimitBytes,
@@ -51,6 +59,7 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
       verifier,
       metrics,
       openApi,
+      pageTokens,
     }),
     adapter,
     { logger: new NestPinoLogger(logger), bufferLogs: false },

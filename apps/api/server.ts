@@ -6,6 +6,7 @@ import { createDataConverter, loadOrCreateCodecKey } from '../../codec';
 import { loadPolicyFile } from '../../policy';
 import { createApiApp } from './app';
 import { createLogger } from './logging/logger';
+import { derivePageTokenKey } from './requests/page-token';
 
 export interface RunningApi {
   app: NestFastifyApplication;
@@ -33,7 +34,7 @@ export async function startApiServer(
   });
   let app: NestFastifyApplication;
   try {
-    app = await createApiApp({ config, temporal, policy, logger });
+    app = await createApiApp({ config, temporal, policy, logger, pageTokenKey: derivePageTokenKey(key.key) });
     await app.listen({ host: config.api.host, port: config.api.port });
   } catch (err) {
     await connection.close();

@@ -45,6 +45,7 @@ import { API_CONFIG, POLICY, TEMPORAL_CLIENT } from '../tokens';
 import { mayRead, mayReadGrant, type RequestParties } from './access-rules';
 import { type AuditEntry, buildAuditTimeline } from './audit-timeline';
 import type { CreateRequestDto, ListRequestsQueryDto } from './dto/request-input.dto';
+import { PageTokens } from './page-token';
 import { idempotentRequestId, newRequestId } from './request-id';
 import { buildListQuery } from './visibility-query';
 
@@ -90,6 +91,7 @@ export class RequestsService {
     @Inject(POLICY) private readonly policy: LoadedPolicy,
     private readonly catalog: CatalogService,
     private readonly metrics: ApiMetrics,
+    private readonly pageTokens: PageTokens,
   ) {
     this.decode = payloadDecoder(client);
   }
@@ -168,20 +170,19 @@ export class RequestsService {
       caller,
       query,
     );
-    let response;
-    try {
-      response = await this.client.workflowService.listWorkflowExecutions({
-        namespace: this.config.temporal.namespace,
-        query: visibilityQuery,
-        pageSize: query.pageSize ?? DEFAULT_PAGE_SIZE,
-        nextPageToken: query.pageToken ? Buffer.from(query.pageToken, 'base64url') : undefined,
-      });
-    } catch (err) {
-      if (query.pageToken && grpcCode(err) === GRPC.INVALID_ARGUMENT) {
+    let nextPageToken: Buffer | undefined;
+    if (query.pageToken) {
+      nextPageToken = this.pageTokens.open(visibilityQuery, query.pageToken);
+      if (!nextPageToken) {
         throw new ApiError(400, 'invalid-page-token', 'pageToken is not a token from a previous page of this list.');
       }
-      throw err;
     }
+    const response = await this.client.workflowService.listWorkflowExecutions({
+      namespace: this.config.temporal.namespace,
+      query: visibilityQuery,
+      pageSize: query.pageSize ?? DEFAULT_PAGE_SIZE,
+      nextPageToken,
+    });
     const items = (response.executions ?? []).flatMap((execution): RequestSummary[] => {
       const requestId = requestIdFromWorkflowId(execution.execution?.workflowId ?? '');
       if (!requestId) return [];
@@ -202,7 +203,7 @@ export class RequestsService {
     const token = response.nextPageToken;
     return {
       items,
-      ...(token && token.length > 0 ? { nextPageToken: Buffer.from(token).toString('base64url') } : {}),
+      ...(token && token.length > 0 ? { nextPageToken: this.pageTokens.seal(visibilityQuery, token) } : {}),
     };
   }
 

@@ -17,4 +17,4 @@ export function grpcCode(err: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
-export const GRPC = { INVALID_ARGUMENT: 3, NOT_FOUND: 5, FAILED_PRECONDITION: 9 } as const;
+export const GRPC = { NOT_FOUND: 5, FAILED_PRECONDITION: 9 } as const;

@@ -111,6 +111,6 @@ export class ListRequestsQueryDto {
   @ApiPropertyOptional({ description: 'nextPageToken of the previous page.' })
   @IsOptional()
   @IsString()
-  @Matches(/^[A-Za-z0-9_-]{1,2048}$/, { message: 'pageToken must be a token returned by a previous page' })
+  @Matches(/^[A-Za-z0-9_.-]{1,4096}$/, { message: 'pageToken must be a token returned by a previous page' })
   pageToken?: string;
 }
