@@ -9,12 +9,18 @@ import { type LatchkeyConfig, loadConfig, repoRoot } from '../../config/config';
 import { TASK_QUEUE } from '../../contracts/task-queue';
 import { freePort, type RunningDevServer, startDevServer, waitForPort } from '../../devstack/dev-server';
 import { ensureTemporalCli, type TemporalCliSource } from '../../devstack/temporal-cli';
-import { loadOrCreateLocalSigningKey, type LocalSigningKey } from '../../apps/api/identity/local-signing-key';
+import {
+  loadOrCreateLocalSigningKey,
+  type LocalSigningKey,
+  mintLocalToken,
+} from '../../apps/api/identity/local-signing-key';
 import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
 import { seedState } from '../../onepassword/local/state';
 import { writeFileAtomic } from '../../onepassword/file-lock';
 
 export type Log = (message: string) => void;
+
+const READY_PROBE = { sub: 'bench-ready-probe', email: 'probe@example.com', groups: ['engineering'], roles: [] };
 
 export const BENCH_POLICY_FILE = path.join(repoRoot(), 'bench', 'bench-policy.yaml');
 
@@ -233,6 +239,19 @@ export class Stack {
     }
     await this.waitForPollers(TASK_QUEUE, deadline, 'worker');
     if (this.options.baselineWorker) await this.waitForPollers(this.baselineTaskQueue, deadline, 'baseline');
+    // The API answers requests only once the worker's catalog workflow has discovered 1Password.
+    const token = await mintLocalToken(this.key, this.config.auth.issuer, this.config.auth.audience, READY_PROBE, 300);
+    for (;;) {
+      try {
+        const res = await fetch(`${this.apiUrl}/v1/resources`, { headers: { authorization: `Bearer ${token}` } });
+        if (res.ok) return;
+      } catch {
+        // restarting
+      }
+      if (Date.now() > deadline)
+        throw new Error(`the resource catalog did not become available; see ${this.logOf('worker')}`);
+      await sleep(250);
+    }
   }
 
   async waitForPollers(taskQueue: string, deadline: number, name: string): Promise<void> {

@@ -1,0 +1,720 @@
+import { spawn } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { exportJWK, generateKeyPair, type KeyLike, SignJWT } from 'jose';
+import { repoRoot } from '../config/config';
+import { requestWorkflowId } from '../contracts/ids';
+import { stateQuery } from '../contracts/messages';
+import type { AccessRequestState } from '../contracts/request';
+import type { LocalState } from '../onepassword/local/state';
+import { type accessRequestWorkflow } from '../workflows';
+import { ALICE, ApiClient, BOB, mint, type Persona } from './lib/api';
+import { describeMachine, machineInfo } from './lib/machine';
+import { ensureSchemathesis, SCHEMATHESIS_VERSION } from './lib/schemathesis';
+import { runMain, Stack } from './lib/stack';
+import { round, table } from './lib/stats';
+
+/**
+ * Hostile input against a live API it boots: schemathesis generates cases from the API's own
+ * OpenAPI document (malformed, oversized, wrongly typed, injected), sent with valid tokens; then
+ * latchkey's own cases: tokens forged, expired, for another audience or issuer, `alg: none`,
+ * tampered, and bodies and filters crafted to break things. Any 5xx is a failure, and so is any state
+ * change (a workflow started, a 1Password grant or rotation) that no accepted request explains.
+ */
+const { values: flags } = parseArgs({
+  options: {
+    short: { type: 'boolean', default: false },
+    'max-examples': { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    'keep-data': { type: 'boolean', default: false },
+  },
+});
+
+const settings = {
+  short: flags.short ?? false,
+  maxExamples: Number(flags['max-examples'] ?? (flags.short ? 8 : 60)),
+  seed: Number(flags.seed ?? 20261127),
+};
+
+const log = (message: string) =>
+  process.stderr.write(`[hostile] ${new Date().toISOString().slice(11, 19)} ${message}\n`);
+
+const MALLORY: Persona = { sub: 'mallory', email: 'mallory@example.com', groups: ['contractors'], roles: [] };
+
+interface CaseResult {
+  suite: string;
+  name: string;
+  method: string;
+  path: string;
+  status: number;
+  ok: boolean;
+  expected: string;
+}
+
+interface Snapshot {
+  workflowIds: Set<string>;
+  totalWorkflows: number;
+  shareLinks: Map<string, string>;
+  rotations: Set<string>;
+  groupPermissions: Set<string>;
+  itemVersions: Map<string, number>;
+}
+
+async function snapshot(stack: Stack): Promise<Snapshot> {
+  const workflowIds = new Set<string>();
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await stack.client.workflowService.listWorkflowExecutions({
+      namespace: 'default',
+      query: '',
+      pageSize: 1000,
+      nextPageToken,
+    });
+    for (const execution of page.executions ?? []) workflowIds.add(execution.execution?.workflowId ?? '');
+    nextPageToken = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
+  } while (nextPageToken);
+  const total = await stack.client.workflowService.countWorkflowExecutions({ namespace: 'default', query: '' });
+  const state: LocalState = await stack.onePassword.readState();
+  return {
+    workflowIds,
+    totalWorkflows: Number(total.count),
+    shareLinks: new Map(state.shareLinks.map((link) => [link.id, link.idempotencyKey])),
+    rotations: new Set(state.rotations.map((rotation) => rotation.idempotencyKey)),
+    groupPermissions: new Set(
+      state.vaults.flatMap((vault) => vault.groupPermissions.map((entry) => `${vault.id}/${entry.groupId}`)),
+    ),
+    itemVersions: new Map(state.items.map((item) => [item.id, item.version])),
+  };
+}
+
+interface HarEntry {
+  request: { method: string; url: string };
+  response: { status: number; content?: { text?: string } };
+}
+
+function readHar(file: string): HarEntry[] {
+  if (!fs.existsSync(file)) return [];
+  const har = JSON.parse(fs.readFileSync(file, 'utf8')) as { log?: { entries?: HarEntry[] } };
+  return har.log?.entries ?? [];
+}
+
+async function runSchemathesis(
+  binary: string,
+  schemaUrl: string,
+  token: string,
+  harFile: string,
+  label: string,
+): Promise<{ exitCode: number | null; output: string }> {
+  const args = [
+    'run',
+    schemaUrl,
+    '--header',
+    `Authorization: Bearer ${token}`,
+    '--checks',
+    'not_a_server_error,ignored_auth',
+    '--max-examples',
+    String(settings.maxExamples),
+    '--seed',
+    String(settings.seed),
+    // One worker: hypothesis's lambda-source cache is not thread-safe on Python 3.11 ("AST
+    // constructor recursion depth mismatch" under several workers).
+    '--workers',
+    '1',
+    '--request-timeout',
+    '30',
+    '--report',
+    'har',
+    '--report-har-path',
+    harFile,
+    '--suppress-health-check',
+    'all',
+    '--no-color',
+  ];
+  log(`schemathesis (${label}): ${args.filter((a) => !a.startsWith('Authorization')).join(' ')}`);
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const chunks: string[] = [];
+  child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+  const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { exitCode, output: chunks.join('') };
+}
+
+// ----- latchkey's own cases -----
+
+function b64url(value: unknown): string {
+  return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+}
+
+async function badTokens(stack: Stack): Promise<Array<{ name: string; token: string | undefined; header?: string }>> {
+  const { issuer, audience } = stack.config.auth;
+  const now = Math.floor(Date.now() / 1000);
+  const claims = { email: ALICE.email, groups: ['engineering', 'security'], roles: ['admin', 'auditor'] };
+  const sign = (key: KeyLike | Uint8Array, alg: string, edit: (jwt: SignJWT) => SignJWT) =>
+    edit(
+      new SignJWT(claims)
+        .setProtectedHeader({ alg, kid: stack.key.kid, typ: 'JWT' })
+        .setSubject('alice')
+        .setJti(crypto.randomUUID()),
+    ).sign(key);
+  const valid = (jwt: SignJWT) =>
+    jwt
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setIssuedAt()
+      .setExpirationTime(now + 600);
+  const other = await generateKeyPair('ES256');
+  const publicJwk = JSON.stringify(await exportJWK(stack.key.publicKey));
+  const genuine = await mint(stack.key, issuer, audience, ALICE);
+  const [h, , s] = genuine.split('.');
+  const tamperedPayload = b64url({
+    sub: 'alice',
+    email: ALICE.email,
+    groups: ['engineering', 'security'],
+    roles: ['admin'],
+    iss: issuer,
+    aud: audience,
+    iat: now,
+    exp: now + 600,
+  });
+  return [
+    { name: 'no token', token: undefined },
+    { name: 'forged (another key, same kid)', token: await sign(other.privateKey, 'ES256', valid) },
+    {
+      name: 'expired an hour ago',
+      token: await sign(stack.key.privateKey, 'ES256', (jwt) =>
+        jwt
+          .setIssuer(issuer)
+          .setAudience(audience)
+          .setIssuedAt(now - 7200)
+          .setExpirationTime(now - 3600),
+      ),
+    },
+    {
+      name: 'for another audience',
+      token: await sign(stack.key.privateKey, 'ES256', (jwt) =>
+        jwt
+          .setIssuer(issuer)
+          .setAudience('another-service')
+          .setIssuedAt()
+          .setExpirationTime(now + 600),
+      ),
+    },
+    {
+      name: 'from another issuer',
+      token: await sign(stack.key.privateKey, 'ES256', (jwt) =>
+        jwt
+          .setIssuer('https://evil.example')
+          .setAudience(audience)
+          .setIssuedAt()
+          .setExpirationTime(now + 600),
+      ),
+    },
+    {
+      name: 'not valid yet (nbf in an hour)',
+      token: await sign(stack.key.privateKey, 'ES256', (jwt) => valid(jwt).setNotBefore(now + 3600)),
+    },
+    {
+      name: 'without exp',
+      token: await sign(stack.key.privateKey, 'ES256', (jwt) =>
+        jwt.setIssuer(issuer).setAudience(audience).setIssuedAt(),
+      ),
+    },
+    {
+      name: 'alg none',
+      token: `${b64url({ alg: 'none', typ: 'JWT' })}.${tamperedPayload}.`,
+    },
+    {
+      name: 'HS256 keyed with the public key (algorithm confusion)',
+      token: await sign(new TextEncoder().encode(publicJwk), 'HS256', valid),
+    },
+    { name: 'payload tampered (groups, roles), signature kept', token: `${h}.${tamperedPayload}.${s}` },
+    { name: 'garbage', token: 'abc.def.ghi' },
+    { name: 'Basic scheme', token: undefined, header: `Basic ${Buffer.from('alice:alice').toString('base64')}` },
+  ];
+}
+
+interface Operation {
+  method: string;
+  path: string;
+  secured: boolean;
+}
+
+function operationsOf(openapi: {
+  paths?: Record<string, Record<string, { security?: unknown[] }>>;
+  security?: unknown[];
+}) {
+  const ops: Operation[] = [];
+  for (const [p, methods] of Object.entries(openapi.paths ?? {})) {
+    for (const [method, op] of Object.entries(methods)) {
+      if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
+      const security = op.security ?? openapi.security ?? [];
+      ops.push({ method: method.toUpperCase(), path: p, secured: security.length > 0 });
+    }
+  }
+  return ops;
+}
+
+const STATUS_4XX = (status: number) => status >= 400 && status < 500;
+
+runMain('hostile', async (onStack) => {
+  const machine = machineInfo();
+  const startedAt = new Date();
+  log(`machine: ${describeMachine(machine)}`);
+  log(`settings: ${JSON.stringify(settings)}`);
+  const binary = await ensureSchemathesis(log);
+  const stack = new Stack({ log, keepData: flags['keep-data'] });
+  onStack(stack);
+  await stack.start();
+  log(`stack ready: API ${stack.apiUrl}`);
+  const api = new ApiClient(stack.apiUrl, 30_000);
+  const { issuer, audience } = stack.config.auth;
+  const alice = await mint(stack.key, issuer, audience, ALICE);
+  const bob = await mint(stack.key, issuer, audience, BOB);
+  const mallory = await mint(stack.key, issuer, audience, MALLORY);
+
+  // One genuine pending request, so hostile calls have a real target to try to approve or revoke.
+  const target = await api.call<AccessRequestState>('POST', '/v1/requests', alice, {
+    resourceId: 'prod-db',
+    duration: 'PT1H',
+    justification: 'hostile run: the genuine target request',
+  });
+  if (target.status !== 201) throw new Error(`could not create the target request: ${target.status}`);
+  const targetId = target.body.requestId;
+
+  const openapiAnswer = await api.call<Record<string, unknown>>('GET', '/openapi.json', undefined);
+  if (openapiAnswer.status !== 200) throw new Error(`/openapi.json answered ${openapiAnswer.status}`);
+  const operations = operationsOf(openapiAnswer.body);
+  log(`${operations.length} operations in /openapi.json (${operations.filter((o) => o.secured).length} need a token)`);
+
+  const before = await snapshot(stack);
+
+  // --- schemathesis ---
+  const workDir = path.join(stack.dataDir, 'schemathesis');
+  fs.mkdirSync(workDir, { recursive: true });
+  const fuzz: Array<{ label: string; exitCode: number | null; cases: number; status5xx: number; tail: string }> = [];
+  const accepted = new Set<string>([targetId]);
+  for (const [label, token] of [
+    ['requester alice', alice],
+    ['approver bob', bob],
+  ] as const) {
+    const har = path.join(workDir, `${label.replace(/\W+/g, '-')}.har`);
+    const result = await runSchemathesis(binary, `${stack.apiUrl}/openapi.json`, token, har, label);
+    fs.writeFileSync(`${har}.log`, result.output);
+    const entries = readHar(har);
+    let status5xx = 0;
+    for (const entry of entries) {
+      if (entry.response.status >= 500) status5xx++;
+      // A request the API accepted explains the state it made.
+      if (entry.request.method === 'POST' && /\/v1\/requests$/.test(new URL(entry.request.url).pathname)) {
+        if (entry.response.status === 201 || entry.response.status === 200) {
+          try {
+            const body = JSON.parse(entry.response.content?.text ?? '{}') as { requestId?: string };
+            if (body.requestId) accepted.add(body.requestId);
+          } catch {
+            // not JSON
+          }
+        }
+      }
+    }
+    const tail = result.output.split('\n').slice(-25).join('\n');
+    fuzz.push({ label, exitCode: result.exitCode, cases: entries.length, status5xx, tail });
+    log(`schemathesis (${label}): exit ${result.exitCode}, ${entries.length} cases, ${status5xx} answered 5xx`);
+  }
+
+  // --- latchkey's own cases ---
+  const cases: CaseResult[] = [];
+  const record = (
+    suite: string,
+    name: string,
+    method: string,
+    p: string,
+    status: number,
+    ok: boolean,
+    expected: string,
+  ) => cases.push({ suite, name, method, path: p, status, ok, expected });
+  const bodyFor = (p: string) =>
+    p.endsWith('/v1/requests')
+      ? { resourceId: 'staging-db', duration: 'PT1H', justification: 'hostile run: should never be granted' }
+      : { comment: 'hostile', reason: 'hostile', duration: 'PT1H' };
+  const concrete = (p: string) => p.replace(/\{[^}]+\}/g, targetId);
+
+  for (const bad of await badTokens(stack)) {
+    for (const op of operations.filter((o) => o.secured)) {
+      const p = concrete(op.path);
+      const headers: Record<string, string> = bad.header ? { authorization: bad.header } : {};
+      const answer = await api.call(op.method, p, bad.token, op.method === 'GET' ? undefined : bodyFor(p), headers);
+      record('tokens', bad.name, op.method, p, answer.status, answer.status === 401, '401');
+    }
+  }
+
+  const inputs: Array<{
+    name: string;
+    method: string;
+    path: string;
+    token: string;
+    body?: unknown;
+    headers?: Record<string, string>;
+    expect?: number[];
+  }> = [
+    {
+      name: '100 KB justification',
+      method: 'POST',
+      path: '/v1/requests',
+      token: alice,
+      body: { resourceId: 'staging-db', duration: 'PT1H', justification: 'x'.repeat(100_000) },
+    },
+    {
+      name: '2 MB body',
+      method: 'POST',
+      path: '/v1/requests',
+      token: alice,
+      body: `{"resourceId":"staging-db","duration":"PT1H","justification":"${'y'.repeat(2_000_000)}"}`,
+    },
+    {
+      name: 'malformed JSON',
+      method: 'POST',
+      path: '/v1/requests',
+      token: alice,
+      body: '{"resourceId": "staging-db", "duration": ',
+    },
+    { name: 'JSON array body', method: 'POST', path: '/v1/requests', token: alice, body: '[1,2,3]' },
+    {
+      name: 'unknown field',
+      method: 'POST',
+      path: '/v1/requests',
+      token: alice,
+      body: { resourceId: 'staging-db', duration: 'PT1H', justification: 'hostile run: extra field', requester: 'bob' },
+    },
+    {
+      name: 'identity in the body',
+      method: 'POST',
+      path: '/v1/requests',
+      token: mallory,
+      body: {
+        resourceId: 'staging-db',
+        duration: 'PT1H',
+        justification: 'hostile run: who am I',
+        requester: { id: 'alice', groups: ['engineering'] },
+      },
+    },
+    { name: 'missing fields', method: 'POST', path: '/v1/requests', token: alice, body: {} },
+    {
+      name: 'wrong types',
+      method: 'POST',
+      path: '/v1/requests',
+      token: alice,
+      body: { resourceId: 123, duration: true, justification: { a: 1 } },
+    },
+    {
+      name: 'duration zero',
+      method: 'POST',
+      path: '/v1/requests',
+      token: alice,
+      body: { resourceId: 'staging-db', duration: 'PT0S', justification: 'hostile run: zero duration' },
+    },
+    {
+      name: 'duration negative',
+      method: 'POST',
+      path: '/v1/requests',
+      token: alice,
+      body: { resourceId: 'staging-db', duration: '-PT1H', justification: 'hostile run: negative duration' },
+    },
+    {
+      name: 'duration in years',
+      method: 'POST',
+      path: '/v1/requests',
+      token: alice,
+      body: { resourceId: 'staging-db', duration: 'P1Y', justification: 'hostile run: a year' },
+    },
+    {
+      name: 'duration above the maximum',
+      method: 'POST',
+      path: '/v1/requests',
+      token: alice,
+      body: { resourceId: 'staging-db', duration: 'PT9H', justification: 'hostile run: too long' },
+    },
+    {
+      name: 'duration huge',
+      method: 'POST',
+      path: '/v1/requests',
+      token: alice,
+      body: { resourceId: 'staging-db', duration: `PT${'9'.repeat(40)}H`, justification: 'hostile run: overflow' },
+    },
+    {
+      name: 'unknown resource',
+      method: 'POST',
+      path: '/v1/requests',
+      token: alice,
+      body: { resourceId: 'no-such-thing', duration: 'PT1H', justification: 'hostile run: unknown resource' },
+    },
+    {
+      name: 'resource id with a query in it',
+      method: 'POST',
+      path: '/v1/requests',
+      token: alice,
+      body: { resourceId: "staging-db' OR '1'='1", duration: 'PT1H', justification: 'hostile run: injected id' },
+    },
+    {
+      name: 'not eligible (contractor)',
+      method: 'POST',
+      path: '/v1/requests',
+      token: mallory,
+      body: { resourceId: 'staging-db', duration: 'PT1H', justification: 'hostile run: not eligible' },
+    },
+    {
+      name: 'text/plain body',
+      method: 'POST',
+      path: '/v1/requests',
+      token: alice,
+      body: 'resourceId=staging-db',
+      headers: { 'content-type': 'text/plain' },
+    },
+    {
+      name: 'malformed Idempotency-Key',
+      method: 'POST',
+      path: '/v1/requests',
+      token: alice,
+      body: { resourceId: 'staging-db', duration: 'PT1H', justification: 'hostile run: bad key' },
+      headers: { 'idempotency-key': "x' OR 1=1 --" },
+      expect: [400],
+    },
+    {
+      name: 'status filter injection',
+      method: 'GET',
+      path: `/v1/requests?status=${encodeURIComponent("ACTIVE' OR WorkflowType != 'x")}`,
+      token: alice,
+    },
+    {
+      name: 'resourceId filter injection',
+      method: 'GET',
+      path: `/v1/requests?resourceId=${encodeURIComponent("a' OR LatchkeyRequester = 'bob")}`,
+      token: alice,
+    },
+    {
+      name: 'requester filter injection',
+      method: 'GET',
+      path: `/v1/requests?requester=${encodeURIComponent("alice') OR ('1'='1")}`,
+      token: alice,
+    },
+    { name: 'pageSize negative', method: 'GET', path: '/v1/requests?pageSize=-1', token: alice },
+    { name: 'pageSize huge', method: 'GET', path: '/v1/requests?pageSize=100000000', token: alice },
+    { name: 'pageToken garbage', method: 'GET', path: '/v1/requests?pageToken=AAAA____not-a-token', token: alice },
+    { name: 'repeated filter', method: 'GET', path: '/v1/requests?status=ACTIVE&status=EXPIRED', token: alice },
+    { name: 'id with traversal', method: 'GET', path: '/v1/requests/..%2F..%2Fetc%2Fpasswd', token: alice },
+    {
+      name: 'id with quotes',
+      method: 'GET',
+      path: `/v1/requests/${encodeURIComponent("req_' OR '1'='1")}`,
+      token: alice,
+    },
+    {
+      name: 'unknown id',
+      method: 'GET',
+      path: '/v1/requests/req_0000000000000000000000000',
+      token: alice,
+      expect: [404],
+    },
+    {
+      name: 'someone else reads the request',
+      method: 'GET',
+      path: `/v1/requests/${targetId}`,
+      token: mallory,
+      expect: [403, 404],
+    },
+    {
+      name: 'someone else reads the grant',
+      method: 'GET',
+      path: `/v1/requests/${targetId}/grant`,
+      token: mallory,
+      expect: [403, 404],
+    },
+    {
+      name: 'requester approves own request',
+      method: 'POST',
+      path: `/v1/requests/${targetId}/approve`,
+      token: alice,
+      body: { comment: 'self' },
+      expect: [403],
+    },
+    {
+      name: 'outsider approves',
+      method: 'POST',
+      path: `/v1/requests/${targetId}/approve`,
+      token: mallory,
+      body: { comment: 'me too' },
+      expect: [403, 404],
+    },
+    {
+      name: 'approver with a 100 KB comment',
+      method: 'POST',
+      path: `/v1/requests/${targetId}/approve`,
+      token: bob,
+      body: { comment: 'z'.repeat(100_000) },
+    },
+    {
+      name: 'approver with an unknown field',
+      method: 'POST',
+      path: `/v1/requests/${targetId}/approve`,
+      token: bob,
+      body: { comment: 'ok', actor: { id: 'alice', roles: ['admin'] } },
+    },
+    {
+      name: 'approver with a wrongly typed comment',
+      method: 'POST',
+      path: `/v1/requests/${targetId}/approve`,
+      token: bob,
+      body: { comment: ['a', 'b'] },
+    },
+    {
+      name: 'outsider revokes',
+      method: 'POST',
+      path: `/v1/requests/${targetId}/revoke`,
+      token: mallory,
+      body: { reason: 'no' },
+      expect: [403, 404],
+    },
+    {
+      name: 'outsider cancels',
+      method: 'POST',
+      path: `/v1/requests/${targetId}/cancel`,
+      token: mallory,
+      body: { reason: 'no' },
+      expect: [403, 404],
+    },
+    {
+      name: 'extend a pending request by years',
+      method: 'POST',
+      path: `/v1/requests/${targetId}/extend`,
+      token: alice,
+      body: { duration: 'P9999D' },
+    },
+    {
+      name: 'emergency revoke by a non-admin',
+      method: 'POST',
+      path: '/v1/admin/revoke',
+      token: alice,
+      body: { requester: 'bob' },
+    },
+    {
+      name: 'codec decode without the right',
+      method: 'POST',
+      path: '/codec/decode',
+      token: mallory,
+      body: { payloads: [{ metadata: {}, data: 'AAAA' }] },
+    },
+  ];
+  for (const c of inputs) {
+    const answer = await api.call(c.method, c.path, c.token, c.body, c.headers ?? {});
+    const ok = c.expect ? c.expect.includes(answer.status) : STATUS_4XX(answer.status);
+    record('inputs', c.name, c.method, c.path.slice(0, 80), answer.status, ok, c.expect ? c.expect.join('|') : '4xx');
+  }
+
+  // --- state check ---
+  const after = await snapshot(stack);
+  const stateChanges: string[] = [];
+  for (const id of after.workflowIds) {
+    if (before.workflowIds.has(id)) continue;
+    const requestId = id.startsWith('AccessRequest:') ? id.slice('AccessRequest:'.length) : undefined;
+    if (requestId && accepted.has(requestId)) continue;
+    // Entities that accepted requests start (vault leases) are explained by them.
+    if (id.startsWith('VaultLease:') && [...accepted].length > 1) continue;
+    stateChanges.push(`workflow ${id} started, but no accepted request explains it`);
+  }
+  const explained = (key: string) => {
+    const requestId = /^AccessRequest:([^:]+):/.exec(key)?.[1];
+    return !!requestId && accepted.has(requestId);
+  };
+  for (const [linkId, key] of after.shareLinks) {
+    if (!before.shareLinks.has(linkId) && !explained(key)) stateChanges.push(`share link ${linkId} (${key}) made`);
+  }
+  for (const key of after.rotations) {
+    if (!before.rotations.has(key) && !explained(key)) stateChanges.push(`rotation ${key} made`);
+  }
+  for (const entry of after.groupPermissions) {
+    if (!before.groupPermissions.has(entry) && accepted.size <= 1)
+      stateChanges.push(`group permission ${entry} granted`);
+  }
+  const targetState = await stack.client.workflow
+    .getHandle<typeof accessRequestWorkflow>(requestWorkflowId(targetId))
+    .query(stateQuery);
+  if (targetState.status !== 'PENDING_APPROVAL' || targetState.approvals.length > 0) {
+    stateChanges.push(`the target request is ${targetState.status} with ${targetState.approvals.length} approval(s)`);
+  }
+
+  const own5xx = cases.filter((c) => c.status >= 500).length;
+  const ownFailures = cases.filter((c) => !c.ok);
+  const schemathesisCases = fuzz.reduce((n, f) => n + f.cases, 0);
+  const fuzz5xx = fuzz.reduce((n, f) => n + f.status5xx, 0);
+  const fuzzFailed = fuzz.filter((f) => f.exitCode !== 0);
+  const passed =
+    own5xx === 0 && fuzz5xx === 0 && ownFailures.length === 0 && stateChanges.length === 0 && fuzzFailed.length === 0;
+  const finishedAt = new Date();
+  const report = {
+    kind: 'latchkey-hostile',
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    seconds: round((finishedAt.getTime() - startedAt.getTime()) / 1000, 1),
+    machine,
+    settings,
+    schemathesis: { version: SCHEMATHESIS_VERSION, runs: fuzz },
+    operations: operations.length,
+    cases: { schemathesis: schemathesisCases, latchkey: cases.length, total: schemathesisCases + cases.length },
+    responses5xx: own5xx + fuzz5xx,
+    acceptedRequests: accepted.size - 1,
+    workflowsBefore: before.totalWorkflows,
+    workflowsAfter: after.totalWorkflows,
+    stateChanges,
+    ownFailures,
+    ownCases: cases,
+    passed,
+  };
+  const out: string[] = [];
+  out.push(`latchkey hostile — ${describeMachine(machine)}`);
+  out.push(
+    table(
+      ['suite', 'cases', '5xx', 'other failures'],
+      [
+        ...fuzz.map((f) => [
+          `schemathesis ${SCHEMATHESIS_VERSION} as ${f.label}`,
+          f.cases,
+          f.status5xx,
+          f.exitCode === 0 ? 0 : `exit ${f.exitCode}`,
+        ]),
+        [
+          'latchkey: bad tokens x secured operations',
+          cases.filter((c) => c.suite === 'tokens').length,
+          cases.filter((c) => c.suite === 'tokens' && c.status >= 500).length,
+          cases.filter((c) => c.suite === 'tokens' && !c.ok).length,
+        ],
+        [
+          'latchkey: crafted inputs',
+          cases.filter((c) => c.suite === 'inputs').length,
+          cases.filter((c) => c.suite === 'inputs' && c.status >= 500).length,
+          cases.filter((c) => c.suite === 'inputs' && !c.ok).length,
+        ],
+      ],
+    ),
+  );
+  out.push(`total cases: ${schemathesisCases + cases.length}; requests the fuzzer got accepted: ${accepted.size - 1}`);
+  out.push(
+    `workflows before/after: ${before.totalWorkflows}/${after.totalWorkflows}; unexplained state changes: ${stateChanges.length}`,
+  );
+  for (const change of stateChanges.slice(0, 20)) out.push(`  state change: ${change}`);
+  for (const failure of ownFailures.slice(0, 30)) {
+    out.push(
+      `  failed: [${failure.suite}] ${failure.name}: ${failure.method} ${failure.path} answered ${failure.status}, expected ${failure.expected}`,
+    );
+  }
+  for (const f of fuzzFailed) out.push(`  schemathesis as ${f.label} exited ${f.exitCode}:\n${f.tail}`);
+  out.push(passed ? 'PASSED: no 5xx, no state change from a refused request' : 'FAILED');
+  process.stdout.write(out.join('\n') + '\n');
+  const outFile =
+    flags.out ?? path.join(repoRoot(), '.bench', `hostile-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  fs.mkdirSync(path.dirname(outFile), { recursive: true });
+  fs.writeFileSync(outFile, JSON.stringify(report, null, 2) + '\n');
+  log(`wrote ${outFile}`);
+  return passed ? 0 : 1;
+});
