@@ -1,0 +1,390 @@
+import { generateKeyPair, SignJWT } from 'jose';
+import { ApiWorld, PEOPLE } from './testing/api-world';
+
+const justification = 'Investigating INC-4211: slow queries on orders';
+
+/**
+ * Every authorization rule and every kind of bad input, each its own test, over real HTTP against a
+ * real Temporal dev server and worker. Bad input must get the right 4xx, start no workflow and change
+ * nothing.
+ */
+describe('latchkey API security over HTTP', () => {
+  let world: ApiWorld;
+  /** alice's pending prod-db request. */
+  let pendingId: string;
+
+  beforeAll(async () => {
+    world = await ApiWorld.create('api-security');
+    const created = await world.call('POST', '/v1/requests', {
+      as: PEOPLE.alice,
+      json: { resourceId: 'prod-db', duration: 'PT1H', justification },
+    });
+    expect(created.status).toBe(201);
+    pendingId = created.body.requestId as string;
+  }, 120_000);
+  afterAll(async () => {
+    await world?.dispose();
+  }, 60_000);
+
+  async function stateOf(id: string): Promise<unknown> {
+    return (await world.call('GET', `/v1/requests/${id}`, { as: PEOPLE.audrey })).body;
+  }
+
+  function expectErrorShape(body: unknown, code: string): void {
+    expect(body).toEqual({ error: expect.objectContaining({ code, message: expect.any(String) }) });
+  }
+
+  describe('authentication', () => {
+    it.each(['/v1/requests', '/v1/resources', '/v1/me', `/v1/requests/req_0123456789abcdef`, '/metrics'])(
+      'denies %s without a token',
+      async (path) => {
+        const response = await world.call('GET', path);
+        expect(response.status).toBe(401);
+        expect(response.headers.get('www-authenticate')).toBe('Bearer');
+        expectErrorShape(response.body, 'unauthenticated');
+      },
+    );
+
+    it('opens only health and readiness without a token', async () => {
+      expect((await world.call('GET', '/healthz')).status).toBe(200);
+      expect((await world.call('GET', '/readyz')).status).toBe(200);
+    });
+
+    it('denies a forged token (signed by another key)', async () => {
+      const { privateKey } = await generateKeyPair('ES256');
+      const forged = await new SignJWT({
+        email: 'mallory@example.com',
+        groups: ['security'],
+        roles: ['admin', 'auditor'],
+      })
+        .setProtectedHeader({ alg: 'ES256' })
+        .setSubject('mallory')
+        .setIssuer(world.config.auth.issuer)
+        .setAudience(world.config.auth.audience)
+        .setExpirationTime('1h')
+        .sign(privateKey);
+      const response = await world.call('GET', '/v1/requests', { token: forged });
+      expect(response.status).toBe(401);
+    });
+
+    it('denies an expired token', async () => {
+      const token = await world.token(PEOPLE.alice, { ttlSeconds: -60 });
+      expect((await world.call('GET', '/v1/me', { token })).status).toBe(401);
+    });
+
+    it('denies a token for another audience', async () => {
+      const token = await world.token(PEOPLE.alice, { audience: 'some-other-api' });
+      expect((await world.call('GET', '/v1/me', { token })).status).toBe(401);
+    });
+
+    it('denies a token from another issuer', async () => {
+      const token = await world.token(PEOPLE.alice, { issuer: 'https://evil.example.com' });
+      expect((await world.call('GET', '/v1/me', { token })).status).toBe(401);
+    });
+
+    it('never echoes the token or the reason in the answer', async () => {
+      const token = await world.token(PEOPLE.alice, { ttlSeconds: -60 });
+      const response = await world.call('GET', '/v1/me', { token });
+      expect(response.text).not.toContain(token);
+      expect(response.text).not.toMatch(/expired|signature|ERR_/i);
+    });
+  });
+
+  describe('authorization', () => {
+    it("refuses a requester reading someone else's request", async () => {
+      const response = await world.call('GET', `/v1/requests/${pendingId}`, { as: PEOPLE.frank });
+      expect(response.status).toBe(403);
+      expectErrorShape(response.body, 'forbidden');
+      expect((await world.call('GET', `/v1/requests/${pendingId}/audit`, { as: PEOPLE.frank })).status).toBe(403);
+    });
+
+    it("does not list someone else's requests, whatever the filters say", async () => {
+      await world.eventually(
+        () => world.call('GET', '/v1/requests', { as: PEOPLE.alice }),
+        (r) => (r.body?.items as unknown[] | undefined)?.length === 1,
+      );
+      for (const query of ['', '?requester=alice', '?resourceId=prod-db', '?status=PENDING_APPROVAL']) {
+        const response = await world.call('GET', `/v1/requests${query}`, { as: PEOPLE.frank });
+        expect(response.status).toBe(200);
+        expect(response.body.items).toEqual([]);
+      }
+    });
+
+    it('shows an approver what waits for them, and an auditor everything', async () => {
+      const bob = await world.call('GET', '/v1/requests?pendingMyApproval=true', { as: PEOPLE.bob });
+      expect(bob.body.items).toContainEqual(expect.objectContaining({ requestId: pendingId }));
+      expect((await world.call('GET', `/v1/requests/${pendingId}`, { as: PEOPLE.bob })).status).toBe(200);
+      const audrey = await world.call('GET', '/v1/requests', { as: PEOPLE.audrey });
+      expect(audrey.body.items).toContainEqual(expect.objectContaining({ requestId: pendingId }));
+      expect((await world.call('GET', `/v1/requests/${pendingId}/audit`, { as: PEOPLE.audrey })).status).toBe(200);
+      // An approver in another group sees nothing waiting for them.
+      const erin = await world.call('GET', '/v1/requests?pendingMyApproval=true', { as: PEOPLE.erin });
+      expect(erin.body.items).toEqual([]);
+    });
+
+    it('refuses an approver outside the flow, and changes nothing', async () => {
+      const before = await stateOf(pendingId);
+      const response = await world.call('POST', `/v1/requests/${pendingId}/approve`, { as: PEOPLE.erin, json: {} });
+      expect(response.status).toBe(403);
+      expect(await stateOf(pendingId)).toEqual(before);
+    });
+
+    it('refuses the requester approving their own request, and changes nothing', async () => {
+      const before = await stateOf(pendingId);
+      const response = await world.call('POST', `/v1/requests/${pendingId}/approve`, { as: PEOPLE.alice, json: {} });
+      expect(response.status).toBe(403);
+      expect(await stateOf(pendingId)).toEqual(before);
+    });
+
+    it('refuses an auditor approving: reading everything is not deciding', async () => {
+      const response = await world.call('POST', `/v1/requests/${pendingId}/approve`, { as: PEOPLE.audrey, json: {} });
+      expect(response.status).toBe(403);
+    });
+
+    it('refuses cancelling by anyone but the requester', async () => {
+      const response = await world.call('POST', `/v1/requests/${pendingId}/cancel`, { as: PEOPLE.bob, json: {} });
+      expect(response.status).toBe(403);
+      expect((await stateOf(pendingId)) as { status: string }).toMatchObject({ status: 'PENDING_APPROVAL' });
+    });
+
+    it('gives the grant to the requester only, and lets an admin revoke anything', async () => {
+      const created = await world.call('POST', '/v1/requests', {
+        as: PEOPLE.alice,
+        json: { resourceId: 'staging-db', duration: 'PT30M', justification: 'Reproducing a staging bug' },
+      });
+      const id = created.body.requestId as string;
+      const grant = await world.eventually(
+        () => world.call('GET', `/v1/requests/${id}/grant`, { as: PEOPLE.alice }),
+        (r) => r.status === 200,
+      );
+      expect(grant.status).toBe(200);
+      for (const other of [PEOPLE.frank, PEOPLE.bob, PEOPLE.audrey, PEOPLE.dave]) {
+        const response = await world.call('GET', `/v1/requests/${id}/grant`, { as: other });
+        expect(response.status).toBe(403);
+        expect(response.text).not.toContain(grant.body.shareUrl as string);
+      }
+      const byFrank = await world.call('POST', `/v1/requests/${id}/revoke`, { as: PEOPLE.frank, json: {} });
+      expect(byFrank.status).toBe(403);
+      const byAdmin = await world.call('POST', `/v1/requests/${id}/revoke`, {
+        as: PEOPLE.dave,
+        json: { reason: 'incident over' },
+      });
+      expect(byAdmin.status).toBe(200);
+      expect(byAdmin.body).toMatchObject({ status: 'REVOKED', revocation: { by: 'dave' } });
+    });
+
+    it('answers 404 for a request that does not exist and 400 for an id that cannot be one', async () => {
+      const unknown = await world.call('GET', '/v1/requests/req_0000000000000000000000zzzz', { as: PEOPLE.audrey });
+      expect(unknown.status).toBe(404);
+      expectErrorShape(unknown.body, 'not-found');
+      const approveUnknown = await world.call('POST', '/v1/requests/req_0000000000000000000000zzzz/approve', {
+        as: PEOPLE.bob,
+        json: {},
+      });
+      expect(approveUnknown.status).toBe(404);
+      const malformed = await world.call('GET', `/v1/requests/${encodeURIComponent("req_x' OR '1'='1")}`, {
+        as: PEOPLE.audrey,
+      });
+      expect(malformed.status).toBe(400);
+    });
+
+    it('keeps metrics for auditors and admins', async () => {
+      expect((await world.call('GET', '/metrics', { as: PEOPLE.alice })).status).toBe(403);
+      expect((await world.call('GET', '/metrics', { as: PEOPLE.dave })).status).toBe(200);
+    });
+  });
+
+  describe('bad input starts no workflow and changes nothing', () => {
+    async function expectRefusedWithoutEffect(
+      send: () => Promise<{ status: number; body: unknown }>,
+      status: number,
+      code?: string,
+    ): Promise<void> {
+      const before = await world.requestCount();
+      const pendingBefore = await stateOf(pendingId);
+      const response = await send();
+      expect(response.status).toBe(status);
+      if (code) expectErrorShape(response.body, code);
+      else expect(response.body).toEqual({ error: expect.objectContaining({ code: expect.any(String) }) });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await world.requestCount()).toBe(before);
+      expect(await stateOf(pendingId)).toEqual(pendingBefore);
+    }
+
+    const create = (json: unknown) => () => world.call('POST', '/v1/requests', { as: PEOPLE.alice, json });
+
+    it('refuses unknown fields', async () => {
+      await expectRefusedWithoutEffect(
+        create({ resourceId: 'prod-db', justification, admin: true }),
+        400,
+        'validation-failed',
+      );
+    });
+
+    it('refuses an identity sent in the body', async () => {
+      await expectRefusedWithoutEffect(
+        create({ resourceId: 'prod-db', justification, requester: { id: 'bob', email: 'bob@example.com' } }),
+        400,
+        'validation-failed',
+      );
+    });
+
+    it('refuses missing fields', async () => {
+      await expectRefusedWithoutEffect(create({ duration: 'PT1H', justification }), 400, 'validation-failed');
+      await expectRefusedWithoutEffect(create(undefined), 400);
+    });
+
+    it('refuses wrong types', async () => {
+      await expectRefusedWithoutEffect(create({ resourceId: 42, justification }), 400, 'validation-failed');
+      await expectRefusedWithoutEffect(
+        create({ resourceId: 'prod-db', duration: 3600, justification }),
+        400,
+        'validation-failed',
+      );
+      await expectRefusedWithoutEffect(create(['prod-db']), 400);
+    });
+
+    it('refuses a duration of zero', async () => {
+      await expectRefusedWithoutEffect(
+        create({ resourceId: 'prod-db', duration: 'PT0S', justification }),
+        400,
+        'validation-failed',
+      );
+    });
+
+    it('refuses a negative duration', async () => {
+      await expectRefusedWithoutEffect(
+        create({ resourceId: 'prod-db', duration: '-PT1H', justification }),
+        400,
+        'validation-failed',
+      );
+    });
+
+    it("refuses a duration above the flow's maximum (policy: 422)", async () => {
+      await expectRefusedWithoutEffect(
+        create({ resourceId: 'prod-db', duration: 'PT9H', justification }),
+        422,
+        'duration-too-long',
+      );
+    });
+
+    it('refuses a justification the flow does not accept (policy: 422)', async () => {
+      await expectRefusedWithoutEffect(create({ resourceId: 'prod-db', duration: 'PT1H', justification: 'x' }), 422);
+    });
+
+    it('refuses a 100 KB justification', async () => {
+      await expectRefusedWithoutEffect(
+        create({ resourceId: 'prod-db', duration: 'PT1H', justification: 'x'.repeat(100 * 1024) }),
+        413,
+        'payload-too-large',
+      );
+    });
+
+    it('refuses a justification just over 1000 characters that fits the body limit', async () => {
+      await expectRefusedWithoutEffect(
+        create({ resourceId: 'prod-db', duration: 'PT1H', justification: 'x'.repeat(1001) }),
+        400,
+        'validation-failed',
+      );
+    });
+
+    it('refuses malformed JSON', async () => {
+      await expectRefusedWithoutEffect(
+        () => world.call('POST', '/v1/requests', { as: PEOPLE.alice, rawBody: '{"resourceId": "prod-db",' }),
+        400,
+        'bad-request',
+      );
+    });
+
+    it('refuses a prototype-pollution body', async () => {
+      await expectRefusedWithoutEffect(
+        () =>
+          world.call('POST', '/v1/requests', {
+            as: PEOPLE.alice,
+            rawBody: `{"resourceId":"prod-db","justification":"${justification}","__proto__":{"admin":true}}`,
+          }),
+        400,
+      );
+    });
+
+    it('refuses an unknown resource', async () => {
+      await expectRefusedWithoutEffect(
+        create({ resourceId: 'no-such-thing', duration: 'PT1H', justification }),
+        422,
+        'unknown-resource',
+      );
+    });
+
+    it('refuses a resource the caller may not request', async () => {
+      await expectRefusedWithoutEffect(
+        () =>
+          world.call('POST', '/v1/requests', {
+            as: PEOPLE.erin,
+            json: { resourceId: 'prod-db', duration: 'PT1H', justification },
+          }),
+        403,
+        'not-eligible',
+      );
+    });
+
+    it('refuses a malformed Idempotency-Key', async () => {
+      await expectRefusedWithoutEffect(
+        () =>
+          world.call('POST', '/v1/requests', {
+            as: PEOPLE.alice,
+            json: { resourceId: 'prod-db', duration: 'PT1H', justification },
+            headers: { 'Idempotency-Key': "x' OR 1=1" },
+          }),
+        400,
+        'validation-failed',
+      );
+    });
+
+    it.each([
+      "?requester=alice' OR LatchkeyRequester != '",
+      "?resourceId=prod-db') OR (WorkflowType != '",
+      '?status=ACTIVE OR 1=1',
+      '?status=PENDING_APPROVAL&status=ACTIVE',
+      '?query=WorkflowType%20%21%3D%20%27%27',
+      '?pageSize=0',
+      '?pageSize=101',
+      '?mine=1',
+    ])('refuses the crafted list filter %s', async (query) => {
+      await expectRefusedWithoutEffect(
+        () => world.call('GET', `/v1/requests${query.replace(/ /g, '%20').replace(/'/g, '%27')}`, { as: PEOPLE.frank }),
+        400,
+      );
+    });
+
+    it('refuses bad decision bodies without touching the request', async () => {
+      await expectRefusedWithoutEffect(
+        () =>
+          world.call('POST', `/v1/requests/${pendingId}/approve`, {
+            as: PEOPLE.bob,
+            json: { comment: 'x'.repeat(1001) },
+          }),
+        400,
+        'validation-failed',
+      );
+      await expectRefusedWithoutEffect(
+        () =>
+          world.call('POST', `/v1/requests/${pendingId}/approve`, {
+            as: PEOPLE.bob,
+            json: { comment: 'ok', actor: { id: 'bob', roles: ['admin'] } },
+          }),
+        400,
+        'validation-failed',
+      );
+      await expectRefusedWithoutEffect(
+        () => world.call('POST', `/v1/requests/${pendingId}/extend`, { as: PEOPLE.alice, json: { duration: 'PT0S' } }),
+        400,
+        'validation-failed',
+      );
+    });
+
+    it('never leaks internals in an error', async () => {
+      const response = await world.call('POST', '/v1/requests', { as: PEOPLE.alice, rawBody: '{bad json' });
+      expect(response.text).not.toMatch(/Unexpected token|position|at .*\.js|node_modules|SyntaxError/);
+    });
+  });
+});
