@@ -25,6 +25,8 @@ export interface LatchkeyConfig {
     bodyLimitBytes: number;
     /** Origins allowed to call the codec endpoint from a browser (the Temporal UI). */
     codecCorsOrigins: string[];
+    /** Body limit of the codec endpoint only: the Temporal UI sends many payloads at once. */
+    codecBodyLimitBytes: number;
     /** How long the API reuses the resource catalog it read from the worker's catalog workflow. */
     catalogCacheMs: number;
     /** On shutdown, how long requests in flight may take to finish before connections are cut. */
@@ -120,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
         .split(',')
         .map((origin) => origin.trim())
         .filter(Boolean),
+      codecBodyLimitBytes: int(env, 'LATCHKEY_API_CODEC_BODY_LIMIT_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
       catalogCacheMs: int(env, 'LATCHKEY_API_CATALOG_CACHE_MS', 10_000, 0, 600_000),
       shutdownGraceMs: int(env, 'LATCHKEY_API_SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
     },
