@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { LatchkeyConfig } from '../../config/config';
 import type { LoadedPolicy } from '../../policy';
+import { AdminController } from './admin/admin.controller';
 import { DocsController } from './docs/docs.controller';
 import { OpenApiDocument } from './docs/openapi-document';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
@@ -39,6 +40,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       controllers: [
+        AdminController,
         DocsController,
         HealthController,
         MetricsController,

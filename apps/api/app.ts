@@ -11,6 +11,7 @@ import { TokenVerifier } from './identity/token-verifier';
 import { createLogger, NestPinoLogger } from './logging/logger';
 import { requestContext, requestIdFrom } from './logging/request-context';
 import { ApiMetrics } from './metrics/api-metrics';
+import { registerCodecRoutes } from './codec/codec-routes';
 import { OpenApiDocument } from './docs/openapi-document';
 import { PageTokens } from './requests/page-token';
 
@@ -93,6 +94,13 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
     done();
   });
 
+  registerCodecRoutes(fastify, {
+    codecs: deps.temporal.options.loadedDataConverter.payloadCodecs,
+    verifier,
+    corsOrigins: deps.config.api.codecCorsOrigins,
+    bodyLimitBytes: deps.config.api.codecBodyLimitBytes,
+    logger,
+  });
   openApi.generate(app, deps.config.api.publicUrl);
   await app.init();
   return app;

@@ -76,6 +76,16 @@ export interface RequestPage {
 
 type Change = 'approve' | 'reject' | 'cancel' | 'revoke' | 'extend';
 
+export interface EmergencyRevokeReport {
+  matched: number;
+  revoked: number;
+  results: Array<{ requestId: string; outcome: 'revoked' | 'refused' | 'failed'; status?: string; code?: string }>;
+}
+
+/** Revokes run a few at a time: fast enough for an emergency, gentle on the worker and 1Password. */
+const EMERGENCY_REVOKE_CONCURRENCY = 4;
+const EMERGENCY_REVOKE_LIMIT = 10_000;
+
 /**
  * Requests, answered from Temporal only: a request is a workflow, its state a query, every change an
  * Update (whose validator has the last word), lists come from visibility and the audit from history.
@@ -280,6 +290,52 @@ export class RequestsService {
     };
   }
 
+  /**
+   * The emergency stop: every ACTIVE request of a requester and/or a resource, found through
+   * visibility and revoked one by one through the same Update as any revoke, with a report.
+   */
+  async emergencyRevoke(
+    caller: Caller,
+    filter: { requesterId?: string; resourceId?: string; reason?: string },
+  ): Promise<EmergencyRevokeReport> {
+    const ids: string[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await this.list(caller, {
+        status: 'ACTIVE',
+        requester: filter.requesterId,
+        resourceId: filter.resourceId,
+        pageSize: 100,
+        pageToken,
+      });
+      ids.push(...page.items.map((item) => item.requestId));
+      pageToken = page.nextPageToken;
+    } while (pageToken && ids.length < EMERGENCY_REVOKE_LIMIT);
+
+    const results: EmergencyRevokeReport['results'] = [];
+    const queue = [...ids];
+    const reason = filter.reason ?? 'emergency revoke';
+    await Promise.all(
+      Array.from({ length: Math.min(EMERGENCY_REVOKE_CONCURRENCY, queue.length) }, async () => {
+        for (let requestId = queue.shift(); requestId; requestId = queue.shift()) {
+          try {
+            const state = await this.change(caller, requestId, 'revoke', { reason });
+            results.push({ requestId, outcome: 'revoked', status: state.status });
+          } catch (err) {
+            const refused =
+              err instanceof ApiError || (err instanceof WorkflowUpdateFailedError && isRefusal(err.cause));
+            results.push({
+              requestId,
+              outcome: refused ? 'refused' : 'failed',
+              code: refused ? refusalCode(err) : 'internal',
+            });
+          }
+        }
+      }),
+    );
+    return { matched: ids.length, revoked: results.filter((result) => result.outcome === 'revoked').length, results };
+  }
+
   private handle(requestId: string): WorkflowHandle<typeof accessRequestWorkflow> {
     return this.client.workflow.getHandle<typeof accessRequestWorkflow>(requestWorkflowId(requestId));
   }
@@ -363,6 +419,13 @@ function partiesOf(input: AccessRequestInput): RequestParties {
     resourceId: input.snapshot.resource.id,
     approvers: input.snapshot.approval.tiers.flatMap((tier) => tier.approvers),
   };
+}
+
+/** The code a client would have seen for this refusal (ended, already revoking, ...). */
+function refusalCode(err: unknown): string {
+  if (err instanceof ApiError) return err.code;
+  const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+  return cause instanceof ApplicationFailure && cause.type === REFUSAL.conflict ? 'conflict' : 'refused';
 }
 
 function isRefusal(cause: unknown): boolean {

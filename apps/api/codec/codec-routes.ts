@@ -1,0 +1,143 @@
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { ApiError } from '../errors/api-error';
+import { toErrorResponse } from '../errors/error-mapping';
+import type { Caller } from '../identity/caller';
+import { TokenRejected, type TokenVerifier } from '../identity/token-verifier';
+
+export interface CodecRoutesOptions {
+  codecs: PayloadCodec[];
+  verifier: TokenVerifier;
+  /** Browser origins (the Temporal UI) allowed to call the codec endpoint. */
+  corsOrigins: string[];
+  /** The UI sends whole histories' payloads at once, so this limit is larger than the API's. */
+  bodyLimitBytes: number;
+  logger: Logger;
+}
+
+/** What the Temporal UI sends and expects: payloads in protobuf JSON (bytes as base64). */
+interface JsonPayload {
+  metadata?: Record<string, string>;
+  data?: string;
+}
+
+const MAX_PAYLOADS = 2_000;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+const ROLES_ALLOWED = ['auditor', 'admin'] as const;
+
+function invalid(): ApiError {
+  return new ApiError(400, 'validation-failed', 'The body must be {"payloads": [{"metadata": {...}, "data": "..."}]}.');
+}
+
+function bytes(value: unknown): Uint8Array {
+  if (typeof value !== 'string' || !BASE64.test(value)) throw invalid();
+  return Buffer.from(value, 'base64');
+}
+
+export function payloadsFromJson(body: unknown): Payload[] {
+  const list = (body as { payloads?: unknown } | null)?.payloads;
+  if (!Array.isArray(list) || list.length > MAX_PAYLOADS) throw invalid();
+  return list.map((entry: unknown): Payload => {
+    if (typeof entry !== 'object' || entry === null) throw invalid();
+    const { metadata = {}, data = '' } = entry as JsonPayload;
+    if (typeof metadata !== 'object' || metadata === null) throw invalid();
+    return {
+      metadata: Object.fromEntries(Object.entries(metadata).map(([key, value]) => [key, bytes(value)])),
+      data: bytes(data),
+    };
+  });
+}
+
+export function payloadsToJson(payloads: Payload[]): { payloads: JsonPayload[] } {
+  return {
+    payloads: payloads.map((payload) => ({
+      metadata: Object.fromEntries(
+        Object.entries(payload.metadata ?? {}).map(([key, value]) => [
+          key,
+          Buffer.from(value ?? []).toString('base64'),
+        ]),
+      ),
+      data: Buffer.from(payload.data ?? []).toString('base64'),
+    })),
+  };
+}
+
+/**
+ * The codec endpoint the Temporal UI calls (`/codec/encode`, `/codec/decode`) to show encrypted
+ * payloads to people allowed to read them: a bearer token with the auditor or admin role, as on any
+ * other route, and CORS only for the configured UI origins. Payloads can hold a share link, which
+ * is why requesters and approvers get nothing here. Registered on Fastify directly, since only
+ * these routes take the larger body limit.
+ */
+export function registerCodecRoutes(fastify: FastifyInstance, options: CodecRoutesOptions): void {
+  const allowed = new Set(options.corsOrigins);
+
+  const cors = (request: FastifyRequest, reply: FastifyReply): boolean => {
+    const origin = request.headers.origin;
+    if (origin === undefined) return true;
+    if (!allowed.has(origin)) return false;
+    void reply
+      .header('Access-Control-Allow-Origin', origin)
+      .header('Access-Control-Allow-Credentials', 'true')
+      .header('Vary', 'Origin');
+    return true;
+  };
+
+  const authorize = async (request: FastifyRequest): Promise<Caller> => {
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? BEARER.exec(header) : null;
+    if (!match) throw new ApiError(401, 'unauthenticated', 'A valid bearer token is required.');
+    let caller: Caller;
+    try {
+      caller = await options.verifier.verify(match[1]);
+    } catch (err) {
+      if (!(err instanceof TokenRejected)) throw err;
+      options.logger.info({ reason: err.reason }, 'bearer token rejected');
+      throw new ApiError(401, 'unauthenticated', 'A valid bearer token is required.');
+    }
+    if (!ROLES_ALLOWED.some((role) => caller.roles.includes(role))) {
+      throw ApiError.forbidden('Reading payloads needs the auditor or admin role.');
+    }
+    return caller;
+  };
+
+  for (const direction of ['encode', 'decode'] as const) {
+    const url = `/codec/${direction}`;
+    fastify.options(url, (request, reply) => {
+      if (!cors(request, reply) || request.headers.origin === undefined) {
+        void reply.status(403).send({ error: { code: 'forbidden', message: 'This origin may not call the codec.' } });
+        return;
+      }
+      void reply
+        .header('Access-Control-Allow-Methods', 'POST')
+        .header('Access-Control-Allow-Headers', 'authorization, content-type, x-namespace')
+        .header('Access-Control-Max-Age', '600')
+        .status(204)
+        .send();
+    });
+
+    fastify.post(url, { bodyLimit: options.bodyLimitBytes }, async (request, reply) => {
+      try {
+        if (!cors(request, reply)) throw ApiError.forbidden('This origin may not call the codec.');
+        const caller = await authorize(request);
+        const payloads = payloadsFromJson(request.body);
+        let result = payloads;
+        // Encoding runs the codecs in order; decoding in reverse, as the SDK does.
+        const codecs = direction === 'encode' ? options.codecs : [...options.codecs].reverse();
+        try {
+          for (const codec of codecs) result = await codec[direction](result);
+        } catch {
+          throw new ApiError(400, 'undecodable', `The payloads could not be ${direction}d with latchkey's key.`);
+        }
+        options.logger.info({ callerId: caller.identity.id, direction, count: payloads.length }, 'codec used');
+        return reply.header('Cache-Control', 'no-store').send(payloadsToJson(result));
+      } catch (err) {
+        const { status, body } = toErrorResponse(err);
+        if (status === 401) void reply.header('WWW-Authenticate', 'Bearer');
+        return reply.status(status).send(body);
+      }
+    });
+  }
+}

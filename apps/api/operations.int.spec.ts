@@ -1,0 +1,171 @@
+import { requestWorkflowId } from '../../contracts/ids';
+import { ApiWorld, PEOPLE } from './testing/api-world';
+
+const justification = 'Investigating INC-4211: slow queries on orders';
+const UI_ORIGIN = 'http://localhost:8233';
+
+describe('latchkey API operations over HTTP: codec endpoint and emergency revoke', () => {
+  let world: ApiWorld;
+
+  beforeAll(async () => {
+    world = await ApiWorld.create('api-operations');
+  }, 120_000);
+  afterAll(async () => {
+    await world?.dispose();
+  }, 60_000);
+
+  async function activeRequest(person = PEOPLE.alice): Promise<string> {
+    const created = await world.call('POST', '/v1/requests', {
+      as: person,
+      json: { resourceId: 'staging-db', duration: 'PT30M', justification: 'Reproducing a staging bug' },
+    });
+    const id = created.body.requestId as string;
+    await world.eventually(
+      () => world.call('GET', `/v1/requests/${id}`, { as: PEOPLE.audrey }),
+      (r) => r.body?.status === 'ACTIVE',
+    );
+    return id;
+  }
+
+  describe('codec endpoint', () => {
+    async function storedInputPayload(id: string): Promise<{ metadata: Record<string, string>; data: string }> {
+      const history = await world.client.workflow.getHandle(requestWorkflowId(id)).fetchHistory();
+      const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+      if (!payload) throw new Error('no input payload');
+      return {
+        metadata: Object.fromEntries(
+          Object.entries(payload.metadata ?? {}).map(([key, value]) => [
+            key,
+            Buffer.from(value ?? []).toString('base64'),
+          ]),
+        ),
+        data: Buffer.from(payload.data ?? []).toString('base64'),
+      };
+    }
+
+    it('decodes a stored (encrypted) payload for an auditor calling from the Temporal UI origin', async () => {
+      const created = await world.call('POST', '/v1/requests', {
+        as: PEOPLE.alice,
+        json: { resourceId: 'prod-db', duration: 'PT1H', justification },
+      });
+      const stored = await storedInputPayload(created.body.requestId as string);
+      expect(Buffer.from(stored.data, 'base64').toString('utf8')).not.toContain(justification);
+
+      const preflight = await world.call('OPTIONS', '/codec/decode', {
+        headers: {
+          origin: UI_ORIGIN,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type,x-namespace',
+        },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe(UI_ORIGIN);
+
+      const decoded = await world.call('POST', '/codec/decode', {
+        as: PEOPLE.audrey,
+        json: { payloads: [stored] },
+        headers: { origin: UI_ORIGIN, 'x-namespace': world.config.temporal.namespace },
+      });
+      expect(decoded.status).toBe(200);
+      expect(decoded.headers.get('access-control-allow-origin')).toBe(UI_ORIGIN);
+      const [plain] = decoded.body.payloads as Array<{ metadata: Record<string, string>; data: string }>;
+      expect(Buffer.from(plain.metadata.encoding, 'base64').toString()).toBe('json/plain');
+      expect(JSON.parse(Buffer.from(plain.data, 'base64').toString())).toMatchObject({ justification });
+
+      // And back: what encode makes, decode reads.
+      const encoded = await world.call('POST', '/codec/encode', { as: PEOPLE.audrey, json: { payloads: [plain] } });
+      expect(encoded.status).toBe(200);
+      const again = await world.call('POST', '/codec/decode', { as: PEOPLE.audrey, json: encoded.body });
+      expect(again.body.payloads[0].data).toBe(plain.data);
+    });
+
+    it('refuses without a token, without the auditor or admin role, and from an origin it does not know', async () => {
+      const body = { payloads: [] };
+      expect((await world.call('POST', '/codec/decode', { json: body })).status).toBe(401);
+      expect((await world.call('POST', '/codec/decode', { as: PEOPLE.alice, json: body })).status).toBe(403);
+      expect((await world.call('POST', '/codec/decode', { as: PEOPLE.bob, json: body })).status).toBe(403);
+      const foreign = await world.call('POST', '/codec/decode', {
+        as: PEOPLE.audrey,
+        json: body,
+        headers: { origin: 'https://evil.example.com' },
+      });
+      expect(foreign.status).toBe(403);
+      expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+      const preflight = await world.call('OPTIONS', '/codec/decode', {
+        headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'POST' },
+      });
+      expect(preflight.status).toBe(403);
+    });
+
+    it('refuses malformed and tampered payloads with a 400', async () => {
+      const malformed = await world.call('POST', '/codec/decode', { as: PEOPLE.audrey, json: { payloads: 'x' } });
+      expect(malformed.status).toBe(400);
+      const created = await world.call('POST', '/v1/requests', {
+        as: PEOPLE.alice,
+        json: { resourceId: 'prod-db', duration: 'PT1H', justification },
+      });
+      const stored = await storedInputPayload(created.body.requestId as string);
+      const bytes = Buffer.from(stored.data, 'base64');
+      bytes[bytes.length - 1] ^= 1;
+      const tampered = await world.call('POST', '/codec/decode', {
+        as: PEOPLE.audrey,
+        json: { payloads: [{ ...stored, data: bytes.toString('base64') }] },
+      });
+      expect(tampered.status).toBe(400);
+      expect(tampered.body.error.code).toBe('undecodable');
+    });
+
+    it('takes bodies larger than the API limit, up to its own', async () => {
+      const many = Array.from({ length: 400 }, () => ({
+        metadata: { encoding: Buffer.from('json/plain').toString('base64') },
+        data: Buffer.from(JSON.stringify('x'.repeat(60))).toString('base64'),
+      }));
+      const encoded = await world.call('POST', '/codec/encode', { as: PEOPLE.audrey, json: { payloads: many } });
+      expect(JSON.stringify({ payloads: many }).length).toBeGreaterThan(world.config.api.bodyLimitBytes);
+      expect(encoded.status).toBe(200);
+      expect(encoded.body.payloads).toHaveLength(400);
+    });
+  });
+
+  describe('emergency revoke', () => {
+    it('revokes every active grant of a requester, for admins only, and reports what it did', async () => {
+      const first = await activeRequest(PEOPLE.frank);
+      const second = await activeRequest(PEOPLE.frank);
+      const aliceOwn = await activeRequest(PEOPLE.alice);
+      await world.eventually(
+        () => world.call('GET', '/v1/requests?status=ACTIVE&requester=frank', { as: PEOPLE.audrey }),
+        (r) => (r.body?.items as unknown[] | undefined)?.length === 2,
+      );
+
+      const byAuditor = await world.call('POST', '/v1/admin/revoke', {
+        as: PEOPLE.audrey,
+        json: { requesterId: 'frank' },
+      });
+      expect(byAuditor.status).toBe(403);
+      const empty = await world.call('POST', '/v1/admin/revoke', { as: PEOPLE.dave, json: {} });
+      expect(empty.status).toBe(400);
+      const crafted = await world.call('POST', '/v1/admin/revoke', {
+        as: PEOPLE.dave,
+        json: { requesterId: "frank' OR LatchkeyRequester != '" },
+      });
+      expect(crafted.status).toBe(400);
+
+      const report = await world.call('POST', '/v1/admin/revoke', {
+        as: PEOPLE.dave,
+        json: { requesterId: 'frank', reason: 'laptop stolen' },
+      });
+      expect(report.status).toBe(200);
+      expect(report.body.matched).toBe(2);
+      expect(report.body.revoked).toBe(2);
+      expect((report.body.results as Array<{ requestId: string }>).map((r) => r.requestId).sort()).toEqual(
+        [first, second].sort(),
+      );
+
+      for (const id of [first, second]) {
+        const state = await world.call('GET', `/v1/requests/${id}`, { as: PEOPLE.audrey });
+        expect(state.body).toMatchObject({ status: 'REVOKED', revocation: { by: 'dave', comment: 'laptop stolen' } });
+      }
+      expect((await world.call('GET', `/v1/requests/${aliceOwn}`, { as: PEOPLE.audrey })).body.status).toBe('ACTIVE');
+    });
+  });
+});
