@@ -1,0 +1,118 @@
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { encodeUnifiedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
+import { SA_STATUS } from '../../../contracts/search-attributes';
+import { buildAuditTimeline, type HistoryEvent } from './audit-timeline';
+
+const SHARE_URL = 'https://share.example.invalid/s/secret#key';
+const at = (second: number) => ({ seconds: 1_800_000_000 + second, nanos: 0 });
+const payloads = (...values: unknown[]): { payloads: Payload[] } => ({
+  payloads: values.map((value) => defaultPayloadConverter.toPayload(value)),
+});
+const decode = (list: Payload[] | null | undefined): Promise<unknown[]> =>
+  Promise.resolve((list ?? []).map((payload) => defaultPayloadConverter.fromPayload(payload)));
+
+const history: HistoryEvent[] = [
+  {
+    eventId: 1,
+    eventTime: at(0),
+    workflowExecutionStartedEventAttributes: {
+      input: payloads({
+        requestId: 'req_0123456789',
+        requester: { id: 'alice', email: 'alice@example.com', groups: ['engineering'] },
+        justification: 'INC-4211',
+        requestedAt: '2027-01-15T08:00:00Z',
+        snapshot: {
+          policyVersion: 'sha256:abc',
+          flowName: 'prod-access',
+          integration: { name: 'demo', kind: 'local' },
+          resource: { id: 'prod-db', name: 'Production database', type: 'item', vaultId: 'v' },
+          durationMs: 7_200_000,
+          approval: {
+            automatic: false,
+            allowSelfApproval: false,
+            tiers: [{ approvers: [{ kind: 'group', id: 'security' }], threshold: { kind: 'any' } }],
+          },
+        },
+      }),
+    },
+  },
+  {
+    eventId: 5,
+    eventTime: at(10),
+    workflowExecutionUpdateAcceptedEventAttributes: {
+      acceptedRequest: {
+        meta: { updateId: 'u1' },
+        input: {
+          name: 'approve',
+          args: payloads({ actor: { id: 'bob', groups: ['security'], roles: [] }, comment: 'OK' }),
+        },
+      },
+    },
+  },
+  {
+    eventId: 6,
+    eventTime: at(11),
+    activityTaskScheduledEventAttributes: { activityType: { name: 'createShareLink' } },
+  },
+  {
+    eventId: 7,
+    eventTime: at(12),
+    activityTaskCompletedEventAttributes: { scheduledEventId: 6, result: payloads({ url: SHARE_URL }) },
+  },
+  {
+    eventId: 8,
+    eventTime: at(12),
+    upsertWorkflowSearchAttributesEventAttributes: {
+      // Encoded as the SDK encodes a workflow's typed upsert.
+      searchAttributes: {
+        indexedFields: encodeUnifiedSearchAttributes(undefined, [{ key: SA_STATUS, value: 'ACTIVE' }]),
+      },
+    },
+  },
+  {
+    eventId: 9,
+    eventTime: at(13),
+    workflowExecutionUpdateCompletedEventAttributes: {
+      meta: { updateId: 'u1' },
+      outcome: { success: payloads({ status: 'ACTIVE', grant: { shareUrl: SHARE_URL } }) },
+    },
+  },
+  {
+    eventId: 12,
+    eventTime: at(20),
+    workflowExecutionCompletedEventAttributes: { result: payloads({ status: 'REVOKED', grant: { endsAt: 'x' } }) },
+  },
+] as unknown as HistoryEvent[];
+
+describe(buildAuditTimeline.name, () => {
+  it('tells who did what, when and why', async () => {
+    const sut = await buildAuditTimeline(history, decode);
+    expect(sut.map(({ kind, actor, summary }) => ({ kind, actor, summary }))).toEqual([
+      { kind: 'requested', actor: 'alice', summary: 'alice asked for prod-db' },
+      { kind: 'approve', actor: 'bob', summary: 'bob approved: OK' },
+      { kind: 'step-started', actor: undefined, summary: 'latchkey started createShareLink' },
+      { kind: 'step-completed', actor: undefined, summary: 'createShareLink succeeded' },
+      { kind: 'status', actor: undefined, summary: 'status is now ACTIVE' },
+      { kind: 'approve-completed', actor: undefined, summary: 'after the approve, the request is ACTIVE' },
+      { kind: 'closed', actor: undefined, summary: 'the request ended REVOKED' },
+    ]);
+    expect(sut[0].at).toBe(new Date(1_800_000_000_000).toISOString());
+  });
+
+  it('never carries the share link, an e-mail address, or the approver groups and roles', async () => {
+    const text = JSON.stringify(await buildAuditTimeline(history, decode));
+    expect(text).not.toContain(SHARE_URL);
+    expect(text).not.toContain('alice@example.com');
+    expect(text).not.toContain('roles');
+  });
+
+  it('never decodes activity results', async () => {
+    const decoded: unknown[] = [];
+    await buildAuditTimeline(history, async (list) => {
+      const values = await decode(list);
+      decoded.push(...values);
+      return values;
+    });
+    expect(decoded).not.toContainEqual({ url: SHARE_URL });
+  });
+});
