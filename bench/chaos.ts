@@ -201,6 +201,18 @@ runMain('chaos', async (onStack) => {
     unplannedExits: unplanned,
     clientsSaw: seen,
     ...verdict,
+    agents: agents.map(
+      ({ index, resourceId, requestId, finalStatus, attempts, errors, earlyRevoke, revokeAnswered }) => ({
+        index,
+        resourceId,
+        requestId,
+        finalStatus,
+        earlyRevoke,
+        revokeAnswered,
+        attempts,
+        errors,
+      }),
+    ),
   };
   printReport(report);
   const outFile =
@@ -276,7 +288,10 @@ async function retrying(agent: Agent, label: string, deadline: number, call: () 
       const answer = await call();
       if (answer.status < 500) return answer;
       seen.http5xx++;
-      if (agent.errors.length < 5) agent.errors.push(`${label}: ${answer.status}`);
+      if (agent.errors.length < 5)
+        agent.errors.push(
+          `${new Date().toISOString()} ${label}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`,
+        );
     } catch (error) {
       seen.network++;
       if (agent.errors.length < 5) agent.errors.push(`${label}: ${(error as Error).message}`);
