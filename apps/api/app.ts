@@ -71,7 +71,15 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
     void reply.header('X-Request-Id', request.id);
     requestContext.run({ requestId: request.id }, done);
   });
+  // Once shutdown begins, answers to requests still in flight close their connection, so that the
+  // server closes as soon as they are done instead of waiting for keep-alive timeouts.
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) void reply.header('Connection', 'close');
     if (!reply.hasHeader('Cache-Control')) void reply.header('Cache-Control', 'no-store');
     void reply.header('X-Content-Type-Options', 'nosniff');
     done(null, payload);

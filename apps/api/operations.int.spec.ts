@@ -168,4 +168,34 @@ describe('latchkey API operations over HTTP: codec endpoint and emergency revoke
       expect((await world.call('GET', `/v1/requests/${aliceOwn}`, { as: PEOPLE.audrey })).body.status).toBe('ACTIVE');
     });
   });
+  describe('when the worker is down (last: these tests stop it)', () => {
+    it('answers 503 after a bounded wait instead of holding the request, and stays ready', async () => {
+      const id = await activeRequest();
+      await world.stopWorker();
+      const started = Date.now();
+      const response = await world.call('GET', `/v1/requests/${id}`, { as: PEOPLE.alice });
+      expect(response.status).toBe(503);
+      expect(response.body.error.code).toBe('unavailable');
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect((await world.call('GET', '/readyz')).status).toBe(200);
+    }, 40_000);
+
+    it('shuts down gracefully: a request in flight gets its answer, new connections are refused', async () => {
+      const id = await world.eventually(
+        () => world.call('GET', '/v1/requests?mine=true', { as: PEOPLE.alice }),
+        (r) => (r.body?.items as unknown[] | undefined)?.length !== 0,
+      );
+      const requestId = (id.body.items as Array<{ requestId: string }>)[0].requestId;
+      // With the worker stopped, this query waits for its deadline: it is in flight while we close.
+      const inFlight = world.call('GET', `/v1/requests/${requestId}`, { as: PEOPLE.alice });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const closing = world.closeApp();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await expect(fetch(`${world.baseUrl}/healthz`)).rejects.toThrow();
+      const answered = await inFlight;
+      expect(answered.status).toBe(503);
+      expect(answered.body).toEqual({ error: expect.objectContaining({ code: 'unavailable' }) });
+      await closing;
+    }, 40_000);
+  });
 });

@@ -55,6 +55,10 @@ const REFUSAL_STATUS: Record<string, number> = { 'not-eligible': 403 };
 const DEFAULT_PAGE_SIZE = 20;
 /** Pinned inputs never change, so what they say about a request's parties can be kept. */
 const PARTIES_CACHE_SIZE = 10_000;
+/** Queries are answered by the worker from its cache or a replay: seconds at most. */
+const QUERY_DEADLINE_MS = 10_000;
+/** Updates may wait for a 1Password call (an approval that grants); retries included. */
+const UPDATE_DEADLINE_MS = 60_000;
 /** A query sent before the worker's first workflow task is retried for this long. */
 const FIRST_QUERY_PATIENCE_MS = 10_000;
 
@@ -171,7 +175,7 @@ export class RequestsService {
 
   async get(caller: Caller, requestId: string): Promise<AccessRequestState> {
     await this.authorizeRead(caller, requestId);
-    return this.handle(requestId).query(stateQuery);
+    return this.within(QUERY_DEADLINE_MS, () => this.handle(requestId).query(stateQuery));
   }
 
   async list(caller: Caller, query: ListRequestsQueryDto): Promise<RequestPage> {
@@ -228,25 +232,22 @@ export class RequestsService {
     const actor = actorOf(caller);
     let state: AccessRequestState;
     try {
-      switch (change) {
-        case 'approve':
-          state = await handle.executeUpdate(approveUpdate, { args: [{ actor, comment: body.comment }] });
-          break;
-        case 'reject':
-          state = await handle.executeUpdate(rejectUpdate, { args: [{ actor, comment: body.comment }] });
-          break;
-        case 'cancel':
-          state = await handle.executeUpdate(cancelUpdate, { args: [{ actor, reason: body.reason }] });
-          break;
-        case 'revoke':
-          state = await handle.executeUpdate(revokeUpdate, { args: [{ actor, reason: body.reason }] });
-          break;
-        case 'extend':
-          state = await handle.executeUpdate(extendUpdate, {
-            args: [{ actor, addMs: parseIsoDuration(body.duration ?? ''), justification: body.justification }],
-          });
-          break;
-      }
+      state = await this.within(UPDATE_DEADLINE_MS, () => {
+        switch (change) {
+          case 'approve':
+            return handle.executeUpdate(approveUpdate, { args: [{ actor, comment: body.comment }] });
+          case 'reject':
+            return handle.executeUpdate(rejectUpdate, { args: [{ actor, comment: body.comment }] });
+          case 'cancel':
+            return handle.executeUpdate(cancelUpdate, { args: [{ actor, reason: body.reason }] });
+          case 'revoke':
+            return handle.executeUpdate(revokeUpdate, { args: [{ actor, reason: body.reason }] });
+          case 'extend':
+            return handle.executeUpdate(extendUpdate, {
+              args: [{ actor, addMs: parseIsoDuration(body.duration ?? ''), justification: body.justification }],
+            });
+        }
+      });
     } catch (err) {
       // The request exists (its parties were just read), so "not found" means its workflow has ended.
       if (err instanceof WorkflowNotFoundError) {
@@ -265,11 +266,14 @@ export class RequestsService {
     const parties = await this.partiesOf(requestId);
     if (!mayReadGrant(caller, parties)) throw ApiError.forbidden('Only the requester may read the grant.');
     const handle = this.handle(requestId);
-    const state = await handle.query(stateQuery);
+    const state = await this.within(QUERY_DEADLINE_MS, () => handle.query(stateQuery));
     if (TERMINAL_STATUSES.has(state.status)) {
       throw new ApiError(410, 'grant-ended', `This request is ${state.status}; there is no access to read any more.`);
     }
-    const access = state.status === 'ACTIVE' ? await handle.query(grantAccessQuery) : undefined;
+    const access =
+      state.status === 'ACTIVE'
+        ? await this.within(QUERY_DEADLINE_MS, () => handle.query(grantAccessQuery))
+        : undefined;
     if (!access)
       throw ApiError.conflict(`This request is ${state.status}; access has not been granted yet.`, 'not-granted');
     return access;
@@ -336,6 +340,14 @@ export class RequestsService {
     return { matched: ids.length, revoked: results.filter((result) => result.outcome === 'revoked').length, results };
   }
 
+  /**
+   * Every call that needs the worker (queries, Updates) gets a deadline, so a stopped worker makes
+   * the API answer 503 instead of holding the connection open.
+   */
+  private within<T>(ms: number, call: () => Promise<T>): Promise<T> {
+    return this.client.connection.withDeadline(Date.now() + ms, call);
+  }
+
   private handle(requestId: string): WorkflowHandle<typeof accessRequestWorkflow> {
     return this.client.workflow.getHandle<typeof accessRequestWorkflow>(requestWorkflowId(requestId));
   }
@@ -391,7 +403,7 @@ export class RequestsService {
         'idempotency-key-reused',
       );
     }
-    return this.handle(requestId).query(stateQuery);
+    return this.within(QUERY_DEADLINE_MS, () => this.handle(requestId).query(stateQuery));
   }
 
   /** The state right after start; the worker may not have run the first workflow task yet. */
@@ -399,7 +411,7 @@ export class RequestsService {
     const deadline = Date.now() + FIRST_QUERY_PATIENCE_MS;
     for (;;) {
       try {
-        return await handle.query(stateQuery);
+        return await this.within(QUERY_DEADLINE_MS, () => handle.query(stateQuery));
       } catch (err) {
         if (grpcCode(err) !== GRPC.FAILED_PRECONDITION || Date.now() > deadline) throw err;
         await new Promise((resolve) => setTimeout(resolve, 100));

@@ -6,6 +6,8 @@ import type { LatchkeyConfig } from '../../../config/config';
 import { ApiError } from '../errors/api-error';
 import { API_CONFIG, TEMPORAL_CLIENT } from '../tokens';
 
+const CATALOG_QUERY_DEADLINE_MS = 5_000;
+
 const CATALOG_UNAVAILABLE = new ApiError(
   503,
   'catalog-unavailable',
@@ -36,7 +38,10 @@ export class CatalogService {
   private async load(): Promise<ResourceCatalog> {
     let catalog: ResourceCatalog | undefined;
     try {
-      catalog = await this.client.workflow.getHandle(CATALOG_WORKFLOW_ID).query(catalogQuery);
+      // A stopped worker must not hold requests open: answer 503 after a short wait.
+      catalog = await this.client.connection.withDeadline(Date.now() + CATALOG_QUERY_DEADLINE_MS, () =>
+        this.client.workflow.getHandle(CATALOG_WORKFLOW_ID).query(catalogQuery),
+      );
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw CATALOG_UNAVAILABLE;
       throw err;

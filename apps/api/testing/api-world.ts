@@ -210,10 +210,23 @@ export class ApiWorld {
     }
   }
 
-  async dispose(): Promise<void> {
-    await this.app.close();
-    this.worker.shutdown();
+  /** Stops the worker (as when the connector is down); the API and Temporal keep running. */
+  async stopWorker(): Promise<void> {
+    if (this.worker.getState() === 'RUNNING') this.worker.shutdown();
     await this.workerRun.catch(() => undefined);
+  }
+
+  private closingApp?: Promise<void>;
+
+  /** Closes the API (once), as a shutdown would: requests in flight finish, new ones are refused. */
+  closeApp(): Promise<void> {
+    this.closingApp ??= this.app.close();
+    return this.closingApp;
+  }
+
+  async dispose(): Promise<void> {
+    await this.closeApp();
+    await this.stopWorker();
     await this.nativeConnection.close();
     await this.connection.close();
     fs.rmSync(this.dataDir, { recursive: true, force: true });
