@@ -170,6 +170,9 @@ runMain('chaos', async (onStack) => {
           note(`restarting the Temporal dev server (${settings.serverSignal}, pid ${stack.serverPid})`);
           await stack.restartServer(settings.serverSignal);
           note(`Temporal dev server back (pid ${stack.serverPid})`);
+          void apiRecovery(api, bob).then((seconds) =>
+            note(`the API answered a read again ${seconds} s after the server came back`),
+          );
         }
       } finally {
         planned = false;
@@ -222,6 +225,21 @@ runMain('chaos', async (onStack) => {
   log(`wrote ${outFile}`);
   return verdict.passed ? 0 : 1;
 });
+
+/** How long after a server restart the API answers reads from Temporal again (bounded: 10 min). */
+async function apiRecovery(api: ApiClient, token: string): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < 600_000) {
+    try {
+      const answer = await api.call('GET', '/v1/requests?pageSize=1', token);
+      if (answer.status === 200) break;
+    } catch {
+      // not yet
+    }
+    await sleep(250);
+  }
+  return round((Date.now() - started) / 1000, 1);
+}
 
 /** Kills and restarts interleaved: kill, kill, restart, kill, ... */
 function plan(kills: number, restarts: number): Array<'kill' | 'restart'> {
