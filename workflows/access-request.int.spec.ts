@@ -1,4 +1,10 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  WorkflowFailedError,
+  type WorkflowHandle,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateStage,
+} from '@temporalio/client';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   installQuietRuntime,
@@ -6,9 +12,44 @@ import {
   workflowBundle,
   WorkflowTestWorld,
 } from '../apps/worker/testing/harness';
-import { DAY, HOUR, people, requestInput, snapshot, vaultGroupGrant } from '../apps/worker/testing/snapshots';
-import { approveUpdate, stateQuery } from '../contracts/messages';
+import { historyJson, recordHistory } from '../apps/worker/testing/histories';
+import {
+  anyOf,
+  DAY,
+  HOUR,
+  people,
+  REQUESTER,
+  requestInput,
+  shareLinkGrant,
+  snapshot,
+  vaultGroupGrant,
+} from '../apps/worker/testing/snapshots';
+import type { Actor } from '../contracts/identity';
+import { vaultLeaseWorkflowId } from '../contracts/ids';
+import {
+  approveUpdate,
+  cancelUpdate,
+  extendUpdate,
+  grantAccessQuery,
+  REFUSAL,
+  rejectUpdate,
+  revokeUpdate,
+  stateQuery,
+} from '../contracts/messages';
+import type { AccessRequestState } from '../contracts/request';
+import {
+  SA_GRANT_ENDS_AT,
+  SA_INTEGRATION,
+  SA_PENDING_APPROVERS,
+  SA_REQUESTER,
+  SA_RESOURCE,
+  SA_STATUS,
+} from '../contracts/search-attributes';
+import type { FlowSnapshot } from '../contracts/snapshot';
+import { OnePasswordError } from '../onepassword/port';
 import { createTimeSkippingEnv } from '../test/support/temporal';
+import type { accessRequestWorkflow } from './access-request';
+import { REVOKE_ALERT_AFTER_ATTEMPTS } from './until-confirmed';
 
 jest.setTimeout(120_000);
 
@@ -26,33 +67,545 @@ afterAll(async () => {
 }, 60_000);
 beforeEach(async () => {
   world = await WorkflowTestWorld.create(env);
-  await world.startWorker();
 }, 60_000);
 afterEach(async () => {
   await world.dispose();
 }, 60_000);
 
-describe('accessRequestWorkflow (time-skipping)', () => {
-  it('an eight-hour vault-group grant expires after eight hours and is revoked exactly once', async () => {
-    const input = requestInput(snapshot({ grant: vaultGroupGrant() }));
-    const sut = await world.start(input);
-    const approved = await sut.executeUpdate(approveUpdate, { args: [{ actor: people.alice, comment: 'ok' }] });
-    expect(approved.failure).toBeUndefined();
+type Handle = WorkflowHandle<typeof accessRequestWorkflow>;
+
+/** The flow of this test, on the test's own integration name (vault-lease entities are per integration). */
+function flow(overrides: Partial<FlowSnapshot> = {}): FlowSnapshot {
+  const base = snapshot(overrides);
+  return { ...base, integration: { ...base.integration, name: world.integration } };
+}
+
+async function started(overrides: Partial<FlowSnapshot> = {}, requester = REQUESTER): Promise<Handle> {
+  if (world.workerCount() === 0) await world.startWorker();
+  return world.start(requestInput(flow(overrides), requester));
+}
+
+const stateOf = (handle: Handle): Promise<AccessRequestState> => handle.query(stateQuery);
+
+/** Retries `check` in real time until it passes: activities run in real time while timers are skipped. */
+async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+/** The refusal type of an Update the validator refused. */
+async function refusalOf(update: Promise<unknown>): Promise<string | null | undefined> {
+  try {
+    await update;
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure)
+      return error.cause.type;
+    throw error;
+  }
+  throw new Error('the update was accepted');
+}
+
+const approve = (handle: Handle, actor: Actor, comment?: string) =>
+  handle.executeUpdate(approveUpdate, { args: [{ actor, comment }] });
+
+function eventTypes(historyJson: string): string[] {
+  return (JSON.parse(historyJson) as { events: Array<{ eventType: string }> }).events.map((event) => event.eventType);
+}
+
+async function leaseGroupPermissions(vaultId: string) {
+  const state = await world.port.local.readState();
+  return state.vaults.find((vault) => vault.id === vaultId)!.groupPermissions;
+}
+
+describe('accessRequestWorkflow (time-skipping server)', () => {
+  it('an eight-hour vault-group grant expires at eight hours and is revoked exactly once', async () => {
+    const sut = await started({ grant: vaultGroupGrant() });
+    const approved = await approve(sut, people.alice, 'on call');
     expect(approved.status).toBe('ACTIVE');
-    expect(world.port.writes()).toEqual(['grantGroupPermissions']);
+    expect(approved.approvals).toEqual([
+      expect.objectContaining({ approverId: people.alice.id, comment: 'on call', tier: 0 }),
+    ]);
+    const grant = approved.grant!;
+    expect(Date.parse(grant.endsAt) - Date.parse(grant.grantedAt)).toBe(8 * HOUR);
+    expect(grant.guarantee).toEqual({ mode: 'vault-group', statement: `1Password access removed at ${grant.endsAt}` });
+    expect(await leaseGroupPermissions('vlt_oncall')).toEqual([
+      expect.objectContaining({ groupId: 'grp_engineering', permissions: ['read_items', 'reveal_item_password'] }),
+    ]);
+
     await world.advance(8 * HOUR - 60_000);
-    expect((await sut.query(stateQuery)).status).toBe('ACTIVE');
+    expect((await stateOf(sut)).status).toBe('ACTIVE');
+    expect(world.port.writes()).toEqual(['grantGroupPermissions']);
+
     await world.advance(2 * 60_000);
     const final = await sut.result();
     expect(final.status).toBe('EXPIRED');
+    expect(final.revocation).toBeUndefined();
+    expect(final.grant).toMatchObject({ endedBy: 'group-permissions-removed' });
+    expect(Date.parse(final.grant!.revokedAt!)).toBeGreaterThanOrEqual(Date.parse(grant.endsAt));
     expect(world.port.writes()).toEqual(['grantGroupPermissions', 'revokeGroupPermissions']);
-    expect(DAY).toBeGreaterThan(0);
+    expect(world.port.callsOf('revokeGroupPermissions')[0].args).toEqual([
+      { vaultId: 'vlt_oncall', groupId: 'grp_engineering' },
+    ]);
+    expect(await leaseGroupPermissions('vlt_oncall')).toEqual([]);
+    expect(world.notifier.ofKind('access-ended')).toHaveLength(1);
+
+    await recordHistory(sut, 'vault-group-expired');
+    const lease = world.client.workflow.getHandle(
+      vaultLeaseWorkflowId(world.integration, 'vlt_oncall', 'grp_engineering'),
+    );
+    await world.advance(2 * HOUR); // the idle entity completes
+    await lease.result();
+    await recordHistory(lease, 'vault-lease-single');
   });
 
-  it('refuses self-approval', async () => {
-    const sut = await world.start(requestInput(snapshot()));
-    await expect(sut.executeUpdate(approveUpdate, { args: [{ actor: people.bob }] })).rejects.toBeInstanceOf(
-      WorkflowUpdateFailedError,
+  it('a share-link grant gives the requester one link in the shortest covering bucket and ends truthfully', async () => {
+    const sut = await started({ grant: shareLinkGrant() });
+    const approved = await approve(sut, people.alice);
+    expect(approved.status).toBe('ACTIVE');
+    const [policyCall, linkCall] = world.port.calls;
+    expect(policyCall).toMatchObject({ method: 'getSharePolicy', args: ['vlt_prod', 'itm_prod_db'] });
+    expect(linkCall).toMatchObject({
+      method: 'createShareLink',
+      args: [
+        {
+          vaultId: 'vlt_prod',
+          itemId: 'itm_prod_db',
+          recipients: [REQUESTER.email],
+          expiry: '1d',
+          oneTimeOnly: true,
+          idempotencyKey: `${sut.workflowId}:grant`,
+        },
+      ],
+    });
+    const access = await sut.query(grantAccessQuery);
+    expect(access).toMatchObject({ mode: 'share-link', accessDetails: 'Open the link in a private window.' });
+    const view = await world.port.local.viewShareLink(access!.shareUrl!, REQUESTER.email);
+    expect(view.title).toBe('Production database');
+    expect(approved.grant!.providerExpiresAt).toBeDefined();
+    expect(approved.grant!.guarantee.statement).toContain(`until ${approved.grant!.providerExpiresAt}`);
+    // The share link never appears in the state.
+    expect(JSON.stringify(approved)).not.toContain(access!.shareUrl);
+
+    await world.advance(8 * HOUR + 60_000);
+    const final = await sut.result();
+    expect(final.status).toBe('EXPIRED');
+    expect(final.grant!.endedBy).toBe('link-left-to-expire');
+    expect(world.port.writes()).toEqual(['createShareLink']);
+    expect(await sut.query(grantAccessQuery)).toBeUndefined();
+    await recordHistory(sut, 'share-link-expired');
+  });
+
+  it('a request nobody answers for seven days ends TIMED_OUT with nothing granted', async () => {
+    const sut = await started({ grant: vaultGroupGrant() });
+    const pending = await stateOf(sut);
+    expect(pending.status).toBe('PENDING_APPROVAL');
+    expect(Date.parse(pending.pendingDeadline!) - Date.parse(pending.updatedAt)).toBe(7 * DAY);
+
+    await world.advance(7 * DAY - HOUR);
+    expect((await stateOf(sut)).status).toBe('PENDING_APPROVAL');
+    await world.advance(2 * HOUR);
+    const final = await sut.result();
+    expect(final.status).toBe('TIMED_OUT');
+    expect(final.grant).toBeUndefined();
+    expect(world.port.calls).toEqual([]);
+    expect(world.notifier.ofKind('request-timed-out')).toHaveLength(1);
+    await recordHistory(sut, 'timed-out');
+  });
+
+  it('reminds approvers and escalates to the next tier at the configured times, keeping search attributes current', async () => {
+    const sut = await started({
+      grant: vaultGroupGrant(),
+      reminderIntervalMs: DAY,
+      approval: {
+        automatic: false,
+        allowSelfApproval: false,
+        tiers: [
+          { ...anyOf(people.alice.id), escalateAfterMs: 2 * DAY + HOUR },
+          { approvers: [{ kind: 'group', id: 'sec-leads' }], threshold: { kind: 'any' } },
+        ],
+      },
+    });
+    const startedAt = Date.parse((await stateOf(sut)).updatedAt);
+    const described = await sut.describe();
+    expect(described.typedSearchAttributes.get(SA_STATUS)).toBe('PENDING_APPROVAL');
+    expect(described.typedSearchAttributes.get(SA_REQUESTER)).toBe(REQUESTER.id);
+    expect(described.typedSearchAttributes.get(SA_RESOURCE)).toBe('prod-db-password');
+    expect(described.typedSearchAttributes.get(SA_INTEGRATION)).toBe(world.integration);
+    expect(described.typedSearchAttributes.get(SA_PENDING_APPROVERS)).toEqual([`user:${people.alice.id}`]);
+    // erin (sec-leads) may not approve before the escalation.
+    expect(await refusalOf(approve(sut, people.erin))).toBe(REFUSAL.forbidden);
+
+    await world.advance(3 * DAY + 60_000);
+    await eventually(async () => expect(world.notifier.ofKind('approval-reminder')).toHaveLength(3));
+    const offsets = (kind: Parameters<typeof world.notifier.ofKind>[0]) =>
+      world.notifier.ofKind(kind).map((event) => Date.parse(event.at) - startedAt);
+    // Sent when due: not before, and not later than the few real seconds a workflow task takes.
+    const due = (actual: number[], expected: number[]) => {
+      expect(actual).toHaveLength(expected.length);
+      actual.forEach((ms, i) => {
+        expect(ms).toBeGreaterThanOrEqual(expected[i]);
+        expect(ms).toBeLessThan(expected[i] + 5_000);
+      });
+    };
+    due(offsets('approval-requested'), [0]);
+    due(offsets('approval-reminder'), [DAY, 2 * DAY, 3 * DAY]);
+    due(offsets('approval-escalated'), [2 * DAY + HOUR]);
+    expect(world.notifier.ofKind('approval-escalated')[0].recipients).toEqual(['group:sec-leads']);
+    expect(world.notifier.ofKind('approval-reminder')[2].recipients).toEqual([
+      'group:sec-leads',
+      `user:${people.alice.id}`,
+    ]);
+    const escalated = await stateOf(sut);
+    expect(escalated.currentTier).toBe(1);
+    expect((await sut.describe()).typedSearchAttributes.get(SA_PENDING_APPROVERS)).toEqual([
+      'group:sec-leads',
+      `user:${people.alice.id}`,
+    ]);
+
+    const approved = await approve(sut, people.erin);
+    expect(approved.status).toBe('ACTIVE');
+    expect(approved.approvals[0]).toMatchObject({ approverId: people.erin.id, tier: 1 });
+    const active = (await sut.describe()).typedSearchAttributes;
+    expect(active.get(SA_STATUS)).toBe('ACTIVE');
+    expect(active.get(SA_PENDING_APPROVERS)).toBeUndefined();
+    expect(active.get(SA_GRANT_ENDS_AT)?.toISOString()).toBe(approved.grant!.endsAt);
+    expect(world.port.writes()).toEqual(['grantGroupPermissions']);
+
+    await world.advance(8 * HOUR + 60_000);
+    expect((await sut.result()).status).toBe('EXPIRED');
+    expect(world.port.writes()).toEqual(['grantGroupPermissions', 'revokeGroupPermissions']);
+    await recordHistory(sut, 'escalated-then-approved');
+  });
+
+  it('two of three approvals are needed, and the third changes nothing', async () => {
+    const sut = await started({
+      grant: vaultGroupGrant(),
+      approval: {
+        automatic: false,
+        allowSelfApproval: false,
+        tiers: [
+          {
+            approvers: [people.alice, people.carol, people.dave].map((p) => ({ kind: 'user' as const, id: p.id })),
+            threshold: { kind: 'atLeast', count: 2 },
+          },
+        ],
+      },
+    });
+    const first = await approve(sut, people.alice);
+    expect(first.status).toBe('PENDING_APPROVAL');
+    expect(first.approvalsRequired).toBe(2);
+    expect(world.port.calls).toEqual([]);
+    const second = await approve(sut, people.carol);
+    expect(second.status).toBe('ACTIVE');
+    expect(second.approvals.map((a) => a.approverId)).toEqual([people.alice.id, people.carol.id]);
+    expect(await refusalOf(approve(sut, people.dave))).toBe(REFUSAL.conflict);
+    const after = await stateOf(sut);
+    expect(after.approvals).toHaveLength(2);
+    expect(after.grant).toEqual(second.grant);
+    expect(world.port.writes()).toEqual(['grantGroupPermissions']);
+    await sut.executeUpdate(revokeUpdate, { args: [{ actor: people.bob, reason: 'done' }] });
+    await recordHistory(sut, 'two-of-three-then-given-back');
+  });
+
+  it('self-approval is refused by the validator and leaves no trace in history', async () => {
+    const sut = await started({
+      grant: vaultGroupGrant(),
+      approval: { ...snapshot().approval, tiers: [anyOf(REQUESTER.id)] },
+    });
+    // Wait until the workflow is idle (its pending-deadline timer started), so history only changes if the Update writes.
+    const before = await eventually(async () => {
+      const types = eventTypes(await historyJson(sut));
+      expect(types).toContain('EVENT_TYPE_TIMER_STARTED');
+      expect(types.lastIndexOf('EVENT_TYPE_WORKFLOW_TASK_COMPLETED')).toBeGreaterThan(
+        types.lastIndexOf('EVENT_TYPE_WORKFLOW_TASK_SCHEDULED'),
+      );
+      return types;
+    });
+    expect(await refusalOf(approve(sut, people.bob))).toBe(REFUSAL.forbidden);
+    const after = eventTypes(await historyJson(sut));
+    expect(after).toEqual(before);
+    expect(after.filter((type) => type.includes('UPDATE'))).toEqual([]);
+    expect((await stateOf(sut)).approvals).toEqual([]);
+    expect(world.port.calls).toEqual([]);
+    // The same request with self-approval allowed by the flow is approved by the requester.
+    const allowed = await started({
+      grant: vaultGroupGrant(),
+      approval: { automatic: false, allowSelfApproval: true, tiers: [anyOf(REQUESTER.id)] },
+    });
+    expect((await approve(allowed, people.bob)).status).toBe('ACTIVE');
+    await allowed.executeUpdate(revokeUpdate, { args: [{ actor: people.bob }] });
+    await sut.executeUpdate(cancelUpdate, { args: [{ actor: people.bob, reason: 'not needed' }] });
+    expect((await sut.result()).status).toBe('CANCELLED');
+    await recordHistory(sut, 'withdrawn');
+  });
+
+  it('the same approval sent twice has one effect', async () => {
+    const sut = await started({
+      grant: vaultGroupGrant(),
+      approval: {
+        automatic: false,
+        allowSelfApproval: false,
+        tiers: [{ ...anyOf(people.alice.id, people.carol.id), threshold: { kind: 'all' } }],
+      },
+    });
+    const once = await sut.executeUpdate(approveUpdate, { args: [{ actor: people.alice }], updateId: 'approve-alice' });
+    // A retried delivery of the same Update (same id) is answered from the first, not applied again.
+    const again = await sut.executeUpdate(approveUpdate, {
+      args: [{ actor: people.alice }],
+      updateId: 'approve-alice',
+    });
+    expect(again).toEqual(once);
+    // A second, separate approval by the same person is refused.
+    expect(await refusalOf(approve(sut, people.alice))).toBe(REFUSAL.conflict);
+    const state = await stateOf(sut);
+    expect(state.status).toBe('PENDING_APPROVAL');
+    expect(state.approvals.map((a) => a.approverId)).toEqual([people.alice.id]);
+    const history = eventTypes(await historyJson(sut));
+    expect(history.filter((type) => type === 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED')).toHaveLength(1);
+    expect((await sut.executeUpdate(rejectUpdate, { args: [{ actor: people.carol, comment: 'no' }] })).status).toBe(
+      'REJECTED',
     );
+    const final = await sut.result();
+    expect(final.rejection).toMatchObject({ by: people.carol.id, comment: 'no' });
+    expect(world.port.calls).toEqual([]);
+    await recordHistory(sut, 'approved-once-then-rejected');
+  });
+
+  it('cancelling the workflow while ACTIVE still revokes', async () => {
+    const sut = await started({ grant: vaultGroupGrant() });
+    expect((await approve(sut, people.alice)).status).toBe('ACTIVE');
+    await sut.cancel();
+    const error = await sut.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    const final = await stateOf(sut);
+    expect(final.status).toBe('REVOKED');
+    expect(final.revocation?.by).toBe('system:workflow-cancelled');
+    expect(world.port.writes()).toEqual(['grantGroupPermissions', 'revokeGroupPermissions']);
+    expect(await leaseGroupPermissions('vlt_oncall')).toEqual([]);
+    await recordHistory(sut, 'cancelled-while-active');
+  });
+
+  it('a revoke that fails five times then succeeds ends REVOKED only after the success (rotate-on-revoke)', async () => {
+    const sut = await started({ grant: shareLinkGrant(true) });
+    expect((await approve(sut, people.alice)).status).toBe('ACTIVE');
+    const versionBefore = (await world.port.local.getItem('vlt_prod', 'itm_prod_db')).version;
+    const failures = Array.from({ length: 5 }, () => new OnePasswordError('unavailable', '1Password is unavailable'));
+    world.port.failNext('rotateItemSecret', ...failures);
+
+    const revoking = await sut.startUpdate(revokeUpdate, {
+      args: [{ actor: people.alice, reason: 'incident closed' }],
+      waitForStage: WorkflowUpdateStage.ACCEPTED,
+    });
+    // Backoff 1, 2, 4, 8, 16 s: after three failures the state says so, still ACTIVE, and the alert is out.
+    await eventually(async () => expect(world.port.callsOf('rotateItemSecret')).toHaveLength(1));
+    await world.advance(1_000);
+    await eventually(async () => expect(world.port.callsOf('rotateItemSecret')).toHaveLength(2));
+    await world.advance(2_000);
+    await eventually(async () => expect((await stateOf(sut)).revokeAttempts).toBe(3));
+    const midway = await stateOf(sut);
+    expect(midway.status).toBe('ACTIVE');
+    expect(midway.revokeAlerted).toBe(true);
+    expect(world.notifier.ofKind('revoke-failing')).toHaveLength(1);
+    expect(REVOKE_ALERT_AFTER_ATTEMPTS).toBe(3);
+
+    await world.advance(60_000);
+    const final = await revoking.result();
+    expect(final.status).toBe('REVOKED');
+    expect(final.revokeAttempts).toBe(5);
+    expect(final.grant!.endedBy).toBe('secret-rotated');
+    expect(world.port.callsOf('rotateItemSecret').map((call) => call.outcome)).toEqual([
+      'failed',
+      'failed',
+      'failed',
+      'failed',
+      'failed',
+      'ok',
+    ]);
+    expect(new Set(world.port.callsOf('rotateItemSecret').map((call) => JSON.stringify(call.args)))).toEqual(
+      new Set([
+        JSON.stringify([{ vaultId: 'vlt_prod', itemId: 'itm_prod_db', idempotencyKey: `${sut.workflowId}:rotate` }]),
+      ]),
+    );
+    expect((await world.port.local.getItem('vlt_prod', 'itm_prod_db')).version).toBe(versionBefore + 1);
+    expect(world.notifier.ofKind('revoke-failing')).toHaveLength(1);
+    await recordHistory(sut, 'revoke-retried-then-revoked');
+  });
+
+  it('a non-retryable grant error ends FAILED with nothing granted', async () => {
+    const sut = await started({ grant: shareLinkGrant() });
+    world.port.failNext('createShareLink', new OnePasswordError('forbidden', 'the service account may not share'));
+    const final = await approve(sut, people.alice);
+    expect(final.status).toBe('FAILED');
+    expect(final.failure).toEqual({
+      code: 'OnePassword.forbidden',
+      message: 'the service account may not share',
+    });
+    expect(final.grant).toBeUndefined();
+    expect(world.port.callsOf('createShareLink')).toHaveLength(1);
+    expect((await world.port.local.readState()).shareLinks).toEqual([]);
+    expect(await sut.query(grantAccessQuery)).toBeUndefined();
+    expect((await sut.result()).status).toBe('FAILED');
+    await recordHistory(sut, 'grant-failed');
+  });
+
+  it('a share link the account policy cannot cover is refused before anything is made', async () => {
+    await world.port.local.administer((state) => {
+      state.sharePolicy.maxExpiry = '1d';
+    });
+    const sut = await started({ grant: shareLinkGrant(), durationMs: 2 * DAY, maxDurationMs: 3 * DAY });
+    const final = await approve(sut, people.alice);
+    expect(final.status).toBe('FAILED');
+    expect(final.failure).toEqual({
+      code: 'LatchkeyGrantRefused',
+      message: "the account's sharing policy allows links of at most 1d; the duration needs 7d",
+    });
+    expect(world.port.writes()).toEqual([]);
+    expect((await sut.result()).status).toBe('FAILED');
+  });
+
+  it('two overlapping vault-group grants keep access until the second ends', async () => {
+    const first = await started({ grant: vaultGroupGrant() });
+    expect((await approve(first, people.alice)).status).toBe('ACTIVE');
+    await world.advance(4 * HOUR);
+    const other = { ...REQUESTER, id: 'u-carl', email: 'carol.requester@example.com' };
+    const second = await started({ grant: vaultGroupGrant() }, other);
+    expect((await approve(second, people.alice)).status).toBe('ACTIVE');
+    // The second holder needs nothing new: counted, no second grant.
+    expect(world.port.writes()).toEqual(['grantGroupPermissions']);
+
+    await world.advance(4 * HOUR + 60_000);
+    const firstFinal = await first.result();
+    expect(firstFinal.status).toBe('EXPIRED');
+    expect(firstFinal.grant!.endedBy).toBe('group-still-held-by-other-grants');
+    expect(world.port.writes()).toEqual(['grantGroupPermissions']);
+    expect(await leaseGroupPermissions('vlt_oncall')).toHaveLength(1);
+    expect((await stateOf(second)).status).toBe('ACTIVE');
+
+    await world.advance(4 * HOUR);
+    const secondFinal = await second.result();
+    expect(secondFinal.status).toBe('EXPIRED');
+    expect(secondFinal.grant!.endedBy).toBe('group-permissions-removed');
+    expect(world.port.writes()).toEqual(['grantGroupPermissions', 'revokeGroupPermissions']);
+    expect(await leaseGroupPermissions('vlt_oncall')).toEqual([]);
+    await recordHistory(first, 'vault-group-overlap-first');
+    await recordHistory(second, 'vault-group-overlap-second');
+    const lease = world.client.workflow.getHandle(
+      vaultLeaseWorkflowId(world.integration, 'vlt_oncall', 'grp_engineering'),
+    );
+    await world.advance(2 * HOUR);
+    await lease.result();
+    await recordHistory(lease, 'vault-lease-overlap');
+  });
+
+  it('an extension moves the end and the timer', async () => {
+    const sut = await started({ grant: vaultGroupGrant() });
+    const approved = await approve(sut, people.alice);
+    await world.advance(HOUR);
+    expect(await refusalOf(sut.executeUpdate(extendUpdate, { args: [{ actor: people.alice, addMs: HOUR }] }))).toBe(
+      REFUSAL.forbidden,
+    );
+    expect(await refusalOf(sut.executeUpdate(extendUpdate, { args: [{ actor: people.bob, addMs: 5 * HOUR }] }))).toBe(
+      REFUSAL.invalid,
+    );
+    const extended = await sut.executeUpdate(extendUpdate, {
+      args: [{ actor: people.bob, addMs: 2 * HOUR, justification: 'migration overran' }],
+    });
+    const newEnd = Date.parse(approved.grant!.endsAt) + 2 * HOUR;
+    expect(extended.grant!.endsAt).toBe(new Date(newEnd).toISOString());
+    expect(extended.extensions).toEqual([
+      expect.objectContaining({ by: people.bob.id, addedMs: 2 * HOUR, newEndsAt: extended.grant!.endsAt }),
+    ]);
+    expect((await sut.describe()).typedSearchAttributes.get(SA_GRANT_ENDS_AT)?.toISOString()).toBe(
+      extended.grant!.endsAt,
+    );
+
+    await world.advance(7 * HOUR + 60_000); // past the original end
+    expect((await stateOf(sut)).status).toBe('ACTIVE');
+    expect(world.port.writes()).toEqual(['grantGroupPermissions']);
+    await world.advance(2 * HOUR);
+    const final = await sut.result();
+    expect(final.status).toBe('EXPIRED');
+    expect(Date.parse(final.grant!.revokedAt!)).toBeGreaterThanOrEqual(newEnd);
+    expect(world.port.writes()).toEqual(['grantGroupPermissions', 'revokeGroupPermissions']);
+    await recordHistory(sut, 'extended-then-expired');
+  });
+
+  it('an automatic flow grants at once without asking anyone', async () => {
+    const sut = await started({
+      grant: vaultGroupGrant(),
+      approval: { automatic: true, tiers: [], allowSelfApproval: false },
+    });
+    await eventually(async () => expect((await stateOf(sut)).status).toBe('ACTIVE'));
+    expect(world.notifier.ofKind('approval-requested')).toEqual([]);
+    const revoked = await sut.executeUpdate(revokeUpdate, { args: [{ actor: people.admin, reason: 'emergency' }] });
+    expect(revoked.status).toBe('REVOKED');
+    expect(revoked.revocation).toMatchObject({ by: people.admin.id, comment: 'emergency' });
+    expect(world.port.writes()).toEqual(['grantGroupPermissions', 'revokeGroupPermissions']);
+    expect(await refusalOf(sut.executeUpdate(revokeUpdate, { args: [{ actor: people.admin }] }))).toBe(
+      REFUSAL.conflict,
+    );
+    await recordHistory(sut, 'automatic-then-admin-revoked');
+  });
+
+  it('refuses outsiders: neither approve nor revoke nor withdraw', async () => {
+    const sut = await started({ grant: vaultGroupGrant() });
+    expect(await refusalOf(approve(sut, people.mallory))).toBe(REFUSAL.forbidden);
+    expect(await refusalOf(sut.executeUpdate(cancelUpdate, { args: [{ actor: people.mallory }] }))).toBe(
+      REFUSAL.forbidden,
+    );
+    expect(await refusalOf(sut.executeUpdate(revokeUpdate, { args: [{ actor: people.bob }] }))).toBe(REFUSAL.conflict);
+    expect(world.port.calls).toEqual([]);
+    await sut.executeUpdate(cancelUpdate, { args: [{ actor: people.admin }] });
+    expect((await sut.result()).status).toBe('CANCELLED');
+  });
+
+  it('a worker killed between the grant and its completion leads to one effective grant', async () => {
+    let releaseHeldCall!: () => void;
+    world.port.holdAfterEffect(
+      'createShareLink',
+      new Promise<void>((resolve) => {
+        releaseHeldCall = resolve;
+      }),
+    );
+    const doomed = await world.startWorker({ shutdownGraceTime: '100 ms', shutdownForceTime: '500 ms' });
+    const sut = await world.start(requestInput(flow({ grant: shareLinkGrant() })));
+    await sut.startUpdate(approveUpdate, {
+      args: [{ actor: people.alice }],
+      waitForStage: WorkflowUpdateStage.ACCEPTED,
+    });
+    // 1Password made the link, but the worker dies before it could report the result.
+    await eventually(async () => expect(world.port.callsOf('createShareLink')).toHaveLength(1));
+    doomed.worker.shutdown();
+    await expect(doomed.running).rejects.toThrow();
+    releaseHeldCall();
+
+    await world.startWorker();
+    await world.advance(2 * 60_000); // the start-to-close timeout of the lost attempt
+    await eventually(async () => expect((await stateOf(sut)).status).toBe('ACTIVE'));
+    const calls = world.port.callsOf('createShareLink');
+    expect(calls).toHaveLength(2);
+    expect(new Set(calls.map((call) => (call.args[0] as { idempotencyKey: string }).idempotencyKey))).toEqual(
+      new Set([`${sut.workflowId}:grant`]),
+    );
+    const links = (await world.port.local.readState()).shareLinks;
+    expect(links).toHaveLength(1);
+    const access = await sut.query(grantAccessQuery);
+    expect(access!.shareUrl).toContain(links[0].id);
+
+    await world.advance(8 * HOUR);
+    expect((await sut.result()).status).toBe('EXPIRED');
+    expect((await world.port.local.readState()).shareLinks).toHaveLength(1);
+    await recordHistory(sut, 'worker-killed-during-grant');
   });
 });

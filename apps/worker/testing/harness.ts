@@ -11,7 +11,7 @@ import {
 import { createActivities } from '../../../activities';
 import { createDataConverter } from '../../../codec';
 import { TEST_ONLY_CODEC_KEY } from '../../../codec/test-key';
-import { requestWorkflowId } from '../../../contracts/ids';
+import { requestWorkflowId, vaultLeaseWorkflowId } from '../../../contracts/ids';
 import type { AccessRequestInput } from '../../../contracts/request';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../../contracts/search-attributes';
 import type { NotificationEvent, Notifier } from '../../../notify/events';
@@ -45,7 +45,10 @@ export function installQuietRuntime(): void {
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflows of `workflows/index.ts`, bundled once per test file (workers start often in these tests). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../../workflows'), logger: new DefaultLogger('WARN') });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../../workflows'),
+    logger: new DefaultLogger('WARN'),
+  });
   return bundle;
 }
 
@@ -69,8 +72,15 @@ export class WorkflowTestWorld {
   readonly client: Client;
   readonly notifier = new RecordingNotifier();
   readonly taskQueue = `latchkey-test-${process.pid}-${++queueCounter}`;
+  /**
+   * An integration name of this test's own: vault-lease entities are keyed by integration, vault and
+   * group, so tests sharing one server must not share an entity (its worker would be another test's).
+   */
+  readonly integration = `demo-t${queueCounter}`;
   readonly dataConverter = createDataConverter(TEST_ONLY_CODEC_KEY);
   private readonly workers: Array<{ worker: Worker; running: Promise<void> }> = [];
+  /** Workflow ids this test started (and the lease entities they may have started). */
+  private readonly started: string[] = [];
 
   private constructor(
     readonly env: TestWorkflowEnvironment,
@@ -112,7 +122,12 @@ export class WorkflowTestWorld {
     return entry;
   }
 
+  workerCount(): number {
+    return this.workers.length;
+  }
+
   async start(input: AccessRequestInput): Promise<WorkflowHandle<typeof accessRequestWorkflow>> {
+    this.started.push(requestWorkflowId(input.requestId));
     return this.client.workflow.start(accessRequestWorkflow, {
       workflowId: requestWorkflowId(input.requestId),
       taskQueue: this.taskQueue,
@@ -133,7 +148,32 @@ export class WorkflowTestWorld {
     }
   }
 
+  /**
+   * Ends every workflow of this test still running. The time-skipping server does not skip time while
+   * a workflow task waits for a worker, so a workflow left behind would stall every later test.
+   */
+  async terminateLeftovers(): Promise<void> {
+    const ids = [...this.started];
+    for (const vault of ['vlt_oncall', 'vlt_prod', 'vlt_staging']) {
+      for (const group of ['grp_engineering', 'grp_security'])
+        ids.push(vaultLeaseWorkflowId(this.integration, vault, group));
+    }
+    for (const id of ids) {
+      const handle = this.client.workflow.getHandle(id);
+      // Terminating a workflow with an activity in flight leaves the test server's clock locked:
+      // let running activities finish first (the workers are still up).
+      for (let waited = 0; waited < 5_000; waited += 100) {
+        const description = await handle.describe().catch(() => undefined);
+        if (!description || description.status.name !== 'RUNNING') break;
+        if ((description.raw.pendingActivities ?? []).length === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await handle.terminate('test finished').catch(() => undefined);
+    }
+  }
+
   async dispose(): Promise<void> {
+    await this.terminateLeftovers();
     await this.stopWorkers();
     await this.port.dispose();
   }
