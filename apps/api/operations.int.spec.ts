@@ -97,6 +97,40 @@ describe('latchkey API operations over HTTP: codec endpoint and emergency revoke
       expect(preflight.status).toBe(403);
     });
 
+    it('lets a browser without a bearer token use a session cookie made from an auditor token', async () => {
+      const page = await world.call('GET', '/codec/session');
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('<form method="post" action="/codec/session">');
+
+      const token = await world.token(PEOPLE.audrey);
+      const session = await world.call('POST', '/codec/session', {
+        rawBody: `token=${token}`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      expect(session.status).toBe(200);
+      expect(session.text).not.toContain(token);
+      const cookie = session.headers.get('set-cookie') ?? '';
+      expect(cookie).toMatch(/^latchkey_codec=[^;]+; Path=\/codec; HttpOnly; SameSite=Strict; Max-Age=\d+$/);
+
+      const decoded = await world.call('POST', '/codec/decode', {
+        json: { payloads: [] },
+        headers: { cookie: cookie.split(';')[0], origin: UI_ORIGIN },
+      });
+      expect(decoded.status).toBe(200);
+
+      const requester = await world.call('POST', '/codec/session', {
+        rawBody: `token=${await world.token(PEOPLE.alice)}`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      expect(requester.status).toBe(403);
+      expect(requester.headers.get('set-cookie')).toBeNull();
+      const forged = await world.call('POST', '/codec/decode', {
+        json: { payloads: [] },
+        headers: { cookie: 'latchkey_codec=a.b.c' },
+      });
+      expect(forged.status).toBe(401);
+    });
+
     it('refuses malformed and tampered payloads with a 400', async () => {
       const malformed = await world.call('POST', '/codec/decode', { as: PEOPLE.audrey, json: { payloads: 'x' } });
       expect(malformed.status).toBe(400);

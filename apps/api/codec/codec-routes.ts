@@ -25,7 +25,47 @@ interface JsonPayload {
 const MAX_PAYLOADS = 2_000;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+const MAX_TOKEN_LENGTH = 8192;
+const TOKEN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const ROLES_ALLOWED = ['auditor', 'admin'] as const;
+/**
+ * The Temporal UI of a dev server has no login, so it cannot pass a bearer token; with its "include
+ * cross-origin credentials" setting it sends cookies. This cookie holds a verified token for the
+ * codec paths only (HttpOnly, SameSite=Strict), set by posting the token to /codec/session.
+ */
+const SESSION_COOKIE = 'latchkey_codec';
+
+const SESSION_PAGE = `<!doctype html>
+<html lang="en">
+  <head><meta charset="utf-8" /><title>latchkey: read payloads in the Temporal UI</title></head>
+  <body>
+    <h1>Read latchkey payloads in the Temporal UI</h1>
+    <p>Paste a token with the auditor or admin role. The codec endpoint then decodes payloads for this
+    browser until the token expires (enable "include cross-origin credentials" in the UI's codec settings).</p>
+    <form method="post" action="/codec/session">
+      <input name="token" type="password" autocomplete="off" size="60" />
+      <button type="submit">Use this token</button>
+    </form>
+  </body>
+</html>
+`;
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return rest.join('=');
+  }
+  return undefined;
+}
+
+function expiresIn(token: string): number {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { exp?: unknown };
+    return typeof payload.exp === 'number' ? Math.max(0, Math.floor(payload.exp - Date.now() / 1000)) : 0;
+  } catch {
+    return 0;
+  }
+}
 
 function invalid(): ApiError {
   return new ApiError(400, 'validation-failed', 'The body must be {"payloads": [{"metadata": {...}, "data": "..."}]}.');
@@ -67,9 +107,9 @@ export function payloadsToJson(payloads: Payload[]): { payloads: JsonPayload[] }
 /**
  * The codec endpoint the Temporal UI calls (`/codec/encode`, `/codec/decode`) to show encrypted
  * payloads to people allowed to read them: a bearer token with the auditor or admin role, as on any
- * other route, and CORS only for the configured UI origins. Payloads can hold a share link, which
- * is why requesters and approvers get nothing here. Registered on Fastify directly, since only
- * these routes take the larger body limit.
+ * other route (or the session cookie made from one, for a UI without login), and CORS only for the
+ * configured UI origins. Payloads can hold a share link, which is why requesters and approvers get
+ * nothing here. Registered on Fastify directly, since only these routes take the larger body limit.
  */
 export function registerCodecRoutes(fastify: FastifyInstance, options: CodecRoutesOptions): void {
   const allowed = new Set(options.corsOrigins);
@@ -85,13 +125,12 @@ export function registerCodecRoutes(fastify: FastifyInstance, options: CodecRout
     return true;
   };
 
-  const authorize = async (request: FastifyRequest): Promise<Caller> => {
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? BEARER.exec(header) : null;
-    if (!match) throw new ApiError(401, 'unauthenticated', 'A valid bearer token is required.');
+  const verifyToken = async (token: string | undefined): Promise<Caller> => {
+    if (!token || token.length > MAX_TOKEN_LENGTH || !TOKEN.test(token))
+      throw new ApiError(401, 'unauthenticated', 'A valid bearer token is required.');
     let caller: Caller;
     try {
-      caller = await options.verifier.verify(match[1]);
+      caller = await options.verifier.verify(token);
     } catch (err) {
       if (!(err instanceof TokenRejected)) throw err;
       options.logger.info({ reason: err.reason }, 'bearer token rejected');
@@ -102,6 +141,35 @@ export function registerCodecRoutes(fastify: FastifyInstance, options: CodecRout
     }
     return caller;
   };
+
+  const authorize = (request: FastifyRequest): Promise<Caller> => {
+    const header = request.headers.authorization;
+    const bearer = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
+    return verifyToken(bearer ?? cookieValue(request.headers.cookie, SESSION_COOKIE));
+  };
+
+  fastify.get('/codec/session', (_request, reply) => {
+    void reply.header('Content-Type', 'text/html; charset=utf-8').send(SESSION_PAGE);
+  });
+
+  fastify.post('/codec/session', async (request, reply) => {
+    try {
+      const given = (request.body as { token?: unknown } | null)?.token;
+      const token = typeof given === 'string' ? given.trim() : undefined;
+      const caller = await verifyToken(token);
+      options.logger.info({ callerId: caller.identity.id }, 'codec session started');
+      return reply
+        .header(
+          'Set-Cookie',
+          `${SESSION_COOKIE}=${token}; Path=/codec; HttpOnly; SameSite=Strict; Max-Age=${expiresIn(token ?? '')}`,
+        )
+        .header('Content-Type', 'text/html; charset=utf-8')
+        .send('<!doctype html><p>This browser may now read latchkey payloads in the Temporal UI.</p>\n');
+    } catch (err) {
+      const { status, body } = toErrorResponse(err);
+      return reply.status(status).send(body);
+    }
+  });
 
   for (const direction of ['encode', 'decode'] as const) {
     const url = `/codec/${direction}`;
