@@ -210,6 +210,7 @@ describe('latchkey API operations over HTTP: codec endpoint and emergency revoke
       const response = await world.call('GET', `/v1/requests/${id}`, { as: PEOPLE.alice });
       expect(response.status).toBe(503);
       expect(response.body.error.code).toBe('unavailable');
+      expect(response.headers.get('retry-after')).toBe('5');
       expect(Date.now() - started).toBeLessThan(20_000);
       expect((await world.call('GET', '/readyz')).status).toBe(200);
     }, 40_000);

@@ -20,6 +20,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
       );
     }
     if (status === 401) void reply.header('WWW-Authenticate', 'Bearer');
+    // Temporal or the worker is briefly away (restart, deploy): tell clients when to come back.
+    if (status === 503) void reply.header('Retry-After', '5');
     void reply.status(status).header('Cache-Control', 'no-store').send(body);
   }
 }
