@@ -11,6 +11,7 @@ import { leaseStateQuery } from '../workflows/vault-lease-contract';
 import { ALICE, ApiClient, BOB, mint } from './lib/api';
 import { describeMachine, machineInfo } from './lib/machine';
 import { runMain, Stack } from './lib/stack';
+import { type Finding, judgeChaos, type ObservedWorkflow } from './lib/chaos-verdict';
 import { round, table } from './lib/stats';
 
 /**
@@ -70,7 +71,7 @@ const RESOURCES = [
 interface Agent {
   index: number;
   resourceId: string;
-  mode: string;
+  mode: 'share-link' | 'rotate-on-revoke' | 'vault-group';
   approve: boolean;
   earlyRevoke: boolean;
   duration: string;
@@ -406,35 +407,10 @@ async function waitQuiet(stack: Stack, until: number): Promise<void> {
   }
 }
 
-interface Finding {
-  requestId?: string;
-  agent?: number;
-  what: string;
-}
-
-/** Compares every request and its workflow with the local 1Password's state. */
+/** Gathers what Temporal and the local 1Password say at the end, and judges it. */
 async function verify(stack: Stack, agents: Agent[]) {
   const state: LocalState = await stack.onePassword.readState();
-  const now = Date.now();
-  const notAccepted: Finding[] = [];
-  const lost: Finding[] = [];
-  const unfinished: Finding[] = [];
-  const unexpectedEnd: Finding[] = [];
-  const leftBehind: Finding[] = [];
-  const duplicates: Finding[] = [];
-  const finalStatuses: Record<string, number> = {};
-  const acknowledged = new Map<string, Agent>();
-
-  for (const agent of agents) {
-    if (!agent.requestId) {
-      notAccepted.push({ agent: agent.index, what: `never accepted: ${agent.errors.slice(-2).join('; ')}` });
-      continue;
-    }
-    acknowledged.set(agent.requestId, agent);
-  }
-
-  // Every workflow of the run, from visibility: more than one per request would be a duplicate request.
-  const workflowIds = new Set<string>();
+  const workflowIds: string[] = [];
   let nextPageToken: Uint8Array | undefined;
   do {
     const page = await stack.client.workflowService.listWorkflowExecutions({
@@ -443,146 +419,59 @@ async function verify(stack: Stack, agents: Agent[]) {
       pageSize: 1000,
       nextPageToken,
     });
-    for (const execution of page.executions ?? []) workflowIds.add(execution.execution?.workflowId ?? '');
+    for (const execution of page.executions ?? []) workflowIds.push(execution.execution?.workflowId ?? '');
     nextPageToken = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
   } while (nextPageToken);
-  for (const workflowId of workflowIds) {
-    const requestId = workflowId.replace(/^AccessRequest:/, '');
-    if (!acknowledged.has(requestId)) duplicates.push({ requestId, what: 'a workflow no client was answered for' });
-  }
 
-  const states = new Map<string, AccessRequestState>();
-  for (const [requestId, agent] of acknowledged) {
-    const handle = stack.client.workflow.getHandle(requestWorkflowId(requestId));
+  const workflows = new Map<string, ObservedWorkflow>();
+  for (const agent of agents) {
+    if (!agent.requestId) continue;
+    const handle = stack.client.workflow.getHandle(requestWorkflowId(agent.requestId));
     let description;
     try {
       description = await handle.describe();
     } catch {
-      lost.push({ requestId, agent: agent.index, what: 'acknowledged, but no workflow exists' });
+      workflows.set(agent.requestId, { kind: 'missing' });
       continue;
     }
-    if (description.status.name === 'RUNNING') {
-      unfinished.push({
-        requestId,
-        agent: agent.index,
-        what: `still running at the end of the run; clients last saw: ${agent.errors.slice(-2).join('; ') || 'nothing wrong'}`,
+    const closeStatus = description.status.name;
+    if (closeStatus === 'RUNNING') workflows.set(agent.requestId, { kind: 'running' });
+    else if (closeStatus !== 'COMPLETED') workflows.set(agent.requestId, { kind: 'closed', closeStatus });
+    else
+      workflows.set(agent.requestId, {
+        kind: 'closed',
+        closeStatus,
+        final: (await handle.result()) as AccessRequestState,
       });
-      continue;
-    }
-    if (description.status.name !== 'COMPLETED') {
-      unexpectedEnd.push({ requestId, agent: agent.index, what: `workflow ${description.status.name}` });
-      continue;
-    }
-    const final = (await handle.result()) as AccessRequestState;
-    states.set(requestId, final);
-    finalStatuses[final.status] = (finalStatuses[final.status] ?? 0) + 1;
-    const allowed: RequestStatus[] = agent.earlyRevoke ? ['REVOKED', 'EXPIRED'] : ['EXPIRED'];
-    if (!allowed.includes(final.status)) {
-      unexpectedEnd.push({
-        requestId,
-        agent: agent.index,
-        what: `ended ${final.status}${final.failure ? ` (${final.failure.code}: ${final.failure.message})` : ''}`,
-      });
-    }
-    if (agent.finalStatus && agent.finalStatus !== final.status) {
-      unexpectedEnd.push({ requestId, what: `the API said ${agent.finalStatus}, the workflow ended ${final.status}` });
-    }
   }
 
-  // Share links: one per granted request, expiring exactly when the request said it would.
-  const linksByRequest = new Map<string, LocalState['shareLinks']>();
-  for (const link of state.shareLinks) {
-    const requestId = /^AccessRequest:([^:]+):/.exec(link.idempotencyKey)?.[1];
-    if (!requestId || !acknowledged.has(requestId)) {
-      leftBehind.push({ requestId, what: `share link ${link.id} belongs to no request of this run` });
-      continue;
-    }
-    linksByRequest.set(requestId, [...(linksByRequest.get(requestId) ?? []), link]);
-  }
-  const rotationsByRequest = new Map<string, number>();
-  for (const rotation of state.rotations) {
-    const requestId = /^AccessRequest:([^:]+):/.exec(rotation.idempotencyKey)?.[1];
-    if (!requestId || !acknowledged.has(requestId)) {
-      leftBehind.push({ requestId, what: `rotation ${rotation.idempotencyKey} belongs to no request of this run` });
-      continue;
-    }
-    rotationsByRequest.set(requestId, (rotationsByRequest.get(requestId) ?? 0) + 1);
-  }
-  for (const [requestId, agent] of acknowledged) {
-    const final = states.get(requestId);
-    const links = linksByRequest.get(requestId) ?? [];
-    const granted = !!final?.grant;
-    if (agent.mode === 'share-link' || agent.mode === 'rotate-on-revoke') {
-      if (links.length > 1) duplicates.push({ requestId, what: `${links.length} share links for one request` });
-      if (final && !granted && links.length > 0) {
-        leftBehind.push({ requestId, what: `ended ${final.status} without a grant, but a share link exists` });
-      }
-      if (final && granted && links.length === 0) {
-        unexpectedEnd.push({ requestId, what: 'the request says granted, but 1Password has no share link' });
-      }
-      for (const link of links) {
-        const promised = final?.grant?.providerExpiresAt;
-        if (promised && Date.parse(link.expiresAt) > Date.parse(promised)) {
-          leftBehind.push({ requestId, what: `share link lives until ${link.expiresAt}, promised ${promised}` });
-        }
-      }
-    }
-    if (agent.mode === 'rotate-on-revoke') {
-      const rotations = rotationsByRequest.get(requestId) ?? 0;
-      if (rotations > 1) duplicates.push({ requestId, what: `${rotations} rotations for one grant` });
-      if (final && granted && rotations === 0) {
-        leftBehind.push({ requestId, what: 'the grant ended, but the secret was never rotated' });
-      }
-    }
-  }
-
-  // Vault-group: once every request has ended, nobody may hold permissions on the vault.
-  const anyRunning = unfinished.length > 0;
-  for (const vault of state.vaults) {
-    for (const entry of vault.groupPermissions) {
-      if (!anyRunning) {
-        leftBehind.push({
-          what: `group ${entry.groupId} still holds ${entry.permissions.join(',')} on ${vault.id} after every grant ended`,
-        });
-      }
-    }
-  }
   let leaseHolders: number | undefined;
   try {
     const lease = await stack.client.workflow
       .getHandle(vaultLeaseWorkflowId('demo', 'vlt_oncall', 'grp_engineering'))
       .query(leaseStateQuery);
     leaseHolders = Object.keys(lease.holders).length;
-    if (!anyRunning && leaseHolders > 0) {
-      leftBehind.push({ what: `the vault lease still counts ${leaseHolders} holder(s) after every grant ended` });
-    }
   } catch {
     // no vault-group request in this run
   }
 
-  const counts = {
-    requests: agents.length,
-    acknowledged: acknowledged.size,
-    workflows: workflowIds.size,
-    notAccepted: notAccepted.length,
-    lost: lost.length,
-    unfinished: unfinished.length,
-    unexpectedEnd: unexpectedEnd.length,
-    grantsLeftBehind: leftBehind.length,
-    duplicateGrants: duplicates.length,
-  };
-  const passed =
-    counts.notAccepted +
-      counts.lost +
-      counts.unfinished +
-      counts.unexpectedEnd +
-      counts.grantsLeftBehind +
-      counts.duplicateGrants ===
-    0;
+  const verdict = judgeChaos({
+    requests: agents.map((agent) => ({
+      index: agent.index,
+      mode: agent.mode,
+      earlyRevoke: agent.earlyRevoke,
+      requestId: agent.requestId,
+      apiFinalStatus: agent.finalStatus,
+      errors: agent.errors,
+    })),
+    workflowIds,
+    workflows,
+    onePassword: state,
+    leaseHolders,
+  });
   return {
-    checkedAt: new Date(now).toISOString(),
-    counts,
-    finalStatuses,
+    checkedAt: new Date().toISOString(),
+    ...verdict,
     onePassword: {
       shareLinks: state.shareLinks.length,
       rotations: state.rotations.length,
@@ -590,8 +479,6 @@ async function verify(stack: Stack, agents: Agent[]) {
       leaseHolders,
       counters: state.counters,
     },
-    findings: { notAccepted, lost, unfinished, unexpectedEnd, leftBehind, duplicates },
-    passed,
   };
 }
 

@@ -1,0 +1,137 @@
+import type { AccessRequestState } from '../../contracts/request';
+import type { LocalShareLink, LocalState } from '../../onepassword/local/state';
+import { type ChaosObservation, type ChaosRequest, judgeChaos, type ObservedWorkflow } from './chaos-verdict';
+
+const PROMISED = '2026-11-27T22:00:00.000Z';
+
+function finalState(status: AccessRequestState['status'], granted = true): AccessRequestState {
+  return {
+    status,
+    ...(granted
+      ? {
+          grant: {
+            grantedAt: '2026-11-27T21:00:00.000Z',
+            endsAt: '2026-11-27T21:00:05.000Z',
+            providerExpiresAt: PROMISED,
+            guarantee: { mode: 'share-link', statement: 'viewable once' },
+          },
+        }
+      : {}),
+  } as AccessRequestState;
+}
+
+function link(requestId: string, id: string, expiresAt = PROMISED): LocalShareLink {
+  return { id, idempotencyKey: `AccessRequest:${requestId}:grant`, expiresAt } as LocalShareLink;
+}
+
+/** A clean run: a share-link request, a rotate-on-revoke request and a vault-group request, all ended. */
+function cleanRun(): ChaosObservation {
+  const requests: ChaosRequest[] = [
+    { index: 0, mode: 'share-link', earlyRevoke: false, requestId: 'req_a', apiFinalStatus: 'EXPIRED', errors: [] },
+    {
+      index: 1,
+      mode: 'rotate-on-revoke',
+      earlyRevoke: true,
+      requestId: 'req_b',
+      apiFinalStatus: 'REVOKED',
+      errors: [],
+    },
+    { index: 2, mode: 'vault-group', earlyRevoke: false, requestId: 'req_c', apiFinalStatus: 'EXPIRED', errors: [] },
+  ];
+  const workflows = new Map<string, ObservedWorkflow>([
+    ['req_a', { kind: 'closed', closeStatus: 'COMPLETED', final: finalState('EXPIRED') }],
+    ['req_b', { kind: 'closed', closeStatus: 'COMPLETED', final: finalState('REVOKED') }],
+    ['req_c', { kind: 'closed', closeStatus: 'COMPLETED', final: finalState('EXPIRED') }],
+  ]);
+  const onePassword: Pick<LocalState, 'shareLinks' | 'rotations' | 'vaults'> = {
+    shareLinks: [link('req_a', 'shr_1'), link('req_b', 'shr_2')],
+    rotations: [{ idempotencyKey: 'AccessRequest:req_b:rotate', vaultId: 'v', itemId: 'i', version: 2, at: PROMISED }],
+    vaults: [{ id: 'vlt_oncall', title: 'On-call', createdByServiceAccount: true, groupPermissions: [] }],
+  };
+  return {
+    requests,
+    workflowIds: ['AccessRequest:req_a', 'AccessRequest:req_b', 'AccessRequest:req_c'],
+    workflows,
+    onePassword,
+    leaseHolders: 0,
+  };
+}
+
+describe(judgeChaos.name, () => {
+  it('passes a run where every request ended as asked and 1Password agrees', () => {
+    const sut = judgeChaos(cleanRun());
+    expect(sut.passed).toBe(true);
+    expect(sut.finalStatuses).toEqual({ EXPIRED: 2, REVOKED: 1 });
+  });
+
+  it('counts an acknowledged request without a workflow as lost', () => {
+    const run = cleanRun();
+    run.workflows.delete('req_a');
+    const sut = judgeChaos(run);
+    expect(sut.counts.lost).toBe(1);
+    expect(sut.passed).toBe(false);
+  });
+
+  it('counts a request the API never acknowledged', () => {
+    const run = cleanRun();
+    run.requests.push({ index: 3, mode: 'share-link', earlyRevoke: false, errors: ['create: 503'] });
+    expect(judgeChaos(run).counts.notAccepted).toBe(1);
+  });
+
+  it('counts a workflow still running at the end as unfinished', () => {
+    const run = cleanRun();
+    run.workflows.set('req_c', { kind: 'running' });
+    expect(judgeChaos(run).counts.unfinished).toBe(1);
+  });
+
+  it('counts a FAILED request and a request whose API status disagrees as unexpected ends', () => {
+    const run = cleanRun();
+    run.workflows.set('req_a', { kind: 'closed', closeStatus: 'COMPLETED', final: finalState('FAILED', false) });
+    run.onePassword.shareLinks = [link('req_b', 'shr_2')];
+    expect(judgeChaos(run).counts.unexpectedEnd).toBe(2);
+  });
+
+  it('counts a second share link for one request as a duplicate grant', () => {
+    const run = cleanRun();
+    run.onePassword.shareLinks.push({ ...link('req_a', 'shr_3'), idempotencyKey: 'AccessRequest:req_a:grant-retry' });
+    expect(judgeChaos(run).counts.duplicateGrants).toBe(1);
+  });
+
+  it('counts a workflow that no client was answered for as a duplicate', () => {
+    const run = cleanRun();
+    run.workflowIds.push('AccessRequest:req_z');
+    expect(judgeChaos(run).counts.duplicateGrants).toBe(1);
+  });
+
+  it('counts group permissions and lease holders that outlive every grant as left behind', () => {
+    const run = cleanRun();
+    run.onePassword.vaults[0].groupPermissions.push({
+      groupId: 'grp_engineering',
+      permissions: ['read_items'],
+      grantedAt: PROMISED,
+      updatedAt: PROMISED,
+    });
+    run.leaseHolders = 1;
+    expect(judgeChaos(run).counts.grantsLeftBehind).toBe(2);
+  });
+
+  it('counts a rotate-on-revoke grant that ended without a rotation as left behind', () => {
+    const run = cleanRun();
+    run.onePassword.rotations = [];
+    expect(judgeChaos(run).counts.grantsLeftBehind).toBe(1);
+  });
+
+  it('counts a share link that outlives what the request promised as left behind', () => {
+    const run = cleanRun();
+    run.onePassword.shareLinks[0] = link('req_a', 'shr_1', '2026-12-04T21:00:00.000Z');
+    expect(judgeChaos(run).counts.grantsLeftBehind).toBe(1);
+  });
+
+  it('counts a share link for a request that was never granted, or of no request, as left behind', () => {
+    const run = cleanRun();
+    run.workflows.set('req_a', { kind: 'closed', closeStatus: 'COMPLETED', final: finalState('EXPIRED', false) });
+    run.onePassword.shareLinks.push({ ...link('req_q', 'shr_9') });
+    const sut = judgeChaos(run);
+    expect(sut.counts.grantsLeftBehind).toBe(2);
+  });
+});

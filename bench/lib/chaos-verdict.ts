@@ -1,0 +1,204 @@
+import type { AccessRequestState, RequestStatus } from '../../contracts/request';
+import type { LocalState } from '../../onepassword/local/state';
+
+/**
+ * The chaos run's verdict, as a pure function of what was observed at the end: the clients' view of
+ * each request, the workflows in Temporal, and the local 1Password's state. Kept apart from the run so
+ * that a unit test can prove each kind of finding is really detected.
+ */
+export interface ChaosRequest {
+  index: number;
+  mode: 'share-link' | 'rotate-on-revoke' | 'vault-group';
+  earlyRevoke: boolean;
+  /** Set once the API acknowledged the create. */
+  requestId?: string;
+  /** The last status a client read through the API. */
+  apiFinalStatus?: RequestStatus;
+  errors: string[];
+}
+
+export type ObservedWorkflow =
+  { kind: 'missing' } | { kind: 'running' } | { kind: 'closed'; closeStatus: string; final?: AccessRequestState };
+
+export interface ChaosObservation {
+  requests: ChaosRequest[];
+  /** Ids of every access-request workflow in the namespace. */
+  workflowIds: string[];
+  /** By request id, for every acknowledged request. */
+  workflows: Map<string, ObservedWorkflow>;
+  onePassword: Pick<LocalState, 'shareLinks' | 'rotations' | 'vaults'>;
+  /** Holders the vault-lease entity still counts, when there is one. */
+  leaseHolders?: number;
+}
+
+export interface Finding {
+  requestId?: string;
+  agent?: number;
+  what: string;
+}
+
+export interface ChaosVerdict {
+  counts: {
+    requests: number;
+    acknowledged: number;
+    workflows: number;
+    notAccepted: number;
+    lost: number;
+    unfinished: number;
+    unexpectedEnd: number;
+    grantsLeftBehind: number;
+    duplicateGrants: number;
+  };
+  finalStatuses: Record<string, number>;
+  findings: Record<'notAccepted' | 'lost' | 'unfinished' | 'unexpectedEnd' | 'leftBehind' | 'duplicates', Finding[]>;
+  passed: boolean;
+}
+
+const REQUEST_OF_KEY = /^AccessRequest:([^:]+):/;
+
+export function judgeChaos(obs: ChaosObservation): ChaosVerdict {
+  const notAccepted: Finding[] = [];
+  const lost: Finding[] = [];
+  const unfinished: Finding[] = [];
+  const unexpectedEnd: Finding[] = [];
+  const leftBehind: Finding[] = [];
+  const duplicates: Finding[] = [];
+  const finalStatuses: Record<string, number> = {};
+  const acknowledged = new Map<string, ChaosRequest>();
+
+  for (const request of obs.requests) {
+    if (!request.requestId) {
+      notAccepted.push({ agent: request.index, what: `never accepted: ${request.errors.slice(-2).join('; ')}` });
+    } else {
+      acknowledged.set(request.requestId, request);
+    }
+  }
+
+  // More workflows than acknowledged requests: a retried create made a second request.
+  for (const workflowId of obs.workflowIds) {
+    const requestId = workflowId.replace(/^AccessRequest:/, '');
+    if (!acknowledged.has(requestId)) duplicates.push({ requestId, what: 'a workflow no client was answered for' });
+  }
+
+  const finals = new Map<string, AccessRequestState>();
+  for (const [requestId, request] of acknowledged) {
+    const workflow = obs.workflows.get(requestId) ?? { kind: 'missing' };
+    if (workflow.kind === 'missing') {
+      lost.push({ requestId, agent: request.index, what: 'acknowledged, but no workflow exists' });
+      continue;
+    }
+    if (workflow.kind === 'running') {
+      const saw = request.errors.slice(-2).join('; ') || 'nothing wrong';
+      unfinished.push({ requestId, agent: request.index, what: `still running at the end; clients last saw: ${saw}` });
+      continue;
+    }
+    if (workflow.closeStatus !== 'COMPLETED' || !workflow.final) {
+      unexpectedEnd.push({ requestId, agent: request.index, what: `workflow ${workflow.closeStatus}` });
+      continue;
+    }
+    const final = workflow.final;
+    finals.set(requestId, final);
+    finalStatuses[final.status] = (finalStatuses[final.status] ?? 0) + 1;
+    const allowed: RequestStatus[] = request.earlyRevoke ? ['REVOKED', 'EXPIRED'] : ['EXPIRED'];
+    if (!allowed.includes(final.status)) {
+      const why = final.failure ? ` (${final.failure.code}: ${final.failure.message})` : '';
+      unexpectedEnd.push({ requestId, agent: request.index, what: `ended ${final.status}${why}` });
+    }
+    if (request.apiFinalStatus && request.apiFinalStatus !== final.status) {
+      unexpectedEnd.push({
+        requestId,
+        what: `the API said ${request.apiFinalStatus}, the workflow ended ${final.status}`,
+      });
+    }
+  }
+
+  // Share links and rotations, attributed to requests by their idempotency keys (workflow id + step).
+  const linksByRequest = new Map<string, LocalState['shareLinks']>();
+  for (const link of obs.onePassword.shareLinks) {
+    const requestId = REQUEST_OF_KEY.exec(link.idempotencyKey)?.[1];
+    if (!requestId || !acknowledged.has(requestId)) {
+      leftBehind.push({ requestId, what: `share link ${link.id} belongs to no request of this run` });
+      continue;
+    }
+    linksByRequest.set(requestId, [...(linksByRequest.get(requestId) ?? []), link]);
+  }
+  const rotationsByRequest = new Map<string, number>();
+  for (const rotation of obs.onePassword.rotations) {
+    const requestId = REQUEST_OF_KEY.exec(rotation.idempotencyKey)?.[1];
+    if (!requestId || !acknowledged.has(requestId)) {
+      leftBehind.push({ requestId, what: `rotation ${rotation.idempotencyKey} belongs to no request of this run` });
+      continue;
+    }
+    rotationsByRequest.set(requestId, (rotationsByRequest.get(requestId) ?? 0) + 1);
+  }
+  for (const [requestId, request] of acknowledged) {
+    const final = finals.get(requestId);
+    const links = linksByRequest.get(requestId) ?? [];
+    const granted = !!final?.grant;
+    if (request.mode === 'share-link' || request.mode === 'rotate-on-revoke') {
+      if (links.length > 1) duplicates.push({ requestId, what: `${links.length} share links for one request` });
+      if (final && !granted && links.length > 0) {
+        leftBehind.push({ requestId, what: `ended ${final.status} without a grant, but a share link exists` });
+      }
+      if (final && granted && links.length === 0) {
+        unexpectedEnd.push({ requestId, what: 'the request says granted, but 1Password has no share link' });
+      }
+      const promised = final?.grant?.providerExpiresAt;
+      for (const link of links) {
+        if (promised && Date.parse(link.expiresAt) > Date.parse(promised)) {
+          leftBehind.push({ requestId, what: `share link lives until ${link.expiresAt}, promised ${promised}` });
+        }
+      }
+    } else if (links.length > 0) {
+      leftBehind.push({ requestId, what: `a ${request.mode} request made ${links.length} share link(s)` });
+    }
+    const rotations = rotationsByRequest.get(requestId) ?? 0;
+    if (request.mode === 'rotate-on-revoke') {
+      if (rotations > 1) duplicates.push({ requestId, what: `${rotations} rotations for one grant` });
+      if (final && granted && rotations === 0) {
+        leftBehind.push({ requestId, what: 'the grant ended, but the secret was never rotated' });
+      }
+    } else if (rotations > 0) {
+      duplicates.push({ requestId, what: `a ${request.mode} request rotated the secret` });
+    }
+  }
+
+  // Vault-group: once every request has ended, nobody may hold permissions on a vault.
+  if (unfinished.length === 0) {
+    for (const vault of obs.onePassword.vaults) {
+      for (const entry of vault.groupPermissions) {
+        leftBehind.push({
+          what: `group ${entry.groupId} still holds ${entry.permissions.join(',')} on ${vault.id} after every grant ended`,
+        });
+      }
+    }
+    if (obs.leaseHolders && obs.leaseHolders > 0) {
+      leftBehind.push({ what: `the vault lease still counts ${obs.leaseHolders} holder(s) after every grant ended` });
+    }
+  }
+
+  const counts = {
+    requests: obs.requests.length,
+    acknowledged: acknowledged.size,
+    workflows: obs.workflowIds.length,
+    notAccepted: notAccepted.length,
+    lost: lost.length,
+    unfinished: unfinished.length,
+    unexpectedEnd: unexpectedEnd.length,
+    grantsLeftBehind: leftBehind.length,
+    duplicateGrants: duplicates.length,
+  };
+  const bad =
+    counts.notAccepted +
+    counts.lost +
+    counts.unfinished +
+    counts.unexpectedEnd +
+    counts.grantsLeftBehind +
+    counts.duplicateGrants;
+  return {
+    counts,
+    finalStatuses,
+    findings: { notAccepted, lost, unfinished, unexpectedEnd, leftBehind, duplicates },
+    passed: bad === 0,
+  };
+}
