@@ -275,15 +275,6 @@ runMain('hostile', async (onStack) => {
   const bob = await mint(stack.key, issuer, audience, BOB);
   const mallory = await mint(stack.key, issuer, audience, MALLORY);
 
-  // One genuine pending request, so hostile calls have a real target to try to approve or revoke.
-  const target = await api.call<AccessRequestState>('POST', '/v1/requests', alice, {
-    resourceId: 'prod-db',
-    duration: 'PT1H',
-    justification: 'hostile run: the genuine target request',
-  });
-  if (target.status !== 201) throw new Error(`could not create the target request: ${target.status}`);
-  const targetId = target.body.requestId;
-
   const openapiAnswer = await api.call<Record<string, unknown>>('GET', '/openapi.json', undefined);
   if (openapiAnswer.status !== 200) throw new Error(`/openapi.json answered ${openapiAnswer.status}`);
   const operations = operationsOf(openapiAnswer.body);
@@ -295,7 +286,8 @@ runMain('hostile', async (onStack) => {
   const workDir = path.join(stack.dataDir, 'schemathesis');
   fs.mkdirSync(workDir, { recursive: true });
   const fuzz: Array<{ label: string; exitCode: number | null; cases: number; status5xx: number; tail: string }> = [];
-  const accepted = new Set<string>([targetId]);
+  /** Requests the API accepted (201/200 to a create), with their resource: they explain the state they made. */
+  const accepted = new Map<string, string>();
   for (const [label, token] of [
     ['requester alice', alice],
     ['approver bob', bob],
@@ -311,8 +303,11 @@ runMain('hostile', async (onStack) => {
       if (entry.request.method === 'POST' && /\/v1\/requests$/.test(new URL(entry.request.url).pathname)) {
         if (entry.response.status === 201 || entry.response.status === 200) {
           try {
-            const body = JSON.parse(entry.response.content?.text ?? '{}') as { requestId?: string };
-            if (body.requestId) accepted.add(body.requestId);
+            const body = JSON.parse(entry.response.content?.text ?? '{}') as {
+              requestId?: string;
+              resourceId?: string;
+            };
+            if (body.requestId) accepted.set(body.requestId, body.resourceId ?? '?');
           } catch {
             // not JSON
           }
@@ -325,6 +320,18 @@ runMain('hostile', async (onStack) => {
   }
 
   // --- latchkey's own cases ---
+  // One genuine pending request, made after the fuzzers (which may legitimately cancel what they find),
+  // so that the cases below have a real target to try to approve, revoke or cancel.
+  const target = await api.call<AccessRequestState>('POST', '/v1/requests', alice, {
+    resourceId: 'prod-db',
+    duration: 'PT1H',
+    justification: 'hostile run: the genuine target request',
+  });
+  if (target.status !== 201) throw new Error(`could not create the target request: ${target.status}`);
+  const targetId = target.body.requestId;
+
+  accepted.set(targetId, 'prod-db');
+
   const cases: CaseResult[] = [];
   const record = (
     suite: string,
@@ -615,12 +622,13 @@ runMain('hostile', async (onStack) => {
   // --- state check ---
   const after = await snapshot(stack);
   const stateChanges: string[] = [];
+  const vaultGrantAccepted = [...accepted.values()].includes('oncall-vault');
   for (const id of after.workflowIds) {
     if (before.workflowIds.has(id)) continue;
     const requestId = id.startsWith('AccessRequest:') ? id.slice('AccessRequest:'.length) : undefined;
     if (requestId && accepted.has(requestId)) continue;
     // Entities that accepted requests start (vault leases) are explained by them.
-    if (id.startsWith('VaultLease:') && [...accepted].length > 1) continue;
+    if (id.startsWith('VaultLease:') && vaultGrantAccepted) continue;
     stateChanges.push(`workflow ${id} started, but no accepted request explains it`);
   }
   const explained = (key: string) => {
@@ -634,7 +642,7 @@ runMain('hostile', async (onStack) => {
     if (!before.rotations.has(key) && !explained(key)) stateChanges.push(`rotation ${key} made`);
   }
   for (const entry of after.groupPermissions) {
-    if (!before.groupPermissions.has(entry) && accepted.size <= 1)
+    if (!before.groupPermissions.has(entry) && !vaultGrantAccepted)
       stateChanges.push(`group permission ${entry} granted`);
   }
   const targetState = await stack.client.workflow
@@ -663,7 +671,7 @@ runMain('hostile', async (onStack) => {
     operations: operations.length,
     cases: { schemathesis: schemathesisCases, latchkey: cases.length, total: schemathesisCases + cases.length },
     responses5xx: own5xx + fuzz5xx,
-    acceptedRequests: accepted.size - 1,
+    acceptedRequests: accepted.size - 1, // the target is ours
     workflowsBefore: before.totalWorkflows,
     workflowsAfter: after.totalWorkflows,
     stateChanges,
