@@ -42,7 +42,7 @@ module.exports = {
       testPathIgnorePatterns: ['/node_modules/', '/dist/'],
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
-      testTimeout: 120000,
+      setupFilesAfterEnv: ['<rootDir>/test/integration/timeouts.ts'],
     },
   ],
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],

@@ -102,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
   const host = env.LATCHKEY_API_HOST || '127.0.0.1';
   const authMode = oneOf(env, 'LATCHKEY_AUTH_MODE', ['local', 'oidc'] as const, 'local');
   const audience = env.LATCHKEY_AUTH_AUDIENCE || 'latchkey';
+  const devUiPort = int(env, 'LATCHKEY_TEMPORAL_UI_PORT', 8233, 1, 65535);
 
   return {
     dataDir,
@@ -111,14 +112,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
       address: env.TEMPORAL_ADDRESS || 'localhost:7233',
       namespace: env.TEMPORAL_NAMESPACE || 'default',
       taskQueue: env.LATCHKEY_TASK_QUEUE || 'latchkey',
-      devUiPort: int(env, 'LATCHKEY_TEMPORAL_UI_PORT', 8233, 1, 65535),
+      devUiPort,
     },
     api: {
       host,
       port,
       publicUrl: (env.LATCHKEY_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, ''),
       bodyLimitBytes: int(env, 'LATCHKEY_API_BODY_LIMIT_BYTES', 16 * 1024, 1024, 1024 * 1024),
-      codecCorsOrigins: (env.LATCHKEY_CODEC_CORS_ORIGINS || 'http://localhost:8233,http://127.0.0.1:8233')
+      codecCorsOrigins: (
+        env.LATCHKEY_CODEC_CORS_ORIGINS || `http://localhost:${devUiPort},http://127.0.0.1:${devUiPort}`
+      )
         .split(',')
         .map((origin) => origin.trim())
         .filter(Boolean),

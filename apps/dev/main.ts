@@ -66,7 +66,22 @@ async function main(): Promise<void> {
   );
 
   await waitForPort(config.api.host, config.api.port, 60_000);
+  await waitUntilReady(`http://${config.api.host}:${config.api.port}/readyz`, 120_000);
   printWhere(config.api.publicUrl, temporal, config.localOnePassword.stateFile, log);
+}
+
+/** Ready means the API reaches Temporal and the worker has published the resource catalog. */
+async function waitUntilReady(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await fetch(url).then(
+      (response) => response.status,
+      () => 0,
+    );
+    if (status === 200) return;
+    if (Date.now() > deadline) throw new Error(`${url} still answers ${status} after ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 function runChild(name: string, script: string, onCrash: () => void, stopping: () => boolean): ChildProcess {
