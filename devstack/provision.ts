@@ -1,10 +1,12 @@
 import { stderrLog } from './cache';
+import { ensureChromium } from './chromium';
 import { ensureTemporalCli } from './temporal-cli';
 import { ensureTestServer } from './test-server';
 
 /**
- * Makes sure both Temporal servers exist before tests run: the CLI's dev server and the Java
- * time-skipping test server. Cached outside the work tree; a second run does nothing.
+ * Makes sure everything the tests need exists before they run: the CLI's dev server, the Java
+ * time-skipping test server (both cached outside the work tree) and Chromium for the UI test.
+ * A second run does nothing.
  */
 async function main(): Promise<void> {
   const cli = await ensureTemporalCli();
@@ -13,6 +15,7 @@ async function main(): Promise<void> {
   stderrLog(
     `Temporal test server: ${testServer.kind === 'sdk-download' ? 'SDK download at first use' : testServer.path}`,
   );
+  stderrLog(`Chromium: ${await ensureChromium(stderrLog)}`);
 }
 
 main().catch((error: unknown) => {

@@ -2,8 +2,8 @@ import { chromium, type Browser } from 'playwright-core';
 import { which } from '../../devstack/cache';
 
 /**
- * Debian's Chromium, driven by playwright-core (no browser download). `.ci/run` installs it;
- * a missing browser fails the test with what to install.
+ * Debian's Chromium, driven by playwright-core (no browser download). `npm test` installs it
+ * (devstack/chromium.ts); a missing browser fails the test with what to install.
  */
 export async function launchChromium(): Promise<Browser> {
   const executablePath = which('chromium');

@@ -1,0 +1,22 @@
+import { type Log, runWithProgress, which } from './cache';
+
+/**
+ * Debian's Chromium, for the browser test of the Temporal UI (driven by playwright-core, which
+ * downloads no browser). Installed with apt-get where that is possible (root on Debian), else a
+ * clear error that says what to install.
+ */
+export async function ensureChromium(log: Log, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const existing = which('chromium', env);
+  if (existing) return existing;
+  const aptGet = which('apt-get', env);
+  if (!aptGet || process.getuid?.() !== 0) {
+    throw new Error("Chromium is missing: install Debian's package (`sudo apt-get install chromium`) for the UI test.");
+  }
+  log("installing Debian's chromium for the Temporal UI test (once)");
+  const aptEnv = { ...env, DEBIAN_FRONTEND: 'noninteractive' };
+  await runWithProgress('apt-get update', aptGet, ['update', '-qq'], { env: aptEnv, log });
+  await runWithProgress('apt-get install chromium', aptGet, ['install', '-y', '-qq', 'chromium'], { env: aptEnv, log });
+  const installed = which('chromium', env);
+  if (!installed) throw new Error('apt-get installed chromium but it is not on PATH');
+  return installed;
+}
