@@ -43,7 +43,7 @@ import { CatalogService } from '../resources/catalog.service';
 import { GRPC, grpcCode, payloadDecoder } from '../temporal/payloads';
 import { API_CONFIG, POLICY, TEMPORAL_CLIENT } from '../tokens';
 import { mayRead, mayReadGrant, type RequestParties } from './access-rules';
-import { type AuditEntry, buildAuditTimeline } from './audit-timeline';
+import { type AuditEntry, buildAuditTimeline } from '../../../audit/timeline';
 import type { CreateRequestDto, ListRequestsQueryDto } from './dto/request-input.dto';
 import { PageTokens } from './page-token';
 import { idempotentRequestId, newRequestId } from './request-id';

@@ -7,7 +7,7 @@ import type { LatchkeyConfig } from '../../../config/config';
 import { requestIdFromWorkflowId } from '../../../contracts';
 import { createDataConverter, loadOrCreateCodecKey } from '../../../codec';
 import { ChainWriter, verifyChain } from '../../../audit/chain';
-import { buildAuditTimeline } from '../../api/requests/audit-timeline';
+import { buildAuditTimeline } from '../../../audit/timeline';
 import { payloadDecoder } from '../../api/temporal/payloads';
 import type { CommandIo } from '../io';
 

@@ -1,8 +1,8 @@
 import type { Payload } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { searchAttributePayloadConverter } from '@temporalio/common/lib/converter/payload-search-attributes';
-import type { AccessRequestInput, AccessRequestState } from '../../../contracts/request';
-import { SA_STATUS } from '../../../contracts/search-attributes';
+import type { AccessRequestInput, AccessRequestState } from '../contracts/request';
+import { SA_STATUS } from '../contracts/search-attributes';
 
 export type HistoryEvent = NonNullable<History['events']>[number];
 

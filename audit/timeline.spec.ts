@@ -1,7 +1,7 @@
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { encodeUnifiedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
-import { SA_STATUS } from '../../../contracts/search-attributes';
-import { buildAuditTimeline, type HistoryEvent } from './audit-timeline';
+import { SA_STATUS } from '../contracts/search-attributes';
+import { buildAuditTimeline, type HistoryEvent } from './timeline';
 
 const SHARE_URL = 'https://share.example.invalid/s/secret#key';
 const at = (second: number) => ({ seconds: 1_800_000_000 + second, nanos: 0 });
