@@ -35,7 +35,7 @@ const { values: flags } = parseArgs({
 
 const settings = {
   short: flags.short ?? false,
-  maxExamples: Number(flags['max-examples'] ?? (flags.short ? 8 : 60)),
+  maxExamples: Number(flags['max-examples'] ?? (flags.short ? 8 : 200)),
   seed: Number(flags.seed ?? 20261127),
 };
 
