@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import type { HistoryAndWorkflowId } from '@temporalio/common';
+import type { DataConverter, HistoryAndWorkflowId } from '@temporalio/common';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import type { LatchkeyConfig } from '../../../config/config';
@@ -39,14 +39,14 @@ export async function runReplayCommand(argv: string[], io: CommandIo, config: La
     return values.help ? 0 : 2;
   }
 
-  const key = await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
+  const dataConverter = createDataConverter(await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId));
   const options: ReplayWorkerOptions = {
     workflowsPath: values.workflows ? fs.realpathSync(values.workflows) : require.resolve('../../../workflows'),
-    dataConverter: createDataConverter(key),
+    dataConverter,
     replayName: 'latchkey-replay',
   };
 
-  const histories = values.file ? fileHistories(values.file) : await serverHistories(config, values);
+  const histories = values.file ? fileHistories(values.file) : serverHistories(config, dataConverter, values);
   let total = 0;
   let failed = 0;
   for await (const result of Worker.runReplayHistories(options, histories)) {
@@ -70,11 +70,13 @@ async function* fileHistories(file: string): AsyncIterable<HistoryAndWorkflowId>
 
 async function* serverHistories(
   config: LatchkeyConfig,
+  dataConverter: DataConverter,
   values: { request?: string; query?: string; all?: boolean },
 ): AsyncIterable<HistoryAndWorkflowId> {
   const connection = await Connection.connect({ address: config.temporal.address });
   try {
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+    // The converter decodes the (encrypted) memo that listing returns.
+    const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
     if (values.request) {
       const workflowId = requestWorkflowId(values.request);
       yield { workflowId, history: await client.workflow.getHandle(workflowId).fetchHistory() };

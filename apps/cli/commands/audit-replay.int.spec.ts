@@ -1,0 +1,117 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ApiWorld, PEOPLE } from '../../api/testing/api-world';
+import type { CommandIo } from '../io';
+import { runAuditCommand } from './audit';
+import { runReplayCommand } from './replay';
+
+/** A CommandIo that keeps what a command printed, for assertions. */
+function capture(): CommandIo & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (text) => stdout.push(text), err: (text) => stderr.push(text) };
+}
+
+describe('latchkey audit export / verify and replay, over requests made through the API', () => {
+  let world: ApiWorld;
+  let dir: string;
+  const requestIds: string[] = [];
+
+  beforeAll(async () => {
+    world = await ApiWorld.create('cli-audit');
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-audit-'));
+    // Three lifecycles: granted then revoked early, rejected, and one still waiting.
+    for (const outcome of ['revoked', 'rejected', 'pending'] as const) {
+      const created = await world.call('POST', '/v1/requests', {
+        as: PEOPLE.alice,
+        json: { resourceId: 'prod-db', duration: 'PT1H', justification: `audit trail test: ${outcome}` },
+      });
+      expect(created.status).toBe(201);
+      const id = created.body.requestId as string;
+      requestIds.push(id);
+      if (outcome === 'revoked') {
+        expect((await world.call('POST', `/v1/requests/${id}/approve`, { as: PEOPLE.bob, json: {} })).status).toBe(200);
+        expect((await world.call('POST', `/v1/requests/${id}/revoke`, { as: PEOPLE.alice, json: {} })).status).toBe(
+          200,
+        );
+      }
+      if (outcome === 'rejected') {
+        const rejected = await world.call('POST', `/v1/requests/${id}/reject`, {
+          as: PEOPLE.carol,
+          json: { comment: 'no' },
+        });
+        expect(rejected.status).toBe(200);
+      }
+    }
+    await world.eventually(
+      () => world.requestCount(),
+      (count) => count === 3,
+    );
+  });
+
+  afterAll(async () => {
+    await world.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function exportTo(file: string): Promise<string[]> {
+    const io = capture();
+    expect(await runAuditCommand(['export', '--out', file], io, world.config)).toBe(0);
+    expect(io.stderr.join('\n')).toContain('exported 3 requests (6 records)');
+    return fs.readFileSync(file, 'utf8').trim().split('\n');
+  }
+
+  it('exports every request as its history and its timeline, with no share link or e-mail in the file', async () => {
+    const lines = await exportTo(path.join(dir, 'export.jsonl'));
+    expect(lines).toHaveLength(6);
+    const records = lines.map((line) => (JSON.parse(line) as { record: { type: string; requestId: string } }).record);
+    expect(new Set(records.map((record) => record.requestId))).toEqual(new Set(requestIds));
+    expect(records.filter((record) => record.type === 'timeline')).toHaveLength(3);
+    const text = lines.join('\n');
+    expect(text).not.toMatch(/https:\/\/share\./);
+    expect(text).not.toContain('alice@example.com');
+  });
+
+  it('verifies an untouched export, and detects a deleted line and an edited line', async () => {
+    const file = path.join(dir, 'verify.jsonl');
+    const lines = await exportTo(file);
+    const intact = capture();
+    expect(await runAuditCommand(['verify', file], intact, world.config)).toBe(0);
+    expect(intact.stdout.join('')).toContain('ok: 6 records');
+
+    const deleted = path.join(dir, 'deleted.jsonl');
+    fs.writeFileSync(deleted, [...lines.slice(0, 2), ...lines.slice(3)].join('\n'));
+    const afterDelete = capture();
+    expect(await runAuditCommand(['verify', deleted], afterDelete, world.config)).toBe(1);
+    expect(afterDelete.stdout.join('')).toContain('TAMPERED: line 3');
+
+    const edited = path.join(dir, 'edited.jsonl');
+    fs.writeFileSync(
+      edited,
+      lines.map((line, i) => (i === 1 ? line.replace('audit trail test', 'audit trial test') : line)).join('\n'),
+    );
+    const afterEdit = capture();
+    expect(await runAuditCommand(['verify', edited], afterEdit, world.config)).toBe(1);
+    expect(afterEdit.stdout.join('')).toContain('TAMPERED: line 2');
+  });
+
+  it('replays every workflow on the server against the current code with no non-determinism', async () => {
+    const io = capture();
+    expect(await runReplayCommand(['--all'], io, world.config)).toBe(0);
+    for (const id of requestIds) expect(io.stdout).toContain(`ok   ${id}`);
+    expect(io.stdout.at(-1)).toMatch(/0 failed$/);
+  });
+
+  it('replays one request, and the histories of an export file', async () => {
+    const one = capture();
+    expect(await runReplayCommand(['--request', requestIds[0]], one, world.config)).toBe(0);
+    expect(one.stdout).toEqual([`ok   ${requestIds[0]}`, 'replayed 1 histories: 1 clean, 0 failed']);
+
+    const file = path.join(dir, 'replay.jsonl');
+    await exportTo(file);
+    const fromFile = capture();
+    expect(await runReplayCommand(['--file', file], fromFile, world.config)).toBe(0);
+    expect(fromFile.stdout.at(-1)).toBe('replayed 3 histories: 3 clean, 0 failed');
+  });
+});
