@@ -46,7 +46,7 @@ export async function runReplayCommand(argv: string[], io: CommandIo, config: La
     replayName: 'latchkey-replay',
   };
 
-  const histories = values.file ? fileHistories(values.file) : serverHistories(config, dataConverter, values);
+  const histories = values.file ? readHistoryFile(values.file) : serverHistories(config, dataConverter, values);
   let total = 0;
   let failed = 0;
   for await (const result of Worker.runReplayHistories(options, histories)) {
@@ -62,10 +62,6 @@ export async function runReplayCommand(argv: string[], io: CommandIo, config: La
   }
   io.out(`replayed ${total} histories: ${total - failed} clean, ${failed} failed`);
   return failed === 0 ? 0 : 1;
-}
-
-async function* fileHistories(file: string): AsyncIterable<HistoryAndWorkflowId> {
-  for (const entry of readHistoryFile(file)) yield entry;
 }
 
 async function* serverHistories(
