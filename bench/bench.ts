@@ -86,6 +86,16 @@ async function apiApprove(api: ApiClient, token: string, requestId: string) {
   return answer;
 }
 
+/** Waits (bounded) until a request's workflow has no workflow task and no activity in flight. */
+async function waitSettled(direct: DirectLatchkey, requestId: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    const description = await direct.describeRaw(requestId);
+    if ((description.pendingActivities?.length ?? 0) === 0 && !description.pendingWorkflowTask) return;
+    await sleep(10);
+  }
+}
+
 /** Waits until a request's workflow has closed and returns its last state. */
 async function waitClosed(direct: DirectLatchkey, requestId: string): Promise<AccessRequestState> {
   return direct.handle(requestId).result();
@@ -138,44 +148,88 @@ async function measureLatency(api: ApiClient, tokens: Tokens, direct: DirectLatc
     number[]
   >;
   const duration = 'PT30S';
+  const timedMs = async (fn: () => Promise<unknown>) => {
+    const t = performance.now();
+    await fn();
+    return performance.now() - t;
+  };
   for (let i = 0; i < settings.warmup + settings.samples; i++) {
     const keep = i >= settings.warmup;
-    // Through the API.
-    const created = await apiCreate(api, tokens.alice, 'prod-db', duration);
-    const requestId = created.body.requestId;
-    const approved = await apiApprove(api, tokens.bob, requestId);
-    expect(approved.body?.status === 'ACTIVE', `API approve returned ${approved.body?.status}`);
-    const got = await api.call<AccessRequestState>('GET', `/v1/requests/${requestId}`, tokens.alice);
-    expect(got.status === 200, `GET answered ${got.status}`);
-    const listed = await api.call<{ items: unknown[] }>('GET', '/v1/requests?status=ACTIVE&pageSize=20', tokens.alice);
-    expect(listed.status === 200, `list answered ${listed.status}`);
-    // Directly with the Temporal client.
-    let t = performance.now();
-    const state = await direct.create(ALICE, 'prod-db', duration);
-    const directCreate = performance.now() - t;
-    t = performance.now();
-    const active = await direct.approve(BOB, state.requestId);
-    const directApprove = performance.now() - t;
-    expect(active.status === 'ACTIVE', `direct approve returned ${active.status}`);
-    t = performance.now();
-    await direct.query(state.requestId);
-    const directQuery = performance.now() - t;
-    t = performance.now();
-    await direct.list(ALICE, { status: 'ACTIVE' }, 20);
-    const directList = performance.now() - t;
+    // Alternate which path goes first, so that neither always follows the other.
+    const apiFirst = i % 2 === 0;
+    const both = async (a: () => Promise<number>, d: () => Promise<number>) =>
+      apiFirst ? [await a(), await d()] : [await d(), await a()].reverse();
+
+    let apiId = '';
+    let directId = '';
+    const [apiCreateMs, directCreateMs] = await both(
+      async () => {
+        const created = await apiCreate(api, tokens.alice, 'prod-db', duration);
+        apiId = created.body.requestId;
+        return created.ms;
+      },
+      () =>
+        timedMs(async () => {
+          directId = (await direct.create(ALICE, 'prod-db', duration)).requestId;
+        }),
+    );
+    // An approver answers a request at rest (its approval-requested notification sent), not mid-start.
+    await waitSettled(direct, apiId);
+    await waitSettled(direct, directId);
+    const [apiApproveMs, directApproveMs] = await both(
+      async () => {
+        const approved = await apiApprove(api, tokens.bob, apiId);
+        expect(approved.body?.status === 'ACTIVE', `API approve returned ${approved.body?.status}`);
+        return approved.ms;
+      },
+      () =>
+        timedMs(async () => {
+          const active = await direct.approve(BOB, directId);
+          expect(active.status === 'ACTIVE', `direct approve returned ${active.status}`);
+        }),
+    );
+    await waitSettled(direct, apiId);
+    await waitSettled(direct, directId);
+    const [apiQueryMs, directQueryMs] = await both(
+      async () => {
+        const got = await api.call<AccessRequestState>('GET', `/v1/requests/${apiId}`, tokens.alice);
+        expect(got.status === 200, `GET answered ${got.status}`);
+        return got.ms;
+      },
+      () => timedMs(() => direct.query(directId)),
+    );
+    const [apiListMs, directListMs] = await both(
+      async () => {
+        const listed = await api.call('GET', '/v1/requests?status=ACTIVE&pageSize=20', tokens.alice);
+        expect(listed.status === 200, `list answered ${listed.status}`);
+        return listed.ms;
+      },
+      () => timedMs(() => direct.list(ALICE, { status: 'ACTIVE' }, 20)),
+    );
     if (!keep) continue;
-    apiSamples.create.push(created.ms);
-    apiSamples.approveToActive.push(approved.ms);
-    apiSamples.query.push(got.ms);
-    apiSamples.list.push(listed.ms);
-    directSamples.create.push(directCreate);
-    directSamples.approveToActive.push(directApprove);
-    directSamples.query.push(directQuery);
-    directSamples.list.push(directList);
+    apiSamples.create.push(apiCreateMs);
+    apiSamples.approveToActive.push(apiApproveMs);
+    apiSamples.query.push(apiQueryMs);
+    apiSamples.list.push(apiListMs);
+    directSamples.create.push(directCreateMs);
+    directSamples.approveToActive.push(directApproveMs);
+    directSamples.query.push(directQueryMs);
+    directSamples.list.push(directListMs);
   }
   const sum = (samples: Record<(typeof ops)[number], number[]>) =>
     Object.fromEntries(ops.map((op) => [op, summarize(samples[op])])) as LatencyResult['api'];
   return { api: sum(apiSamples), direct: sum(directSamples) };
+}
+
+/** One local 1Password call from this process: what every grant pays per call, before any network. */
+async function measureLocalOnePasswordCall(stack: Stack): Promise<LatencySummary> {
+  const samples: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const t = performance.now();
+    await stack.onePassword.getSharePolicy('vlt_prod', 'itm_prod_db');
+    samples.push(performance.now() - t);
+  }
+  return summarize(samples);
 }
 
 interface ModeCost {
@@ -473,6 +527,9 @@ runMain('bench', async (onStack) => {
     `  a lifecycle uses ${shape.activities} activities ${JSON.stringify(shape.activityTypes)} and ${shape.timers} timers`,
   );
 
+  log('local 1Password: the cost of one call (lock, read, write back the state file)');
+  const onePasswordCall = await measureLocalOnePasswordCall(stack);
+
   log(`latency: ${settings.samples} samples of each operation, through the API and directly`);
   const latency = await measureLatency(api, tokens, direct);
 
@@ -516,6 +573,19 @@ runMain('bench', async (onStack) => {
     holdMs,
   );
 
+  log(`throughput: latchkey lifecycles through the API (create and approve over HTTP)`);
+  const apiThroughput = await measureThroughput(
+    stack,
+    accessRequestWorkflow.name,
+    async () => {
+      const created = await apiCreate(api, tokens.alice, 'prod-db', `PT${settings.grantSeconds}S`);
+      if (created.status !== 201) throw new Error(`create answered ${created.status}`);
+      const approved = await apiApprove(api, tokens.bob, created.body.requestId);
+      if (approved.body?.status !== 'ACTIVE') throw new Error(`approve answered ${approved.status}`);
+    },
+    holdMs,
+  );
+
   log(`open: ${settings.open} requests held open at once`);
   const open = await measureOpen(stack, api, tokens, direct);
 
@@ -530,11 +600,13 @@ runMain('bench', async (onStack) => {
     taskQueue: TASK_QUEUE,
     sqlitePragmas: ['journal_mode=WAL', 'synchronous=OFF'],
     lifecycleShape: shape,
+    localOnePasswordCall: onePasswordCall,
     latency,
     onePasswordPerGrant: modeCosts,
     throughput: {
       latchkey: latchkeyThroughput,
       baseline: baselineThroughput,
+      latchkeyThroughApi: apiThroughput,
       baselineInput,
       ratio: round(latchkeyThroughput.lifecyclesPerSecond / baselineThroughput.lifecyclesPerSecond, 3),
     },
@@ -561,9 +633,15 @@ function printReport(r: {
   seconds: number;
   latency: LatencyResult;
   onePasswordPerGrant: ModeCost[];
-  throughput: { latchkey: ThroughputResult; baseline: ThroughputResult; ratio: number };
+  throughput: {
+    latchkey: ThroughputResult;
+    baseline: ThroughputResult;
+    latchkeyThroughApi: ThroughputResult;
+    ratio: number;
+  };
   open: OpenResult;
   lifecycleShape: Shape;
+  localOnePasswordCall: LatencySummary;
 }): void {
   const out: string[] = [];
   out.push(`latchkey bench — ${describeMachine(r.machine)}`);
@@ -589,6 +667,10 @@ function printReport(r: {
       }),
     ),
   );
+  const c = r.localOnePasswordCall;
+  out.push(
+    `one local 1Password call (file lock, read, write back; plus --op-latency-ms): p50 ${c.p50} ms, p95 ${c.p95} ms`,
+  );
   out.push('');
   const t = r.throughput;
   out.push(
@@ -596,9 +678,15 @@ function printReport(r: {
   );
   out.push(
     table(
-      ['workflow', 'started', 'completed', 'lifecycles/s', 'steady closes/s', 'starts/s'],
-      [t.latchkey, t.baseline].map((x) => [
-        x.workflowType,
+      ['run', 'started', 'completed', 'lifecycles/s', 'steady closes/s', 'starts/s'],
+      (
+        [
+          ['latchkey, Temporal client', t.latchkey],
+          ['do-nothing baseline, Temporal client', t.baseline],
+          ['latchkey, through the API', t.latchkeyThroughApi],
+        ] as const
+      ).map(([label, x]) => [
+        label,
         x.started,
         x.completed,
         x.lifecyclesPerSecond,
@@ -607,7 +695,7 @@ function printReport(r: {
       ]),
     ),
   );
-  out.push(`latchkey / baseline: ${t.ratio}`);
+  out.push(`latchkey / baseline (Temporal client): ${t.ratio}`);
   out.push('');
   const o = r.open;
   out.push(

@@ -82,6 +82,14 @@ export class DirectLatchkey {
     return this.handle(requestId).executeUpdate(approveUpdate, { args: [{ actor, comment: 'benchmark' }] });
   }
 
+  /** The raw description: pending activities and workflow task included. */
+  describeRaw(requestId: string) {
+    return this.client.workflowService.describeWorkflowExecution({
+      namespace: 'default',
+      execution: { workflowId: requestWorkflowId(requestId) },
+    });
+  }
+
   query(requestId: string): Promise<AccessRequestState> {
     return this.handle(requestId).query(stateQuery);
   }
