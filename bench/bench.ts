@@ -334,6 +334,10 @@ async function measureThroughput(
   startOne: () => Promise<void>,
   holdMs: number,
 ): Promise<ThroughputResult> {
+  // Every run starts from a fresh local 1Password, so that the share links of one run (the state file
+  // grows with each) do not slow the next.
+  await stack.onePassword.reset();
+  if (settings.opLatencyMs) await stack.onePassword.setFaults({ latencyMs: settings.opLatencyMs });
   const since = new Date(Date.now() - 1000).toISOString();
   const t0 = Date.now();
   const stopAt = t0 + settings.throughputSeconds * 1000;
