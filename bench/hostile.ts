@@ -28,6 +28,7 @@ const { values: flags } = parseArgs({
     short: { type: 'boolean', default: false },
     'max-examples': { type: 'string' },
     seed: { type: 'string' },
+    'all-checks': { type: 'boolean', default: false },
     out: { type: 'string' },
     'keep-data': { type: 'boolean', default: false },
   },
@@ -37,6 +38,8 @@ const settings = {
   short: flags.short ?? false,
   maxExamples: Number(flags['max-examples'] ?? (flags.short ? 8 : 200)),
   seed: Number(flags.seed ?? 20261127),
+  /** Every schemathesis check (schema conformance, status codes, ...), not only 5xx and ignored auth. */
+  checks: flags['all-checks'] ? 'all' : 'not_a_server_error,ignored_auth',
 };
 
 const log = (message: string) =>
@@ -114,7 +117,7 @@ async function runSchemathesis(
     '--header',
     `Authorization: Bearer ${token}`,
     '--checks',
-    'not_a_server_error,ignored_auth',
+    settings.checks,
     '--max-examples',
     String(settings.maxExamples),
     '--seed',
