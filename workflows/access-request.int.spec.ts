@@ -9,7 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   installQuietRuntime,
   registerSearchAttributes,
-  workflowBundle,
+  SharedWorker,
   WorkflowTestWorld,
 } from '../apps/worker/testing/harness';
 import { historyJson, recordHistory } from '../apps/worker/testing/histories';
@@ -29,7 +29,6 @@ import { vaultLeaseWorkflowId } from '../contracts/ids';
 import {
   approveUpdate,
   cancelUpdate,
-  extendUpdate,
   grantAccessQuery,
   REFUSAL,
   rejectUpdate,
@@ -55,18 +54,20 @@ jest.setTimeout(120_000);
 
 let env: TestWorkflowEnvironment;
 let world: WorkflowTestWorld;
+const shared = new SharedWorker();
 
 beforeAll(async () => {
   installQuietRuntime();
   env = await createTimeSkippingEnv();
   await registerSearchAttributes(env);
-  await workflowBundle();
+  await shared.start(env);
 }, 120_000);
 afterAll(async () => {
+  await shared.stop();
   await env?.teardown();
 }, 60_000);
 beforeEach(async () => {
-  world = await WorkflowTestWorld.create(env);
+  world = await WorkflowTestWorld.create(env, shared);
 }, 60_000);
 afterEach(async () => {
   await world.dispose();
@@ -81,7 +82,6 @@ function flow(overrides: Partial<FlowSnapshot> = {}): FlowSnapshot {
 }
 
 async function started(overrides: Partial<FlowSnapshot> = {}, requester = REQUESTER): Promise<Handle> {
-  if (world.workerCount() === 0) await world.startWorker();
   return world.start(requestInput(flow(overrides), requester));
 }
 
@@ -330,7 +330,10 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
     });
     expect(await refusalOf(approve(sut, people.bob))).toBe(REFUSAL.forbidden);
     const after = eventTypes(await historyJson(sut));
-    expect(after).toEqual(before);
+    // The Java test server records an empty workflow task for a rejected Update (the real server does
+    // not: see access-request.dev-server.int.spec.ts); nothing else may appear.
+    const withoutTasks = (types: string[]) => types.filter((type) => !type.startsWith('EVENT_TYPE_WORKFLOW_TASK_'));
+    expect(withoutTasks(after)).toEqual(withoutTasks(before));
     expect(after.filter((type) => type.includes('UPDATE'))).toEqual([]);
     expect((await stateOf(sut)).approvals).toEqual([]);
     expect(world.port.calls).toEqual([]);
@@ -474,73 +477,6 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
     expect((await sut.result()).status).toBe('FAILED');
   });
 
-  it('two overlapping vault-group grants keep access until the second ends', async () => {
-    const first = await started({ grant: vaultGroupGrant() });
-    expect((await approve(first, people.alice)).status).toBe('ACTIVE');
-    await world.advance(4 * HOUR);
-    const other = { ...REQUESTER, id: 'u-carl', email: 'carol.requester@example.com' };
-    const second = await started({ grant: vaultGroupGrant() }, other);
-    expect((await approve(second, people.alice)).status).toBe('ACTIVE');
-    // The second holder needs nothing new: counted, no second grant.
-    expect(world.port.writes()).toEqual(['grantGroupPermissions']);
-
-    await world.advance(4 * HOUR + 60_000);
-    const firstFinal = await first.result();
-    expect(firstFinal.status).toBe('EXPIRED');
-    expect(firstFinal.grant!.endedBy).toBe('group-still-held-by-other-grants');
-    expect(world.port.writes()).toEqual(['grantGroupPermissions']);
-    expect(await leaseGroupPermissions('vlt_oncall')).toHaveLength(1);
-    expect((await stateOf(second)).status).toBe('ACTIVE');
-
-    await world.advance(4 * HOUR);
-    const secondFinal = await second.result();
-    expect(secondFinal.status).toBe('EXPIRED');
-    expect(secondFinal.grant!.endedBy).toBe('group-permissions-removed');
-    expect(world.port.writes()).toEqual(['grantGroupPermissions', 'revokeGroupPermissions']);
-    expect(await leaseGroupPermissions('vlt_oncall')).toEqual([]);
-    await recordHistory(first, 'vault-group-overlap-first');
-    await recordHistory(second, 'vault-group-overlap-second');
-    const lease = world.client.workflow.getHandle(
-      vaultLeaseWorkflowId(world.integration, 'vlt_oncall', 'grp_engineering'),
-    );
-    await world.advance(2 * HOUR);
-    await lease.result();
-    await recordHistory(lease, 'vault-lease-overlap');
-  });
-
-  it('an extension moves the end and the timer', async () => {
-    const sut = await started({ grant: vaultGroupGrant() });
-    const approved = await approve(sut, people.alice);
-    await world.advance(HOUR);
-    expect(await refusalOf(sut.executeUpdate(extendUpdate, { args: [{ actor: people.alice, addMs: HOUR }] }))).toBe(
-      REFUSAL.forbidden,
-    );
-    expect(await refusalOf(sut.executeUpdate(extendUpdate, { args: [{ actor: people.bob, addMs: 5 * HOUR }] }))).toBe(
-      REFUSAL.invalid,
-    );
-    const extended = await sut.executeUpdate(extendUpdate, {
-      args: [{ actor: people.bob, addMs: 2 * HOUR, justification: 'migration overran' }],
-    });
-    const newEnd = Date.parse(approved.grant!.endsAt) + 2 * HOUR;
-    expect(extended.grant!.endsAt).toBe(new Date(newEnd).toISOString());
-    expect(extended.extensions).toEqual([
-      expect.objectContaining({ by: people.bob.id, addedMs: 2 * HOUR, newEndsAt: extended.grant!.endsAt }),
-    ]);
-    expect((await sut.describe()).typedSearchAttributes.get(SA_GRANT_ENDS_AT)?.toISOString()).toBe(
-      extended.grant!.endsAt,
-    );
-
-    await world.advance(7 * HOUR + 60_000); // past the original end
-    expect((await stateOf(sut)).status).toBe('ACTIVE');
-    expect(world.port.writes()).toEqual(['grantGroupPermissions']);
-    await world.advance(2 * HOUR);
-    const final = await sut.result();
-    expect(final.status).toBe('EXPIRED');
-    expect(Date.parse(final.grant!.revokedAt!)).toBeGreaterThanOrEqual(newEnd);
-    expect(world.port.writes()).toEqual(['grantGroupPermissions', 'revokeGroupPermissions']);
-    await recordHistory(sut, 'extended-then-expired');
-  });
-
   it('an automatic flow grants at once without asking anyone', async () => {
     const sut = await started({
       grant: vaultGroupGrant(),
@@ -568,44 +504,5 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
     expect(world.port.calls).toEqual([]);
     await sut.executeUpdate(cancelUpdate, { args: [{ actor: people.admin }] });
     expect((await sut.result()).status).toBe('CANCELLED');
-  });
-
-  it('a worker killed between the grant and its completion leads to one effective grant', async () => {
-    let releaseHeldCall!: () => void;
-    world.port.holdAfterEffect(
-      'createShareLink',
-      new Promise<void>((resolve) => {
-        releaseHeldCall = resolve;
-      }),
-    );
-    const doomed = await world.startWorker({ shutdownGraceTime: '100 ms', shutdownForceTime: '500 ms' });
-    const sut = await world.start(requestInput(flow({ grant: shareLinkGrant() })));
-    await sut.startUpdate(approveUpdate, {
-      args: [{ actor: people.alice }],
-      waitForStage: WorkflowUpdateStage.ACCEPTED,
-    });
-    // 1Password made the link, but the worker dies before it could report the result.
-    await eventually(async () => expect(world.port.callsOf('createShareLink')).toHaveLength(1));
-    doomed.worker.shutdown();
-    await expect(doomed.running).rejects.toThrow();
-    releaseHeldCall();
-
-    await world.startWorker();
-    await world.advance(2 * 60_000); // the start-to-close timeout of the lost attempt
-    await eventually(async () => expect((await stateOf(sut)).status).toBe('ACTIVE'));
-    const calls = world.port.callsOf('createShareLink');
-    expect(calls).toHaveLength(2);
-    expect(new Set(calls.map((call) => (call.args[0] as { idempotencyKey: string }).idempotencyKey))).toEqual(
-      new Set([`${sut.workflowId}:grant`]),
-    );
-    const links = (await world.port.local.readState()).shareLinks;
-    expect(links).toHaveLength(1);
-    const access = await sut.query(grantAccessQuery);
-    expect(access!.shareUrl).toContain(links[0].id);
-
-    await world.advance(8 * HOUR);
-    expect((await sut.result()).status).toBe('EXPIRED');
-    expect((await world.port.local.readState()).shareLinks).toHaveLength(1);
-    await recordHistory(sut, 'worker-killed-during-grant');
   });
 });

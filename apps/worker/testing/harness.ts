@@ -11,7 +11,7 @@ import {
 import { createActivities } from '../../../activities';
 import { createDataConverter } from '../../../codec';
 import { TEST_ONLY_CODEC_KEY } from '../../../codec/test-key';
-import { requestWorkflowId, vaultLeaseWorkflowId } from '../../../contracts/ids';
+import { requestWorkflowId } from '../../../contracts/ids';
 import type { AccessRequestInput } from '../../../contracts/request';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../../contracts/search-attributes';
 import type { NotificationEvent, Notifier } from '../../../notify/events';
@@ -65,18 +65,61 @@ export async function registerSearchAttributes(env: TestWorkflowEnvironment): Pr
 let queueCounter = 0;
 
 /**
+ * One worker for a whole test file, whose activities reach the 1Password and the notifier of the
+ * test currently running. Workers started per test leave long polls behind on the Java test server,
+ * which after a dozen tests stops answering.
+ */
+export class SharedWorker {
+  current?: WorkflowTestWorld;
+  readonly taskQueue = `latchkey-shared-${process.pid}-${++queueCounter}`;
+  private running?: { worker: Worker; done: Promise<void> };
+
+  private world(): WorkflowTestWorld {
+    if (!this.current) throw new Error('no test world is current');
+    return this.current;
+  }
+
+  async start(env: TestWorkflowEnvironment): Promise<void> {
+    const dataConverter = createDataConverter(TEST_ONLY_CODEC_KEY);
+    const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter });
+    const ports = (): OnePasswordPort => this.world().port;
+    const worker = await createLatchkeyWorker({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue: this.taskQueue,
+      dataConverter,
+      activities: createActivities({
+        onePassword: ports,
+        notifier: { notify: (event) => this.world().notifier.notify(event) },
+        logger: silentLogger,
+        temporal: client,
+      }),
+      workflowBundle: await workflowBundle(),
+    });
+    this.running = { worker, done: worker.run() };
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running.worker.shutdown();
+    await this.running.done.catch(() => undefined);
+  }
+}
+
+/**
  * One test's world: a recording 1Password, a recording notifier, a client with the codec (fixed
- * test key) and workers on a task queue of the test's own, all on a time-skipping environment.
+ * test key), on a time-skipping environment. Its workflows run on the shared worker, or, for tests
+ * that kill workers, on workers of its own (`ownWorkers`).
  */
 export class WorkflowTestWorld {
   readonly client: Client;
   readonly notifier = new RecordingNotifier();
-  readonly taskQueue = `latchkey-test-${process.pid}-${++queueCounter}`;
+  readonly taskQueue: string;
   /**
    * An integration name of this test's own: vault-lease entities are keyed by integration, vault and
-   * group, so tests sharing one server must not share an entity (its worker would be another test's).
+   * group, so tests sharing one server must not share an entity.
    */
-  readonly integration = `demo-t${queueCounter}`;
+  readonly integration = `demo-t${++queueCounter}`;
   readonly dataConverter = createDataConverter(TEST_ONLY_CODEC_KEY);
   private readonly workers: Array<{ worker: Worker; running: Promise<void> }> = [];
   /** Workflow ids this test started (and the lease entities they may have started). */
@@ -85,7 +128,9 @@ export class WorkflowTestWorld {
   private constructor(
     readonly env: TestWorkflowEnvironment,
     readonly port: RecordingPort,
+    private readonly shared: SharedWorker | undefined,
   ) {
+    this.taskQueue = shared?.taskQueue ?? `latchkey-test-${process.pid}-${++queueCounter}`;
     this.client = new Client({
       connection: env.connection,
       namespace: env.namespace ?? 'default',
@@ -93,8 +138,11 @@ export class WorkflowTestWorld {
     });
   }
 
-  static async create(env: TestWorkflowEnvironment): Promise<WorkflowTestWorld> {
-    return new WorkflowTestWorld(env, await RecordingPort.create());
+  /** With `shared`, the world's workflows run on the file's shared worker; without, call `startWorker`. */
+  static async create(env: TestWorkflowEnvironment, shared?: SharedWorker): Promise<WorkflowTestWorld> {
+    const world = new WorkflowTestWorld(env, await RecordingPort.create(), shared);
+    if (shared) shared.current = world;
+    return world;
   }
 
   activities(port: OnePasswordPort = this.port) {
@@ -106,8 +154,9 @@ export class WorkflowTestWorld {
     });
   }
 
-  /** Starts a worker running in the background; `stopWorkers` (or `dispose`) ends it. */
+  /** Starts a worker of this world's own running in the background; `dispose` ends it. */
   async startWorker(tuning?: LatchkeyWorkerOptions['tuning']): Promise<{ worker: Worker; running: Promise<void> }> {
+    if (this.shared) throw new Error('this world runs on the shared worker');
     const worker = await createLatchkeyWorker({
       connection: this.env.nativeConnection,
       namespace: this.env.namespace ?? 'default',
@@ -121,11 +170,6 @@ export class WorkflowTestWorld {
     this.workers.push(entry);
     return entry;
   }
-
-  workerCount(): number {
-    return this.workers.length;
-  }
-
   async start(input: AccessRequestInput): Promise<WorkflowHandle<typeof accessRequestWorkflow>> {
     this.started.push(requestWorkflowId(input.requestId));
     return this.client.workflow.start(accessRequestWorkflow, {
@@ -153,12 +197,8 @@ export class WorkflowTestWorld {
    * a workflow task waits for a worker, so a workflow left behind would stall every later test.
    */
   async terminateLeftovers(): Promise<void> {
-    const ids = [...this.started];
-    for (const vault of ['vlt_oncall', 'vlt_prod', 'vlt_staging']) {
-      for (const group of ['grp_engineering', 'grp_security'])
-        ids.push(vaultLeaseWorkflowId(this.integration, vault, group));
-    }
-    for (const id of ids) {
+    // Lease entities are left alone: idle, they complete by themselves on the shared worker.
+    for (const id of this.started) {
       const handle = this.client.workflow.getHandle(id);
       // Terminating a workflow with an activity in flight leaves the test server's clock locked:
       // let running activities finish first (the workers are still up).
