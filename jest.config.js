@@ -42,7 +42,7 @@ module.exports = {
       testPathIgnorePatterns: ['/node_modules/', '/dist/'],
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
-      setupFilesAfterEnv: ['<rootDir>/test/integration/timeouts.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/integration/setup.ts'],
     },
   ],
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],

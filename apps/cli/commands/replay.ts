@@ -79,7 +79,11 @@ async function* serverHistories(
       return;
     }
     const query = values.query ?? `TaskQueue = '${config.temporal.taskQueue}'`;
-    yield* client.workflow.list({ query }).intoHistories();
+    // One history at a time: nothing is left in flight when the connection closes.
+    for await (const execution of client.workflow.list({ query })) {
+      const history = await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
+      yield { workflowId: execution.workflowId, history };
+    }
   } finally {
     await connection.close();
   }
