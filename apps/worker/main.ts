@@ -6,10 +6,10 @@ import { createDataConverter, loadOrCreateCodecKey } from '../../codec';
 import { loadConfig } from '../../config/config';
 import { CATALOG_WORKFLOW_ID } from '../../contracts/catalog';
 import { LogNotifier } from '../../notify';
-import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
-import type { OnePasswordPort } from '../../onepassword/port';
 import { integrationsOf, loadPolicyFile } from '../../policy';
 import type { catalogWorkflow } from '../../workflows/catalog';
+import { reportRateBudgets } from './budget-metrics';
+import { createWorkerPorts } from './ports';
 import { createLatchkeyWorker } from './worker';
 
 const CATALOG_REFRESH_MS = 5 * 60_000;
@@ -31,17 +31,8 @@ async function main(): Promise<void> {
   const policy = loadPolicyFile(config.policyFile);
   const integrations = integrationsOf(policy);
 
-  const ports = new Map<string, OnePasswordPort>();
-  const local = new LocalOnePassword({ stateFile: config.localOnePassword.stateFile });
-  for (const integration of integrations) {
-    if (integration.kind === 'local') ports.set(integration.name, local);
-    else logger.error({ integration: integration.name }, 'the 1Password SDK adapter is not wired into the worker yet');
-  }
-  const onePassword = (integration: string): OnePasswordPort => {
-    const port = ports.get(integration);
-    if (!port) throw new Error(`no 1Password port for integration "${integration}"`);
-    return port;
-  };
+  const ports = createWorkerPorts(policy, config, key);
+  const stopBudgetReports = reportRateBudgets(Runtime.instance().metricMeter, ports.sdkAdapters);
 
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const clientConnection = await Connection.connect({ address: config.temporal.address });
@@ -52,7 +43,12 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     dataConverter,
-    activities: createActivities({ onePassword, notifier: new LogNotifier(logger), logger, temporal: client }),
+    activities: createActivities({
+      onePassword: ports.forIntegration,
+      notifier: new LogNotifier(logger),
+      logger,
+      temporal: client,
+    }),
   });
 
   // The catalog entity: started once, found again by every later worker.
@@ -67,11 +63,13 @@ async function main(): Promise<void> {
   });
 
   const stop = (signal: string) => {
+    // Ctrl-C in a terminal signals every process, and `npm start` then asks again with SIGTERM.
+    if (worker.getState() !== 'RUNNING') return;
     logger.info({ signal }, 'shutting down');
     worker.shutdown();
   };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
 
   logger.info(
     {
@@ -84,6 +82,7 @@ async function main(): Promise<void> {
   try {
     await worker.run();
   } finally {
+    stopBudgetReports();
     await clientConnection.close();
     await connection.close();
     logger.info('worker stopped');

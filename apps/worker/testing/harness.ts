@@ -36,10 +36,14 @@ export const silentLogger = { info: () => undefined, warn: () => undefined, erro
 
 /** Workers in tests log errors only (call before the first connection of the test file). */
 export function installQuietRuntime(): void {
-  Runtime.install({
-    logger: new DefaultLogger('ERROR'),
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
-  });
+  try {
+    Runtime.install({
+      logger: new DefaultLogger('ERROR'),
+      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+    });
+  } catch {
+    // Already installed in this process (an earlier test file): keep it.
+  }
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;

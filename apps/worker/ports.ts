@@ -1,0 +1,69 @@
+import * as crypto from 'node:crypto';
+import * as path from 'node:path';
+import type { CodecKey } from '../../codec';
+import type { LatchkeyConfig } from '../../config/config';
+import { readSecret } from '../../config/secrets';
+import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
+import { OnePasswordError, type OnePasswordPort } from '../../onepassword/port';
+import { createSdkOnePasswordPorts } from '../../onepassword/sdk/create-sdk-ports';
+import type { OnePasswordSdkAdapter } from '../../onepassword/sdk/sdk-adapter';
+import { integrationsOf, type LoadedPolicy } from '../../policy';
+
+export interface WorkerPorts {
+  /** The port of an integration; throws for an integration the policy does not define. */
+  forIntegration(integration: string): OnePasswordPort;
+  /** The real-1Password adapters, whose rate budgets the worker reports as metrics. */
+  sdkAdapters: Map<string, OnePasswordSdkAdapter>;
+}
+
+/**
+ * One 1Password port per integration of the policy: the local 1Password for kind `local`, the
+ * @1password/sdk adapter for kind `onepassword`. Tokens are read from their sources only when an
+ * adapter first needs its client, and never leave this process.
+ */
+export function createWorkerPorts(policy: LoadedPolicy, config: LatchkeyConfig, codecKey: CodecKey): WorkerPorts {
+  const integrations = integrationsOf(policy);
+  const ports = new Map<string, OnePasswordPort>();
+
+  const local = new LocalOnePassword({ stateFile: config.localOnePassword.stateFile });
+  for (const integration of integrations) if (integration.kind === 'local') ports.set(integration.name, local);
+
+  const real = integrations.filter((integration) => integration.kind === 'onepassword');
+  const sdkAdapters = createSdkOnePasswordPorts({
+    integrations: real.map((integration) => ({
+      name: integration.name,
+      // Vault-group resources live in vaults the service account created; the policy names them.
+      serviceAccountVaultIds: [
+        ...new Set(
+          policy.resources
+            .filter((resource) => resource.type === 'vault' && resource.integration === integration.name)
+            .map((resource) => resource.vaultId),
+        ),
+      ],
+    })),
+    tokenFor: (name) => {
+      const source = real.find((integration) => integration.name === name)?.token;
+      try {
+        if (!source) throw new Error('the policy names no token source');
+        return Promise.resolve(readSecret(source));
+      } catch (error) {
+        // Retryable: fixing the token file (or the environment, with a restart) lets the work go on.
+        const why = error instanceof Error ? error.message : String(error);
+        return Promise.reject(new OnePasswordError('auth-expired', `no service-account token for "${name}": ${why}`));
+      }
+    },
+    ledgerDir: path.join(config.dataDir, 'onepassword'),
+    // The ledger seals share links at rest with a key of its own, derived from the payload key.
+    ledgerKey: Buffer.from(crypto.hkdfSync('sha256', codecKey.key, Buffer.alloc(0), 'latchkey share-link ledger', 32)),
+  });
+  for (const [name, adapter] of sdkAdapters) ports.set(name, adapter);
+
+  return {
+    sdkAdapters,
+    forIntegration(integration) {
+      const port = ports.get(integration);
+      if (!port) throw new Error(`no 1Password port for integration "${integration}"`);
+      return port;
+    },
+  };
+}

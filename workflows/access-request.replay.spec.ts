@@ -1,0 +1,149 @@
+import { Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { installQuietRuntime } from '../apps/worker/testing/harness';
+import { readHistoryFixtures } from '../apps/worker/testing/histories';
+import { TEST_EMAILS } from '../apps/worker/testing/snapshots';
+import { createDataConverter } from '../codec';
+import { TEST_ONLY_CODEC_KEY } from '../codec/test-key';
+
+/**
+ * Replays every committed history (one per lifecycle path, recorded by the time-skipping tests with
+ * the TEST-ONLY codec key) against the current workflow code: a change that would break requests in
+ * flight fails here. Re-record with `LATCHKEY_RECORD_HISTORIES=1 npx jest --selectProjects integration workflows/`.
+ */
+jest.setTimeout(120_000);
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type HistoryJson = { events: Array<Record<string, Json>> };
+
+const replayOptions = () => ({
+  workflowsPath: require.resolve('./index'),
+  dataConverter: createDataConverter(TEST_ONLY_CODEC_KEY),
+  replayName: 'latchkey-fixtures',
+});
+
+async function replay(entries: Array<{ workflowId: string; history: unknown }>) {
+  const results: Array<{ workflowId: string; error?: Error }> = [];
+  for await (const result of Worker.runReplayHistories(replayOptions(), entries)) results.push(result);
+  return results;
+}
+
+/** A copy of the history with one command moved ahead of the command before it, ids and references fixed. */
+function withReorderedCommand(history: HistoryJson): HistoryJson {
+  const events = structuredClone(history.events);
+  const index = events.findIndex(
+    (event, i) =>
+      i > 0 &&
+      event.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED' &&
+      events[i - 1].eventType === 'EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES',
+  );
+  if (index < 0) throw new Error('no search-attribute upsert followed by an activity in this history');
+  const [earlier, later] = [events[index - 1], events[index]];
+  const [earlierId, laterId] = [String(earlier.eventId), String(later.eventId)];
+  events[index - 1] = { ...later, eventId: earlierId };
+  events[index] = { ...earlier, eventId: laterId };
+  // Activity events refer to their scheduling event by id.
+  for (const event of events.slice(index + 1)) {
+    for (const attributes of Object.values(event)) {
+      if (attributes && typeof attributes === 'object' && !Array.isArray(attributes)) {
+        if (String(attributes.scheduledEventId) === laterId) attributes.scheduledEventId = earlierId;
+      }
+    }
+  }
+  return { ...history, events };
+}
+
+/** Every string in the history, and what it says once base64-decoded (payload data is base64). */
+function* strings(value: Json, path: string[] = []): Generator<{ text: string; path: string[] }> {
+  if (typeof value === 'string') {
+    yield { text: value, path };
+    if (/^[A-Za-z0-9+/]+=*$/.test(value) && value.length >= 8) {
+      yield { text: Buffer.from(value, 'base64').toString('latin1'), path };
+    }
+  } else if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) yield* strings(item, [...path, String(i)]);
+  } else if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) yield* strings(item, [...path, key]);
+  }
+}
+
+/** Every payload (an object with metadata.encoding) and where it sits. */
+function* payloads(value: Json, path: string[] = []): Generator<{ encoding: string; path: string[] }> {
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) yield* payloads(item, [...path, String(i)]);
+  } else if (value && typeof value === 'object') {
+    const metadata = value.metadata;
+    if (metadata && typeof metadata === 'object' && !Array.isArray(metadata) && typeof metadata.encoding === 'string') {
+      yield { encoding: Buffer.from(metadata.encoding, 'base64').toString(), path };
+      return;
+    }
+    for (const [key, item] of Object.entries(value)) yield* payloads(item, [...path, key]);
+  }
+}
+
+describe('recorded access-request histories', () => {
+  beforeAll(() => {
+    installQuietRuntime();
+  });
+
+  it('every committed history replays cleanly against the current workflow code', async () => {
+    const fixtures = await readHistoryFixtures();
+    expect(fixtures.map((fixture) => fixture.name)).toEqual(
+      expect.arrayContaining([
+        'vault-group-expired',
+        'share-link-expired',
+        'timed-out',
+        'escalated-then-approved',
+        'two-of-three-then-given-back',
+        'withdrawn',
+        'approved-once-then-rejected',
+        'cancelled-while-active',
+        'revoke-retried-then-revoked',
+        'grant-failed',
+        'automatic-then-admin-revoked',
+        'vault-lease-single',
+      ]),
+    );
+    const results = await replay(fixtures.map(({ workflowId, json }) => ({ workflowId, history: JSON.parse(json) })));
+    expect(results.map((result) => [result.workflowId, result.error?.message])).toEqual(
+      fixtures.map((fixture) => [fixture.workflowId, undefined]),
+    );
+  });
+
+  it('a deliberately reordered command fails replay with a non-determinism error', async () => {
+    const fixture = (await readHistoryFixtures()).find((candidate) => candidate.name === 'vault-group-expired')!;
+    const original = JSON.parse(fixture.json) as HistoryJson;
+    const [clean, changed] = await replay([
+      { workflowId: 'original', history: original },
+      { workflowId: 'reordered', history: withReorderedCommand(original) },
+    ]);
+    expect(clean.error).toBeUndefined();
+    expect(changed.error).toBeInstanceOf(DeterminismViolationError);
+  });
+
+  it('no recorded history contains a share link or an e-mail address in plaintext', async () => {
+    const fixtures = await readHistoryFixtures();
+    expect(fixtures.length).toBeGreaterThan(0);
+    for (const fixture of fixtures) {
+      const history = JSON.parse(fixture.json) as Json;
+      for (const { text, path } of strings(history)) {
+        const where = `${fixture.name}: ${path.join('.')}`;
+        for (const email of TEST_EMAILS)
+          expect({ where, leaks: text.includes(email) }).toEqual({ where, leaks: false });
+        expect({ where, leaks: /share\.local-1password\.invalid|https:\/\/share\./.test(text) }).toEqual({
+          where,
+          leaks: false,
+        });
+        expect({ where, leaks: /[A-Za-z0-9._%+-]+@example\.com/.test(text) }).toEqual({ where, leaks: false });
+      }
+      // Every payload is encrypted, except search attributes, which hold ids only and must stay readable.
+      for (const { encoding, path } of payloads(history)) {
+        if (path.includes('searchAttributes')) continue;
+        expect({ where: `${fixture.name}: ${path.join('.')}`, encoding }).toEqual({
+          where: `${fixture.name}: ${path.join('.')}`,
+          encoding: 'binary/encrypted',
+        });
+      }
+    }
+  });
+});
