@@ -11,7 +11,7 @@ import { integrationsOf, type LoadedPolicy } from '../../policy';
 
 export interface WorkerPorts {
   /** The port of an integration; throws for an integration the policy does not define. */
-  forIntegration(integration: string): OnePasswordPort;
+  forIntegration(this: void, integration: string): OnePasswordPort;
   /** The real-1Password adapters, whose rate budgets the worker reports as metrics. */
   sdkAdapters: Map<string, OnePasswordSdkAdapter>;
 }
