@@ -252,8 +252,10 @@ export async function accessRequestWorkflow(input: AccessRequestInput): Promise<
       guarantee: state.grant.guarantee,
     };
   });
+  // Only this request's lease entity signals it (signals are addressed by workflow id). The result is
+  // not checked against workflowInfo().workflowId, so that histories replay under any workflow id.
   setHandler(leaseResultSignal, (result) => {
-    if (result.leaseId === workflowId) leaseResults.set(result.op, result);
+    leaseResults.set(result.op, result);
   });
 
   // ----- Updates: validators refuse (nothing is written to history); handlers apply -----
