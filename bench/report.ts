@@ -1,0 +1,265 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { repoRoot } from '../config/config';
+import type { MachineInfo } from './lib/machine';
+import type { LatencySummary } from './lib/stats';
+
+/**
+ * Prints the "Latest figures" of docs/benchmarks.md as Markdown, from the newest (or the named)
+ * JSON files that bench, chaos and hostile wrote into .bench/, so that the figures in the docs are
+ * copied by a program, never by hand.
+ *
+ *   node dist/bench/report.js [--bench FILE] [--chaos FILE] [--hostile FILE]
+ */
+const { values: flags } = parseArgs({
+  options: {
+    bench: { type: 'string' },
+    chaos: { type: 'string' },
+    hostile: { type: 'string' },
+  },
+});
+
+function newest(kind: string): string | undefined {
+  const dir = path.join(repoRoot(), '.bench');
+  if (!fs.existsSync(dir)) return undefined;
+  const files = fs
+    .readdirSync(dir)
+    .filter((name) => name.startsWith(`${kind}-`) && name.endsWith('.json'))
+    .sort();
+  return files.length ? path.join(dir, files[files.length - 1]) : undefined;
+}
+
+function load<T>(file: string | undefined): T | undefined {
+  return file ? (JSON.parse(fs.readFileSync(file, 'utf8')) as T) : undefined;
+}
+
+function machineLine(m: MachineInfo): string {
+  return `${m.nproc} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB memory, Node ${m.node}, ${m.platform} ${m.kernel}`;
+}
+
+function mib(bytes: number | undefined): string {
+  return bytes === undefined ? 'n/a' : `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+}
+
+function row(cells: Array<string | number>): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
+interface Throughput {
+  started: number;
+  completed: number;
+  lifecyclesPerSecond: number;
+  steadyClosesPerSecond: number;
+}
+
+interface BenchReport {
+  startedAt: string;
+  seconds: number;
+  machine: MachineInfo;
+  settings: Record<string, number | boolean>;
+  lifecycleShape: { activities: number; timers: number; activityTypes: Record<string, number> };
+  localOnePasswordCall?: LatencySummary;
+  latency: { api: Record<string, LatencySummary>; direct: Record<string, LatencySummary> };
+  throughput: {
+    latchkey: Throughput;
+    baseline: Throughput;
+    latchkeyThroughApi?: Throughput;
+    ratio: number;
+  };
+  open: {
+    open: number;
+    running: number;
+    createSeconds: number;
+    createsPerSecond: number;
+    rssBefore: Record<string, number>;
+    rssOpen: Record<string, number>;
+    dbBytesBefore: number;
+    dbBytesOpen: number;
+    latency: Record<string, LatencySummary>;
+  };
+  onePasswordPerGrant: Array<{
+    mode: string;
+    readsPerGrant: number;
+    writesPerGrant: number;
+    perOperation: Record<string, number>;
+  }>;
+  passed: boolean;
+}
+
+interface ChaosReport {
+  startedAt: string;
+  seconds: number;
+  machine: MachineInfo;
+  settings: { requests: number; kills: number; restarts: number };
+  faults: Record<string, number>;
+  counts: Record<string, number>;
+  finalStatuses: Record<string, number>;
+  clientsSaw: Record<string, number>;
+  unplannedExits: string[];
+  timeline: Array<{ at: string; event: string }>;
+  onePassword: { shareLinks: number; rotations: number; counters: { faulted: Record<string, number> } };
+  passed: boolean;
+}
+
+interface HostileReport {
+  startedAt: string;
+  seconds: number;
+  machine: MachineInfo;
+  settings: { maxExamples: number; seed: number };
+  schemathesis: { version: string; runs: Array<{ label: string; cases: number; status5xx: number; exitCode: number }> };
+  operations: number;
+  cases: { schemathesis: number; latchkey: number; total: number };
+  responses5xx: number;
+  stateChanges: string[];
+  ownFailures: unknown[];
+  passed: boolean;
+}
+
+const out: string[] = [];
+const bench = load<BenchReport>(flags.bench ?? newest('bench'));
+const chaos = load<ChaosReport>(flags.chaos ?? newest('chaos'));
+const hostile = load<HostileReport>(flags.hostile ?? newest('hostile'));
+
+if (bench) {
+  const s = bench.settings;
+  out.push(`### \`npm run bench\` (${bench.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${bench.seconds} s)`);
+  out.push('');
+  out.push(`Machine: ${machineLine(bench.machine)}.`);
+  out.push(
+    `Settings: ${s.samples} samples, local 1Password latency ${s.opLatencyMs} ms, ${s.concurrency} starters, ` +
+      `${s.grantSeconds} s grants for ${s.throughputSeconds} s, ${s.open} requests held open. ` +
+      `Result: ${bench.passed ? 'passed' : 'FAILED'}.`,
+  );
+  if (bench.localOnePasswordCall) {
+    out.push(
+      `One local 1Password call: p50 ${bench.localOnePasswordCall.p50} ms, p95 ${bench.localOnePasswordCall.p95} ms.`,
+    );
+  }
+  out.push('');
+  out.push(row(['latency (ms)', 'API p50', 'p95', 'p99', 'client p50', 'p95', 'p99', 'API / client (p50)']));
+  out.push(row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']));
+  for (const [label, key] of [
+    ['create', 'create'],
+    ['approve → ACTIVE', 'approveToActive'],
+    ['query (GET one)', 'query'],
+    ['list (20, ACTIVE)', 'list'],
+  ]) {
+    const a = bench.latency.api[key];
+    const d = bench.latency.direct[key];
+    out.push(row([label, a.p50, a.p95, a.p99, d.p50, d.p95, d.p99, (a.p50 / d.p50).toFixed(2)]));
+  }
+  out.push('');
+  const t = bench.throughput;
+  const shape = bench.lifecycleShape;
+  out.push(
+    `Throughput of whole lifecycles (${shape.activities} activities: ${Object.entries(shape.activityTypes)
+      .map(([k, v]) => `${k} ×${v}`)
+      .join(', ')}; ${shape.timers} timers; ${s.grantSeconds} s hold):`,
+  );
+  out.push('');
+  out.push(row(['run', 'started', 'completed', 'lifecycles/s', 'steady closes/s']));
+  out.push(row(['---', '---:', '---:', '---:', '---:']));
+  const runs: Array<[string, Throughput | undefined]> = [
+    ['latchkey, Temporal client', t.latchkey],
+    ['do-nothing baseline, Temporal client', t.baseline],
+    ['latchkey, through the API', t.latchkeyThroughApi],
+  ];
+  for (const [label, x] of runs) {
+    if (x) out.push(row([label, x.started, x.completed, x.lifecyclesPerSecond, x.steadyClosesPerSecond]));
+  }
+  out.push('');
+  out.push(`latchkey / baseline: **${t.ratio}**.`);
+  out.push('');
+  const o = bench.open;
+  out.push(
+    `${o.open} requests held open (pending approval; made through the API in ${o.createSeconds} s, ${o.createsPerSecond}/s):`,
+  );
+  out.push('');
+  out.push(row(['', 'before', `with ${o.open} open`]));
+  out.push(row(['---', '---:', '---:']));
+  out.push(row(['worker RSS', mib(o.rssBefore.worker), mib(o.rssOpen.worker)]));
+  out.push(row(['API RSS', mib(o.rssBefore.api), mib(o.rssOpen.api)]));
+  out.push(row(['Temporal dev server RSS', mib(o.rssBefore.temporal), mib(o.rssOpen.temporal)]));
+  out.push(row(['SQLite database (with WAL)', mib(o.dbBytesBefore), mib(o.dbBytesOpen)]));
+  out.push('');
+  out.push(row(['read while open (ms)', 'p50', 'p95', 'p99']));
+  out.push(row(['---', '---:', '---:', '---:']));
+  for (const [label, v] of Object.entries(o.latency)) out.push(row([label, v.p50, v.p95, v.p99]));
+  out.push('');
+  out.push(row(['1Password calls per whole lifecycle', 'reads', 'writes', 'per operation']));
+  out.push(row(['---', '---:', '---:', '---']));
+  for (const m of bench.onePasswordPerGrant) {
+    const ops = Object.entries(m.perOperation)
+      .map(([op, n]) => `${op} ${n}`)
+      .join(', ');
+    out.push(row([m.mode, m.readsPerGrant, m.writesPerGrant, ops]));
+  }
+  out.push('');
+}
+
+if (chaos) {
+  const c = chaos.counts;
+  out.push(
+    `### \`npm run chaos -- --requests ${chaos.settings.requests} --kills ${chaos.settings.kills} --restarts ${chaos.settings.restarts}\` ` +
+      `(${chaos.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${chaos.seconds} s)`,
+  );
+  out.push('');
+  out.push(`Machine: ${machineLine(chaos.machine)}. Result: ${chaos.passed ? 'passed' : 'FAILED'}.`);
+  const faulted = Object.values(chaos.onePassword.counters.faulted).reduce((a, b) => a + b, 0);
+  out.push(
+    `Final statuses: ${Object.entries(chaos.finalStatuses)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}. The local 1Password refused ${faulted} calls by injected faults; clients saw ` +
+      `${chaos.clientsSaw.http5xx} 5xx answers and ${chaos.clientsSaw.network} network errors (all retried); ` +
+      `${chaos.unplannedExits.length} unplanned process exits.`,
+  );
+  const recoveries = chaos.timeline.filter((e) => e.event.startsWith('the API answered a read again'));
+  if (recoveries.length) {
+    out.push(
+      `After each server restart the API answered reads again in: ${recoveries
+        .map((e) => /again ([\d.]+) s/.exec(e.event)?.[1] + ' s')
+        .join(', ')}.`,
+    );
+  }
+  out.push('');
+  out.push(row(['check', 'count']));
+  out.push(row(['---', '---:']));
+  for (const [label, key] of [
+    ['requests', 'requests'],
+    ['acknowledged by the API', 'acknowledged'],
+    ['workflows found', 'workflows'],
+    ['never accepted', 'notAccepted'],
+    ['**requests lost**', 'lost'],
+    ['unfinished at the end', 'unfinished'],
+    ['unexpected end (e.g. FAILED)', 'unexpectedEnd'],
+    ['**grants left behind after their end**', 'grantsLeftBehind'],
+    ['**duplicate effective grants**', 'duplicateGrants'],
+  ]) {
+    out.push(row([label, c[key]]));
+  }
+  out.push('');
+}
+
+if (hostile) {
+  out.push(`### \`npm run hostile\` (${hostile.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${hostile.seconds} s)`);
+  out.push('');
+  out.push(
+    `Machine: ${machineLine(hostile.machine)}. schemathesis ${hostile.schemathesis.version}, ` +
+      `${hostile.settings.maxExamples} examples per operation, seed ${hostile.settings.seed}, ${hostile.operations} operations. ` +
+      `Result: ${hostile.passed ? 'passed' : 'FAILED'}.`,
+  );
+  out.push('');
+  out.push(row(['suite', 'cases', '5xx']));
+  out.push(row(['---', '---:', '---:']));
+  for (const r of hostile.schemathesis.runs) out.push(row([`schemathesis as ${r.label}`, r.cases, r.status5xx]));
+  out.push(row(["latchkey's own cases (tokens and crafted inputs)", hostile.cases.latchkey, '—']));
+  out.push(row(['**total**', `**${hostile.cases.total}**`, `**${hostile.responses5xx}**`]));
+  out.push('');
+  out.push(
+    `Unexplained state changes: ${hostile.stateChanges.length}; own cases answered other than expected: ${hostile.ownFailures.length}.`,
+  );
+  out.push('');
+}
+
+process.stdout.write(out.join('\n'));
