@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { repoRoot } from '../../../config/config';
 import { ApiWorld, PEOPLE } from '../../api/testing/api-world';
 import type { CommandIo } from '../io';
 import { runAuditCommand } from './audit';
@@ -101,6 +102,16 @@ describe('latchkey audit export / verify and replay, over requests made through 
     expect(await runReplayCommand(['--all'], io, world.config)).toBe(0);
     for (const id of requestIds) expect(io.stdout).toContain(`ok   ${id}`);
     expect(io.stdout.at(-1)).toMatch(/0 failed$/);
+  });
+
+  it('reports each request whose history a deliberately changed workflow can no longer replay', async () => {
+    const changed = path.join(repoRoot(), 'workflows', '__fixtures__', 'versions', 'unpatched-change.ts');
+    const io = capture();
+    expect(await runReplayCommand(['--all', '--workflows', changed], io, world.config)).toBe(1);
+    for (const id of requestIds) {
+      expect(io.stdout).toContainEqual(expect.stringMatching(new RegExp(`^FAIL ${id}: non-determinism: `)));
+    }
+    expect(io.stdout.at(-1)).toMatch(/3 failed$/);
   });
 
   it('replays one request, and the histories of an export file', async () => {
