@@ -38,6 +38,22 @@ export interface ActivityDeps {
   now?: () => Date;
 }
 
+/**
+ * Heartbeats while a 1Password call is pending, so that a worker that dies mid-call is noticed within
+ * the heartbeat timeout (not the whole start-to-close timeout) and the call is retried elsewhere with
+ * the same idempotency key.
+ */
+async function heartbeating<T>(call: () => Promise<T>): Promise<T> {
+  const context = Context.current();
+  context.heartbeat();
+  const timer = setInterval(() => context.heartbeat(), 1_000);
+  try {
+    return await call();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 function workflowIdOf(): string | undefined {
   try {
     return Context.current().info.workflowExecution?.workflowId;
@@ -67,15 +83,17 @@ export function createActivities(deps: ActivityDeps) {
       if (!bucket.ok) {
         throw ApplicationFailure.create({ type: GRANT_REFUSED_FAILURE, message: bucket.reason, nonRetryable: true });
       }
-      const link = await callOnePassword(() =>
-        port.createShareLink({
-          vaultId: input.vaultId,
-          itemId: input.itemId,
-          recipients: [input.recipientEmail],
-          expiry: bucket.value,
-          oneTimeOnly: input.oneTimeView || policy.oneTimeOnly,
-          idempotencyKey: input.idempotencyKey,
-        }),
+      const link = await heartbeating(() =>
+        callOnePassword(() =>
+          port.createShareLink({
+            vaultId: input.vaultId,
+            itemId: input.itemId,
+            recipients: [input.recipientEmail],
+            expiry: bucket.value,
+            oneTimeOnly: input.oneTimeView || policy.oneTimeOnly,
+            idempotencyKey: input.idempotencyKey,
+          }),
+        ),
       );
       log('share link created', { step: input.idempotencyKey, itemId: input.itemId, bucket: bucket.value });
       return { url: link.url, bucket: bucket.value, expiresAt: link.expiresAt };
@@ -83,8 +101,14 @@ export function createActivities(deps: ActivityDeps) {
 
     async grantGroupPermissions(input: GroupPermissionsInput): Promise<void> {
       const port = deps.onePassword(input.integration);
-      await callOnePassword(() =>
-        port.grantGroupPermissions({ vaultId: input.vaultId, groupId: input.groupId, permissions: input.permissions }),
+      await heartbeating(() =>
+        callOnePassword(() =>
+          port.grantGroupPermissions({
+            vaultId: input.vaultId,
+            groupId: input.groupId,
+            permissions: input.permissions,
+          }),
+        ),
       );
       log('group permissions granted', { step: input.idempotencyKey, vaultId: input.vaultId, groupId: input.groupId });
     },

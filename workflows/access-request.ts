@@ -75,6 +75,9 @@ const { notify } = proxyActivities<LatchkeyActivities>({
 /** Grants retry transient 1Password failures for a while; non-retryable ones end the request FAILED. */
 const granting = proxyActivities<LatchkeyActivities>({
   startToCloseTimeout: '1 minute',
+  // Grants heartbeat while 1Password answers: a dead worker is noticed in seconds and the grant retried
+  // elsewhere with the same idempotency key.
+  heartbeatTimeout: '5 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 20 },
 });
 

@@ -30,6 +30,9 @@ const { notify } = proxyActivities<LatchkeyActivities>({
 });
 const granting = proxyActivities<LatchkeyActivities>({
   startToCloseTimeout: '1 minute',
+  // Grants heartbeat while 1Password answers: a dead worker is noticed in seconds and the grant retried
+  // elsewhere with the same idempotency key.
+  heartbeatTimeout: '5 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 20 },
 });
 const ending = proxyActivities<LatchkeyActivities>({
