@@ -243,7 +243,7 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
     expect(await refusalOf(approve(sut, people.erin))).toBe(REFUSAL.forbidden);
 
     await world.advance(3 * DAY + 60_000);
-    await eventually(async () => expect(world.notifier.ofKind('approval-reminder')).toHaveLength(3));
+    await eventually(() => Promise.resolve(expect(world.notifier.ofKind('approval-reminder')).toHaveLength(3)));
     const offsets = (kind: Parameters<typeof world.notifier.ofKind>[0]) =>
       world.notifier.ofKind(kind).map((event) => Date.parse(event.at) - startedAt);
     // Sent when due: not before, and not later than the few real seconds a workflow task takes.
@@ -411,9 +411,9 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
       waitForStage: WorkflowUpdateStage.ACCEPTED,
     });
     // Backoff 1, 2, 4, 8, 16 s: after three failures the state says so, still ACTIVE, and the alert is out.
-    await eventually(async () => expect(world.port.callsOf('rotateItemSecret')).toHaveLength(1));
+    await eventually(() => Promise.resolve(expect(world.port.callsOf('rotateItemSecret')).toHaveLength(1)));
     await world.advance(1_000);
-    await eventually(async () => expect(world.port.callsOf('rotateItemSecret')).toHaveLength(2));
+    await eventually(() => Promise.resolve(expect(world.port.callsOf('rotateItemSecret')).toHaveLength(2)));
     await world.advance(2_000);
     await eventually(async () => expect((await stateOf(sut)).revokeAttempts).toBe(3));
     const midway = await stateOf(sut);

@@ -191,7 +191,7 @@ describe('accessRequestWorkflow over time and failures (time-skipping server)', 
       waitForStage: WorkflowUpdateStage.ACCEPTED,
     });
     // 1Password made the link, but the worker dies before it could report the result.
-    await eventually(async () => expect(world.port.callsOf('createShareLink')).toHaveLength(1));
+    await eventually(() => Promise.resolve(expect(world.port.callsOf('createShareLink')).toHaveLength(1)));
     doomed.worker.shutdown();
     await expect(doomed.running).rejects.toThrow();
     releaseHeldCall();

@@ -39,14 +39,14 @@ function withReorderedCommand(history: HistoryJson): HistoryJson {
   );
   if (index < 0) throw new Error('no search-attribute upsert followed by an activity in this history');
   const [earlier, later] = [events[index - 1], events[index]];
-  const [earlierId, laterId] = [String(earlier.eventId), String(later.eventId)];
+  const [earlierId, laterId] = [earlier.eventId as string, later.eventId as string];
   events[index - 1] = { ...later, eventId: earlierId };
   events[index] = { ...earlier, eventId: laterId };
   // Activity events refer to their scheduling event by id.
   for (const event of events.slice(index + 1)) {
     for (const attributes of Object.values(event)) {
       if (attributes && typeof attributes === 'object' && !Array.isArray(attributes)) {
-        if (String(attributes.scheduledEventId) === laterId) attributes.scheduledEventId = earlierId;
+        if (attributes.scheduledEventId === laterId) attributes.scheduledEventId = earlierId;
       }
     }
   }
