@@ -20,7 +20,7 @@ function fakeFetch(statuses: Array<number | Error>) {
     if (next instanceof Error) return Promise.reject(next);
     return Promise.resolve(new Response(null, { status: next ?? 200 }));
   };
-  return { calls, fetch: fetch };
+  return { calls, fetch: fetch as unknown as typeof globalThis.fetch };
 }
 
 describe(WebhookNotifier.name, () => {
