@@ -19,12 +19,21 @@ import {
 } from '../apps/worker/testing/snapshots';
 import type { Actor } from '../contracts/identity';
 import { vaultLeaseWorkflowId } from '../contracts/ids';
-import { approveUpdate, extendUpdate, grantAccessQuery, REFUSAL, stateQuery } from '../contracts/messages';
+import { CATALOG_WORKFLOW_ID, catalogQuery, refreshCatalogUpdate } from '../contracts/catalog';
+import {
+  approveUpdate,
+  extendUpdate,
+  grantAccessQuery,
+  REFUSAL,
+  rejectUpdate,
+  stateQuery,
+} from '../contracts/messages';
 import type { AccessRequestState } from '../contracts/request';
 import { SA_GRANT_ENDS_AT } from '../contracts/search-attributes';
 import type { FlowSnapshot } from '../contracts/snapshot';
 import { createTimeSkippingEnv } from '../test/support/temporal';
 import type { accessRequestWorkflow } from './access-request';
+import { catalogWorkflow } from './catalog';
 
 jest.setTimeout(120_000);
 
@@ -166,6 +175,57 @@ describe('accessRequestWorkflow over time and failures (time-skipping server)', 
     expect(Date.parse(final.grant!.revokedAt!)).toBeGreaterThanOrEqual(newEnd);
     expect(world.port.writes()).toEqual(['grantGroupPermissions', 'revokeGroupPermissions']);
     await recordHistory(sut, 'extended-then-expired');
+  });
+
+  it('an extension that the flow says must be re-approved takes effect only once approved', async () => {
+    const sut = await started({
+      grant: vaultGroupGrant(),
+      extensions: { maxCount: 2, maxExtensionMs: 4 * HOUR, requireApproval: true },
+    });
+    const approved = await approve(sut, people.alice);
+    const asked = await sut.executeUpdate(extendUpdate, { args: [{ actor: people.bob, addMs: HOUR }] });
+    expect(asked.pendingExtension).toMatchObject({ requestedBy: people.bob.id, addedMs: HOUR, approvals: [] });
+    expect(asked.grant!.endsAt).toBe(approved.grant!.endsAt);
+    // Rejected: the grant stays as it was, and the requester may ask again.
+    await sut.executeUpdate(rejectUpdate, { args: [{ actor: people.alice, comment: 'not now' }] });
+    expect((await stateOf(sut)).pendingExtension).toBeUndefined();
+    await sut.executeUpdate(extendUpdate, { args: [{ actor: people.bob, addMs: 2 * HOUR }] });
+    const extended = await approve(sut, people.alice);
+    expect(extended.pendingExtension).toBeUndefined();
+    expect(extended.extensions).toEqual([expect.objectContaining({ by: people.bob.id, addedMs: 2 * HOUR })]);
+    expect(Date.parse(extended.grant!.endsAt)).toBe(Date.parse(approved.grant!.endsAt) + 2 * HOUR);
+    await world.advance(10 * HOUR + 60_000);
+    expect((await sut.result()).status).toBe('EXPIRED');
+    expect(world.port.writes()).toEqual(['grantGroupPermissions', 'revokeGroupPermissions']);
+    await recordHistory(sut, 'extension-reapproved');
+  });
+
+  it('the catalog workflow lists every vault and item, on a schedule and on demand', async () => {
+    const sut = await world.client.workflow.start(catalogWorkflow, {
+      workflowId: `${CATALOG_WORKFLOW_ID}-${world.integration}`,
+      taskQueue: world.taskQueue,
+      args: [{ integrations: [world.integration], refreshIntervalMs: HOUR }],
+    });
+    const first = await eventually(async () => {
+      const catalog = await sut.query(catalogQuery);
+      expect(catalog).toBeDefined();
+      return catalog!;
+    });
+    expect(first.vaults.map((vault) => vault.vaultId)).toEqual(['vlt_prod', 'vlt_staging', 'vlt_oncall']);
+    expect(first.items.map((item) => item.itemId)).toEqual(
+      expect.arrayContaining(['itm_prod_db', 'itm_stripe_key', 'itm_staging_db', 'itm_runbook']),
+    );
+    expect(first.items.find((item) => item.itemId === 'itm_prod_db')).toMatchObject({
+      integration: world.integration,
+      tags: ['owner:security', 'env:prod'],
+    });
+    expect(world.port.callsOf('listVaults')).toHaveLength(1);
+    const refreshed = await sut.executeUpdate(refreshCatalogUpdate);
+    expect(refreshed.vaults).toHaveLength(3);
+    expect(world.port.callsOf('listVaults')).toHaveLength(2);
+    await world.advance(HOUR + 60_000);
+    await eventually(() => Promise.resolve(expect(world.port.callsOf('listVaults')).toHaveLength(3)));
+    await sut.terminate('test finished');
   });
 
   it('a worker killed between the grant and its completion leads to one effective grant', async () => {
