@@ -14,8 +14,8 @@ describe('createEncryptionCodec', () => {
 
   it('round-trips a payload and hides its content', async () => {
     const [encoded] = await sut.encode([secretPayload()]);
-    expect(Buffer.from(encoded.metadata!.encoding!).toString()).toBe(ENCRYPTED_ENCODING);
-    expect(Buffer.from(encoded.metadata![KEY_ID_METADATA]!).toString()).toBe(TEST_ONLY_CODEC_KEY.id);
+    expect(Buffer.from(encoded.metadata!.encoding).toString()).toBe(ENCRYPTED_ENCODING);
+    expect(Buffer.from(encoded.metadata![KEY_ID_METADATA]).toString()).toBe(TEST_ONLY_CODEC_KEY.id);
     expect(Buffer.from(encoded.data!).toString('latin1')).not.toContain('share.example');
     expect(Buffer.from(encoded.data!).toString('latin1')).not.toContain('a@example.com');
     const [decoded] = await sut.decode([encoded]);
