@@ -8,7 +8,7 @@ import { requestIdFromWorkflowId } from '../../../contracts';
 import { createDataConverter, loadOrCreateCodecKey } from '../../../codec';
 import { ChainWriter, verifyChain } from '../../../audit/chain';
 import { buildAuditTimeline } from '../../../audit/timeline';
-import { payloadDecoder } from '../../api/temporal/payloads';
+import { payloadDecoder } from '../../../codec/payload-decoder';
 import type { CommandIo } from '../io';
 
 const HELP = `latchkey audit: tamper-evident exports of request histories
