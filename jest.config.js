@@ -34,6 +34,7 @@ module.exports = {
       displayName: 'replay',
       testMatch: ['<rootDir>/**/*.replay.spec.ts'],
       testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+      setupFilesAfterEnv: ['<rootDir>/test/quiet-runtime.ts'],
     },
     {
       ...common,
@@ -42,7 +43,7 @@ module.exports = {
       testPathIgnorePatterns: ['/node_modules/', '/dist/'],
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
-      setupFilesAfterEnv: ['<rootDir>/test/integration/setup.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/integration/setup.ts', '<rootDir>/test/quiet-runtime.ts'],
     },
   ],
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],

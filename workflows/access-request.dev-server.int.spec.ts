@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createLatchkeyWorker } from '../apps/worker/worker';
-import { installQuietRuntime, RecordingNotifier, silentLogger, workflowBundle } from '../apps/worker/testing/harness';
+import { RecordingNotifier, silentLogger, workflowBundle } from '../apps/worker/testing/harness';
 import { historyJson } from '../apps/worker/testing/histories';
 import { RecordingPort } from '../apps/worker/testing/recording-port';
 import { anyOf, people, REQUESTER, requestInput, snapshot, vaultGroupGrant } from '../apps/worker/testing/snapshots';
@@ -32,7 +32,6 @@ let port: RecordingPort;
 const started: WorkflowHandle[] = [];
 
 beforeAll(async () => {
-  installQuietRuntime();
   const dev = await connectToDevServer();
   const dataConverter = createDataConverter(TEST_ONLY_CODEC_KEY);
   client = new Client({ connection: dev.connection, dataConverter });

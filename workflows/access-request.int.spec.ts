@@ -8,12 +8,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  installQuietRuntime,
-  registerSearchAttributes,
-  SharedWorker,
-  WorkflowTestWorld,
-} from '../apps/worker/testing/harness';
+import { registerSearchAttributes, SharedWorker, WorkflowTestWorld } from '../apps/worker/testing/harness';
 import { historyJson, recordHistory } from '../apps/worker/testing/histories';
 import {
   anyOf,
@@ -59,7 +54,6 @@ let world: WorkflowTestWorld;
 const shared = new SharedWorker();
 
 beforeAll(async () => {
-  installQuietRuntime();
   env = await createTimeSkippingEnv();
   await registerSearchAttributes(env);
   await shared.start(env);

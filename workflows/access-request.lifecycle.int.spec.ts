@@ -1,12 +1,7 @@
 import { type WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  installQuietRuntime,
-  registerSearchAttributes,
-  SharedWorker,
-  WorkflowTestWorld,
-} from '../apps/worker/testing/harness';
+import { registerSearchAttributes, SharedWorker, WorkflowTestWorld } from '../apps/worker/testing/harness';
 import { recordHistory } from '../apps/worker/testing/histories';
 import {
   HOUR,
@@ -42,7 +37,6 @@ let world: WorkflowTestWorld;
 const shared = new SharedWorker();
 
 beforeAll(async () => {
-  installQuietRuntime();
   env = await createTimeSkippingEnv();
   await registerSearchAttributes(env);
   await shared.start(env);

@@ -1,6 +1,5 @@
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { installQuietRuntime } from '../apps/worker/testing/harness';
 import { readHistoryFixtures } from '../apps/worker/testing/histories';
 import { TEST_EMAILS } from '../apps/worker/testing/snapshots';
 import { createDataConverter } from '../codec';
@@ -82,10 +81,6 @@ function* payloads(value: Json, path: string[] = []): Generator<{ encoding: stri
 }
 
 describe('recorded access-request histories', () => {
-  beforeAll(() => {
-    installQuietRuntime();
-  });
-
   it('every committed history replays cleanly against the current workflow code', async () => {
     const fixtures = await readHistoryFixtures();
     expect(fixtures.map((fixture) => fixture.name)).toEqual(

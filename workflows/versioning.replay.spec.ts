@@ -1,6 +1,5 @@
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { installQuietRuntime } from '../apps/worker/testing/harness';
 import { readHistoryFixtures } from '../apps/worker/testing/histories';
 import { createDataConverter } from '../codec';
 import { TEST_ONLY_CODEC_KEY } from '../codec/test-key';
@@ -25,8 +24,6 @@ async function replayFixturesAgainst(workflowsPath: string) {
 }
 
 describe('changing the access-request workflow with requests in flight', () => {
-  beforeAll(() => installQuietRuntime());
-
   it('a change behind patched() replays every recorded history cleanly', async () => {
     const results = await replayFixturesAgainst(require.resolve('./__fixtures__/versions/patched-change'));
     expect(results.length).toBeGreaterThan(10);

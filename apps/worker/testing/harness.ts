@@ -1,13 +1,6 @@
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  bundleWorkflowCode,
-  DefaultLogger,
-  makeTelemetryFilterString,
-  Runtime,
-  type Worker,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../../activities';
 import { createDataConverter } from '../../../codec';
 import { TEST_ONLY_CODEC_KEY } from '../../../codec/test-key';
@@ -33,18 +26,6 @@ export class RecordingNotifier implements Notifier {
 }
 
 export const silentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
-
-/** Workers in tests log errors only (call before the first connection of the test file). */
-export function installQuietRuntime(): void {
-  try {
-    Runtime.install({
-      logger: new DefaultLogger('ERROR'),
-      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
-    });
-  } catch {
-    // Already installed in this process (an earlier test file): keep it.
-  }
-}
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflows of `workflows/index.ts`, bundled once per test file (workers start often in these tests). */
