@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { loadConfig } from '../../config/config';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig, type LatchkeyConfig } from '../../config/config';
+import { CATALOG_WORKFLOW_ID, catalogQuery } from '../../contracts/catalog';
 import { stderrLog } from '../../devstack/cache';
 import { startDevServer, waitForPort, type RunningDevServer } from '../../devstack/dev-server';
 import { ensureTemporalCli } from '../../devstack/temporal-cli';
-import { loadOrCreateCodecKey } from '../../codec';
+import { createDataConverter, loadOrCreateCodecKey } from '../../codec';
 import { loadOrCreateLocalSigningKey } from '../api/identity/local-signing-key';
 
 /**
@@ -66,21 +68,36 @@ async function main(): Promise<void> {
   );
 
   await waitForPort(config.api.host, config.api.port, 60_000);
-  await waitUntilReady(`http://${config.api.host}:${config.api.port}/readyz`, 120_000);
+  await waitForCatalog(config, 120_000);
   printWhere(config.api.publicUrl, temporal, config.localOnePassword.stateFile, log);
 }
 
-/** Ready means the API reaches Temporal and the worker has published the resource catalog. */
-async function waitUntilReady(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const status = await fetch(url).then(
-      (response) => response.status,
-      () => 0,
-    );
-    if (status === 200) return;
-    if (Date.now() > deadline) throw new Error(`${url} still answers ${status} after ${timeoutMs / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+/**
+ * Ready means the API answers and the worker has published the resource catalog, so that the first
+ * request anyone makes is accepted (the API answers 503 until then).
+ */
+async function waitForCatalog(config: LatchkeyConfig, timeoutMs: number): Promise<void> {
+  const connection = await Connection.connect({ address: config.temporal.address });
+  try {
+    const key = await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
+    const client = new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      dataConverter: createDataConverter(key),
+    });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const catalog = await client.workflow
+        .getHandle(CATALOG_WORKFLOW_ID)
+        .query(catalogQuery)
+        .catch(() => undefined);
+      if (catalog) return;
+      if (Date.now() > deadline)
+        throw new Error(`the worker published no resource catalog within ${timeoutMs / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } finally {
+    await connection.close();
   }
 }
 

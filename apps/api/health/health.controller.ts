@@ -3,7 +3,6 @@ import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagg
 import type { Client } from '@temporalio/client';
 import { ApiError } from '../errors/api-error';
 import { Public } from '../identity/decorators';
-import { CatalogService } from '../resources/catalog.service';
 import { TEMPORAL_CLIENT } from '../tokens';
 
 /** How long readiness waits for Temporal before saying no. */
@@ -12,10 +11,7 @@ const READINESS_DEADLINE_MS = 2_000;
 @ApiTags('operations')
 @Controller()
 export class HealthController {
-  constructor(
-    @Inject(TEMPORAL_CLIENT) private readonly client: Client,
-    private readonly catalog: CatalogService,
-  ) {}
+  constructor(@Inject(TEMPORAL_CLIENT) private readonly client: Client) {}
 
   @Public()
   @Get('healthz')
@@ -27,9 +23,9 @@ export class HealthController {
 
   @Public()
   @Get('readyz')
-  @ApiOperation({ summary: 'Readiness: Temporal answers, and the worker has published the resource catalog' })
+  @ApiOperation({ summary: 'Readiness: Temporal answers within a short deadline' })
   @ApiOkResponse({ schema: { example: { status: 'ready' } } })
-  @ApiResponse({ status: 503, description: 'Temporal is not reachable, or no worker has read 1Password yet.' })
+  @ApiResponse({ status: 503, description: 'Temporal is not reachable.' })
   async ready(): Promise<{ status: 'ready' }> {
     try {
       await this.client.connection.withDeadline(Date.now() + READINESS_DEADLINE_MS, () =>
@@ -38,8 +34,6 @@ export class HealthController {
     } catch {
       throw new ApiError(503, 'not-ready', 'Temporal is not reachable.');
     }
-    // Without the catalog the API can refuse every new request only, so it is not ready yet.
-    await this.catalog.get();
     return { status: 'ready' };
   }
 }
