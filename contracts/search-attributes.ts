@@ -8,6 +8,8 @@ export const SA_STATUS = defineSearchAttributeKey('LatchkeyStatus', SearchAttrib
 export const SA_REQUESTER = defineSearchAttributeKey('LatchkeyRequester', SearchAttributeType.KEYWORD);
 export const SA_RESOURCE = defineSearchAttributeKey('LatchkeyResource', SearchAttributeType.KEYWORD);
 export const SA_INTEGRATION = defineSearchAttributeKey('LatchkeyIntegration', SearchAttributeType.KEYWORD);
+/** The 1Password vault the resource lives in (an item's vault, or the vault itself). */
+export const SA_VAULT = defineSearchAttributeKey('LatchkeyVault', SearchAttributeType.KEYWORD);
 /** Principals (`user:<id>`, `group:<id>`) who may approve right now; empty once decided. */
 export const SA_PENDING_APPROVERS = defineSearchAttributeKey(
   'LatchkeyPendingApprovers',
@@ -22,6 +24,7 @@ export const CUSTOM_SEARCH_ATTRIBUTES: ReadonlyArray<{ name: string; type: 'Keyw
   { name: SA_REQUESTER.name, type: 'Keyword' },
   { name: SA_RESOURCE.name, type: 'Keyword' },
   { name: SA_INTEGRATION.name, type: 'Keyword' },
+  { name: SA_VAULT.name, type: 'Keyword' },
   { name: SA_PENDING_APPROVERS.name, type: 'KeywordList' },
   { name: SA_GRANT_ENDS_AT.name, type: 'Datetime' },
 ];

@@ -113,12 +113,13 @@ describe('accessRequestWorkflow (real dev server)', () => {
     expect(port.calls).toEqual([]);
   });
 
-  it('requests are findable by status, requester, resource, integration and pending approver', async () => {
+  it('requests are findable by status, requester, resource, vault, integration and pending approver', async () => {
     const sut = await start();
     const query = [
       `LatchkeyStatus = 'PENDING_APPROVAL'`,
       `LatchkeyRequester = '${REQUESTER.id}'`,
       `LatchkeyResource = 'prod-db-password'`,
+      `LatchkeyVault = 'vlt_prod'`,
       `LatchkeyIntegration = '${integration}'`,
       `LatchkeyPendingApprovers = 'user:${people.alice.id}'`,
     ].join(' AND ');

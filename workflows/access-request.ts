@@ -45,6 +45,7 @@ import {
   SA_REQUESTER,
   SA_RESOURCE,
   SA_STATUS,
+  SA_VAULT,
 } from '../contracts/search-attributes';
 import type { NotificationKind } from '../notify/events';
 import {
@@ -184,6 +185,7 @@ export async function accessRequestWorkflow(input: AccessRequestInput): Promise<
       { key: SA_REQUESTER, value: state.requesterId },
       { key: SA_RESOURCE, value: state.resourceId },
       { key: SA_INTEGRATION, value: state.integration },
+      { key: SA_VAULT, value: snapshot.resource.vaultId },
       { key: SA_PENDING_APPROVERS, value: pending.length > 0 ? pending : null },
       { key: SA_GRANT_ENDS_AT, value: endsAt },
     ];

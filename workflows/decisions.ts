@@ -1,6 +1,15 @@
 import { type Actor, actorMatches, type Principal, principalKey } from '../contracts/identity';
 import { REFUSAL } from '../contracts/messages';
+import type { SearchAttributePair } from '@temporalio/common';
 import type { AccessRequestState, ApprovalRecord, GrantGuarantee } from '../contracts/request';
+import {
+  SA_INTEGRATION,
+  SA_PENDING_APPROVERS,
+  SA_REQUESTER,
+  SA_RESOURCE,
+  SA_STATUS,
+  SA_VAULT,
+} from '../contracts/search-attributes';
 import type { ApprovalSpec, ApprovalTier, FlowSnapshot, GrantSpec, ThresholdSpec } from '../contracts/snapshot';
 import { EXPIRY_BUCKET_MS, EXPIRY_BUCKETS, type ExpiryBucket } from '../onepassword/port';
 
@@ -291,4 +300,20 @@ export function nextReminderAt(
 /** Backoff between failed revoke attempts: doubling from 1 s, capped. */
 export function revokeBackoffMs(failedAttempts: number, capMs = 300_000): number {
   return Math.min(capMs, 1_000 * 2 ** Math.max(0, Math.min(failedAttempts - 1, 30)));
+}
+
+/**
+ * The search attributes a request starts with, so that it is findable from its first moment
+ * (the workflow keeps them current afterwards). Ids only: no e-mail, no secret.
+ */
+export function initialSearchAttributes(snapshot: FlowSnapshot, requesterId: string): SearchAttributePair[] {
+  const { approval } = snapshot;
+  return [
+    { key: SA_STATUS, value: approval.automatic ? 'APPROVED' : 'PENDING_APPROVAL' },
+    { key: SA_REQUESTER, value: requesterId },
+    { key: SA_RESOURCE, value: snapshot.resource.id },
+    { key: SA_INTEGRATION, value: snapshot.integration.name },
+    { key: SA_VAULT, value: snapshot.resource.vaultId },
+    { key: SA_PENDING_APPROVERS, value: approval.automatic ? [] : pendingApproverKeys(approval, 0) },
+  ];
 }

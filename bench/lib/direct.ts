@@ -6,17 +6,10 @@ import type { ResourceCatalog } from '../../contracts/catalog';
 import { requestWorkflowId } from '../../contracts/ids';
 import { approveUpdate, stateQuery } from '../../contracts/messages';
 import type { AccessRequestInput, AccessRequestState, RequestStatus } from '../../contracts/request';
-import {
-  SA_INTEGRATION,
-  SA_PENDING_APPROVERS,
-  SA_REQUESTER,
-  SA_RESOURCE,
-  SA_STATUS,
-} from '../../contracts/search-attributes';
 import { TASK_QUEUE } from '../../contracts/task-queue';
 import { evaluateRequest } from '../../policy';
 import type { LoadedPolicy } from '../../policy/model';
-import { pendingApproverKeys } from '../../workflows/decisions';
+import { initialSearchAttributes } from '../../workflows/decisions';
 import { accessRequestWorkflow } from '../../workflows';
 import type { Persona } from './api';
 
@@ -59,16 +52,7 @@ export class DirectLatchkey {
       taskQueue: TASK_QUEUE,
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: [
-        { key: SA_STATUS, value: snapshot.approval.automatic ? 'APPROVED' : 'PENDING_APPROVAL' },
-        { key: SA_REQUESTER, value: caller.identity.id },
-        { key: SA_RESOURCE, value: snapshot.resource.id },
-        { key: SA_INTEGRATION, value: snapshot.integration.name },
-        {
-          key: SA_PENDING_APPROVERS,
-          value: snapshot.approval.automatic ? [] : pendingApproverKeys(snapshot.approval, 0),
-        },
-      ],
+      typedSearchAttributes: initialSearchAttributes(snapshot, caller.identity.id),
     });
     return firstState(handle);
   }

@@ -13,5 +13,6 @@ register LatchkeyStatus Keyword
 register LatchkeyRequester Keyword
 register LatchkeyResource Keyword
 register LatchkeyIntegration Keyword
+register LatchkeyVault Keyword
 register LatchkeyPendingApprovers KeywordList
 register LatchkeyGrantEndsAt Datetime

@@ -25,7 +25,6 @@ import { TERMINAL_STATUSES } from '../../../contracts/request';
 import {
   SA_GRANT_ENDS_AT,
   SA_INTEGRATION,
-  SA_PENDING_APPROVERS,
   SA_REQUESTER,
   SA_RESOURCE,
   SA_STATUS,
@@ -34,7 +33,7 @@ import type { FlowSnapshot } from '../../../contracts/snapshot';
 import { evaluateRequest, type LoadedPolicy } from '../../../policy';
 import { formatIsoDuration, parseIsoDuration } from '../../../policy/duration';
 import { accessRequestWorkflow } from '../../../workflows';
-import { pendingApproverKeys } from '../../../workflows/decisions';
+import { initialSearchAttributes } from '../../../workflows/decisions';
 import { ApiError } from '../errors/api-error';
 import { safeRefusalMessage } from '../errors/error-mapping';
 import { actorOf, type Caller } from '../identity/caller';
@@ -147,16 +146,7 @@ export class RequestsService {
         // A second start with the same id (the same idempotency key) must never make a second request.
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: [
-          { key: SA_STATUS, value: snapshot.approval.automatic ? 'APPROVED' : 'PENDING_APPROVAL' },
-          { key: SA_REQUESTER, value: caller.identity.id },
-          { key: SA_RESOURCE, value: snapshot.resource.id },
-          { key: SA_INTEGRATION, value: snapshot.integration.name },
-          {
-            key: SA_PENDING_APPROVERS,
-            value: snapshot.approval.automatic ? [] : pendingApproverKeys(snapshot.approval, 0),
-          },
-        ],
+        typedSearchAttributes: initialSearchAttributes(snapshot, caller.identity.id),
         staticSummary: summaryOf(caller, snapshot),
         staticDetails: detailsOf(snapshot),
       });
