@@ -46,6 +46,14 @@ export interface LatchkeyConfig {
   };
   worker: {
     metricsPort: number;
+    /** Prebuilt workflow bundle (the production image makes one); unset: bundle `workflows/` at start. */
+    workflowBundle?: string;
+  };
+  notify: {
+    /** Where approvers' notifications are POSTed as JSON; unset: they are written to the log. */
+    webhookUrl?: string;
+    /** File holding a bearer token for the webhook receiver. */
+    webhookTokenFile?: string;
   };
 }
 
@@ -83,6 +91,20 @@ function oneOf<T extends string>(env: NodeJS.ProcessEnv, key: string, allowed: r
     throw new ConfigError(`${key} must be one of ${allowed.join(', ')}, got "${raw}"`);
   }
   return raw as T;
+}
+
+function url(env: NodeJS.ProcessEnv, key: string): string | undefined {
+  const raw = env[key];
+  if (!raw) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${key} must be an http(s) URL`);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    throw new ConfigError(`${key} must be an http(s) URL`);
+  return raw;
 }
 
 function required(env: NodeJS.ProcessEnv, key: string, why: string): string {
@@ -154,6 +176,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
     },
     worker: {
       metricsPort: int(env, 'LATCHKEY_WORKER_METRICS_PORT', 9464, 0, 65535),
+      workflowBundle: env.LATCHKEY_WORKFLOW_BUNDLE ? path.resolve(env.LATCHKEY_WORKFLOW_BUNDLE) : undefined,
+    },
+    notify: {
+      webhookUrl: url(env, 'LATCHKEY_NOTIFY_WEBHOOK_URL'),
+      webhookTokenFile: env.LATCHKEY_NOTIFY_WEBHOOK_TOKEN_FILE
+        ? path.resolve(env.LATCHKEY_NOTIFY_WEBHOOK_TOKEN_FILE)
+        : undefined,
     },
   };
 }

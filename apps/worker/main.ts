@@ -3,9 +3,10 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { createActivities } from '../../activities';
 import { createDataConverter, loadOrCreateCodecKey } from '../../codec';
-import { loadConfig } from '../../config/config';
+import { loadConfig, type LatchkeyConfig } from '../../config/config';
 import { CATALOG_WORKFLOW_ID } from '../../contracts/catalog';
-import { LogNotifier } from '../../notify';
+import { LogNotifier, type Notifier, WebhookNotifier } from '../../notify';
+import { readSecret } from '../../config/secrets';
 import { integrationsOf, loadPolicyFile } from '../../policy';
 import type { catalogWorkflow } from '../../workflows/catalog';
 import { reportRateBudgets } from './budget-metrics';
@@ -39,13 +40,14 @@ async function main(): Promise<void> {
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter });
 
   const worker = await createLatchkeyWorker({
+    workflowBundle: config.worker.workflowBundle ? { codePath: config.worker.workflowBundle } : undefined,
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     dataConverter,
     activities: createActivities({
       onePassword: ports.forIntegration,
-      notifier: new LogNotifier(logger),
+      notifier: notifierFor(config, logger),
       logger,
       temporal: client,
     }),
@@ -87,6 +89,13 @@ async function main(): Promise<void> {
     await connection.close();
     logger.info('worker stopped');
   }
+}
+
+function notifierFor(config: LatchkeyConfig, logger: pino.Logger): Notifier {
+  const { webhookUrl, webhookTokenFile } = config.notify;
+  if (!webhookUrl) return new LogNotifier(logger);
+  const token = webhookTokenFile ? readSecret({ file: webhookTokenFile }) : undefined;
+  return new WebhookNotifier({ url: webhookUrl, headers: token ? { authorization: `Bearer ${token}` } : undefined });
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,12 @@
 import type { DataConverter } from '@temporalio/common';
-import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  type BundleOptions,
+  type NativeConnection,
+  Worker,
+  type WorkerOptions,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import type { createActivities } from '../../activities';
 
 export interface LatchkeyWorkerOptions {
@@ -29,5 +36,20 @@ export async function createLatchkeyWorker(opts: LatchkeyWorkerOptions): Promise
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: require.resolve('../../workflows') }),
     ...opts.tuning,
+  });
+}
+
+/**
+ * Bundles latchkey's workflows ahead of time (the production image, tests that start many workers).
+ * The failure converter goes into the bundle: inside the sandbox it is what keeps failure messages
+ * encoded in history.
+ */
+export function bundleLatchkeyWorkflows(
+  options: Pick<BundleOptions, 'logger'> = {},
+): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({
+    ...options,
+    workflowsPath: require.resolve('../../workflows'),
+    failureConverterPath: require.resolve('../../codec/failure-converter'),
   });
 }

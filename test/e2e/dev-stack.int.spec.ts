@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -156,8 +156,14 @@ describe('npm start (the dev stack) and the Temporal UI', () => {
     await context.close();
   });
 
-  it('stops cleanly on Ctrl-C and keeps the request across a new start', async () => {
+  it('stops cleanly on Ctrl-C and keeps the request across a new start, whose worker runs a prebuilt bundle', async () => {
     expect(await pressCtrlC(stack)).toBe(0);
+    // As the production image does: bundle once, and the restarted worker answers from that bundle.
+    const bundle = path.join(dataDir, 'workflow-bundle.js');
+    execFileSync(process.execPath, [path.join(repoRoot(), 'dist', 'apps', 'worker', 'bundle.js'), bundle], {
+      stdio: 'ignore',
+    });
+    env = { ...env, LATCHKEY_WORKFLOW_BUNDLE: bundle };
     stack = await startStack();
     const alice = await token({ sub: 'alice', email: 'alice@example.com', groups: ['engineering'] });
     const response = await fetch(`${apiUrl}/v1/requests/${requestId}`, {

@@ -1,6 +1,6 @@
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../../activities';
 import { createDataConverter } from '../../../codec';
 import { TEST_ONLY_CODEC_KEY } from '../../../codec/test-key';
@@ -10,7 +10,7 @@ import { CUSTOM_SEARCH_ATTRIBUTES } from '../../../contracts/search-attributes';
 import type { NotificationEvent, Notifier } from '../../../notify/events';
 import type { OnePasswordPort } from '../../../onepassword/port';
 import { accessRequestWorkflow } from '../../../workflows/access-request';
-import { createLatchkeyWorker, type LatchkeyWorkerOptions } from '../worker';
+import { bundleLatchkeyWorkflows, createLatchkeyWorker, type LatchkeyWorkerOptions } from '../worker';
 import { RecordingPort } from './recording-port';
 
 /** Notifier that keeps every event, with the workflow time at which it was sent. */
@@ -30,10 +30,7 @@ export const silentLogger = { info: () => undefined, warn: () => undefined, erro
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflows of `workflows/index.ts`, bundled once per test file (workers start often in these tests). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('../../../workflows'),
-    logger: new DefaultLogger('WARN'),
-  });
+  bundle ??= bundleLatchkeyWorkflows({ logger: new DefaultLogger('WARN') });
   return bundle;
 }
 

@@ -1,0 +1,57 @@
+import * as path from 'node:path';
+import { ConfigError, loadConfig } from './config';
+
+describe(loadConfig.name, () => {
+  it('runs on embedded defaults: local auth, local data folder, the dev ports', () => {
+    const sut = loadConfig({ LATCHKEY_DATA_DIR: '/tmp/latchkey-x' });
+    expect(sut.api.port).toBe(3000);
+    expect(sut.temporal).toMatchObject({
+      address: 'localhost:7233',
+      namespace: 'default',
+      taskQueue: 'latchkey',
+      devUiPort: 8233,
+    });
+    expect(sut.auth).toMatchObject({
+      mode: 'local',
+      signingKeyFile: path.join('/tmp/latchkey-x', 'keys', 'token-signing.jwk.json'),
+    });
+    expect(sut.api.codecCorsOrigins).toEqual(['http://localhost:8233', 'http://127.0.0.1:8233']);
+    expect(sut.notify).toEqual({ webhookUrl: undefined, webhookTokenFile: undefined });
+    expect(sut.worker.workflowBundle).toBeUndefined();
+  });
+
+  it('lets the codec CORS origins follow the dev UI port', () => {
+    expect(loadConfig({ LATCHKEY_TEMPORAL_UI_PORT: '9000' }).api.codecCorsOrigins).toEqual([
+      'http://localhost:9000',
+      'http://127.0.0.1:9000',
+    ]);
+  });
+
+  it('refuses bad values with a message that names the variable', () => {
+    expect(() => loadConfig({ LATCHKEY_API_PORT: '70000' })).toThrow(
+      new ConfigError('LATCHKEY_API_PORT must be an integer from 1 to 65535, got "70000"'),
+    );
+    expect(() => loadConfig({ LATCHKEY_LOG_LEVEL: 'loud' })).toThrow(/LATCHKEY_LOG_LEVEL must be one of/);
+    expect(() => loadConfig({ LATCHKEY_NOTIFY_WEBHOOK_URL: 'ftp://hooks.example.com' })).toThrow(
+      'LATCHKEY_NOTIFY_WEBHOOK_URL must be an http(s) URL',
+    );
+  });
+
+  it('requires issuer, audience and JWKS in OIDC mode', () => {
+    expect(() => loadConfig({ LATCHKEY_AUTH_MODE: 'oidc' })).toThrow(
+      'LATCHKEY_AUTH_ISSUER is required when LATCHKEY_AUTH_MODE=oidc',
+    );
+    const sut = loadConfig({
+      LATCHKEY_AUTH_MODE: 'oidc',
+      LATCHKEY_AUTH_ISSUER: 'https://id.example.com',
+      LATCHKEY_AUTH_AUDIENCE: 'latchkey',
+      LATCHKEY_AUTH_JWKS_URL: 'https://id.example.com/jwks',
+    });
+    expect(sut.auth).toEqual({
+      mode: 'oidc',
+      issuer: 'https://id.example.com',
+      audience: 'latchkey',
+      jwksUrl: 'https://id.example.com/jwks',
+    });
+  });
+});
