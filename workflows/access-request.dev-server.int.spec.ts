@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createLatchkeyWorker } from '../apps/worker/worker';
+import { eventually } from '../apps/worker/testing/time-skipping-suite';
 import { RecordingNotifier, silentLogger, workflowBundle } from '../apps/worker/testing/harness';
 import { historyJson } from '../apps/worker/testing/histories';
 import { RecordingPort } from '../apps/worker/testing/recording-port';
@@ -74,18 +75,6 @@ async function start(tiers = [anyOf(people.alice.id)]) {
   });
   started.push(handle);
   return handle;
-}
-
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
 }
 
 describe('accessRequestWorkflow (real dev server)', () => {

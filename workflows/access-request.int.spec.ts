@@ -1,14 +1,15 @@
 import { buildAuditTimeline } from '../audit/timeline';
 import { payloadDecoder } from '../codec/payload-decoder';
+import { WorkflowFailedError, WorkflowUpdateStage } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
 import {
-  WorkflowFailedError,
-  type WorkflowHandle,
-  WorkflowUpdateFailedError,
-  WorkflowUpdateStage,
-} from '@temporalio/client';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { registerSearchAttributes, SharedWorker, WorkflowTestWorld } from '../apps/worker/testing/harness';
+  approve,
+  eventually,
+  refusalOf,
+  type RequestHandle as Handle,
+  stateOf,
+  useTimeSkippingWorld,
+} from '../apps/worker/testing/time-skipping-suite';
 import { historyJson, recordHistory } from '../apps/worker/testing/histories';
 import {
   anyOf,
@@ -16,12 +17,10 @@ import {
   HOUR,
   people,
   REQUESTER,
-  requestInput,
   shareLinkGrant,
   snapshot,
   vaultGroupGrant,
 } from '../apps/worker/testing/snapshots';
-import type { Actor } from '../contracts/identity';
 import { vaultLeaseWorkflowId } from '../contracts/ids';
 import {
   approveUpdate,
@@ -30,9 +29,7 @@ import {
   REFUSAL,
   rejectUpdate,
   revokeUpdate,
-  stateQuery,
 } from '../contracts/messages';
-import type { AccessRequestState } from '../contracts/request';
 import {
   SA_GRANT_ENDS_AT,
   SA_INTEGRATION,
@@ -41,90 +38,21 @@ import {
   SA_RESOURCE,
   SA_STATUS,
 } from '../contracts/search-attributes';
-import type { FlowSnapshot } from '../contracts/snapshot';
 import { OnePasswordError } from '../onepassword/port';
-import { createTimeSkippingEnv } from '../test/support/temporal';
-import type { accessRequestWorkflow } from './access-request';
 import { REVOKE_ALERT_AFTER_ATTEMPTS } from './until-confirmed';
 
-jest.setTimeout(120_000);
-
-let env: TestWorkflowEnvironment;
-let world: WorkflowTestWorld;
-const shared = new SharedWorker();
-
-beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  await registerSearchAttributes(env);
-  await shared.start(env);
-}, 120_000);
-afterAll(async () => {
-  await shared.stop();
-  await env?.teardown();
-}, 60_000);
-beforeEach(async () => {
-  world = await WorkflowTestWorld.create(env, shared);
-}, 60_000);
-afterEach(async () => {
-  await world.dispose();
-}, 60_000);
-
-type Handle = WorkflowHandle<typeof accessRequestWorkflow>;
-
-/** The flow of this test, on the test's own integration name (vault-lease entities are per integration). */
-function flow(overrides: Partial<FlowSnapshot> = {}): FlowSnapshot {
-  const base = snapshot(overrides);
-  return { ...base, integration: { ...base.integration, name: world.integration } };
-}
-
-async function started(overrides: Partial<FlowSnapshot> = {}, requester = REQUESTER): Promise<Handle> {
-  return world.start(requestInput(flow(overrides), requester));
-}
-
-const stateOf = (handle: Handle): Promise<AccessRequestState> => handle.query(stateQuery);
+const suite = useTimeSkippingWorld();
+const { started } = suite;
 
 /** The status the workflow last published (its search attribute), read from its history. */
 async function lastStatusIn(handle: Handle): Promise<string | undefined> {
   const history = await handle.fetchHistory();
-  const timeline = await buildAuditTimeline(history.events ?? [], payloadDecoder(world.client));
+  const timeline = await buildAuditTimeline(history.events ?? [], payloadDecoder(suite.world.client));
   return timeline.filter((entry) => entry.kind === 'status').at(-1)?.details?.status as string | undefined;
 }
 
-/** Retries `check` in real time until it passes: activities run in real time while timers are skipped. */
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
-
-/** The refusal type of an Update the validator refused. */
-async function refusalOf(update: Promise<unknown>): Promise<string | null | undefined> {
-  try {
-    await update;
-  } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure)
-      return error.cause.type;
-    throw error;
-  }
-  throw new Error('the update was accepted');
-}
-
-const approve = (handle: Handle, actor: Actor, comment?: string) =>
-  handle.executeUpdate(approveUpdate, { args: [{ actor, comment }] });
-
 function eventTypes(historyJson: string): string[] {
   return (JSON.parse(historyJson) as { events: Array<{ eventType: string }> }).events.map((event) => event.eventType);
-}
-
-async function leaseGroupPermissions(vaultId: string) {
-  const state = await world.port.local.readState();
-  return state.vaults.find((vault) => vault.id === vaultId)!.groupPermissions;
 }
 
 describe('accessRequestWorkflow (time-skipping server)', () => {
@@ -138,32 +66,32 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
     const grant = approved.grant!;
     expect(Date.parse(grant.endsAt) - Date.parse(grant.grantedAt)).toBe(8 * HOUR);
     expect(grant.guarantee).toEqual({ mode: 'vault-group', statement: `1Password access removed at ${grant.endsAt}` });
-    expect(await leaseGroupPermissions('vlt_oncall')).toEqual([
+    expect(await suite.groupPermissions('vlt_oncall')).toEqual([
       expect.objectContaining({ groupId: 'grp_engineering', permissions: ['read_items', 'reveal_item_password'] }),
     ]);
 
-    await world.advance(8 * HOUR - 60_000);
+    await suite.world.advance(8 * HOUR - 60_000);
     expect((await stateOf(sut)).status).toBe('ACTIVE');
-    expect(world.port.writes()).toEqual(['grantGroupPermissions']);
+    expect(suite.world.port.writes()).toEqual(['grantGroupPermissions']);
 
-    await world.advance(2 * 60_000);
+    await suite.world.advance(2 * 60_000);
     const final = await sut.result();
     expect(final.status).toBe('EXPIRED');
     expect(final.revocation).toBeUndefined();
     expect(final.grant).toMatchObject({ endedBy: 'group-permissions-removed' });
     expect(Date.parse(final.grant!.revokedAt!)).toBeGreaterThanOrEqual(Date.parse(grant.endsAt));
-    expect(world.port.writes()).toEqual(['grantGroupPermissions', 'revokeGroupPermissions']);
-    expect(world.port.callsOf('revokeGroupPermissions')[0].args).toEqual([
+    expect(suite.world.port.writes()).toEqual(['grantGroupPermissions', 'revokeGroupPermissions']);
+    expect(suite.world.port.callsOf('revokeGroupPermissions')[0].args).toEqual([
       { vaultId: 'vlt_oncall', groupId: 'grp_engineering' },
     ]);
-    expect(await leaseGroupPermissions('vlt_oncall')).toEqual([]);
-    expect(world.notifier.ofKind('access-ended')).toHaveLength(1);
+    expect(await suite.groupPermissions('vlt_oncall')).toEqual([]);
+    expect(suite.world.notifier.ofKind('access-ended')).toHaveLength(1);
 
     await recordHistory(sut, 'vault-group-expired');
-    const lease = world.client.workflow.getHandle(
-      vaultLeaseWorkflowId(world.integration, 'vlt_oncall', 'grp_engineering'),
+    const lease = suite.world.client.workflow.getHandle(
+      vaultLeaseWorkflowId(suite.world.integration, 'vlt_oncall', 'grp_engineering'),
     );
-    await world.advance(2 * HOUR); // the idle entity completes
+    await suite.world.advance(2 * HOUR); // the idle entity completes
     await lease.result();
     await recordHistory(lease, 'vault-lease-single');
   });
@@ -172,7 +100,7 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
     const sut = await started({ grant: shareLinkGrant() });
     const approved = await approve(sut, people.alice);
     expect(approved.status).toBe('ACTIVE');
-    const [policyCall, linkCall] = world.port.calls;
+    const [policyCall, linkCall] = suite.world.port.calls;
     expect(policyCall).toMatchObject({ method: 'getSharePolicy', args: ['vlt_prod', 'itm_prod_db'] });
     expect(linkCall).toMatchObject({
       method: 'createShareLink',
@@ -189,18 +117,18 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
     });
     const access = await sut.query(grantAccessQuery);
     expect(access).toMatchObject({ mode: 'share-link', accessDetails: 'Open the link in a private window.' });
-    const view = await world.port.local.viewShareLink(access!.shareUrl!, REQUESTER.email);
+    const view = await suite.world.port.local.viewShareLink(access!.shareUrl!, REQUESTER.email);
     expect(view.title).toBe('Production database');
     expect(approved.grant!.providerExpiresAt).toBeDefined();
     expect(approved.grant!.guarantee.statement).toContain(`until ${approved.grant!.providerExpiresAt}`);
     // The share link never appears in the state.
     expect(JSON.stringify(approved)).not.toContain(access!.shareUrl);
 
-    await world.advance(8 * HOUR + 60_000);
+    await suite.world.advance(8 * HOUR + 60_000);
     const final = await sut.result();
     expect(final.status).toBe('EXPIRED');
     expect(final.grant!.endedBy).toBe('link-left-to-expire');
-    expect(world.port.writes()).toEqual(['createShareLink']);
+    expect(suite.world.port.writes()).toEqual(['createShareLink']);
     expect(await sut.query(grantAccessQuery)).toBeUndefined();
     await recordHistory(sut, 'share-link-expired');
   });
@@ -211,14 +139,14 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
     expect(pending.status).toBe('PENDING_APPROVAL');
     expect(Date.parse(pending.pendingDeadline!) - Date.parse(pending.updatedAt)).toBe(7 * DAY);
 
-    await world.advance(7 * DAY - HOUR);
+    await suite.world.advance(7 * DAY - HOUR);
     expect((await stateOf(sut)).status).toBe('PENDING_APPROVAL');
-    await world.advance(2 * HOUR);
+    await suite.world.advance(2 * HOUR);
     const final = await sut.result();
     expect(final.status).toBe('TIMED_OUT');
     expect(final.grant).toBeUndefined();
-    expect(world.port.calls).toEqual([]);
-    expect(world.notifier.ofKind('request-timed-out')).toHaveLength(1);
+    expect(suite.world.port.calls).toEqual([]);
+    expect(suite.world.notifier.ofKind('request-timed-out')).toHaveLength(1);
     await recordHistory(sut, 'timed-out');
   });
 
@@ -240,15 +168,15 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
     expect(described.typedSearchAttributes.get(SA_STATUS)).toBe('PENDING_APPROVAL');
     expect(described.typedSearchAttributes.get(SA_REQUESTER)).toBe(REQUESTER.id);
     expect(described.typedSearchAttributes.get(SA_RESOURCE)).toBe('prod-db-password');
-    expect(described.typedSearchAttributes.get(SA_INTEGRATION)).toBe(world.integration);
+    expect(described.typedSearchAttributes.get(SA_INTEGRATION)).toBe(suite.world.integration);
     expect(described.typedSearchAttributes.get(SA_PENDING_APPROVERS)).toEqual([`user:${people.alice.id}`]);
     // erin (sec-leads) may not approve before the escalation.
     expect(await refusalOf(approve(sut, people.erin))).toBe(REFUSAL.forbidden);
 
-    await world.advance(3 * DAY + 60_000);
-    await eventually(() => Promise.resolve(expect(world.notifier.ofKind('approval-reminder')).toHaveLength(3)));
-    const offsets = (kind: Parameters<typeof world.notifier.ofKind>[0]) =>
-      world.notifier.ofKind(kind).map((event) => Date.parse(event.at) - startedAt);
+    await suite.world.advance(3 * DAY + 60_000);
+    await eventually(() => Promise.resolve(expect(suite.world.notifier.ofKind('approval-reminder')).toHaveLength(3)));
+    const offsets = (kind: Parameters<typeof suite.world.notifier.ofKind>[0]) =>
+      suite.world.notifier.ofKind(kind).map((event) => Date.parse(event.at) - startedAt);
     // Sent when due: not before, and not later than the few real seconds a workflow task takes.
     const due = (actual: number[], expected: number[]) => {
       expect(actual).toHaveLength(expected.length);
@@ -260,8 +188,8 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
     due(offsets('approval-requested'), [0]);
     due(offsets('approval-reminder'), [DAY, 2 * DAY, 3 * DAY]);
     due(offsets('approval-escalated'), [2 * DAY + HOUR]);
-    expect(world.notifier.ofKind('approval-escalated')[0].recipients).toEqual(['group:sec-leads']);
-    expect(world.notifier.ofKind('approval-reminder')[2].recipients).toEqual([
+    expect(suite.world.notifier.ofKind('approval-escalated')[0].recipients).toEqual(['group:sec-leads']);
+    expect(suite.world.notifier.ofKind('approval-reminder')[2].recipients).toEqual([
       'group:sec-leads',
       `user:${people.alice.id}`,
     ]);
@@ -279,11 +207,11 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
     expect(active.get(SA_STATUS)).toBe('ACTIVE');
     expect(active.get(SA_PENDING_APPROVERS)).toBeUndefined();
     expect(active.get(SA_GRANT_ENDS_AT)?.toISOString()).toBe(approved.grant!.endsAt);
-    expect(world.port.writes()).toEqual(['grantGroupPermissions']);
+    expect(suite.world.port.writes()).toEqual(['grantGroupPermissions']);
 
-    await world.advance(8 * HOUR + 60_000);
+    await suite.world.advance(8 * HOUR + 60_000);
     expect((await sut.result()).status).toBe('EXPIRED');
-    expect(world.port.writes()).toEqual(['grantGroupPermissions', 'revokeGroupPermissions']);
+    expect(suite.world.port.writes()).toEqual(['grantGroupPermissions', 'revokeGroupPermissions']);
     await recordHistory(sut, 'escalated-then-approved');
   });
 
@@ -304,7 +232,7 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
     const first = await approve(sut, people.alice);
     expect(first.status).toBe('PENDING_APPROVAL');
     expect(first.approvalsRequired).toBe(2);
-    expect(world.port.calls).toEqual([]);
+    expect(suite.world.port.calls).toEqual([]);
     const second = await approve(sut, people.carol);
     expect(second.status).toBe('ACTIVE');
     expect(second.approvals.map((a) => a.approverId)).toEqual([people.alice.id, people.carol.id]);
@@ -312,7 +240,7 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
     const after = await stateOf(sut);
     expect(after.approvals).toHaveLength(2);
     expect(after.grant).toEqual(second.grant);
-    expect(world.port.writes()).toEqual(['grantGroupPermissions']);
+    expect(suite.world.port.writes()).toEqual(['grantGroupPermissions']);
     await sut.executeUpdate(revokeUpdate, { args: [{ actor: people.bob, reason: 'done' }] });
     await recordHistory(sut, 'two-of-three-then-given-back');
   });
@@ -339,7 +267,7 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
     expect(withoutTasks(after)).toEqual(withoutTasks(before));
     expect(after.filter((type) => type.includes('UPDATE'))).toEqual([]);
     expect((await stateOf(sut)).approvals).toEqual([]);
-    expect(world.port.calls).toEqual([]);
+    expect(suite.world.port.calls).toEqual([]);
     // The same request with self-approval allowed by the flow is approved by the requester.
     const allowed = await started({
       grant: vaultGroupGrant(),
@@ -380,7 +308,7 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
     );
     const final = await sut.result();
     expect(final.rejection).toMatchObject({ by: people.carol.id, comment: 'no' });
-    expect(world.port.calls).toEqual([]);
+    expect(suite.world.port.calls).toEqual([]);
     await recordHistory(sut, 'approved-once-then-rejected');
   });
 
@@ -396,43 +324,43 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
     expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
     // A cancelled workflow answers no query on the test server: its history and effects tell the end.
     expect(await lastStatusIn(sut)).toBe('REVOKED');
-    expect(world.notifier.ofKind('access-ended').map((event) => event.details)).toEqual([
+    expect(suite.world.notifier.ofKind('access-ended').map((event) => event.details)).toEqual([
       { status: 'REVOKED', endedBy: 'group-permissions-removed' },
     ]);
-    expect(world.port.writes()).toEqual(['grantGroupPermissions', 'revokeGroupPermissions']);
-    expect(await leaseGroupPermissions('vlt_oncall')).toEqual([]);
+    expect(suite.world.port.writes()).toEqual(['grantGroupPermissions', 'revokeGroupPermissions']);
+    expect(await suite.groupPermissions('vlt_oncall')).toEqual([]);
     await recordHistory(sut, 'cancelled-while-active');
   });
 
   it('a revoke that fails five times then succeeds ends REVOKED only after the success (rotate-on-revoke)', async () => {
     const sut = await started({ grant: shareLinkGrant(true) });
     expect((await approve(sut, people.alice)).status).toBe('ACTIVE');
-    const versionBefore = (await world.port.local.getItem('vlt_prod', 'itm_prod_db')).version;
+    const versionBefore = (await suite.world.port.local.getItem('vlt_prod', 'itm_prod_db')).version;
     const failures = Array.from({ length: 5 }, () => new OnePasswordError('unavailable', '1Password is unavailable'));
-    world.port.failNext('rotateItemSecret', ...failures);
+    suite.world.port.failNext('rotateItemSecret', ...failures);
 
     const revoking = await sut.startUpdate(revokeUpdate, {
       args: [{ actor: people.alice, reason: 'incident closed' }],
       waitForStage: WorkflowUpdateStage.ACCEPTED,
     });
     // Backoff 1, 2, 4, 8, 16 s: after three failures the state says so, still ACTIVE, and the alert is out.
-    await eventually(() => Promise.resolve(expect(world.port.callsOf('rotateItemSecret')).toHaveLength(1)));
-    await world.advance(1_000);
-    await eventually(() => Promise.resolve(expect(world.port.callsOf('rotateItemSecret')).toHaveLength(2)));
-    await world.advance(2_000);
+    await eventually(() => Promise.resolve(expect(suite.world.port.callsOf('rotateItemSecret')).toHaveLength(1)));
+    await suite.world.advance(1_000);
+    await eventually(() => Promise.resolve(expect(suite.world.port.callsOf('rotateItemSecret')).toHaveLength(2)));
+    await suite.world.advance(2_000);
     await eventually(async () => expect((await stateOf(sut)).revokeAttempts).toBe(3));
     const midway = await stateOf(sut);
     expect(midway.status).toBe('ACTIVE');
     expect(midway.revokeAlerted).toBe(true);
-    expect(world.notifier.ofKind('revoke-failing')).toHaveLength(1);
+    expect(suite.world.notifier.ofKind('revoke-failing')).toHaveLength(1);
     expect(REVOKE_ALERT_AFTER_ATTEMPTS).toBe(3);
 
-    await world.advance(60_000);
+    await suite.world.advance(60_000);
     const final = await revoking.result();
     expect(final.status).toBe('REVOKED');
     expect(final.revokeAttempts).toBe(5);
     expect(final.grant!.endedBy).toBe('secret-rotated');
-    expect(world.port.callsOf('rotateItemSecret').map((call) => call.outcome)).toEqual([
+    expect(suite.world.port.callsOf('rotateItemSecret').map((call) => call.outcome)).toEqual([
       'failed',
       'failed',
       'failed',
@@ -440,19 +368,22 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
       'failed',
       'ok',
     ]);
-    expect(new Set(world.port.callsOf('rotateItemSecret').map((call) => JSON.stringify(call.args)))).toEqual(
+    expect(new Set(suite.world.port.callsOf('rotateItemSecret').map((call) => JSON.stringify(call.args)))).toEqual(
       new Set([
         JSON.stringify([{ vaultId: 'vlt_prod', itemId: 'itm_prod_db', idempotencyKey: `${sut.workflowId}:rotate` }]),
       ]),
     );
-    expect((await world.port.local.getItem('vlt_prod', 'itm_prod_db')).version).toBe(versionBefore + 1);
-    expect(world.notifier.ofKind('revoke-failing')).toHaveLength(1);
+    expect((await suite.world.port.local.getItem('vlt_prod', 'itm_prod_db')).version).toBe(versionBefore + 1);
+    expect(suite.world.notifier.ofKind('revoke-failing')).toHaveLength(1);
     await recordHistory(sut, 'revoke-retried-then-revoked');
   });
 
   it('a non-retryable grant error ends FAILED with nothing granted', async () => {
     const sut = await started({ grant: shareLinkGrant() });
-    world.port.failNext('createShareLink', new OnePasswordError('forbidden', 'the service account may not share'));
+    suite.world.port.failNext(
+      'createShareLink',
+      new OnePasswordError('forbidden', 'the service account may not share'),
+    );
     const final = await approve(sut, people.alice);
     expect(final.status).toBe('FAILED');
     expect(final.failure).toEqual({
@@ -460,15 +391,15 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
       message: 'the service account may not share',
     });
     expect(final.grant).toBeUndefined();
-    expect(world.port.callsOf('createShareLink')).toHaveLength(1);
-    expect((await world.port.local.readState()).shareLinks).toEqual([]);
+    expect(suite.world.port.callsOf('createShareLink')).toHaveLength(1);
+    expect((await suite.world.port.local.readState()).shareLinks).toEqual([]);
     expect(await sut.query(grantAccessQuery)).toBeUndefined();
     expect((await sut.result()).status).toBe('FAILED');
     await recordHistory(sut, 'grant-failed');
   });
 
   it('a share link the account policy cannot cover is refused before anything is made', async () => {
-    await world.port.local.administer((state) => {
+    await suite.world.port.local.administer((state) => {
       state.sharePolicy.maxExpiry = '1d';
     });
     const sut = await started({ grant: shareLinkGrant(), durationMs: 2 * DAY, maxDurationMs: 3 * DAY });
@@ -478,7 +409,7 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
       code: 'LatchkeyGrantRefused',
       message: "the account's sharing policy allows links of at most 1d; the duration needs 7d",
     });
-    expect(world.port.writes()).toEqual([]);
+    expect(suite.world.port.writes()).toEqual([]);
     expect((await sut.result()).status).toBe('FAILED');
   });
 
@@ -488,11 +419,11 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
       approval: { automatic: true, tiers: [], allowSelfApproval: false },
     });
     await eventually(async () => expect((await stateOf(sut)).status).toBe('ACTIVE'));
-    expect(world.notifier.ofKind('approval-requested')).toEqual([]);
+    expect(suite.world.notifier.ofKind('approval-requested')).toEqual([]);
     const revoked = await sut.executeUpdate(revokeUpdate, { args: [{ actor: people.admin, reason: 'emergency' }] });
     expect(revoked.status).toBe('REVOKED');
     expect(revoked.revocation).toMatchObject({ by: people.admin.id, comment: 'emergency' });
-    expect(world.port.writes()).toEqual(['grantGroupPermissions', 'revokeGroupPermissions']);
+    expect(suite.world.port.writes()).toEqual(['grantGroupPermissions', 'revokeGroupPermissions']);
     expect(await refusalOf(sut.executeUpdate(revokeUpdate, { args: [{ actor: people.admin }] }))).toBe(
       REFUSAL.conflict,
     );
@@ -506,7 +437,7 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
       REFUSAL.forbidden,
     );
     expect(await refusalOf(sut.executeUpdate(revokeUpdate, { args: [{ actor: people.bob }] }))).toBe(REFUSAL.conflict);
-    expect(world.port.calls).toEqual([]);
+    expect(suite.world.port.calls).toEqual([]);
     await sut.executeUpdate(cancelUpdate, { args: [{ actor: people.admin }] });
     expect((await sut.result()).status).toBe('CANCELLED');
   });
