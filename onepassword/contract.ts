@@ -28,6 +28,22 @@ export interface ContractAccount {
   refusedRecipient: string;
 }
 
+/** The demo seed's account (docs/demo-data.md), which the local 1Password and the scripted SDK core both hold. */
+export const DEMO_CONTRACT_ACCOUNT: ContractAccount = {
+  item: {
+    vaultId: 'vlt_prod',
+    itemId: 'itm_prod_db',
+    title: 'Production database',
+    tags: ['owner:security', 'env:prod'],
+  },
+  missingItemId: 'itm_missing',
+  managedVaultId: 'vlt_oncall',
+  unmanagedVaultId: 'vlt_prod',
+  groupId: 'grp_engineering',
+  allowedRecipient: 'alice@example.com',
+  refusedRecipient: 'mallory@elsewhere.test',
+};
+
 export interface ContractFixture {
   sut: OnePasswordPort;
   account: ContractAccount;

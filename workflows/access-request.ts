@@ -7,14 +7,12 @@ import {
   condition,
   isCancellation,
   log,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { LatchkeyActivities } from '../activities';
 import type { Actor } from '../contracts/identity';
 import {
   approveUpdate,
@@ -64,35 +62,9 @@ import {
   pendingApproverKeys,
   thresholdMet,
 } from './decisions';
+import { ending, granting, leasing, notify } from './activity-stubs';
 import { REVOKE_ALERT_AFTER_ATTEMPTS, untilConfirmed } from './until-confirmed';
 import { leaseResultSignal, type LeaseResult } from './vault-lease-contract';
-
-// Retry policies are stated here, where a reader of the workflow looks for them.
-const { notify } = proxyActivities<LatchkeyActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 5 },
-});
-
-/** Grants retry transient 1Password failures for a while; non-retryable ones end the request FAILED. */
-const granting = proxyActivities<LatchkeyActivities>({
-  startToCloseTimeout: '1 minute',
-  // Grants heartbeat while 1Password answers: a dead worker is noticed in seconds and the grant retried
-  // elsewhere with the same idempotency key.
-  heartbeatTimeout: '5 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 20 },
-});
-
-/** One attempt per call: `untilConfirmed` loops without limit and counts the failures in state. */
-const ending = proxyActivities<LatchkeyActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { maximumAttempts: 1 },
-});
-
-/** Delivering a lease message to the entity workflow must not give up. */
-const leasing = proxyActivities<LatchkeyActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' }, // no maximumAttempts: unlimited
-});
 
 const CANCELLED_BY_WORKFLOW = 'system:workflow-cancelled';
 

@@ -7,13 +7,12 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { LatchkeyActivities } from '../activities';
 import { requestIdFromWorkflowId } from '../contracts/ids';
+import { ending, granting, notify } from './activity-stubs';
 import { REVOKE_ALERT_AFTER_ATTEMPTS, untilConfirmed } from './until-confirmed';
 import {
   type LeaseRequest,
@@ -23,22 +22,6 @@ import {
   leaseStateQuery,
   type VaultLeaseState,
 } from './vault-lease-contract';
-
-const { notify } = proxyActivities<LatchkeyActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 5 },
-});
-const granting = proxyActivities<LatchkeyActivities>({
-  startToCloseTimeout: '1 minute',
-  // Grants heartbeat while 1Password answers: a dead worker is noticed in seconds and the grant retried
-  // elsewhere with the same idempotency key.
-  heartbeatTimeout: '5 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 20 },
-});
-const ending = proxyActivities<LatchkeyActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { maximumAttempts: 1 },
-});
 
 /** An idle entity (nothing held, nothing granted) waits this long for new work, then completes. */
 const IDLE_BEFORE_COMPLETING_MS = 60 * 60_000;

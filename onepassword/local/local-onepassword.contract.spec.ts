@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { registerOnePasswordContract } from '../contract';
+import { DEMO_CONTRACT_ACCOUNT, registerOnePasswordContract } from '../contract';
 import { LocalOnePassword } from './local-onepassword';
 
 registerOnePasswordContract(LocalOnePassword.name, async () => {
@@ -9,20 +9,7 @@ registerOnePasswordContract(LocalOnePassword.name, async () => {
   const sut = new LocalOnePassword({ stateFile: path.join(dir, 'state.json') });
   return {
     sut,
-    account: {
-      item: {
-        vaultId: 'vlt_prod',
-        itemId: 'itm_prod_db',
-        title: 'Production database',
-        tags: ['owner:security', 'env:prod'],
-      },
-      missingItemId: 'itm_missing',
-      managedVaultId: 'vlt_oncall',
-      unmanagedVaultId: 'vlt_prod',
-      groupId: 'grp_engineering',
-      allowedRecipient: 'alice@example.com',
-      refusedRecipient: 'mallory@elsewhere.test',
-    },
+    account: DEMO_CONTRACT_ACCOUNT,
     readSecret: (vaultId, itemId) => sut.getItemSecret(vaultId, itemId),
     groupPermissions: async (vaultId, groupId) => {
       const state = await sut.readState();
