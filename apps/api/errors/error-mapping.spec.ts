@@ -1,3 +1,4 @@
+import { QueryNotRegisteredError } from '@temporalio/client';
 import { BadRequestException, HttpException, NotFoundException } from '@nestjs/common';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
@@ -71,5 +72,10 @@ describe(toErrorResponse.name, () => {
   it('says 503 when Temporal is unreachable', () => {
     const err = Object.assign(new Error('14 UNAVAILABLE: connection refused'), { code: 14 });
     expect(toErrorResponse(new Error('wrapped', { cause: err })).status).toBe(503);
+  });
+
+  it('says 503 when a query fails in a worker (a worker shutting down fails the queries it holds)', () => {
+    const err = new QueryNotRegisteredError('Workflow query failed: worker is shutting down', 3);
+    expect(toErrorResponse(err)).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
   });
 });

@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { QueryNotRegisteredError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { REFUSAL } from '../../../contracts/messages';
 import { ApiError, type ErrorBody } from './api-error';
@@ -91,6 +91,8 @@ export function toErrorResponse(err: unknown): ErrorResponse {
       ? INTERNAL
       : { status, body: { error: { code: 'error', message: 'The request failed.' } }, serverFault: false };
   }
-  if (isGrpcUnavailable(err)) return UNAVAILABLE;
+  // latchkey's queries are always registered: the client reports any query the worker failed (one
+  // shutting down, for instance) under this name, so the worker is briefly away, not the request broken.
+  if (isGrpcUnavailable(err) || err instanceof QueryNotRegisteredError) return UNAVAILABLE;
   return INTERNAL;
 }
