@@ -118,7 +118,21 @@ export class AuditTimelineDto {
 export class ErrorDetailDto {
   @ApiProperty({ example: 'not-found' }) code!: string;
   @ApiProperty() message!: string;
-  @ApiPropertyOptional() details?: unknown;
+  @ApiPropertyOptional({
+    description:
+      'What exactly was wrong: one entry per invalid field ({ field, problems }), or for a policy refusal { rule }.',
+    oneOf: [
+      {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: { field: { type: 'string' }, problems: { type: 'array', items: { type: 'string' } } },
+        },
+      },
+      { type: 'object', properties: { rule: { type: 'string' } } },
+    ],
+  })
+  details?: Array<{ field: string; problems: string[] }> | { rule: string };
 }
 
 export class ErrorResponseDto {
