@@ -4,6 +4,7 @@ import {
   EXPIRY_BUCKETS,
   ONEPASSWORD_ERROR_KINDS,
   OnePasswordError,
+  type CreateShareLinkParams,
   type OnePasswordPort,
 } from './port';
 
@@ -43,6 +44,19 @@ export const DEMO_CONTRACT_ACCOUNT: ContractAccount = {
   allowedRecipient: 'alice@example.com',
   refusedRecipient: 'mallory@elsewhere.test',
 };
+
+/** A share-link request for the demo item, with a fresh idempotency key unless one is given. */
+export function demoShareLinkParams(overrides: Partial<CreateShareLinkParams> = {}): CreateShareLinkParams {
+  return {
+    vaultId: 'vlt_prod',
+    itemId: 'itm_prod_db',
+    recipients: ['alice@example.com'],
+    expiry: '1d',
+    oneTimeOnly: true,
+    idempotencyKey: `AccessRequest:req_${randomUUID()}:grant`,
+    ...overrides,
+  };
+}
 
 export interface ContractFixture {
   sut: OnePasswordPort;

@@ -1,3 +1,4 @@
+import type { SecretSource } from '../config/secrets';
 import type { Principal } from '../contracts/identity';
 
 /**
@@ -19,7 +20,8 @@ export interface LoadedPolicy {
 export type IntegrationKind = 'onepassword' | 'local';
 
 /** Where a service-account token comes from; `file` is resolved against the policy file's folder. */
-export type TokenSource = { env: string } | { file: string };
+/** Where an integration's service-account token comes from; read by config/secrets.ts, never stored here. */
+export type TokenSource = SecretSource;
 
 export interface IntegrationPolicy {
   name: string;

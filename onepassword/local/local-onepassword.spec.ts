@@ -1,7 +1,8 @@
+import { demoShareLinkParams } from '../contract';
 import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { OnePasswordError, type CreateShareLinkParams } from '../port';
+import { OnePasswordError } from '../port';
 import { describeAccess } from './describe-access';
 import { LocalOnePassword } from './local-onepassword';
 import type { LocalState } from './state';
@@ -12,15 +13,7 @@ describe(LocalOnePassword.name, () => {
   let now: Date;
   let sut: LocalOnePassword;
 
-  const share = (overrides: Partial<CreateShareLinkParams> = {}): CreateShareLinkParams => ({
-    vaultId: 'vlt_prod',
-    itemId: 'itm_prod_db',
-    recipients: ['alice@example.com'],
-    expiry: '1d',
-    oneTimeOnly: true,
-    idempotencyKey: `AccessRequest:req_${Math.random().toString(36).slice(2)}:grant`,
-    ...overrides,
-  });
+  const share = demoShareLinkParams;
 
   async function refusal(promise: Promise<unknown>): Promise<OnePasswordError> {
     const error: unknown = await promise.then(

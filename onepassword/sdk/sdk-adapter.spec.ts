@@ -1,6 +1,7 @@
+import { demoShareLinkParams } from '../contract';
 import { readFile } from 'node:fs/promises';
 import { ItemShareDuration, READ_ITEMS, REVEAL_ITEM_PASSWORD } from '@1password/sdk';
-import { OnePasswordError, type CreateShareLinkParams } from '../port';
+import { OnePasswordError } from '../port';
 import { latchkeyVersion } from './client-registry';
 import { OnePasswordSdkAdapter } from './sdk-adapter';
 import { scriptedAdapter, type ScriptedAdapterSetup } from './testing/scripted-adapter';
@@ -43,15 +44,7 @@ async function refusal(promise: Promise<unknown>): Promise<OnePasswordError> {
 
 describe(OnePasswordSdkAdapter.name, () => {
   let setup: ScriptedAdapterSetup;
-  const share = (overrides: Partial<CreateShareLinkParams> = {}): CreateShareLinkParams => ({
-    vaultId: 'vlt_prod',
-    itemId: 'itm_prod_db',
-    recipients: ['alice@example.com'],
-    expiry: '1d',
-    oneTimeOnly: true,
-    idempotencyKey: `AccessRequest:req_${Math.random().toString(36).slice(2)}:grant`,
-    ...overrides,
-  });
+  const share = demoShareLinkParams;
 
   beforeEach(async () => {
     setup = await scriptedAdapter();
