@@ -2,10 +2,11 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CatalogItem, CatalogVault, ResourceCatalog } from '../contracts/catalog';
-import type { NotificationEvent, Notifier } from '../notify/events';
+import type { NotificationEvent } from '../contracts/notifications';
+import type { Notifier } from '../notify/notifier';
 import type { OnePasswordPort } from '../onepassword/port';
-import { expiryBucketFor } from '../workflows/decisions';
-import { leaseRequestSignal, VAULT_LEASE_WORKFLOW_TYPE, type VaultLeaseState } from '../workflows/vault-lease-contract';
+import { expiryBucketFor } from '../domain/share-links';
+import { leaseRequestSignal, VAULT_LEASE_WORKFLOW_TYPE, type VaultLeaseState } from '../contracts/vault-lease';
 import { callOnePassword } from './failures';
 import {
   GRANT_REFUSED_FAILURE,
@@ -17,7 +18,7 @@ import {
   type ShareLinkGrantInput,
   type ShareLinkGrantResult,
 } from './types';
-import { vaultLeaseWorkflowId } from '../contracts/ids';
+import { vaultLeaseWorkflowId } from '../domain/ids';
 
 export * from './types';
 

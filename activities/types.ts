@@ -1,5 +1,6 @@
-import type { ExpiryBucket, RotationResult } from '../onepassword/port';
-import type { LeaseRequest, VaultLeaseKey } from '../workflows/vault-lease-contract';
+import type { ExpiryBucket } from '../domain/share-links';
+import type { RotationResult } from '../onepassword/port';
+import type { LeaseRequest, VaultLeaseKey } from '../contracts/vault-lease';
 
 /**
  * Inputs and results of the activities. Every input carries an idempotency key (workflow id + step),

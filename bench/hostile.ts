@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { exportJWK, generateKeyPair, type KeyLike, SignJWT } from 'jose';
 import { repoRoot } from '../config/config';
-import { requestWorkflowId } from '../contracts/ids';
+import { requestWorkflowId } from '../domain/ids';
 import { stateQuery } from '../contracts/messages';
 import type { AccessRequestState } from '../contracts/request';
 import type { LocalState } from '../onepassword/local/state';

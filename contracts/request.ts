@@ -14,15 +14,6 @@ export const REQUEST_STATUSES = [
 ] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
-export const TERMINAL_STATUSES: ReadonlySet<RequestStatus> = new Set([
-  'REJECTED',
-  'TIMED_OUT',
-  'CANCELLED',
-  'EXPIRED',
-  'REVOKED',
-  'FAILED',
-]);
-
 /** Workflow input: one person asking for one resource for one duration. */
 export interface AccessRequestInput {
   requestId: string;

@@ -1,3 +1,3 @@
-export * from './events';
+export * from './notifier';
 export * from './log-notifier';
 export * from './webhook-notifier';

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { NotificationEvent, Notifier } from './events';
+import type { NotificationEvent } from '../contracts/notifications';
+import type { Notifier } from './notifier';
 
 /** Writes each notification as one structured log line; the default when no webhook is configured. */
 export class LogNotifier implements Notifier {

@@ -1,4 +1,4 @@
-import type { NotificationEvent } from './events';
+import type { NotificationEvent } from '../contracts/notifications';
 import { WebhookNotifier } from './webhook-notifier';
 
 const event: NotificationEvent = {

@@ -1,4 +1,5 @@
-import type { NotificationEvent, Notifier } from './events';
+import type { NotificationEvent } from '../contracts/notifications';
+import type { Notifier } from './notifier';
 
 export interface WebhookNotifierOptions {
   url: string;

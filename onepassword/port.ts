@@ -3,18 +3,7 @@
  * 1Password (the embedded default, state on disk) and the real one over @1password/sdk. The same
  * contract tests run against both. Activities receive a port per integration; workflows never see it.
  */
-
-/** Share-link expiry buckets that 1Password offers; nothing in between exists. */
-export const EXPIRY_BUCKETS = ['1h', '1d', '7d', '14d', '30d'] as const;
-export type ExpiryBucket = (typeof EXPIRY_BUCKETS)[number];
-
-export const EXPIRY_BUCKET_MS: Record<ExpiryBucket, number> = {
-  '1h': 3_600_000,
-  '1d': 86_400_000,
-  '7d': 7 * 86_400_000,
-  '14d': 14 * 86_400_000,
-  '30d': 30 * 86_400_000,
-};
+import type { ExpiryBucket } from '../domain/share-links';
 
 export interface VaultSummary {
   id: string;

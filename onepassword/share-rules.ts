@@ -1,22 +1,10 @@
-import { EXPIRY_BUCKET_MS, EXPIRY_BUCKETS, type ExpiryBucket, OnePasswordError, type SharePolicy } from './port';
+import { bucketExceeds, EXPIRY_BUCKETS, type ExpiryBucket, isExpiryBucket } from '../domain/share-links';
+import { OnePasswordError, type SharePolicy } from './port';
 
 /**
  * Rules about share links that both adapters and the workflow apply in the same way, so that the
  * local 1Password refuses exactly what the real one would.
  */
-
-/** The shortest bucket that covers `durationMs`, or undefined when even 30 days is too short. */
-export function shortestCoveringBucket(durationMs: number): ExpiryBucket | undefined {
-  return EXPIRY_BUCKETS.find((bucket) => EXPIRY_BUCKET_MS[bucket] >= durationMs);
-}
-
-export function isExpiryBucket(value: unknown): value is ExpiryBucket {
-  return typeof value === 'string' && (EXPIRY_BUCKETS as readonly string[]).includes(value);
-}
-
-export function bucketExceeds(bucket: ExpiryBucket, max: ExpiryBucket): boolean {
-  return EXPIRY_BUCKET_MS[bucket] > EXPIRY_BUCKET_MS[max];
-}
 
 /** Deliberately loose: 1Password validates recipients itself; this only rejects what cannot be an address. */
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;

@@ -1,7 +1,7 @@
 import type { CatalogItem, ResourceCatalog } from '../contracts/catalog';
 import { type Identity, type Principal, principalKey } from '../contracts/identity';
 import type { ApprovalTier, FlowSnapshot, GrantSpec, ResourceSnapshot } from '../contracts/snapshot';
-import { formatIsoDuration, parseIsoDuration } from './duration';
+import { formatIsoDuration, parseIsoDuration } from '../domain/duration';
 import type {
   FlowPolicy,
   GrantMode,

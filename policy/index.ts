@@ -3,7 +3,6 @@
  * and the pure evaluation that turns a request into a flow snapshot or a refusal. docs/policy.md
  * documents the format.
  */
-export { formatIsoDuration, parseIsoDuration } from './duration';
 export { formatIssue, PolicyError, type PolicyIssue } from './errors';
 export {
   evaluateRequest,

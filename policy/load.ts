@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Principal } from '../contracts/identity';
-import { parseIsoDuration } from './duration';
+import { parseIsoDuration } from '../domain/duration';
 import { PolicyError, type PolicyIssue } from './errors';
 import type {
   ApproverRef,

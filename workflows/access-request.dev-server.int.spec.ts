@@ -10,10 +10,10 @@ import { RecordingPort } from '../apps/worker/testing/recording-port';
 import { anyOf, people, REQUESTER, requestInput, snapshot, vaultGroupGrant } from '../apps/worker/testing/snapshots';
 import { createDataConverter } from '../codec';
 import { TEST_ONLY_CODEC_KEY } from '../codec/test-key';
-import { requestWorkflowId } from '../contracts/ids';
+import { requestWorkflowId } from '../domain/ids';
 import { approveUpdate, cancelUpdate, REFUSAL, stateQuery } from '../contracts/messages';
 import { connectToDevServer, devServerAddress } from '../test/support/temporal';
-import { accessRequestWorkflow } from './access-request';
+import { accessRequestWorkflow } from './access-request/workflow';
 
 /**
  * Against the real dev server: what the Java test server cannot show. A refused Update writes nothing

@@ -21,7 +21,7 @@ import {
   snapshot,
   vaultGroupGrant,
 } from '../apps/worker/testing/snapshots';
-import { vaultLeaseWorkflowId } from '../contracts/ids';
+import { vaultLeaseWorkflowId } from '../domain/ids';
 import {
   approveUpdate,
   cancelUpdate,

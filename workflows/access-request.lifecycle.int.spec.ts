@@ -16,7 +16,7 @@ import {
   shareLinkGrant,
   vaultGroupGrant,
 } from '../apps/worker/testing/snapshots';
-import { vaultLeaseWorkflowId } from '../contracts/ids';
+import { vaultLeaseWorkflowId } from '../domain/ids';
 import { CATALOG_WORKFLOW_ID, catalogQuery, refreshCatalogUpdate } from '../contracts/catalog';
 import { approveUpdate, extendUpdate, grantAccessQuery, REFUSAL, rejectUpdate } from '../contracts/messages';
 import { SA_GRANT_ENDS_AT } from '../contracts/search-attributes';

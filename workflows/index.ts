@@ -1,4 +1,4 @@
 /** Every workflow the latchkey worker runs (its `workflowsPath`). */
-export { accessRequestWorkflow } from './access-request';
+export { accessRequestWorkflow } from './access-request/workflow';
 export { vaultLeaseWorkflow } from './vault-lease';
 export { catalogWorkflow } from './catalog';

@@ -1,22 +1,15 @@
-import { msToNumber } from '@temporalio/common/lib/time';
-import { ActivityFailure, ApplicationFailure, sleep } from '@temporalio/workflow';
-import { revokeBackoffMs } from './decisions';
+import { ActivityFailure, sleep } from '@temporalio/workflow';
+import { revokeBackoffMs } from '../domain/schedule';
 
 /** After this many failed attempts to end access, an alert goes out (and the attempts go on). */
 export const REVOKE_ALERT_AFTER_ATTEMPTS = 3;
-
-function retryHintMs(error: unknown): number {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  if (!(cause instanceof ApplicationFailure) || cause.nextRetryDelay == null) return 0;
-  return msToNumber(cause.nextRetryDelay);
-}
 
 /**
  * Ends access: runs `attempt` (an activity proxied with one attempt per call) until 1Password confirms,
  * without limit. The loop lives in the workflow rather than in the activity's retry policy so that
  * every failed attempt is visible in the request's state and history, and the alert is raised from
- * deterministic code exactly once. Backoff doubles from 1 s up to 5 minutes, or waits longer when
- * 1Password asked for it (rate limits). Callers run it inside `CancellationScope.nonCancellable`.
+ * deterministic code exactly once. Backoff doubles from 1 s up to 5 minutes. Callers run it inside
+ * `CancellationScope.nonCancellable`.
  */
 export async function untilConfirmed<T>(
   attempt: () => Promise<T>,
@@ -29,7 +22,7 @@ export async function untilConfirmed<T>(
       if (!(error instanceof ActivityFailure)) throw error;
       failedAttempts += 1;
       await onFailure(failedAttempts, error);
-      await sleep(Math.max(revokeBackoffMs(failedAttempts), retryHintMs(error)));
+      await sleep(revokeBackoffMs(failedAttempts));
     }
   }
 }

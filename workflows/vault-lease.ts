@@ -11,9 +11,6 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { requestIdFromWorkflowId } from '../contracts/ids';
-import { ending, granting, notify } from './activity-stubs';
-import { REVOKE_ALERT_AFTER_ATTEMPTS, untilConfirmed } from './until-confirmed';
 import {
   type LeaseRequest,
   leaseRequestSignal,
@@ -21,7 +18,10 @@ import {
   leaseResultSignal,
   leaseStateQuery,
   type VaultLeaseState,
-} from './vault-lease-contract';
+} from '../contracts/vault-lease';
+import { requestIdFromWorkflowId } from '../domain/ids';
+import { ending, granting, notify } from './activity-stubs';
+import { REVOKE_ALERT_AFTER_ATTEMPTS, untilConfirmed } from './until-confirmed';
 
 /** An idle entity (nothing held, nothing granted) waits this long for new work, then completes. */
 const IDLE_BEFORE_COMPLETING_MS = 60 * 60_000;
@@ -37,59 +37,81 @@ const HISTORY_EVENTS_BEFORE_CONTINUE_AS_NEW = 2_000;
  * because holders are keyed by lease id.
  */
 export async function vaultLeaseWorkflow(initial: VaultLeaseState): Promise<VaultLeaseState> {
-  const state: VaultLeaseState = {
-    ...initial,
-    holders: { ...initial.holders },
-    granted: [...initial.granted],
-    queue: [...initial.queue],
-  };
-  const workflowId = workflowInfo().workflowId;
-  const key = { integration: state.integration, vaultId: state.vaultId, groupId: state.groupId };
+  const lease = new VaultLease(initial);
+  setHandler(leaseRequestSignal, (request) => void lease.state.queue.push(request));
+  setHandler(leaseStateQuery, () => lease.state);
 
-  setHandler(leaseRequestSignal, (request) => {
-    state.queue.push(request);
-  });
-  setHandler(leaseStateQuery, () => state);
+  lease.describe();
+  for (;;) {
+    if (lease.idle()) {
+      if (!(await condition(() => lease.state.queue.length > 0, IDLE_BEFORE_COMPLETING_MS))) break;
+    } else {
+      await condition(() => lease.state.queue.length > 0);
+    }
+    // Holders depend on these steps finishing: they are never cancelled half-way.
+    await CancellationScope.nonCancellable(() => lease.processQueue());
+    const info = workflowInfo();
+    if (info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_BEFORE_CONTINUE_AS_NEW) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof vaultLeaseWorkflow>({ ...lease.state, generation: lease.state.generation + 1 });
+    }
+  }
+  await condition(allHandlersFinished);
+  return lease.state;
+}
 
-  const describe = () =>
+class VaultLease {
+  readonly state: VaultLeaseState;
+  private readonly workflowId = workflowInfo().workflowId;
+
+  constructor(initial: VaultLeaseState) {
+    this.state = {
+      ...initial,
+      holders: { ...initial.holders },
+      granted: [...initial.granted],
+      queue: [...initial.queue],
+    };
+  }
+
+  private get key() {
+    return { integration: this.state.integration, vaultId: this.state.vaultId, groupId: this.state.groupId };
+  }
+
+  idle(): boolean {
+    return Object.keys(this.state.holders).length === 0 && this.state.granted.length === 0;
+  }
+
+  describe(): void {
+    const { state } = this;
     setCurrentDetails(
       `Group ${state.groupId} on vault ${state.vaultId}: ${Object.keys(state.holders).length} holder(s); ` +
         (state.granted.length > 0 ? `granted ${state.granted.join(', ')}` : 'nothing granted'),
     );
+  }
 
-  async function reply(request: LeaseRequest, result: Omit<LeaseResult, 'op' | 'leaseId' | 'holders'>) {
-    const answer: LeaseResult = {
-      op: request.op,
-      leaseId: request.leaseId,
-      holders: Object.keys(state.holders).length,
-      ...result,
-    };
-    try {
-      await getExternalWorkflowHandle(request.replyTo).signal(leaseResultSignal, answer);
-    } catch (error) {
-      // The holder has ended (e.g. terminated by an operator): nobody is waiting for this answer.
-      log.warn('lease answer not delivered', { op: request.op, error: String(error) });
+  async processQueue(): Promise<void> {
+    while (this.state.queue.length > 0) {
+      const request = this.state.queue[0];
+      await (request.op === 'acquire' ? this.acquire(request) : this.release(request));
+      this.state.queue.shift();
+      this.describe();
     }
   }
 
-  async function acquire(request: LeaseRequest): Promise<void> {
-    if (state.holders[request.leaseId]) return reply(request, { ok: true, effect: 'counted' });
+  private async acquire(request: LeaseRequest): Promise<void> {
+    const { state } = this;
+    if (state.holders[request.leaseId]) return this.reply(request, { ok: true, effect: 'counted' });
     const union = [...new Set([...state.granted, ...request.permissions])].sort();
     let effect: LeaseResult['effect'] = 'counted';
     if (union.length !== state.granted.length) {
       try {
         await granting.grantGroupPermissions({
-          ...key,
+          ...this.key,
           permissions: union,
-          idempotencyKey: `${workflowId}:grant:${request.leaseId}`,
+          idempotencyKey: `${this.workflowId}:grant:${request.leaseId}`,
         });
       } catch (error) {
-        const cause = error instanceof ActivityFailure ? error.cause : error;
-        const failure =
-          cause instanceof ApplicationFailure
-            ? { code: cause.type ?? 'GrantFailed', message: cause.message }
-            : { code: 'GrantFailed', message: 'group permissions could not be granted' };
-        return reply(request, { ok: false, effect: 'counted', failure });
+        return this.reply(request, { ok: false, effect: 'counted', failure: failureOf(error) });
       }
       state.granted = union;
       effect = 'granted';
@@ -99,63 +121,63 @@ export async function vaultLeaseWorkflow(initial: VaultLeaseState): Promise<Vaul
       replyTo: request.replyTo,
       since: new Date(Date.now()).toISOString(),
     };
-    return reply(request, { ok: true, effect });
+    return this.reply(request, { ok: true, effect });
   }
 
-  async function release(request: LeaseRequest): Promise<void> {
-    if (!state.holders[request.leaseId]) return reply(request, { ok: true, effect: 'counted' });
+  private async release(request: LeaseRequest): Promise<void> {
+    const { state } = this;
+    if (!state.holders[request.leaseId]) return this.reply(request, { ok: true, effect: 'counted' });
     delete state.holders[request.leaseId];
     if (Object.keys(state.holders).length > 0 || state.granted.length === 0) {
-      return reply(request, { ok: true, effect: 'counted' });
+      return this.reply(request, { ok: true, effect: 'counted' });
     }
     const { failedAttempts } = await untilConfirmed(
-      () => ending.revokeGroupPermissions({ ...key, idempotencyKey: `${workflowId}:revoke:${request.leaseId}` }),
-      async (attempts) => {
-        if (attempts !== REVOKE_ALERT_AFTER_ATTEMPTS) return;
-        log.error('revoking group permissions keeps failing; still retrying', { ...key, attempts });
-        try {
-          await notify({
-            kind: 'revoke-failing',
-            eventId: `${workflowId}:revoke-failing:${request.leaseId}`,
-            requestId: requestIdFromWorkflowId(request.leaseId) ?? request.leaseId,
-            resourceId: state.vaultId,
-            integration: state.integration,
-            recipients: [],
-            at: new Date(Date.now()).toISOString(),
-            details: { failedAttempts: attempts, groupId: state.groupId },
-          });
-        } catch (error) {
-          log.warn('alert notification failed', { error: String(error) });
-        }
-      },
+      () =>
+        ending.revokeGroupPermissions({ ...this.key, idempotencyKey: `${this.workflowId}:revoke:${request.leaseId}` }),
+      (attempts) => this.alertIfFailing(request, attempts),
     );
     state.granted = [];
-    return reply(request, { ok: true, effect: 'revoked', revokeAttempts: failedAttempts });
+    return this.reply(request, { ok: true, effect: 'revoked', revokeAttempts: failedAttempts });
   }
 
-  describe();
-  for (;;) {
-    const idle = Object.keys(state.holders).length === 0 && state.granted.length === 0;
-    if (idle) {
-      if (!(await condition(() => state.queue.length > 0, IDLE_BEFORE_COMPLETING_MS))) break;
-    } else {
-      await condition(() => state.queue.length > 0);
-    }
-    // Holders depend on these steps finishing: they are never cancelled half-way.
-    await CancellationScope.nonCancellable(async () => {
-      while (state.queue.length > 0) {
-        const request = state.queue[0];
-        await (request.op === 'acquire' ? acquire(request) : release(request));
-        state.queue.shift();
-        describe();
-      }
-    });
-    const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_BEFORE_CONTINUE_AS_NEW) {
-      await condition(allHandlersFinished);
-      await continueAsNew<typeof vaultLeaseWorkflow>({ ...state, generation: state.generation + 1 });
+  private async alertIfFailing(request: LeaseRequest, attempts: number): Promise<void> {
+    if (attempts !== REVOKE_ALERT_AFTER_ATTEMPTS) return;
+    log.error('revoking group permissions keeps failing; still retrying', { ...this.key, attempts });
+    try {
+      await notify({
+        kind: 'revoke-failing',
+        eventId: `${this.workflowId}:revoke-failing:${request.leaseId}`,
+        requestId: requestIdFromWorkflowId(request.leaseId) ?? request.leaseId,
+        resourceId: this.state.vaultId,
+        integration: this.state.integration,
+        recipients: [],
+        at: new Date(Date.now()).toISOString(),
+        details: { failedAttempts: attempts, groupId: this.state.groupId },
+      });
+    } catch (error) {
+      log.warn('alert notification failed', { error: String(error) });
     }
   }
-  await condition(allHandlersFinished);
-  return state;
+
+  private async reply(request: LeaseRequest, result: Omit<LeaseResult, 'op' | 'leaseId' | 'holders'>) {
+    const answer: LeaseResult = {
+      op: request.op,
+      leaseId: request.leaseId,
+      holders: Object.keys(this.state.holders).length,
+      ...result,
+    };
+    try {
+      await getExternalWorkflowHandle(request.replyTo).signal(leaseResultSignal, answer);
+    } catch (error) {
+      // The holder has ended (e.g. terminated by an operator): nobody is waiting for this answer.
+      log.warn('lease answer not delivered', { op: request.op, error: String(error) });
+    }
+  }
+}
+
+function failureOf(error: unknown): { code: string; message: string } {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return cause instanceof ApplicationFailure
+    ? { code: cause.type ?? 'GrantFailed', message: cause.message }
+    : { code: 'GrantFailed', message: 'group permissions could not be granted' };
 }

@@ -1,4 +1,4 @@
-import { requestWorkflowId } from '../../contracts/ids';
+import { requestWorkflowId } from '../../domain/ids';
 import { ApiWorld, PEOPLE } from './testing/api-world';
 
 const justification = 'Investigating INC-4211: slow queries on orders';

@@ -3,13 +3,13 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { buildListQuery } from '../../apps/api/requests/visibility-query';
 import type { Caller } from '../../apps/api/identity/caller';
 import type { ResourceCatalog } from '../../contracts/catalog';
-import { requestWorkflowId } from '../../contracts/ids';
+import { requestWorkflowId } from '../../domain/ids';
 import { approveUpdate, stateQuery } from '../../contracts/messages';
 import type { AccessRequestInput, AccessRequestState, RequestStatus } from '../../contracts/request';
 import { TASK_QUEUE } from '../../contracts/task-queue';
 import { evaluateRequest } from '../../policy';
 import type { LoadedPolicy } from '../../policy/model';
-import { initialSearchAttributes } from '../../workflows/decisions';
+import { startingSearchAttributes } from '../../domain/visibility';
 import { accessRequestWorkflow } from '../../workflows';
 import type { Persona } from './api';
 
@@ -52,7 +52,7 @@ export class DirectLatchkey {
       taskQueue: TASK_QUEUE,
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: initialSearchAttributes(snapshot, caller.identity.id),
+      typedSearchAttributes: startingSearchAttributes(snapshot, caller.identity.id),
     });
     return firstState(handle);
   }

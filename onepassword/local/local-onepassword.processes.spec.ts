@@ -8,14 +8,19 @@ import type { LocalState } from './state';
 
 const run = promisify(execFile);
 
+const REPO = path.join(__dirname, '..', '..');
+
 /** The local 1Password and what it imports, compiled so plain `node` child processes can load it. */
 const SOURCES = [
-  'port.ts',
-  'file-lock.ts',
-  'permissions.ts',
-  'share-rules.ts',
-  'local/state.ts',
-  'local/local-onepassword.ts',
+  'onepassword/port.ts',
+  'onepassword/file-lock.ts',
+  'onepassword/permissions.ts',
+  'onepassword/share-rules.ts',
+  'onepassword/local/state.ts',
+  'onepassword/local/local-onepassword.ts',
+  'domain/share-links.ts',
+  'domain/decision.ts',
+  'contracts/messages.ts',
 ];
 
 const CHILD = `
@@ -38,9 +43,8 @@ describe('LocalOnePassword shared by several processes', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'latchkey-local-1password-processes-'));
-    const root = path.join(__dirname, '..');
     for (const source of SOURCES) {
-      const { code } = await transformFile(path.join(root, source), {
+      const { code } = await transformFile(path.join(REPO, source), {
         jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
         module: { type: 'commonjs' },
       });
@@ -54,12 +58,17 @@ describe('LocalOnePassword shared by several processes', () => {
 
   it('loses no write and makes one link per key when processes write at the same time', async () => {
     const stateFile = path.join(dir, 'state.json');
-    const module = path.join(dir, 'build', 'local', 'local-onepassword.js');
+    const module = path.join(dir, 'build', 'onepassword', 'local', 'local-onepassword.js');
     const processes = ['worker', 'api', 'cli', 'chaos'];
     const perProcess = 8;
 
     const outputs = await Promise.all(
-      processes.map((name) => run(process.execPath, ['-e', CHILD, module, stateFile, name, String(perProcess)])),
+      processes.map((name) =>
+        run(process.execPath, ['-e', CHILD, module, stateFile, name, String(perProcess)], {
+          // The compiled copy lives outside the repository; its packages are the repository's.
+          env: { ...process.env, NODE_PATH: path.join(REPO, 'node_modules') },
+        }),
+      ),
     );
 
     const state = JSON.parse(await readFile(stateFile, 'utf8')) as LocalState;

@@ -3,9 +3,9 @@ import { promises as fs } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type FileLockOptions, withFileLock, writeFileAtomic } from '../file-lock';
 import { isVaultPermission } from '../permissions';
+import { EXPIRY_BUCKET_MS } from '../../domain/share-links';
 import {
   type CreateShareLinkParams,
-  EXPIRY_BUCKET_MS,
   type GroupPermissionsParams,
   type ItemSummary,
   OnePasswordError,

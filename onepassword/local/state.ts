@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { ExpiryBucket, SharePolicy } from '../port';
+import type { ExpiryBucket } from '../../domain/share-links';
+import type { SharePolicy } from '../port';
 
 /**
  * The local 1Password's state file: the parts of a 1Password account latchkey uses, plus fault

@@ -19,7 +19,8 @@ import {
   UPDATE_ITEMS,
 } from '@1password/sdk';
 import { type VaultPermission, VAULT_PERMISSIONS } from '../permissions';
-import { type ExpiryBucket, OnePasswordError, type SharePolicy } from '../port';
+import type { ExpiryBucket } from '../../domain/share-links';
+import { OnePasswordError, type SharePolicy } from '../port';
 
 /** Translations between latchkey's port vocabulary and the SDK's. */
 

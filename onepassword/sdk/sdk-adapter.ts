@@ -9,9 +9,9 @@ import {
   VaultAccessorType,
 } from '@1password/sdk';
 import { classifyOnePasswordError } from '../errors';
+import { EXPIRY_BUCKET_MS } from '../../domain/share-links';
 import {
   type CreateShareLinkParams,
-  EXPIRY_BUCKET_MS,
   type GroupPermissionsParams,
   type ItemSummary,
   OnePasswordError,

@@ -1,4 +1,4 @@
-import { REQUEST_ID_PATTERN } from '../../../contracts/ids';
+import { REQUEST_ID_PATTERN } from '../../../domain/ids';
 import { idempotentRequestId, newRequestId } from './request-id';
 
 describe('request ids', () => {

@@ -1,5 +1,5 @@
 import * as crypto from 'node:crypto';
-import { REQUEST_ID_PATTERN } from '../../../contracts/ids';
+import { REQUEST_ID_PATTERN } from '../../../domain/ids';
 
 // Crockford's base32, lowercased: no i, l, o, u, so ids read aloud without confusion.
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';

@@ -9,7 +9,7 @@ import {
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import type { LatchkeyConfig } from '../../../config/config';
 import type { ResourceCatalog } from '../../../contracts/catalog';
-import { requestIdFromWorkflowId, requestWorkflowId } from '../../../contracts/ids';
+import { requestIdFromWorkflowId, requestWorkflowId } from '../../../domain/ids';
 import {
   approveUpdate,
   cancelUpdate,
@@ -21,7 +21,7 @@ import {
   stateQuery,
 } from '../../../contracts/messages';
 import type { AccessRequestInput, AccessRequestState, GrantAccess } from '../../../contracts/request';
-import { TERMINAL_STATUSES } from '../../../contracts/request';
+import { TERMINAL_STATUSES } from '../../../domain/lifecycle';
 import {
   SA_GRANT_ENDS_AT,
   SA_INTEGRATION,
@@ -31,9 +31,9 @@ import {
 } from '../../../contracts/search-attributes';
 import type { FlowSnapshot } from '../../../contracts/snapshot';
 import { evaluateRequest, type LoadedPolicy } from '../../../policy';
-import { formatIsoDuration, parseIsoDuration } from '../../../policy/duration';
+import { parseIsoDuration } from '../../../domain/duration';
 import { accessRequestWorkflow } from '../../../workflows';
-import { initialSearchAttributes } from '../../../workflows/decisions';
+import { requestDetails, requestSummary, startingSearchAttributes } from '../../../domain/visibility';
 import { ApiError } from '../errors/api-error';
 import { safeRefusalMessage } from '../errors/error-mapping';
 import { actorOf, type Caller } from '../identity/caller';
@@ -146,9 +146,9 @@ export class RequestsService {
         // A second start with the same id (the same idempotency key) must never make a second request.
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: initialSearchAttributes(snapshot, caller.identity.id),
-        staticSummary: summaryOf(caller, snapshot),
-        staticDetails: detailsOf(snapshot),
+        typedSearchAttributes: startingSearchAttributes(snapshot, caller.identity.id),
+        staticSummary: requestSummary(caller.identity.id, snapshot),
+        staticDetails: requestDetails(snapshot),
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError && idempotencyKey) {
@@ -433,28 +433,6 @@ function refusalCode(err: unknown): string {
 
 function isRefusal(cause: unknown): boolean {
   return cause instanceof ApplicationFailure && Object.values<string>(REFUSAL).includes(cause.type ?? '');
-}
-
-/** Shown in the Temporal UI's list: ids and words only, never an e-mail address or a secret. */
-function summaryOf(caller: Caller, snapshot: FlowSnapshot): string {
-  return `${caller.identity.id} requests ${snapshot.resource.id} for ${formatIsoDuration(snapshot.durationMs)}`;
-}
-
-function detailsOf(snapshot: FlowSnapshot): string {
-  const tiers = snapshot.approval.automatic
-    ? 'automatic (no approval)'
-    : snapshot.approval.tiers
-        .map(
-          (tier, index) =>
-            `tier ${index}: ${tier.approvers.map((p) => `${p.kind}:${p.id}`).join(', ')} (${tier.threshold.kind})`,
-        )
-        .join('; ');
-  return [
-    `**Resource** ${snapshot.resource.name} (${snapshot.resource.id}), ${snapshot.grant.mode}`,
-    `**Integration** ${snapshot.integration.name}`,
-    `**Flow** ${snapshot.flowName}, policy ${snapshot.policyVersion}`,
-    `**Approval** ${tiers}`,
-  ].join('\n\n');
 }
 
 function timestampToIso(

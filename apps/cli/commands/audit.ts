@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { LatchkeyConfig } from '../../../config/config';
-import { requestIdFromWorkflowId } from '../../../contracts';
+import { requestIdFromWorkflowId } from '../../../domain/ids';
 import { createDataConverter, loadOrCreateCodecKey } from '../../../codec';
 import { ChainWriter, verifyChain } from '../../../audit/chain';
 import { buildAuditTimeline } from '../../../audit/timeline';

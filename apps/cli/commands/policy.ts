@@ -2,10 +2,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../../config/config';
 import type { Identity, Principal } from '../../../contracts/identity';
 import type { ApprovalTier, FlowSnapshot, ThresholdSpec } from '../../../contracts/snapshot';
-import { shortestCoveringBucket } from '../../../onepassword/share-rules';
 import {
   evaluateRequest,
-  formatIsoDuration,
   formatIssue,
   type LoadedPolicy,
   loadPolicyFile,
@@ -13,6 +11,8 @@ import {
   requestableResources,
 } from '../../../policy';
 import { demoCatalog } from '../../../policy/demo-catalog';
+import { formatIsoDuration } from '../../../domain/duration';
+import { shortestCoveringBucket } from '../../../domain/share-links';
 
 const HELP = `latchkey policy: check and explain the access policy
 

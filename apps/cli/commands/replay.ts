@@ -5,7 +5,7 @@ import type { DataConverter, HistoryAndWorkflowId } from '@temporalio/common';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import type { LatchkeyConfig } from '../../../config/config';
-import { requestIdFromWorkflowId, requestWorkflowId } from '../../../contracts';
+import { requestIdFromWorkflowId, requestWorkflowId } from '../../../domain/ids';
 import { createDataConverter, loadOrCreateCodecKey } from '../../../codec';
 import type { CommandIo } from '../io';
 import { readHistoryFile } from '../../../audit/history-file';

@@ -4,12 +4,13 @@ import { DefaultLogger, type Worker, type WorkflowBundleWithSourceMap } from '@t
 import { createActivities } from '../../../activities';
 import { createDataConverter } from '../../../codec';
 import { TEST_ONLY_CODEC_KEY } from '../../../codec/test-key';
-import { requestWorkflowId } from '../../../contracts/ids';
+import { requestWorkflowId } from '../../../domain/ids';
 import type { AccessRequestInput } from '../../../contracts/request';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../../contracts/search-attributes';
-import type { NotificationEvent, Notifier } from '../../../notify/events';
+import type { NotificationEvent } from '../../../contracts/notifications';
+import type { Notifier } from '../../../notify/notifier';
 import type { OnePasswordPort } from '../../../onepassword/port';
-import { accessRequestWorkflow } from '../../../workflows/access-request';
+import { accessRequestWorkflow } from '../../../workflows/access-request/workflow';
 import { bundleLatchkeyWorkflows, createLatchkeyWorker, type LatchkeyWorkerOptions } from '../worker';
 import { RecordingPort } from './recording-port';
 

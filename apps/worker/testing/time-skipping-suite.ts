@@ -6,7 +6,7 @@ import { approveUpdate, stateQuery } from '../../../contracts/messages';
 import type { AccessRequestState } from '../../../contracts/request';
 import type { FlowSnapshot } from '../../../contracts/snapshot';
 import { createTimeSkippingEnv } from '../../../test/support/temporal';
-import type { accessRequestWorkflow } from '../../../workflows/access-request';
+import type { accessRequestWorkflow } from '../../../workflows/access-request/workflow';
 import { registerSearchAttributes, SharedWorker, WorkflowTestWorld } from './harness';
 import { REQUESTER, requestInput, snapshot } from './snapshots';
 

@@ -5,7 +5,7 @@
  */
 import { sleep } from '@temporalio/workflow';
 import type { AccessRequestInput, AccessRequestState } from '../../../contracts/request';
-import { accessRequestWorkflow as current } from '../../access-request';
+import { accessRequestWorkflow as current } from '../../access-request/workflow';
 
 export { vaultLeaseWorkflow } from '../../vault-lease';
 export { catalogWorkflow } from '../../catalog';

@@ -1,5 +1,5 @@
 import { registerDecorator, type ValidationOptions } from 'class-validator';
-import { parseIsoDuration } from '../../../../policy/duration';
+import { parseIsoDuration } from '../../../../domain/duration';
 
 /** Longest duration text worth parsing; real ones are a dozen characters. */
 const MAX_DURATION_TEXT = 32;

@@ -33,8 +33,3 @@ export interface NotificationEvent {
   /** Small, non-secret facts: tier, deadline, attempt count, status. */
   details?: Record<string, string | number | boolean>;
 }
-
-/** The notifier port: a structured-log notifier and a webhook notifier implement it. */
-export interface Notifier {
-  notify(event: NotificationEvent): Promise<void>;
-}

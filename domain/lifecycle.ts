@@ -1,0 +1,28 @@
+import type { RequestStatus } from '../contracts/request';
+
+/**
+ * The request lifecycle of BRIEF §4 as data: the statuses each status may move to. The workflow
+ * changes a request's status only through this table, so a transition it does not list is a bug
+ * that fails the workflow task (Temporal retries it once fixed code is deployed) instead of a
+ * request in a state nobody designed.
+ */
+export const TRANSITIONS: Readonly<Record<RequestStatus, readonly RequestStatus[]>> = {
+  PENDING_APPROVAL: ['APPROVED', 'REJECTED', 'TIMED_OUT', 'CANCELLED'],
+  APPROVED: ['ACTIVE', 'FAILED'],
+  ACTIVE: ['EXPIRED', 'REVOKED'],
+  REJECTED: [],
+  TIMED_OUT: [],
+  CANCELLED: [],
+  EXPIRED: [],
+  REVOKED: [],
+  FAILED: [],
+};
+
+export function canMove(from: RequestStatus, to: RequestStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** Statuses a request never leaves. */
+export const TERMINAL_STATUSES: ReadonlySet<RequestStatus> = new Set(
+  (Object.keys(TRANSITIONS) as RequestStatus[]).filter((status) => TRANSITIONS[status].length === 0),
+);

@@ -1,0 +1,114 @@
+import { REFUSAL } from '../contracts/messages';
+import { alice, bob, erin, flow, HOUR, pending, record, root, approval } from '../test/support/domain-fixtures';
+import { pendingApproverKeys, tiersActorMayApprove } from './approval';
+import { checkApprove, checkCancel, checkExtend, checkReject, checkRevoke } from './request-rules';
+
+describe('who may approve', () => {
+  it('only tier 0 approvers before escalation; escalation adds tier 1 and tier 0 keeps its right', () => {
+    expect(tiersActorMayApprove(approval(), 0, alice)).toEqual([0]);
+    expect(tiersActorMayApprove(approval(), 0, erin)).toEqual([]);
+    expect(tiersActorMayApprove(approval(), 1, erin)).toEqual([1]);
+    expect(tiersActorMayApprove(approval(), 1, alice)).toEqual([0]);
+    expect(pendingApproverKeys(approval(), 0)).toEqual(['user:alice']);
+    expect(pendingApproverKeys(approval(), 1)).toEqual(['group:sec-leads', 'user:alice']);
+  });
+
+  it('refuses the requester unless the flow allows self-approval', () => {
+    const selfFlow = (allow: boolean) =>
+      flow({
+        approval: approval({
+          allowSelfApproval: allow,
+          tiers: [{ approvers: [{ kind: 'group', id: 'engineering' }], threshold: { kind: 'any' } }],
+        }),
+      });
+    expect(checkApprove(selfFlow(false), pending, bob)).toEqual({
+      ok: false,
+      refusal: REFUSAL.forbidden,
+      reason: 'the requester may not approve their own request under this flow',
+    });
+    expect(checkApprove(selfFlow(true), pending, bob)).toEqual({ ok: true, value: 0 });
+  });
+
+  it('refuses strangers, a second approval by the same person, and any approval once decided', () => {
+    expect(checkApprove(flow(), pending, erin)).toMatchObject({ ok: false, refusal: REFUSAL.forbidden });
+    expect(checkApprove(flow(), { ...pending, approvals: [record(alice)] }, alice)).toMatchObject({
+      ok: false,
+      refusal: REFUSAL.conflict,
+    });
+    expect(checkApprove(flow(), { ...pending, status: 'ACTIVE' }, alice)).toMatchObject({
+      ok: false,
+      refusal: REFUSAL.conflict,
+    });
+    expect(checkApprove(flow(), { ...pending, currentTier: 1 }, erin)).toEqual({ ok: true, value: 1 });
+  });
+
+  it('approving a pending extension follows the same rules with its own approvals', () => {
+    const active = {
+      ...pending,
+      status: 'ACTIVE' as const,
+      approvals: [record(alice)],
+      pendingExtension: { requestedBy: 'bob', at: 'x', addedMs: HOUR, approvals: [] },
+    };
+    expect(checkApprove(flow(), active, alice)).toEqual({ ok: true, value: 0 });
+  });
+
+  it('reject: approvers only, never the requester, not after approving', () => {
+    expect(checkReject(flow(), pending, alice)).toEqual({ ok: true, value: undefined });
+    expect(checkReject(flow(), pending, bob)).toMatchObject({ refusal: REFUSAL.forbidden });
+    expect(checkReject(flow(), { ...pending, approvals: [record(alice)] }, alice)).toMatchObject({
+      refusal: REFUSAL.conflict,
+    });
+  });
+});
+
+describe('cancel, revoke and extend', () => {
+  const active = {
+    status: 'ACTIVE' as const,
+    requesterId: 'bob',
+    currentTier: 0,
+    durationMs: 8 * HOUR,
+    extensions: [],
+    grant: {
+      grantedAt: '2026-01-01T00:00:00.000Z',
+      endsAt: '2026-01-01T08:00:00.000Z',
+      guarantee: { mode: 'vault-group' as const, statement: '' },
+    },
+  };
+
+  it('withdraw: the requester or an admin, while pending', () => {
+    expect(checkCancel(pending, bob).ok).toBe(true);
+    expect(checkCancel(pending, root).ok).toBe(true);
+    expect(checkCancel(pending, alice)).toMatchObject({ refusal: REFUSAL.forbidden });
+    expect(checkCancel({ ...pending, status: 'ACTIVE' }, bob)).toMatchObject({ refusal: REFUSAL.conflict });
+  });
+
+  it('revoke: requester, approver or admin, while active and not already ending', () => {
+    for (const who of [bob, alice, root]) expect(checkRevoke(flow(), active, who).ok).toBe(true);
+    expect(checkRevoke(flow(), active, erin)).toMatchObject({ refusal: REFUSAL.forbidden });
+    expect(checkRevoke(flow(), { ...active, revocation: { by: 'bob', at: 'x' } }, bob)).toMatchObject({
+      refusal: REFUSAL.conflict,
+    });
+    expect(checkRevoke(flow(), { ...active, status: 'EXPIRED' }, bob)).toMatchObject({ refusal: REFUSAL.conflict });
+  });
+
+  it('extend: requester only, within the count, the single maximum and the flow maximum', () => {
+    expect(checkExtend(flow(), active, bob, 2 * HOUR)).toEqual({
+      ok: true,
+      value: { newEndsAt: '2026-01-01T10:00:00.000Z' },
+    });
+    expect(checkExtend(flow(), active, alice, HOUR)).toMatchObject({ refusal: REFUSAL.forbidden });
+    expect(checkExtend(flow(), active, bob, 4 * HOUR)).toMatchObject({ refusal: REFUSAL.invalid });
+    expect(checkExtend(flow({ maxDurationMs: 9 * HOUR }), active, bob, 2 * HOUR)).toMatchObject({
+      refusal: REFUSAL.invalid,
+    });
+    const once = { ...active, extensions: [{ by: 'bob', at: 'x', addedMs: HOUR, newEndsAt: 'y' }] };
+    expect(checkExtend(flow(), once, bob, HOUR)).toMatchObject({ refusal: REFUSAL.invalid });
+    expect(checkExtend(flow(), active, bob, 0)).toMatchObject({ refusal: REFUSAL.invalid });
+  });
+
+  it('extend: a share link cannot be extended past its own expiry', () => {
+    const link = { ...active, grant: { ...active.grant, providerExpiresAt: '2026-01-01T09:00:00.000Z' } };
+    expect(checkExtend(flow(), link, bob, 2 * HOUR)).toMatchObject({ refusal: REFUSAL.invalid });
+    expect(checkExtend(flow(), link, bob, HOUR).ok).toBe(true);
+  });
+});

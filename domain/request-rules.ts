@@ -1,0 +1,135 @@
+import type { Actor } from '../contracts/identity';
+import { REFUSAL } from '../contracts/messages';
+import type { AccessRequestState } from '../contracts/request';
+import type { FlowSnapshot } from '../contracts/snapshot';
+import { isAdmin, tiersActorMayApprove } from './approval';
+import { allow, type Decision, refuse } from './decision';
+
+/**
+ * Who may change a request, and in which state: one rule per change. The workflow's Update
+ * validators have the last word by calling these; the API and unit tests can call them too.
+ */
+
+/** The state facts the approval rules read. */
+export type ApprovalContext = Pick<
+  AccessRequestState,
+  'status' | 'requesterId' | 'currentTier' | 'approvals' | 'pendingExtension'
+>;
+
+/** What approve and reject decide: the request while it is pending, or a pending extension of an active grant. */
+export type DecisionTarget = 'request' | 'extension';
+
+export function decisionTarget(
+  state: Pick<AccessRequestState, 'status' | 'pendingExtension'>,
+): DecisionTarget | undefined {
+  if (state.status === 'PENDING_APPROVAL') return 'request';
+  if (state.status === 'ACTIVE' && state.pendingExtension) return 'extension';
+  return undefined;
+}
+
+function approvalsOf(state: ApprovalContext, target: DecisionTarget): ApprovalContext['approvals'] {
+  return target === 'extension' ? (state.pendingExtension?.approvals ?? []) : state.approvals;
+}
+
+/**
+ * May this actor approve now? Returns the lowest tier whose right the actor uses. Approving a pending
+ * extension follows the same rules with the extension's own approvals.
+ */
+export function checkApprove(snapshot: FlowSnapshot, state: ApprovalContext, actor: Actor): Decision<number> {
+  const target = decisionTarget(state);
+  if (!target) return refuse(REFUSAL.conflict, `the request is ${state.status} and waits for no approval`);
+  if (actor.id === state.requesterId && !snapshot.approval.allowSelfApproval) {
+    return refuse(REFUSAL.forbidden, 'the requester may not approve their own request under this flow');
+  }
+  const tiers = tiersActorMayApprove(snapshot.approval, state.currentTier, actor);
+  if (tiers.length === 0) return refuse(REFUSAL.forbidden, 'the caller is not an approver of this request');
+  if (approvalsOf(state, target).some((record) => record.approverId === actor.id)) {
+    return refuse(REFUSAL.conflict, 'the caller has already approved this request');
+  }
+  return allow(tiers[0]);
+}
+
+export function checkReject(snapshot: FlowSnapshot, state: ApprovalContext, actor: Actor): Decision {
+  const target = decisionTarget(state);
+  if (!target) return refuse(REFUSAL.conflict, `the request is ${state.status} and waits for no decision`);
+  if (actor.id === state.requesterId) {
+    return refuse(REFUSAL.forbidden, 'the requester withdraws (cancel) rather than rejects their own request');
+  }
+  if (tiersActorMayApprove(snapshot.approval, state.currentTier, actor).length === 0) {
+    return refuse(REFUSAL.forbidden, 'the caller is not an approver of this request');
+  }
+  if (approvalsOf(state, target).some((record) => record.approverId === actor.id)) {
+    return refuse(REFUSAL.conflict, 'the caller has already approved this request');
+  }
+  return allow(undefined);
+}
+
+/** Withdraw: the requester (or an admin) while the request still waits for a decision. */
+export function checkCancel(state: Pick<AccessRequestState, 'status' | 'requesterId'>, actor: Actor): Decision {
+  if (actor.id !== state.requesterId && !isAdmin(actor)) {
+    return refuse(REFUSAL.forbidden, 'only the requester or an admin may withdraw a request');
+  }
+  if (state.status !== 'PENDING_APPROVAL') {
+    return refuse(REFUSAL.conflict, `the request is ${state.status}; only a pending request can be withdrawn`);
+  }
+  return allow(undefined);
+}
+
+/** End a grant early: the requester, an approver of an asked tier, or an admin, while ACTIVE. */
+export function checkRevoke(
+  snapshot: FlowSnapshot,
+  state: Pick<AccessRequestState, 'status' | 'requesterId' | 'currentTier' | 'revocation'>,
+  actor: Actor,
+): Decision {
+  const approver = tiersActorMayApprove(snapshot.approval, state.currentTier, actor).length > 0;
+  if (actor.id !== state.requesterId && !approver && !isAdmin(actor)) {
+    return refuse(REFUSAL.forbidden, 'only the requester, an approver or an admin may revoke this grant');
+  }
+  if (state.status !== 'ACTIVE') {
+    return refuse(REFUSAL.conflict, `the request is ${state.status}; only an active grant can be revoked`);
+  }
+  if (state.revocation) return refuse(REFUSAL.conflict, 'the grant is already being revoked');
+  return allow(undefined);
+}
+
+/** Total access time granted so far (approved duration plus applied extensions). */
+export function grantedMs(state: Pick<AccessRequestState, 'durationMs' | 'extensions'>): number {
+  return state.durationMs + state.extensions.reduce((sum, extension) => sum + extension.addedMs, 0);
+}
+
+/**
+ * May the requester extend by `addMs`? Within the count, the single-extension maximum, the flow's
+ * maximum in total and, for share links, the link's own expiry (a link cannot outlive its bucket).
+ */
+export function checkExtend(
+  snapshot: FlowSnapshot,
+  state: Pick<
+    AccessRequestState,
+    'status' | 'requesterId' | 'durationMs' | 'extensions' | 'pendingExtension' | 'grant' | 'revocation'
+  >,
+  actor: Actor,
+  addMs: number,
+): Decision<{ newEndsAt: string }> {
+  if (actor.id !== state.requesterId) return refuse(REFUSAL.forbidden, 'only the requester may ask for an extension');
+  if (state.status !== 'ACTIVE' || !state.grant || state.revocation) {
+    return refuse(REFUSAL.conflict, `the request is ${state.status}; only an active grant can be extended`);
+  }
+  if (state.pendingExtension) return refuse(REFUSAL.conflict, 'an extension already waits for approval');
+  const rules = snapshot.extensions;
+  if (state.extensions.length >= rules.maxCount) {
+    return refuse(REFUSAL.invalid, `this flow allows at most ${rules.maxCount} extension(s)`);
+  }
+  if (!Number.isInteger(addMs) || addMs <= 0)
+    return refuse(REFUSAL.invalid, 'the extension must be a positive duration');
+  if (addMs > rules.maxExtensionMs) {
+    return refuse(REFUSAL.invalid, `one extension may add at most ${rules.maxExtensionMs} ms`);
+  }
+  if (grantedMs(state) + addMs > snapshot.maxDurationMs) {
+    return refuse(REFUSAL.invalid, `the flow allows at most ${snapshot.maxDurationMs} ms of access in total`);
+  }
+  const newEnd = Date.parse(state.grant.endsAt) + addMs;
+  if (state.grant.providerExpiresAt && newEnd > Date.parse(state.grant.providerExpiresAt)) {
+    return refuse(REFUSAL.invalid, 'the share link expires before the extended end; request access again instead');
+  }
+  return allow({ newEndsAt: new Date(newEnd).toISOString() });
+}

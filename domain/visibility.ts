@@ -1,0 +1,113 @@
+import type { SearchAttributePair, SearchAttributeUpdatePair } from '@temporalio/common';
+import type { AccessRequestInput, AccessRequestState } from '../contracts/request';
+import {
+  SA_GRANT_ENDS_AT,
+  SA_INTEGRATION,
+  SA_PENDING_APPROVERS,
+  SA_REQUESTER,
+  SA_RESOURCE,
+  SA_STATUS,
+  SA_VAULT,
+} from '../contracts/search-attributes';
+import type { FlowSnapshot } from '../contracts/snapshot';
+import { pendingApproverKeys } from './approval';
+import { formatIsoDuration } from './duration';
+import { grantModeOf } from './guarantees';
+
+/**
+ * What a request shows operators in the Temporal UI and visibility: search attributes, memo, summary
+ * and details, each computed from the request's facts by one pure function, so that the API (when it
+ * starts a request) and the workflow (at every change) show the same thing. Ids and words only:
+ * never an e-mail address, never a secret.
+ */
+
+export type VisibleState = Pick<
+  AccessRequestState,
+  'status' | 'requesterId' | 'resourceId' | 'integration' | 'currentTier' | 'grant'
+>;
+
+/** Every search attribute of a request in this state; `null` removes one that no longer applies. */
+export function searchAttributesOf(snapshot: FlowSnapshot, state: VisibleState): SearchAttributeUpdatePair[] {
+  const pending = state.status === 'PENDING_APPROVAL' ? pendingApproverKeys(snapshot.approval, state.currentTier) : [];
+  const endsAt = state.grant && !state.grant.revokedAt ? new Date(state.grant.endsAt) : null;
+  return [
+    { key: SA_STATUS, value: state.status },
+    { key: SA_REQUESTER, value: state.requesterId },
+    { key: SA_RESOURCE, value: state.resourceId },
+    { key: SA_INTEGRATION, value: state.integration },
+    { key: SA_VAULT, value: snapshot.resource.vaultId },
+    { key: SA_PENDING_APPROVERS, value: pending.length > 0 ? pending : null },
+    { key: SA_GRANT_ENDS_AT, value: endsAt },
+  ];
+}
+
+/**
+ * The search attributes a request is started with, so that it is findable from its first moment: those
+ * of the state its first workflow task puts it in (an automatic flow is APPROVED at once).
+ */
+export function startingSearchAttributes(snapshot: FlowSnapshot, requesterId: string): SearchAttributePair[] {
+  const status = snapshot.approval.automatic ? 'APPROVED' : 'PENDING_APPROVAL';
+  const facts = {
+    status,
+    requesterId,
+    resourceId: snapshot.resource.id,
+    integration: snapshot.integration.name,
+    currentTier: 0,
+  } as const;
+  return searchAttributesOf(snapshot, facts).filter((pair): pair is SearchAttributePair => pair.value !== null);
+}
+
+/** The memo: what the request is about, fixed for its life. */
+export function requestMemo(input: AccessRequestInput): Record<string, string> {
+  const { snapshot } = input;
+  return {
+    requestId: input.requestId,
+    resourceName: snapshot.resource.name,
+    flowName: snapshot.flowName,
+    policyVersion: snapshot.policyVersion,
+    grantMode: grantModeOf(snapshot.grant),
+  };
+}
+
+/** One line for the Temporal UI's list of workflows. */
+export function requestSummary(requesterId: string, snapshot: FlowSnapshot): string {
+  return `${requesterId} requests ${snapshot.resource.id} for ${formatIsoDuration(snapshot.durationMs)}`;
+}
+
+/** What the request was made under: resource, integration, flow and its approval tiers. */
+export function requestDetails(snapshot: FlowSnapshot): string {
+  const tiers = snapshot.approval.automatic
+    ? 'automatic (no approval)'
+    : snapshot.approval.tiers
+        .map(
+          (tier, index) =>
+            `tier ${index}: ${tier.approvers.map((p) => `${p.kind}:${p.id}`).join(', ')} (${tier.threshold.kind})`,
+        )
+        .join('; ');
+  return [
+    `**Resource** ${snapshot.resource.name} (${snapshot.resource.id}), ${snapshot.grant.mode}`,
+    `**Integration** ${snapshot.integration.name}`,
+    `**Flow** ${snapshot.flowName}, policy ${snapshot.policyVersion}`,
+    `**Approval** ${tiers}`,
+  ].join('\n\n');
+}
+
+/** Where the request stands now, for the workflow's current details in the Temporal UI. */
+export function currentDetails(snapshot: FlowSnapshot, state: AccessRequestState): string {
+  const lines = [
+    `**${state.status}**: ${snapshot.resource.name} (${state.resourceId}) for ${state.requesterId}`,
+    `Flow ${state.flowName}, ${grantModeOf(snapshot.grant)}, ${Math.round(state.durationMs / 60_000)} min requested`,
+  ];
+  if (state.status === 'PENDING_APPROVAL') {
+    lines.push(
+      `Approvals ${state.approvals.length}/${state.approvalsRequired}, tier ${state.currentTier + 1}, decide by ${state.pendingDeadline ?? '-'}`,
+    );
+  }
+  if (state.grant) {
+    lines.push(`Access ${state.grant.revokedAt ? 'ended' : 'ends'} ${state.grant.revokedAt ?? state.grant.endsAt}`);
+    lines.push(state.grant.guarantee.statement);
+  }
+  if (state.revokeAttempts) lines.push(`Failed attempts to end access: ${state.revokeAttempts}`);
+  if (state.failure) lines.push(`Failed: ${state.failure.code}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,116 @@
+import { log, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { NotificationKind } from '../../contracts/notifications';
+import type { AccessRequestInput, AccessRequestState, RequestStatus } from '../../contracts/request';
+import type { Identity } from '../../contracts/identity';
+import type { FlowSnapshot } from '../../contracts/snapshot';
+import type { LeaseResult } from '../../contracts/vault-lease';
+import { approvalsRequired, pendingApproverKeys } from '../../domain/approval';
+import { type GrantMode, grantModeOf } from '../../domain/guarantees';
+import { canMove } from '../../domain/lifecycle';
+import { currentDetails, searchAttributesOf } from '../../domain/visibility';
+import { notify } from '../activity-stubs';
+
+export const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * One access request while its workflow runs: the state every query and Update answers with, what only
+ * the workflow may hold (the share link), and the two ways it speaks to the world: visibility (search
+ * attributes and details, published at every change) and notifications. The lifecycle's steps
+ * (approval, grant, end of access) act on it.
+ */
+export class AccessRequestRun {
+  readonly state: AccessRequestState;
+  readonly snapshot: FlowSnapshot;
+  readonly requester: Identity;
+  readonly mode: GrantMode;
+  readonly workflowId = workflowInfo().workflowId;
+  readonly startMs = Date.now();
+  readonly pendingDeadlineMs: number;
+  /** The share link: only in workflow memory (restored on replay from the codec-encrypted activity result). */
+  shareUrl?: string;
+  /** Answers of the vault-lease entity, by operation. */
+  readonly leaseResults = new Map<LeaseResult['op'], LeaseResult>();
+  private notificationSeq = 0;
+  private readonly publishedSearchAttributes = new Map<string, string>();
+
+  constructor(input: AccessRequestInput) {
+    const { snapshot, requester } = input;
+    this.snapshot = snapshot;
+    this.requester = requester;
+    this.mode = grantModeOf(snapshot.grant);
+    this.pendingDeadlineMs = this.startMs + snapshot.pendingTimeoutMs;
+    this.state = {
+      requestId: input.requestId,
+      status: 'PENDING_APPROVAL',
+      requesterId: requester.id,
+      resourceId: snapshot.resource.id,
+      integration: snapshot.integration.name,
+      flowName: snapshot.flowName,
+      policyVersion: snapshot.policyVersion,
+      justification: input.justification,
+      ticket: input.ticket,
+      requestedAt: input.requestedAt,
+      durationMs: snapshot.durationMs,
+      pendingDeadline: snapshot.approval.automatic ? undefined : iso(this.pendingDeadlineMs),
+      currentTier: 0,
+      approvalsRequired: approvalsRequired(snapshot.approval, 0),
+      approvals: [],
+      extensions: [],
+      updatedAt: iso(this.startMs),
+    };
+  }
+
+  get requesterKey(): string {
+    return `user:${this.requester.id}`;
+  }
+
+  /** Principals who may decide right now (every tier asked so far). */
+  pendingApprovers(): string[] {
+    return pendingApproverKeys(this.snapshot.approval, this.state.currentTier);
+  }
+
+  /** The one place where the status changes: only along the lifecycle (domain/lifecycle.ts), then published. */
+  moveTo(status: RequestStatus): void {
+    if (!canMove(this.state.status, status)) {
+      throw new Error(`a request cannot go from ${this.state.status} to ${status}`);
+    }
+    this.state.status = status;
+    this.publish();
+  }
+
+  /** Publishes the state: search attributes that changed, and the details the Temporal UI shows. */
+  publish(): void {
+    this.state.updatedAt = iso(Date.now());
+    const changed = searchAttributesOf(this.snapshot, this.state).filter((pair) => {
+      const text = JSON.stringify(pair.value);
+      if (this.publishedSearchAttributes.get(pair.key.name) === text) return false;
+      this.publishedSearchAttributes.set(pair.key.name, text);
+      return true;
+    });
+    if (changed.length > 0) upsertSearchAttributes(changed);
+    setCurrentDetails(currentDetails(this.snapshot, this.state));
+  }
+
+  /** Tells people; a lost notification never stops a request (the log says what was lost). */
+  async tell(
+    kind: NotificationKind,
+    recipients: string[],
+    details?: Record<string, string | number | boolean>,
+  ): Promise<void> {
+    this.notificationSeq += 1;
+    try {
+      await notify({
+        kind,
+        eventId: `${this.workflowId}:notify:${this.notificationSeq}`,
+        requestId: this.state.requestId,
+        resourceId: this.state.resourceId,
+        integration: this.state.integration,
+        recipients,
+        at: iso(Date.now()),
+        details,
+      });
+    } catch (error) {
+      log.warn('notification failed', { kind, requestId: this.state.requestId, error: String(error) });
+    }
+  }
+}

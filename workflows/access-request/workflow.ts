@@ -1,0 +1,63 @@
+import {
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  isCancellation,
+  setHandler,
+  upsertMemo,
+} from '@temporalio/workflow';
+import { grantAccessQuery, stateQuery } from '../../contracts/messages';
+import type { AccessRequestInput, AccessRequestState } from '../../contracts/request';
+import { leaseResultSignal } from '../../contracts/vault-lease';
+import { requestMemo } from '../../domain/visibility';
+import { awaitDecision, withdraw } from './approval';
+import { CANCELLED_BY_WORKFLOW, endAccess, holdUntilEnd } from './end-of-access';
+import { grantAccessOf, makeGrant } from './grant';
+import { AccessRequestRun, iso } from './run';
+import { registerUpdates } from './updates';
+
+/**
+ * One access request, the whole lifecycle of BRIEF §4, driven only by the flow snapshot pinned in its
+ * input: the decision (Updates, reminders, escalation, the pending deadline), the grant, a durable
+ * timer to the grant's end (the clock starts at the grant; extensions move it), and an end of access
+ * that cancelling the workflow cannot skip.
+ */
+export async function accessRequestWorkflow(input: AccessRequestInput): Promise<AccessRequestState> {
+  const run = new AccessRequestRun(input);
+  setHandler(stateQuery, () => run.state);
+  setHandler(grantAccessQuery, () => grantAccessOf(run));
+  // Only this request's lease entity signals it (signals are addressed by workflow id). The result is
+  // not checked against the workflow id, so that histories replay under any workflow id.
+  setHandler(leaseResultSignal, (result) => void run.leaseResults.set(result.op, result));
+  registerUpdates(run);
+  upsertMemo(requestMemo(input));
+  run.publish();
+
+  let cancelled = await decide(run);
+  if (run.state.status === 'APPROVED') {
+    // A grant in flight is finished even if the workflow is cancelled, so that it can then be ended.
+    const granted = await CancellationScope.nonCancellable(() => makeGrant(run));
+    if (granted) {
+      cancelled ??= await holdUntilEnd(run);
+      if (cancelled && !run.state.revocation) run.state.revocation = { by: CANCELLED_BY_WORKFLOW, at: iso(Date.now()) };
+      await CancellationScope.nonCancellable(() => endAccess(run));
+    }
+  }
+
+  await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+  if (cancelled) throw cancelled;
+  return run.state;
+}
+
+/** Until decided; returns the cancellation if the workflow was cancelled meanwhile (the request is then withdrawn). */
+async function decide(run: AccessRequestRun): Promise<Error | undefined> {
+  try {
+    if (run.snapshot.approval.automatic) run.moveTo('APPROVED');
+    else await awaitDecision(run);
+    return undefined;
+  } catch (error) {
+    if (!isCancellation(error)) throw error;
+    if (run.state.status === 'PENDING_APPROVAL') withdraw(run, CANCELLED_BY_WORKFLOW);
+    return error as Error;
+  }
+}
