@@ -2,6 +2,7 @@
 //   unit        *.spec.ts          pure code, no server
 //   replay      *.replay.spec.ts   committed workflow histories, no server
 //   integration *.int.spec.ts      a real Temporal server (dev server or time-skipping test server)
+// A fourth, `*.live.spec.ts`, needs a real 1Password account and runs only by hand (test/jest.live.config.js).
 const swc = [
   '@swc/jest',
   {
@@ -27,14 +28,20 @@ module.exports = {
       ...common,
       displayName: 'unit',
       testMatch: ['<rootDir>/**/*.spec.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '/dist/', '\\.replay\\.spec\\.ts$', '\\.int\\.spec\\.ts$'],
+      testPathIgnorePatterns: [
+        '/node_modules/',
+        '/dist/',
+        '\\.replay\\.spec\\.ts$',
+        '\\.int\\.spec\\.ts$',
+        '\\.live\\.spec\\.ts$',
+      ],
     },
     {
       ...common,
       displayName: 'replay',
       testMatch: ['<rootDir>/**/*.replay.spec.ts'],
       testPathIgnorePatterns: ['/node_modules/', '/dist/'],
-      setupFilesAfterEnv: ['<rootDir>/test/quiet-runtime.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/quiet-runtime.ts'],
     },
     {
       ...common,
@@ -43,7 +50,7 @@ module.exports = {
       testPathIgnorePatterns: ['/node_modules/', '/dist/'],
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
-      setupFilesAfterEnv: ['<rootDir>/test/integration/setup.ts', '<rootDir>/test/quiet-runtime.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/integration/setup.ts', '<rootDir>/test/support/quiet-runtime.ts'],
     },
   ],
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],

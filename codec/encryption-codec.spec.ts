@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { loadOrCreateCodecKey } from './codec-key';
 import { createEncryptionCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA } from './encryption-codec';
-import { TEST_ONLY_CODEC_KEY } from './test-key';
+import { TEST_ONLY_CODEC_KEY } from '../test/support/codec-test-key';
 
 const secretPayload = (): Payload =>
   defaultPayloadConverter.toPayload({ shareUrl: 'https://share.example.invalid/s/abc#token', email: 'a@example.com' });

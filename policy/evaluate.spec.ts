@@ -7,7 +7,7 @@ import {
   type Refusal,
   requestableResources,
 } from './evaluate';
-import { CATALOG, edit, VALID_POLICY } from './fixtures';
+import { CATALOG, edit, VALID_POLICY } from '../test/support/policy-fixtures';
 import { parsePolicy } from './load';
 
 const POLICY = parsePolicy(VALID_POLICY, '/etc/latchkey/policy.yaml');

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PolicyError, type PolicyIssue } from './errors';
-import { edit, positionOf, VALID_POLICY } from './fixtures';
+import { edit, positionOf, VALID_POLICY } from '../test/support/policy-fixtures';
 import { loadPolicyFile, parsePolicy } from './load';
 
 const FILE = 'config/policy.yaml';

@@ -9,8 +9,8 @@ import {
   type RequestHandle as Handle,
   stateOf,
   useTimeSkippingWorld,
-} from '../apps/worker/testing/time-skipping-suite';
-import { historyJson, recordHistory } from '../apps/worker/testing/histories';
+} from '../test/support/time-skipping';
+import { historyJson, recordHistory } from '../test/support/histories';
 import {
   anyOf,
   DAY,
@@ -20,7 +20,7 @@ import {
   shareLinkGrant,
   snapshot,
   vaultGroupGrant,
-} from '../apps/worker/testing/snapshots';
+} from '../test/support/snapshots';
 import { vaultLeaseWorkflowId } from '../domain/ids';
 import {
   approveUpdate,

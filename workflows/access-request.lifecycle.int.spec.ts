@@ -1,21 +1,8 @@
 import { WorkflowUpdateStage } from '@temporalio/client';
-import { WorkflowTestWorld } from '../apps/worker/testing/harness';
-import {
-  approve,
-  eventually,
-  refusalOf,
-  stateOf,
-  useTimeSkippingWorld,
-} from '../apps/worker/testing/time-skipping-suite';
-import { recordHistory } from '../apps/worker/testing/histories';
-import {
-  HOUR,
-  people,
-  REQUESTER,
-  requestInput,
-  shareLinkGrant,
-  vaultGroupGrant,
-} from '../apps/worker/testing/snapshots';
+import { WorkflowTestWorld } from '../test/support/workflow-world';
+import { approve, eventually, refusalOf, stateOf, useTimeSkippingWorld } from '../test/support/time-skipping';
+import { recordHistory } from '../test/support/histories';
+import { HOUR, people, REQUESTER, requestInput, shareLinkGrant, vaultGroupGrant } from '../test/support/snapshots';
 import { vaultLeaseWorkflowId } from '../domain/ids';
 import { CATALOG_WORKFLOW_ID, catalogQuery, refreshCatalogUpdate } from '../contracts/catalog';
 import { approveUpdate, extendUpdate, grantAccessQuery, REFUSAL, rejectUpdate } from '../contracts/messages';

@@ -1,9 +1,9 @@
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { readHistoryFixtures } from '../apps/worker/testing/histories';
-import { TEST_EMAILS } from '../apps/worker/testing/snapshots';
+import { readHistoryFixtures } from '../test/support/histories';
+import { TEST_EMAILS } from '../test/support/snapshots';
 import { createDataConverter } from '../codec';
-import { TEST_ONLY_CODEC_KEY } from '../codec/test-key';
+import { TEST_ONLY_CODEC_KEY } from '../test/support/codec-test-key';
 
 /**
  * Replays every committed history (one per lifecycle path, recorded by the time-skipping tests with

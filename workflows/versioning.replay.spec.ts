@@ -1,8 +1,8 @@
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { readHistoryFixtures } from '../apps/worker/testing/histories';
+import { readHistoryFixtures } from '../test/support/histories';
 import { createDataConverter } from '../codec';
-import { TEST_ONLY_CODEC_KEY } from '../codec/test-key';
+import { TEST_ONLY_CODEC_KEY } from '../test/support/codec-test-key';
 
 /**
  * How to change the workflow while requests are in flight: a change behind `patched()` replays every

@@ -1,5 +1,5 @@
 import { requestWorkflowId } from '../../domain/ids';
-import { ApiWorld, PEOPLE } from './testing/api-world';
+import { ApiWorld, PEOPLE } from '../../test/support/api-world';
 
 const justification = 'Investigating INC-4211: slow queries on orders';
 const UI_ORIGIN = 'http://localhost:8233';

@@ -1,4 +1,4 @@
-import { ApiWorld, PEOPLE } from './testing/api-world';
+import { ApiWorld, PEOPLE } from '../../test/support/api-world';
 
 const justification = 'Investigating INC-4211: slow queries on orders';
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { TEST_ONLY_CODEC_KEY } from '../../codec/test-key';
+import { TEST_ONLY_CODEC_KEY } from '../../test/support/codec-test-key';
 import { loadConfig, repoRoot } from '../../config/config';
 import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
 import { OnePasswordSdkAdapter } from '../../onepassword/sdk/sdk-adapter';

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { DEMO_CONTRACT_ACCOUNT, registerOnePasswordContract } from '../contract';
+import { DEMO_CONTRACT_ACCOUNT, registerOnePasswordContract } from '../../test/support/onepassword-contract';
 import { LocalOnePassword } from './local-onepassword';
 
 registerOnePasswordContract(LocalOnePassword.name, async () => {

@@ -1,4 +1,4 @@
-import { demoShareLinkParams } from '../contract';
+import { demoShareLinkParams } from '../../test/support/onepassword-contract';
 import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';

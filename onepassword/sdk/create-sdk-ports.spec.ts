@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createSdkOnePasswordPorts } from './create-sdk-ports';
-import { ScriptedOnePasswordCore, scriptedCreateClient } from './testing/scripted-core';
+import { ScriptedOnePasswordCore, scriptedCreateClient } from '../../test/support/scripted-sdk-core';
 
 describe(createSdkOnePasswordPorts.name, () => {
   it('gives each integration its own adapter, ledger and token, and one client per integration', async () => {

@@ -1,6 +1,6 @@
-import { DEMO_CONTRACT_ACCOUNT, registerOnePasswordContract } from '../contract';
+import { DEMO_CONTRACT_ACCOUNT, registerOnePasswordContract } from '../../test/support/onepassword-contract';
 import { OnePasswordSdkAdapter } from './sdk-adapter';
-import { scriptedAdapter } from './testing/scripted-adapter';
+import { scriptedAdapter } from '../../test/support/scripted-sdk-adapter';
 
 registerOnePasswordContract(`${OnePasswordSdkAdapter.name} through the SDK Client with a scripted core`, async () => {
   const { sut, dispose } = await scriptedAdapter();

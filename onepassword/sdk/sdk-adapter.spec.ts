@@ -1,10 +1,10 @@
-import { demoShareLinkParams } from '../contract';
+import { demoShareLinkParams } from '../../test/support/onepassword-contract';
 import { readFile } from 'node:fs/promises';
 import { ItemShareDuration, READ_ITEMS, REVEAL_ITEM_PASSWORD } from '@1password/sdk';
 import { OnePasswordError } from '../port';
 import { latchkeyVersion } from './client-registry';
 import { OnePasswordSdkAdapter } from './sdk-adapter';
-import { scriptedAdapter, type ScriptedAdapterSetup } from './testing/scripted-adapter';
+import { scriptedAdapter, type ScriptedAdapterSetup } from '../../test/support/scripted-sdk-adapter';
 
 const READS = new Set([
   'VaultsList',

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { repoRoot } from '../../../config/config';
-import { ApiWorld, PEOPLE } from '../../api/testing/api-world';
+import { ApiWorld, PEOPLE } from '../../../test/support/api-world';
 import type { CommandIo } from '../io';
 import { runAuditCommand } from './audit';
 import { runReplayCommand } from './replay';

@@ -1,6 +1,6 @@
-import type { Actor, Identity } from '../../../contracts/identity';
-import type { AccessRequestInput } from '../../../contracts/request';
-import type { ApprovalTier, FlowSnapshot, GrantSpec } from '../../../contracts/snapshot';
+import type { Actor, Identity } from '../../contracts/identity';
+import type { AccessRequestInput } from '../../contracts/request';
+import type { ApprovalTier, FlowSnapshot, GrantSpec } from '../../contracts/snapshot';
 
 /** People of the demo account used by the workflow tests. E-mails are at the share policy's allowed domain. */
 export const REQUESTER: Identity = { id: 'u-bob', email: 'bob.requester@example.com', groups: ['engineering'] };

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { SdkClientRegistry, serviceAccountClientFactory } from '../client-registry';
-import { RateBudget, type RateBudgetOptions } from '../rate-budget';
-import { OnePasswordSdkAdapter, type OnePasswordSdkAdapterOptions } from '../sdk-adapter';
-import { ShareLinkLedger } from '../share-ledger';
-import { ScriptedOnePasswordCore, scriptedCreateClient } from './scripted-core';
+import { SdkClientRegistry, serviceAccountClientFactory } from '../../onepassword/sdk/client-registry';
+import { RateBudget, type RateBudgetOptions } from '../../onepassword/sdk/rate-budget';
+import { OnePasswordSdkAdapter, type OnePasswordSdkAdapterOptions } from '../../onepassword/sdk/sdk-adapter';
+import { ShareLinkLedger } from '../../onepassword/sdk/share-ledger';
+import { ScriptedOnePasswordCore, scriptedCreateClient } from './scripted-sdk-core';
 
 /** The real adapter, its SDK client and ledger, wired to a scripted core in a temporary folder. */
 export interface ScriptedAdapterSetup {

@@ -1,14 +1,14 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LocalOnePassword } from '../../../onepassword/local/local-onepassword';
+import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
 import type {
   CreateShareLinkParams,
   GroupPermissionsParams,
   OnePasswordPort,
   RotationResult,
   ShareLink,
-} from '../../../onepassword/port';
+} from '../../onepassword/port';
 
 type PortMethod = keyof OnePasswordPort;
 

@@ -12,7 +12,7 @@ import {
   type ItemShareParams,
   throwError,
 } from '@1password/sdk';
-import type { SdkClientConfiguration } from '../client-registry';
+import type { SdkClientConfiguration } from '../../onepassword/sdk/client-registry';
 
 /**
  * A scripted SDK core for tests: the object the SDK's own `Client` calls with every invocation

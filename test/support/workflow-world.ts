@@ -1,17 +1,17 @@
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities } from '../../../activities';
-import { createDataConverter } from '../../../codec';
-import { TEST_ONLY_CODEC_KEY } from '../../../codec/test-key';
-import { requestWorkflowId } from '../../../domain/ids';
-import type { AccessRequestInput } from '../../../contracts/request';
-import { CUSTOM_SEARCH_ATTRIBUTES } from '../../../contracts/search-attributes';
-import type { NotificationEvent } from '../../../contracts/notifications';
-import type { Notifier } from '../../../notify/notifier';
-import type { OnePasswordPort } from '../../../onepassword/port';
-import { accessRequestWorkflow } from '../../../workflows/access-request/workflow';
-import { bundleLatchkeyWorkflows, createLatchkeyWorker, type LatchkeyWorkerOptions } from '../worker';
+import { createActivities } from '../../activities';
+import { createDataConverter } from '../../codec';
+import { TEST_ONLY_CODEC_KEY } from './codec-test-key';
+import { requestWorkflowId } from '../../domain/ids';
+import type { AccessRequestInput } from '../../contracts/request';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../../contracts/search-attributes';
+import type { NotificationEvent } from '../../contracts/notifications';
+import type { Notifier } from '../../notify/notifier';
+import type { OnePasswordPort } from '../../onepassword/port';
+import { accessRequestWorkflow } from '../../workflows/access-request/workflow';
+import { bundleLatchkeyWorkflows, createLatchkeyWorker, type LatchkeyWorkerOptions } from '../../apps/worker/worker';
 import { RecordingPort } from './recording-port';
 
 /** Notifier that keeps every event, with the workflow time at which it was sent. */

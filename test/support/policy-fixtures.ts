@@ -1,4 +1,4 @@
-import type { ResourceCatalog } from '../contracts/catalog';
+import type { ResourceCatalog } from '../../contracts/catalog';
 
 /**
  * Test material shared by the policy specs: a valid policy that uses every kind of resource and

@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ItemCategory, ItemFieldType, Secrets } from '@1password/sdk';
-import { registerOnePasswordContract } from '../contract';
+import { registerOnePasswordContract } from '../../test/support/onepassword-contract';
 import { SdkClientRegistry, serviceAccountClientFactory } from './client-registry';
 import { BUSINESS_LIMITS, RateBudget, TEAMS_LIMITS } from './rate-budget';
 import { OnePasswordSdkAdapter } from './sdk-adapter';

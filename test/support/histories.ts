@@ -4,7 +4,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 
 /** Committed workflow histories, one per lifecycle path, replayed by `workflows/*.replay.spec.ts`. */
-export const HISTORY_FIXTURE_DIR = path.resolve(__dirname, '../../../workflows/__fixtures__/histories');
+export const HISTORY_FIXTURE_DIR = path.resolve(__dirname, '../../workflows/__fixtures__/histories');
 
 /**
  * Re-recording: `LATCHKEY_RECORD_HISTORIES=1 npx jest --selectProjects integration workflows/`.

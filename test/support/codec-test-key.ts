@@ -1,4 +1,4 @@
-import type { CodecKey } from './codec-key';
+import type { CodecKey } from '../../codec/codec-key';
 
 /**
  * TEST-ONLY codec key. It is public (it is in the repository), so it protects nothing: it exists so

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { EXPIRY_BUCKET_MS, EXPIRY_BUCKETS } from '../domain/share-links';
-import { ONEPASSWORD_ERROR_KINDS, OnePasswordError, type CreateShareLinkParams, type OnePasswordPort } from './port';
+import { EXPIRY_BUCKET_MS, EXPIRY_BUCKETS } from '../../domain/share-links';
+import {
+  ONEPASSWORD_ERROR_KINDS,
+  OnePasswordError,
+  type CreateShareLinkParams,
+  type OnePasswordPort,
+} from '../../onepassword/port';
 
 /**
  * The behaviour every OnePasswordPort adapter must show, registered as jest tests for any adapter:

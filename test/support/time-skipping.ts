@@ -1,13 +1,13 @@
 import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Actor, Identity } from '../../../contracts/identity';
-import { approveUpdate, stateQuery } from '../../../contracts/messages';
-import type { AccessRequestState } from '../../../contracts/request';
-import type { FlowSnapshot } from '../../../contracts/snapshot';
-import { createTimeSkippingEnv } from '../../../test/support/temporal';
-import type { accessRequestWorkflow } from '../../../workflows/access-request/workflow';
-import { registerSearchAttributes, SharedWorker, WorkflowTestWorld } from './harness';
+import type { Actor, Identity } from '../../contracts/identity';
+import { approveUpdate, stateQuery } from '../../contracts/messages';
+import type { AccessRequestState } from '../../contracts/request';
+import type { FlowSnapshot } from '../../contracts/snapshot';
+import { createTimeSkippingEnv } from './temporal';
+import type { accessRequestWorkflow } from '../../workflows/access-request/workflow';
+import { registerSearchAttributes, SharedWorker, WorkflowTestWorld } from './workflow-world';
 import { REQUESTER, requestInput, snapshot } from './snapshots';
 
 export type RequestHandle = WorkflowHandle<typeof accessRequestWorkflow>;
