@@ -12,7 +12,7 @@ import { createValidationPipe } from './errors/validation';
 import { HealthController } from './health/health.controller';
 import { AuthGuard } from './identity/auth.guard';
 import { MeController } from './identity/me.controller';
-import { TokenVerifier } from './identity/token-verifier';
+import { Authenticator } from './identity/authenticator';
 import { ApiMetrics } from './metrics/api-metrics';
 import { MetricsController } from './metrics/metrics.controller';
 import { PageTokens } from './requests/page-token';
@@ -27,7 +27,7 @@ export interface ApiModuleDeps {
   temporal: Client;
   policy: LoadedPolicy;
   logger: Logger;
-  verifier: TokenVerifier;
+  authenticator: Authenticator;
   metrics: ApiMetrics;
   openApi: OpenApiDocument;
   pageTokens: PageTokens;
@@ -53,7 +53,7 @@ export class ApiModule {
         { provide: TEMPORAL_CLIENT, useValue: deps.temporal },
         { provide: POLICY, useValue: deps.policy },
         { provide: API_LOGGER, useValue: deps.logger },
-        { provide: TokenVerifier, useValue: deps.verifier },
+        { provide: Authenticator, useValue: deps.authenticator },
         { provide: ApiMetrics, useValue: deps.metrics },
         { provide: OpenApiDocument, useValue: deps.openApi },
         { provide: PageTokens, useValue: deps.pageTokens },

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { LatchkeyConfig } from '../../config/config';
 import type { LoadedPolicy } from '../../policy';
 import { ApiModule } from './app.module';
+import { Authenticator } from './identity/authenticator';
 import { TokenVerifier } from './identity/token-verifier';
 import { createLogger, NestPinoLogger } from './logging/logger';
 import { requestContext, requestIdFrom } from './logging/request-context';
@@ -39,6 +40,7 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
   const logger = deps.logger ?? createLogger(deps.config.logLevel);
   const metrics = new ApiMetrics();
   const verifier = deps.verifier ?? (await TokenVerifier.fromConfig(deps.config.auth));
+  const authenticator = new Authenticator(verifier, logger);
   const openApi = new OpenApiDocument();
   const pageTokens = new PageTokens(deps.pageTokenKey ?? crypto.randomBytes(32));
 
@@ -57,7 +59,7 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
       temporal: deps.temporal,
       policy: deps.policy,
       logger,
-      verifier,
+      authenticator,
       metrics,
       openApi,
       pageTokens,
@@ -104,7 +106,7 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
 
   registerCodecRoutes(fastify, {
     codecs: deps.temporal.options.loadedDataConverter.payloadCodecs,
-    verifier,
+    authenticator,
     corsOrigins: deps.config.api.codecCorsOrigins,
     bodyLimitBytes: deps.config.api.codecBodyLimitBytes,
     logger,

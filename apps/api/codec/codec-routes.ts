@@ -3,12 +3,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiError } from '../errors/api-error';
 import { toErrorResponse } from '../errors/error-mapping';
-import type { Caller } from '../identity/caller';
-import { TokenRejected, type TokenVerifier } from '../identity/token-verifier';
+import { type Authenticator, bearerToken } from '../identity/authenticator';
+import type { AuthenticatedRequest } from '../identity/decorators';
 
 export interface CodecRoutesOptions {
   codecs: PayloadCodec[];
-  verifier: TokenVerifier;
+  authenticator: Authenticator;
   /** Browser origins (the Temporal UI) allowed to call the codec endpoint. */
   corsOrigins: string[];
   /** The UI sends whole histories' payloads at once, so this limit is larger than the API's. */
@@ -24,9 +24,6 @@ interface JsonPayload {
 
 const MAX_PAYLOADS = 2_000;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
-const MAX_TOKEN_LENGTH = 8192;
-const TOKEN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const ROLES_ALLOWED = ['auditor', 'admin'] as const;
 /**
  * The Temporal UI of a dev server has no login, so it cannot pass a bearer token; with its "include
@@ -65,6 +62,12 @@ function expiresIn(token: string): number {
   } catch {
     return 0;
   }
+}
+
+function sendError(reply: FastifyReply, err: unknown): FastifyReply {
+  const { status, body } = toErrorResponse(err);
+  if (status === 401) void reply.header('WWW-Authenticate', 'Bearer');
+  return reply.status(status).send(body);
 }
 
 function invalid(): ApiError {
@@ -125,27 +128,11 @@ export function registerCodecRoutes(fastify: FastifyInstance, options: CodecRout
     return true;
   };
 
-  const verifyToken = async (token: string | undefined): Promise<Caller> => {
-    if (!token || token.length > MAX_TOKEN_LENGTH || !TOKEN.test(token))
-      throw new ApiError(401, 'unauthenticated', 'A valid bearer token is required.');
-    let caller: Caller;
-    try {
-      caller = await options.verifier.verify(token);
-    } catch (err) {
-      if (!(err instanceof TokenRejected)) throw err;
-      options.logger.info({ reason: err.reason }, 'bearer token rejected');
-      throw new ApiError(401, 'unauthenticated', 'A valid bearer token is required.');
-    }
-    if (!ROLES_ALLOWED.some((role) => caller.roles.includes(role))) {
-      throw ApiError.forbidden('Reading payloads needs the auditor or admin role.');
-    }
+  /** A reader of payloads: the bearer token (or the session cookie made from one) of an auditor or admin. */
+  const reader = async (token: string | undefined) => {
+    const caller = await options.authenticator.authenticate(token);
+    options.authenticator.requireRole(caller, ROLES_ALLOWED, 'Reading payloads needs the auditor or admin role.');
     return caller;
-  };
-
-  const authorize = (request: FastifyRequest): Promise<Caller> => {
-    const header = request.headers.authorization;
-    const bearer = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
-    return verifyToken(bearer ?? cookieValue(request.headers.cookie, SESSION_COOKIE));
   };
 
   fastify.get('/codec/session', (_request, reply) => {
@@ -156,7 +143,7 @@ export function registerCodecRoutes(fastify: FastifyInstance, options: CodecRout
     try {
       const given = (request.body as { token?: unknown } | null)?.token;
       const token = typeof given === 'string' ? given.trim() : undefined;
-      const caller = await verifyToken(token);
+      const caller = await reader(token);
       options.logger.info({ callerId: caller.identity.id }, 'codec session started');
       return reply
         .header(
@@ -166,8 +153,7 @@ export function registerCodecRoutes(fastify: FastifyInstance, options: CodecRout
         .header('Content-Type', 'text/html; charset=utf-8')
         .send('<!doctype html><p>This browser may now read latchkey payloads in the Temporal UI.</p>\n');
     } catch (err) {
-      const { status, body } = toErrorResponse(err);
-      return reply.status(status).send(body);
+      return sendError(reply, err);
     }
   });
 
@@ -186,26 +172,39 @@ export function registerCodecRoutes(fastify: FastifyInstance, options: CodecRout
         .send();
     });
 
-    fastify.post(url, { bodyLimit: options.bodyLimitBytes }, async (request, reply) => {
-      try {
-        if (!cors(request, reply)) throw ApiError.forbidden('This origin may not call the codec.');
-        const caller = await authorize(request);
-        const payloads = payloadsFromJson(request.body);
-        let result = payloads;
-        // Encoding runs the codecs in order; decoding in reverse, as the SDK does.
-        const codecs = direction === 'encode' ? options.codecs : [...options.codecs].reverse();
+    fastify.post(
+      url,
+      {
+        bodyLimit: options.bodyLimitBytes,
+        // The origin and the caller are checked before the body is read: a stranger's payloads are never parsed.
+        onRequest: async (request: FastifyRequest & AuthenticatedRequest, reply) => {
+          try {
+            if (!cors(request, reply)) throw ApiError.forbidden('This origin may not call the codec.');
+            const header = request.headers.authorization;
+            request.caller = await reader(bearerToken(header) ?? cookieValue(request.headers.cookie, SESSION_COOKIE));
+          } catch (err) {
+            return sendError(reply, err);
+          }
+        },
+      },
+      async (request: FastifyRequest & AuthenticatedRequest, reply) => {
         try {
-          for (const codec of codecs) result = await codec[direction](result);
-        } catch {
-          throw new ApiError(400, 'undecodable', `The payloads could not be ${direction}d with latchkey's key.`);
+          const payloads = payloadsFromJson(request.body);
+          let result = payloads;
+          // Encoding runs the codecs in order; decoding in reverse, as the SDK does.
+          const codecs = direction === 'encode' ? options.codecs : [...options.codecs].reverse();
+          try {
+            for (const codec of codecs) result = await codec[direction](result);
+          } catch {
+            throw new ApiError(400, 'undecodable', `The payloads could not be ${direction}d with latchkey's key.`);
+          }
+          const callerId = request.caller?.identity.id;
+          options.logger.info({ callerId, direction, count: payloads.length }, 'codec used');
+          return reply.header('Cache-Control', 'no-store').send(payloadsToJson(result));
+        } catch (err) {
+          return sendError(reply, err);
         }
-        options.logger.info({ callerId: caller.identity.id, direction, count: payloads.length }, 'codec used');
-        return reply.header('Cache-Control', 'no-store').send(payloadsToJson(result));
-      } catch (err) {
-        const { status, body } = toErrorResponse(err);
-        if (status === 401) void reply.header('WWW-Authenticate', 'Bearer');
-        return reply.status(status).send(body);
-      }
-    });
+      },
+    );
   }
 }

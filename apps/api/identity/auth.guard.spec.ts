@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import pino from 'pino';
 import { ApiError } from '../errors/api-error';
 import { AuthGuard } from './auth.guard';
+import { Authenticator } from './authenticator';
 import type { Caller } from './caller';
 import { Public, RequireRole } from './decorators';
 import { TokenRejected, type TokenVerifier } from './token-verifier';
@@ -50,7 +51,7 @@ async function statusOf(promise: Promise<boolean>): Promise<number> {
 }
 
 describe(AuthGuard.name, () => {
-  const sut = new AuthGuard(new Reflector(), verifier, pino({ level: 'silent' }));
+  const sut = new AuthGuard(new Reflector(), new Authenticator(verifier, pino({ level: 'silent' })));
 
   it('lets anyone reach a route marked public', async () => {
     await expect(sut.canActivate(contextFor('open').context)).resolves.toBe(true);

@@ -1,0 +1,47 @@
+import pino from 'pino';
+import { ApiError } from '../errors/api-error';
+import { Authenticator, bearerToken } from './authenticator';
+import type { Caller } from './caller';
+import { TokenRejected, type TokenVerifier } from './token-verifier';
+
+const auditor: Caller = { identity: { id: 'ada', email: 'ada@example.com', groups: [] }, roles: ['auditor'] };
+const verifier = {
+  verify: (token: string): Promise<Caller> =>
+    token === 'h.ada.s' ? Promise.resolve(auditor) : Promise.reject(new TokenRejected('ERR_JWT_EXPIRED')),
+} as unknown as TokenVerifier;
+
+async function statusOf(promise: Promise<unknown>): Promise<number> {
+  try {
+    await promise;
+    return 200;
+  } catch (err) {
+    return err instanceof ApiError ? err.status : 500;
+  }
+}
+
+describe(Authenticator.name, () => {
+  const sut = new Authenticator(verifier, pino({ level: 'silent' }));
+
+  it('reads only the token of a Bearer header', () => {
+    expect(bearerToken('Bearer h.ada.s')).toBe('h.ada.s');
+    for (const header of [undefined, 'Basic YWRh', 'bearer h.ada.s', 'Bearer', ['Bearer h.ada.s']]) {
+      expect(bearerToken(header)).toBeUndefined();
+    }
+  });
+
+  it.each([undefined, '', 'not-a-jwt', `${'a'.repeat(9000)}.b.c`, 'h.forged.s'])(
+    'answers 401 for a missing, malformed, oversized or rejected token (%s)',
+    async (token) => {
+      expect(await statusOf(sut.authenticate(token))).toBe(401);
+    },
+  );
+
+  it('gives the verified caller', async () => {
+    await expect(sut.authenticate('h.ada.s')).resolves.toBe(auditor);
+  });
+
+  it('refuses a caller without any of the roles with 403, naming them', () => {
+    expect(() => sut.requireRole(auditor, ['auditor', 'admin'])).not.toThrow();
+    expect(() => sut.requireRole(auditor, ['admin'])).toThrow('This needs the admin role.');
+  });
+});

@@ -1,0 +1,46 @@
+import type { Logger } from 'pino';
+import type { Role } from '../../../contracts/identity';
+import { ApiError } from '../errors/api-error';
+import type { Caller } from './caller';
+import { TokenRejected, type TokenVerifier } from './token-verifier';
+
+const BEARER = /^Bearer (\S+)$/;
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const MAX_TOKEN_LENGTH = 8192;
+
+/** The token of an `Authorization: Bearer …` header; undefined for anything else. */
+export function bearerToken(header: unknown): string | undefined {
+  return typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
+}
+
+/**
+ * The one way in: a credential becomes a verified caller here, or the request ends with 401 (and the
+ * reason goes to the log only). The Nest guard uses it for every route, and so do the codec routes
+ * that are registered on Fastify directly, so both are exactly as strict.
+ */
+export class Authenticator {
+  constructor(
+    private readonly verifier: TokenVerifier,
+    private readonly logger: Logger,
+  ) {}
+
+  async authenticate(token: string | undefined): Promise<Caller> {
+    if (!token || token.length > MAX_TOKEN_LENGTH || !JWT_SHAPE.test(token)) throw unauthenticated();
+    try {
+      return await this.verifier.verify(token);
+    } catch (err) {
+      if (!(err instanceof TokenRejected)) throw err;
+      this.logger.info({ reason: err.reason }, 'bearer token rejected');
+      throw unauthenticated();
+    }
+  }
+
+  /** Refuses (403) a caller who has none of the roles. */
+  requireRole(caller: Caller, roles: readonly Role[], message = `This needs the ${roles.join(' or ')} role.`): void {
+    if (!roles.some((role) => caller.roles.includes(role))) throw ApiError.forbidden(message);
+  }
+}
+
+function unauthenticated(): ApiError {
+  return new ApiError(401, 'unauthenticated', 'A valid bearer token is required.');
+}
