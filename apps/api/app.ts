@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { LatchkeyConfig } from '../../config/config';
 import type { LoadedPolicy } from '../../policy';
@@ -69,6 +70,21 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
   );
 
   const fastify = app.getHttpAdapter().getInstance();
+  registerHttpHooks(fastify, metrics, logger);
+  registerCodecRoutes(fastify, {
+    codecs: deps.temporal.options.loadedDataConverter.payloadCodecs,
+    authenticator,
+    corsOrigins: deps.config.api.codecCorsOrigins,
+    bodyLimitBytes: deps.config.api.codecBodyLimitBytes,
+    logger,
+  });
+  openApi.generate(app, deps.config.api.publicUrl);
+  await app.init();
+  return app;
+}
+
+/** What every answer gets: a request id, safe caching headers, one log line and a latency metric. */
+function registerHttpHooks(fastify: FastifyInstance, metrics: ApiMetrics, logger: Logger): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('X-Request-Id', request.id);
     requestContext.run({ requestId: request.id }, done);
@@ -91,27 +107,8 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
     const route = request.routeOptions.url ?? 'unmatched';
     const status = String(reply.statusCode);
     metrics.httpDuration.observe({ method: request.method, route, status }, reply.elapsedTime / 1000);
-    logger.info(
-      {
-        requestId: request.id,
-        method: request.method,
-        route,
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime),
-      },
-      'request served',
-    );
+    const fields = { requestId: request.id, method: request.method, route, status: reply.statusCode };
+    logger.info({ ...fields, ms: Math.round(reply.elapsedTime) }, 'request served');
     done();
   });
-
-  registerCodecRoutes(fastify, {
-    codecs: deps.temporal.options.loadedDataConverter.payloadCodecs,
-    authenticator,
-    corsOrigins: deps.config.api.codecCorsOrigins,
-    bodyLimitBytes: deps.config.api.codecBodyLimitBytes,
-    logger,
-  });
-  openApi.generate(app, deps.config.api.publicUrl);
-  await app.init();
-  return app;
 }

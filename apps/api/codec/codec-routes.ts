@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { ApiError } from '../errors/api-error';
 import { toErrorResponse } from '../errors/error-mapping';
 import { type Authenticator, bearerToken } from '../identity/authenticator';
+import type { Caller } from '../identity/caller';
 import type { AuthenticatedRequest } from '../identity/decorators';
 
 export interface CodecRoutesOptions {
@@ -115,26 +116,41 @@ export function payloadsToJson(payloads: Payload[]): { payloads: JsonPayload[] }
  * nothing here. Registered on Fastify directly, since only these routes take the larger body limit.
  */
 export function registerCodecRoutes(fastify: FastifyInstance, options: CodecRoutesOptions): void {
+  const access = codecAccess(options);
+  registerSessionRoutes(fastify, options, access);
+  for (const direction of ['encode', 'decode'] as const) registerPayloadRoute(fastify, options, access, direction);
+}
+
+interface CodecAccess {
+  /** Adds the CORS headers for an allowed origin; false for a browser origin that is not allowed. */
+  cors(request: FastifyRequest, reply: FastifyReply): boolean;
+  /** The caller, if the token (or session cookie) is an auditor's or an admin's. */
+  reader(token: string | undefined): Promise<Caller>;
+}
+
+function codecAccess(options: CodecRoutesOptions): CodecAccess {
   const allowed = new Set(options.corsOrigins);
-
-  const cors = (request: FastifyRequest, reply: FastifyReply): boolean => {
-    const origin = request.headers.origin;
-    if (origin === undefined) return true;
-    if (!allowed.has(origin)) return false;
-    void reply
-      .header('Access-Control-Allow-Origin', origin)
-      .header('Access-Control-Allow-Credentials', 'true')
-      .header('Vary', 'Origin');
-    return true;
+  return {
+    cors(request, reply) {
+      const origin = request.headers.origin;
+      if (origin === undefined) return true;
+      if (!allowed.has(origin)) return false;
+      void reply
+        .header('Access-Control-Allow-Origin', origin)
+        .header('Access-Control-Allow-Credentials', 'true')
+        .header('Vary', 'Origin');
+      return true;
+    },
+    async reader(token) {
+      const caller = await options.authenticator.authenticate(token);
+      options.authenticator.requireRole(caller, ROLES_ALLOWED, 'Reading payloads needs the auditor or admin role.');
+      return caller;
+    },
   };
+}
 
-  /** A reader of payloads: the bearer token (or the session cookie made from one) of an auditor or admin. */
-  const reader = async (token: string | undefined) => {
-    const caller = await options.authenticator.authenticate(token);
-    options.authenticator.requireRole(caller, ROLES_ALLOWED, 'Reading payloads needs the auditor or admin role.');
-    return caller;
-  };
-
+/** The page and the form that turn a token into the session cookie, for a Temporal UI without login. */
+function registerSessionRoutes(fastify: FastifyInstance, options: CodecRoutesOptions, access: CodecAccess): void {
   fastify.get('/codec/session', (_request, reply) => {
     void reply.header('Content-Type', 'text/html; charset=utf-8').send(SESSION_PAGE);
   });
@@ -143,7 +159,7 @@ export function registerCodecRoutes(fastify: FastifyInstance, options: CodecRout
     try {
       const given = (request.body as { token?: unknown } | null)?.token;
       const token = typeof given === 'string' ? given.trim() : undefined;
-      const caller = await reader(token);
+      const caller = await access.reader(token);
       options.logger.info({ callerId: caller.identity.id }, 'codec session started');
       return reply
         .header(
@@ -156,55 +172,58 @@ export function registerCodecRoutes(fastify: FastifyInstance, options: CodecRout
       return sendError(reply, err);
     }
   });
+}
 
-  for (const direction of ['encode', 'decode'] as const) {
-    const url = `/codec/${direction}`;
-    fastify.options(url, (request, reply) => {
-      if (!cors(request, reply) || request.headers.origin === undefined) {
-        void reply.status(403).send({ error: { code: 'forbidden', message: 'This origin may not call the codec.' } });
-        return;
-      }
-      void reply
-        .header('Access-Control-Allow-Methods', 'POST')
-        .header('Access-Control-Allow-Headers', 'authorization, content-type, x-namespace')
-        .header('Access-Control-Max-Age', '600')
-        .status(204)
-        .send();
-    });
+function registerPayloadRoute(
+  fastify: FastifyInstance,
+  options: CodecRoutesOptions,
+  access: CodecAccess,
+  direction: 'encode' | 'decode',
+): void {
+  const url = `/codec/${direction}`;
+  fastify.options(url, (request, reply) => {
+    if (!access.cors(request, reply) || request.headers.origin === undefined) {
+      void reply.status(403).send({ error: { code: 'forbidden', message: 'This origin may not call the codec.' } });
+      return;
+    }
+    void reply
+      .header('Access-Control-Allow-Methods', 'POST')
+      .header('Access-Control-Allow-Headers', 'authorization, content-type, x-namespace')
+      .header('Access-Control-Max-Age', '600')
+      .status(204)
+      .send();
+  });
 
-    fastify.post(
-      url,
-      {
-        bodyLimit: options.bodyLimitBytes,
-        // The origin and the caller are checked before the body is read: a stranger's payloads are never parsed.
-        onRequest: async (request: FastifyRequest & AuthenticatedRequest, reply) => {
-          try {
-            if (!cors(request, reply)) throw ApiError.forbidden('This origin may not call the codec.');
-            const header = request.headers.authorization;
-            request.caller = await reader(bearerToken(header) ?? cookieValue(request.headers.cookie, SESSION_COOKIE));
-          } catch (err) {
-            return sendError(reply, err);
-          }
-        },
-      },
-      async (request: FastifyRequest & AuthenticatedRequest, reply) => {
+  // The origin and the caller are checked before the body is read: a stranger's payloads are never parsed.
+  const authorize = async (request: FastifyRequest & AuthenticatedRequest, reply: FastifyReply) => {
+    try {
+      if (!access.cors(request, reply)) throw ApiError.forbidden('This origin may not call the codec.');
+      const token = bearerToken(request.headers.authorization) ?? cookieValue(request.headers.cookie, SESSION_COOKIE);
+      request.caller = await access.reader(token);
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  };
+
+  fastify.post(
+    url,
+    { bodyLimit: options.bodyLimitBytes, onRequest: authorize },
+    async (request: FastifyRequest & AuthenticatedRequest, reply) => {
+      try {
+        const payloads = payloadsFromJson(request.body);
+        let result = payloads;
+        // Encoding runs the codecs in order; decoding in reverse, as the SDK does.
+        const codecs = direction === 'encode' ? options.codecs : [...options.codecs].reverse();
         try {
-          const payloads = payloadsFromJson(request.body);
-          let result = payloads;
-          // Encoding runs the codecs in order; decoding in reverse, as the SDK does.
-          const codecs = direction === 'encode' ? options.codecs : [...options.codecs].reverse();
-          try {
-            for (const codec of codecs) result = await codec[direction](result);
-          } catch {
-            throw new ApiError(400, 'undecodable', `The payloads could not be ${direction}d with latchkey's key.`);
-          }
-          const callerId = request.caller?.identity.id;
-          options.logger.info({ callerId, direction, count: payloads.length }, 'codec used');
-          return reply.header('Cache-Control', 'no-store').send(payloadsToJson(result));
-        } catch (err) {
-          return sendError(reply, err);
+          for (const codec of codecs) result = await codec[direction](result);
+        } catch {
+          throw new ApiError(400, 'undecodable', `The payloads could not be ${direction}d with latchkey's key.`);
         }
-      },
-    );
-  }
+        options.logger.info({ callerId: request.caller?.identity.id, direction, count: payloads.length }, 'codec used');
+        return reply.header('Cache-Control', 'no-store').send(payloadsToJson(result));
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    },
+  );
 }
