@@ -1,0 +1,78 @@
+// @ts-check
+/**
+ * The architecture, checked by `npm run lint`: each folder and the folders its code may import.
+ * The table is a strict layering (every folder imports only folders above it in the table), so no
+ * cycle between folders can appear without breaking a rule; a cycle between modules is refused too.
+ * docs/architecture.md draws the same table. Tests (`*.spec.ts`) and test support may import anything.
+ */
+const MAY_IMPORT = {
+  contracts: [],
+  config: [],
+  codec: [],
+  domain: ['contracts'],
+  notify: ['contracts'],
+  audit: ['contracts', 'codec'],
+  policy: ['contracts', 'domain', 'config'],
+  onepassword: ['contracts', 'domain', 'config'],
+  activities: ['contracts', 'domain', 'onepassword', 'notify'],
+  // Activities as types only (proxyActivities); eslint and the rule below both say so.
+  workflows: ['contracts', 'domain', 'activities'],
+  devstack: ['contracts', 'config'],
+  'apps/worker': [
+    'contracts',
+    'domain',
+    'config',
+    'codec',
+    'policy',
+    'notify',
+    'onepassword',
+    'activities',
+    'workflows',
+  ],
+  'apps/api': ['contracts', 'domain', 'config', 'codec', 'policy', 'audit', 'workflows'],
+  'apps/cli': ['contracts', 'domain', 'config', 'codec', 'policy', 'audit', 'onepassword', 'apps/api'],
+  'apps/dev': ['contracts', 'domain', 'config', 'codec', 'devstack', 'apps/api'],
+};
+const FOLDERS = [...Object.keys(MAY_IMPORT), 'bench', 'test'];
+const folderPattern = (folders) => `^(${folders.map((folder) => folder.replace('/', '\\/')).join('|')})/`;
+const TESTS = '\\.spec\\.ts$';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    ...Object.entries(MAY_IMPORT).map(([folder, allowed]) => ({
+      name: `${folder}-imports`,
+      comment: `${folder}/ may import only ${allowed.length > 0 ? allowed.join(', ') : 'packages'} (see .dependency-cruiser.cjs)`,
+      severity: 'error',
+      from: { path: folderPattern([folder]), pathNot: TESTS },
+      to: { path: folderPattern(FOLDERS), pathNot: folderPattern([folder, ...allowed]) },
+    })),
+    {
+      name: 'workflows-use-activity-types-only',
+      comment:
+        'workflow code runs in a sandbox: it calls activities through proxyActivities, importing only their types',
+      severity: 'error',
+      from: { path: '^workflows/', pathNot: TESTS },
+      to: { path: '^activities/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'benchmarks-not-test-support',
+      severity: 'error',
+      from: { path: '^bench/' },
+      to: { path: '^test/' },
+    },
+    {
+      name: 'no-circular',
+      comment: 'a module cycle makes load order matter and hides which part depends on which',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(node_modules|dist|data)/|__fixtures__' },
+  },
+};
