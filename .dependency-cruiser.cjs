@@ -7,7 +7,7 @@
  */
 const MAY_IMPORT = {
   contracts: [],
-  config: [],
+  config: ['contracts'],
   codec: [],
   domain: ['contracts'],
   notify: ['contracts'],

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DEFAULT_NAMESPACE, TASK_QUEUE } from '../contracts/task-queue';
 
 /**
  * Configuration, parsed and validated once at start into typed objects. Nothing else in latchkey
@@ -132,8 +133,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
     logLevel: oneOf(env, 'LATCHKEY_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     temporal: {
       address: env.TEMPORAL_ADDRESS || 'localhost:7233',
-      namespace: env.TEMPORAL_NAMESPACE || 'default',
-      taskQueue: env.LATCHKEY_TASK_QUEUE || 'latchkey',
+      namespace: env.TEMPORAL_NAMESPACE || DEFAULT_NAMESPACE,
+      taskQueue: env.LATCHKEY_TASK_QUEUE || TASK_QUEUE,
       devUiPort,
     },
     api: {

@@ -1,4 +1,4 @@
-/** The one task queue the worker polls and the API starts workflows on. */
+/** The task queue the worker polls and the API starts workflows on, unless configuration names another. */
 export const TASK_QUEUE = 'latchkey';
 
 /** Temporal namespace used when configuration does not say otherwise. */

@@ -69,7 +69,7 @@ async function main(): Promise<void> {
 
   await waitForPort(config.api.host, config.api.port, 60_000);
   await waitForCatalog(config, 120_000);
-  printWhere(config.api.publicUrl, temporal, config.localOnePassword.stateFile, log);
+  printWhere(config, temporal, log);
 }
 
 /**
@@ -125,12 +125,15 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-function printWhere(apiUrl: string, temporal: RunningDevServer, onePasswordFile: string, log: (m: string) => void) {
+function printWhere(config: LatchkeyConfig, temporal: RunningDevServer, log: (m: string) => void) {
+  const apiUrl = config.api.publicUrl;
   log('ready:');
   log(`  API               ${apiUrl}   (health ${apiUrl}/healthz, docs ${apiUrl}/docs)`);
   log(`  Temporal          ${temporal.address}`);
   log(`  Temporal Web UI   ${temporal.uiUrl ?? '(headless)'}`);
-  log(`  worker            task queue "latchkey", local 1Password in ${onePasswordFile}`);
+  log(
+    `  worker            task queue "${config.temporal.taskQueue}", local 1Password in ${config.localOnePassword.stateFile}`,
+  );
   log('  mint a token:     npm run --silent token -- --sub alice --email alice@example.com --groups engineering');
   log('press Ctrl-C to stop everything');
 }
