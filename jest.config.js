@@ -15,8 +15,24 @@ const swc = [
   },
 ];
 
+/**
+ * NestJS 12 ships as ECMAScript modules only, with a few ESM-only dependencies; Jest runs CommonJS on
+ * Node 20, so those packages are compiled with the same transform as our own code.
+ */
+const ESM_PACKAGES = [
+  '@nestjs',
+  'file-type',
+  'load-esm',
+  'uid',
+  'strtok3',
+  'token-types',
+  '@tokenizer',
+  'uint8array-extras',
+];
+
 const common = {
-  transform: { '^.+\\.ts$': swc },
+  transform: { '^.+\\.ts$': swc, [`/node_modules/(${ESM_PACKAGES.join('|')})/.+\\.js$`]: swc },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join('|')})/)`],
   testEnvironment: 'node',
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/data/'],
 };

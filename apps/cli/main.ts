@@ -20,16 +20,16 @@ type Command = (argv: string[], io: CommandIo) => Promise<number>;
 
 /** Commands load lazily, so `token` does not pay for the Temporal worker's start-up. */
 const commands: Record<string, Command> = {
-  policy: async (argv, io) => (await import('./commands/policy')).runPolicyCommand(argv, io),
-  token: async (argv, io) => (await import('./commands/token')).runTokenCommand(argv, io, loadConfig()),
+  policy: async (argv, io) => (await import('./commands/policy.js')).runPolicyCommand(argv, io),
+  token: async (argv, io) => (await import('./commands/token.js')).runTokenCommand(argv, io, loadConfig()),
   'local-1password': async (argv, io) =>
-    (await import('./commands/local-1password')).runLocalOnePasswordCommand(
+    (await import('./commands/local-1password.js')).runLocalOnePasswordCommand(
       argv,
       io,
       loadConfig().localOnePassword.stateFile,
     ),
-  replay: async (argv, io) => (await import('./commands/replay')).runReplayCommand(argv, io, loadConfig()),
-  audit: async (argv, io) => (await import('./commands/audit')).runAuditCommand(argv, io, loadConfig()),
+  replay: async (argv, io) => (await import('./commands/replay.js')).runReplayCommand(argv, io, loadConfig()),
+  audit: async (argv, io) => (await import('./commands/audit.js')).runAuditCommand(argv, io, loadConfig()),
 };
 
 async function main(argv: string[]): Promise<number> {
