@@ -5,6 +5,7 @@ export const REQUEST_STATUSES = [
   'PENDING_APPROVAL',
   'APPROVED',
   'ACTIVE',
+  'ENDING',
   'REJECTED',
   'TIMED_OUT',
   'CANCELLED',
@@ -75,8 +76,16 @@ export interface GrantView {
    * nothing possible (a share link stays viewable until providerExpiresAt; 1Password cannot withdraw it).
    * `group-still-held-by-other-grants`: this request's lease ended, but other active requests for the
    * same group and vault still hold the permissions (they go when the last one ends).
+   * `vault-gone` / `item-gone`: the vault (with every permission on it) or the item was deleted in
+   * 1Password before access ended; admins are told, since an item that is gone cannot be rotated.
    */
-  endedBy?: 'group-permissions-removed' | 'secret-rotated' | 'link-left-to-expire' | 'group-still-held-by-other-grants';
+  endedBy?:
+    | 'group-permissions-removed'
+    | 'secret-rotated'
+    | 'link-left-to-expire'
+    | 'group-still-held-by-other-grants'
+    | 'vault-gone'
+    | 'item-gone';
 }
 
 /** Full state, as returned by the state query and by every Update. */
@@ -107,9 +116,14 @@ export interface AccessRequestState {
   grant?: GrantView;
   /** Why the request FAILED, in words safe to show (never a 1Password message verbatim). */
   failure?: { code: string; message: string };
-  /** Failed revoke attempts so far (operators watch this); kept after the revoke finally succeeds. */
+  /**
+   * While ENDING: since when latchkey has been ending access, and when admins were alerted that it takes
+   * longer than the flow allows (1Password keeps failing; the attempts go on without limit).
+   */
+  ending?: { since: string; alertedAt?: string };
+  /** Failed revoke attempts (requests started before 0.2, whose workflow counts them itself). */
   revokeAttempts?: number;
-  /** Set once revoke attempts reached the alert threshold and an alert was raised. */
+  /** Set once revoke attempts reached the alert threshold (requests started before 0.2). */
   revokeAlerted?: boolean;
   updatedAt: string;
 }

@@ -21,6 +21,11 @@ export interface FlowSnapshot {
   pendingTimeoutMs: number;
   /** How often pending approvers are reminded; absent means no reminders. */
   reminderIntervalMs?: number;
+  /**
+   * How long ending access may take (1Password failing) before admins are alerted; latchkey keeps
+   * trying. Absent in requests made before it existed: 15 minutes then.
+   */
+  revokeAlertAfterMs?: number;
   extensions: ExtensionSpec;
 }
 

@@ -8,8 +8,12 @@ import type { RequestStatus } from '../contracts/request';
  */
 export const TRANSITIONS: Readonly<Record<RequestStatus, readonly RequestStatus[]>> = {
   PENDING_APPROVAL: ['APPROVED', 'REJECTED', 'TIMED_OUT', 'CANCELLED'],
-  APPROVED: ['ACTIVE', 'FAILED'],
-  ACTIVE: ['EXPIRED', 'REVOKED'],
+  // Withdrawn or revoked while the grant was being made: CANCELLED if nothing was granted, else ENDING.
+  APPROVED: ['ACTIVE', 'FAILED', 'CANCELLED', 'ENDING'],
+  // Straight to EXPIRED or REVOKED only for requests started before 0.2, which have no ENDING.
+  ACTIVE: ['ENDING', 'EXPIRED', 'REVOKED'],
+  // Nothing changes the outcome while access is being ended, and no link is handed out.
+  ENDING: ['EXPIRED', 'REVOKED'],
   REJECTED: [],
   TIMED_OUT: [],
   CANCELLED: [],

@@ -64,31 +64,58 @@ export function checkReject(snapshot: FlowSnapshot, state: ApprovalContext, acto
   return allow(undefined);
 }
 
-/** Withdraw: the requester (or an admin) while the request still waits for a decision. */
-export function checkCancel(state: Pick<AccessRequestState, 'status' | 'requesterId'>, actor: Actor): Decision {
+/**
+ * Whether a request may be stopped while its grant is being made (and retried, for up to hours): a
+ * request started before the patch `access-always-ends` cannot, since its workflow does not listen.
+ */
+export interface StopRules {
+  whileGranting: boolean;
+}
+
+function stopping(state: Pick<AccessRequestState, 'cancellation' | 'revocation'>): boolean {
+  return !!state.cancellation || !!state.revocation;
+}
+
+/**
+ * Withdraw: the requester (or an admin) while the request still waits for a decision, or while its
+ * grant is being made (the request then ends as soon as the attempt in flight settles).
+ */
+export function checkCancel(
+  state: Pick<AccessRequestState, 'status' | 'requesterId' | 'cancellation' | 'revocation'>,
+  actor: Actor,
+  rules: StopRules = { whileGranting: false },
+): Decision {
   if (actor.id !== state.requesterId && !isAdmin(actor)) {
     return refuse(REFUSAL.forbidden, 'only the requester or an admin may withdraw a request');
   }
-  if (state.status !== 'PENDING_APPROVAL') {
+  const granting = state.status === 'APPROVED' && rules.whileGranting;
+  if (state.status !== 'PENDING_APPROVAL' && !granting) {
     return refuse(REFUSAL.conflict, `the request is ${state.status}; only a pending request can be withdrawn`);
   }
+  if (stopping(state)) return refuse(REFUSAL.conflict, 'the request is already being stopped');
   return allow(undefined);
 }
 
-/** End a grant early: the requester, an approver of an asked tier, or an admin, while ACTIVE. */
+/**
+ * End a grant early: the requester, an approver of an asked tier, or an admin, while ACTIVE or while the
+ * grant is being made. Refused once access is ENDING: nothing changes the outcome then.
+ */
 export function checkRevoke(
   snapshot: FlowSnapshot,
-  state: Pick<AccessRequestState, 'status' | 'requesterId' | 'currentTier' | 'revocation'>,
+  state: Pick<AccessRequestState, 'status' | 'requesterId' | 'currentTier' | 'revocation' | 'cancellation'>,
   actor: Actor,
+  rules: StopRules = { whileGranting: false },
 ): Decision {
   const approver = tiersActorMayApprove(snapshot.approval, state.currentTier, actor).length > 0;
   if (actor.id !== state.requesterId && !approver && !isAdmin(actor)) {
     return refuse(REFUSAL.forbidden, 'only the requester, an approver or an admin may revoke this grant');
   }
-  if (state.status !== 'ACTIVE') {
+  if (state.status === 'ENDING') return refuse(REFUSAL.conflict, 'access is already being ended');
+  const granting = state.status === 'APPROVED' && rules.whileGranting;
+  if (state.status !== 'ACTIVE' && !granting) {
     return refuse(REFUSAL.conflict, `the request is ${state.status}; only an active grant can be revoked`);
   }
-  if (state.revocation) return refuse(REFUSAL.conflict, 'the grant is already being revoked');
+  if (stopping(state)) return refuse(REFUSAL.conflict, 'the grant is already being revoked');
   return allow(undefined);
 }
 

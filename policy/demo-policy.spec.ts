@@ -21,6 +21,7 @@ describe('config/policy.yaml with the demo catalog', () => {
         kind: 'local',
         serviceAccount: 'latchkey-demo',
         accessDetails: 'Connect through the bastion: ssh bastion.example.com, then psql.',
+        reconcile: 'repair',
         owners: [{ kind: 'group', id: 'security' }],
         resourceOwner: { tagKey: 'owner' },
       },

@@ -63,6 +63,7 @@ describe(evaluateRequest.name, () => {
       maxDurationMs: 8 * 3_600_000,
       pendingTimeoutMs: 7 * 86_400_000,
       reminderIntervalMs: 12 * 3_600_000,
+      revokeAlertAfterMs: 15 * 60_000,
       extensions: { maxCount: 2, maxExtensionMs: 2 * 3_600_000, requireApproval: true },
     } satisfies FlowSnapshot);
   });

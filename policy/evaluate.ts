@@ -354,6 +354,7 @@ export function evaluateRequest(
       maxDurationMs: flow.duration.maxMs,
       pendingTimeoutMs: flow.pendingTimeoutMs,
       ...(flow.reminderIntervalMs !== undefined ? { reminderIntervalMs: flow.reminderIntervalMs } : {}),
+      revokeAlertAfterMs: flow.revokeAlertAfterMs,
       extensions: { ...flow.extensions },
     },
   };

@@ -45,6 +45,7 @@ describe(parsePolicy.name, () => {
         kind: 'local',
         serviceAccount: 'latchkey-demo',
         accessDetails: 'Use the bastion.',
+        reconcile: 'repair',
         owners: [{ kind: 'group', id: 'security' }],
         resourceOwner: { tagKey: 'owner' },
       });
@@ -90,6 +91,7 @@ describe(parsePolicy.name, () => {
         justification: { required: false },
         ticket: { required: false },
         pendingTimeoutMs: 7 * 86_400_000,
+        revokeAlertAfterMs: 15 * 60_000,
         extensions: { maxCount: 0, maxExtensionMs: 0, requireApproval: false },
       });
       expect(automatic.reminderIntervalMs).toBeUndefined();
@@ -536,6 +538,16 @@ describe(parsePolicy.name, () => {
     it('refuses an extension longer than the longest access', () => {
       const text = edit(VALID_POLICY, 'maxDuration: PT2H }', 'maxDuration: PT9H }');
       expectOneIssue(text, 'maxDuration: PT9H', 'flows[1].extensions.maxDuration', /^is longer than duration.max PT8H/);
+    });
+
+    it('refuses reminders so frequent that a request could outgrow its history budget, naming an interval that fits', () => {
+      const text = edit(VALID_POLICY, 'reminderInterval: PT12H', 'reminderInterval: PT2M');
+      expectOneIssue(
+        text,
+        'reminderInterval: PT2M',
+        'flows[1].reminderInterval',
+        /^sends 5,039 reminders before pendingTimeout: a request's history could reach [\d,]+ events, over latchkey's budget of 10,000; remind at most every PT\d+M, or shorten pendingTimeout$/,
+      );
     });
 
     it('refuses re-approval of extensions in an automatic flow', () => {

@@ -3,7 +3,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Principal } from '../contracts/identity';
-import { parseIsoDuration } from '../domain/duration';
+import { formatIsoDuration, parseIsoDuration } from '../domain/duration';
+import {
+  HISTORY_EVENT_BUDGET,
+  type HistoryShape,
+  shortestReminderInterval,
+  worstCaseHistory,
+} from '../domain/history-budget';
 import { PolicyError, type PolicyIssue } from './errors';
 import type {
   ApproverRef,
@@ -24,7 +30,20 @@ export const POLICY_DEFAULTS = {
   /** The default duration is this, or the flow's maximum when that is shorter. */
   defaultDuration: 'PT1H',
   pendingTimeout: 'P7D',
+  revokeAlertAfter: 'PT15M',
 } as const;
+
+/** Approvals a tier can accept before its threshold decides (further ones are refused and write nothing). */
+function approvalsPerTier(tier: TierPolicy): number {
+  switch (tier.threshold.kind) {
+    case 'any':
+      return 1;
+    case 'atLeast':
+      return tier.threshold.count;
+    case 'all':
+      return tier.approvers.length;
+  }
+}
 
 /** 1Password service-account tokens start with `ops_`; one found anywhere in the file is refused. */
 const INLINE_TOKEN = /^ops_[A-Za-z0-9+/=_-]{16,}/;
@@ -110,6 +129,7 @@ interface RawIntegration {
   serviceAccount: string;
   token?: TokenSource;
   accessDetails?: string;
+  reconcile?: 'repair' | 'report';
   owners?: RawPrincipal[];
   resourceOwner?: { tagKey: string };
 }
@@ -142,6 +162,7 @@ interface RawFlow {
   ticket?: { required?: boolean };
   pendingTimeout?: string;
   reminderInterval?: string;
+  revokeAlertAfter?: string;
   extensions?: { maxCount?: number; maxDuration?: string; requireApproval?: boolean };
 }
 
@@ -219,6 +240,7 @@ class Checker {
       serviceAccount: raw.serviceAccount,
       ...(token ? { token } : {}),
       ...(raw.accessDetails !== undefined ? { accessDetails: raw.accessDetails } : {}),
+      reconcile: raw.reconcile ?? 'repair',
       owners: (raw.owners ?? []).map(principalOf),
       ...(raw.resourceOwner ? { resourceOwner: { tagKey: raw.resourceOwner.tagKey } } : {}),
     };
@@ -315,6 +337,17 @@ class Checker {
     if (automatic && raw.extensions?.requireApproval === true) {
       this.fail(at('extensions', 'requireApproval'), 'an automatic flow has no approvers to approve an extension');
     }
+    const requireApproval = raw.extensions?.requireApproval ?? !automatic;
+    this.historyBudget(at, {
+      pendingTimeoutMs,
+      reminderIntervalMs,
+      approvalsPerTier: tiers.map(approvalsPerTier),
+      extensions: { maxCount, requireApproval },
+    });
+    const revokeAlertAfterMs = this.duration(
+      at('revokeAlertAfter'),
+      raw.revokeAlertAfter ?? POLICY_DEFAULTS.revokeAlertAfter,
+    );
 
     return {
       name: raw.name,
@@ -333,8 +366,32 @@ class Checker {
       ticket: { required: raw.ticket?.required ?? false },
       pendingTimeoutMs,
       ...(reminderIntervalMs !== undefined ? { reminderIntervalMs } : {}),
-      extensions: { maxCount, maxExtensionMs, requireApproval: raw.extensions?.requireApproval ?? !automatic },
+      revokeAlertAfterMs,
+      extensions: { maxCount, maxExtensionMs, requireApproval },
     };
+  }
+
+  /**
+   * A flow whose requests could outgrow Temporal's history limits is refused: a workflow terminated at
+   * the limit would leave its grant behind (domain/history-budget.ts says how the events are counted).
+   */
+  private historyBudget(at: (...keys: Array<string | number>) => KeyPath, shape: HistoryShape): void {
+    const estimate = worstCaseHistory(shape);
+    if (estimate.total <= HISTORY_EVENT_BUDGET) return;
+    const budget = HISTORY_EVENT_BUDGET.toLocaleString('en');
+    const total = estimate.total.toLocaleString('en');
+    if (estimate.reminderEvents > estimate.total / 2) {
+      const fits = formatIsoDuration(shortestReminderInterval(shape));
+      this.fail(
+        at('reminderInterval'),
+        `sends ${estimate.reminders.toLocaleString('en')} reminders before pendingTimeout: a request's history could reach ${total} events, over latchkey's budget of ${budget}; remind at most every ${fits}, or shorten pendingTimeout`,
+      );
+    } else {
+      this.fail(
+        at('extensions', 'maxCount'),
+        `lets a request's history reach ${total} events, over latchkey's budget of ${budget}; allow fewer extensions or approvals`,
+      );
+    }
   }
 
   private tier(

@@ -29,6 +29,8 @@ export interface IntegrationPolicy {
   serviceAccount: string;
   token?: TokenSource;
   accessDetails?: string;
+  /** What the reconciler does with a group permission no active grant explains: remove it, or report it only. */
+  reconcile: 'repair' | 'report';
   /** Fallback approvers when a flow asks for the resource owner and none is found. */
   owners: Principal[];
   /** Item tag `<tagKey>:<group>` names the owning identity group. */
@@ -100,5 +102,7 @@ export interface FlowPolicy {
   ticket: { required: boolean };
   pendingTimeoutMs: number;
   reminderIntervalMs?: number;
+  /** How long ending access may take before admins are alerted (the attempts go on). */
+  revokeAlertAfterMs: number;
   extensions: { maxCount: number; maxExtensionMs: number; requireApproval: boolean };
 }
