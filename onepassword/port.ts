@@ -65,6 +65,12 @@ export interface GroupPermissionsParams {
   permissions: string[];
 }
 
+/** A group's permissions on a vault, as 1Password holds them. */
+export interface GroupPermission {
+  groupId: string;
+  permissions: string[];
+}
+
 export interface RotationResult {
   itemId: string;
   vaultId: string;
@@ -82,6 +88,8 @@ export interface OnePasswordPort {
   grantGroupPermissions(params: GroupPermissionsParams): Promise<void>;
   /** Idempotent: revoking what is not granted succeeds. */
   revokeGroupPermissions(params: { vaultId: string; groupId: string }): Promise<void>;
+  /** Every group that holds permissions on a vault, with them: what the reconciler compares with the grants. */
+  listGroupPermissions(vaultId: string): Promise<GroupPermission[]>;
   /** Gives the item a new secret (password field) and returns the new version. */
   rotateItemSecret(params: { vaultId: string; itemId: string; idempotencyKey: string }): Promise<RotationResult>;
 }

@@ -246,6 +246,31 @@ describe(LocalOnePassword.name, () => {
       await sut.revokeGroupPermissions({ vaultId: 'vlt_oncall', groupId: 'grp_engineering' });
     });
 
+    it('applies every n-th write, then fails it: the change is in 1Password though the caller heard a failure', async () => {
+      await sut.setFaults({ applyThenFailEvery: 2 });
+      const grant = { vaultId: 'vlt_oncall', groupId: 'grp_engineering', permissions: ['read_items'] };
+      await sut.grantGroupPermissions(grant);
+      expect((await refusal(sut.revokeGroupPermissions(grant))).kind).toBe('unavailable');
+      const state = await stateOnDisk();
+      expect(state.vaults.find((vault) => vault.id === 'vlt_oncall')!.groupPermissions).toEqual([]);
+      expect(state.counters.appliedThenFailed).toBe(1);
+      await sut.listVaults(); // reads are never applied-then-failed
+    });
+
+    it('refuses every call during an outage of a given length, and answers again after it', async () => {
+      await sut.setFaults({ outageUntil: new Date(now.getTime() + 60_000).toISOString() });
+      expect((await refusal(sut.listVaults())).kind).toBe('unavailable');
+      now = new Date(now.getTime() + 61_000);
+      await expect(sut.listVaults()).resolves.toHaveLength(3);
+    });
+
+    it('refuses every call as unauthenticated while the token is revoked', async () => {
+      await sut.setFaults({ tokenRevoked: true });
+      expect((await refusal(sut.listVaults())).kind).toBe('auth-expired');
+      await sut.setFaults({});
+      await expect(sut.listVaults()).resolves.toHaveLength(3);
+    });
+
     it('adds latency to every call', async () => {
       await sut.setFaults({ latencyMs: 120 });
       const started = Date.now();

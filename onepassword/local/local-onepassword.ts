@@ -6,6 +6,7 @@ import { isVaultPermission } from '../permissions';
 import { EXPIRY_BUCKET_MS } from '../../domain/share-links';
 import {
   type CreateShareLinkParams,
+  type GroupPermission,
   type GroupPermissionsParams,
   type ItemSummary,
   OnePasswordError,
@@ -194,6 +195,15 @@ export class LocalOnePassword implements OnePasswordPort {
     });
   }
 
+  listGroupPermissions(vaultId: string): Promise<GroupPermission[]> {
+    return this.call('listGroupPermissions', (state) =>
+      this.managedVault(state, vaultId).groupPermissions.map(({ groupId, permissions }) => ({
+        groupId,
+        permissions: [...permissions],
+      })),
+    );
+  }
+
   rotateItemSecret(params: { vaultId: string; itemId: string; idempotencyKey: string }): Promise<RotationResult> {
     return this.call('rotateItemSecret', (state, now) => {
       const previous = state.rotations.find((rotation) => rotation.idempotencyKey === params.idempotencyKey);
@@ -289,7 +299,9 @@ export class LocalOnePassword implements OnePasswordPort {
         // Counted before applying: a refused call costs a request against 1Password's limits too.
         const counters = isWrite(operation) ? state.counters.writes : state.counters.reads;
         counters[operation] = (counters[operation] ?? 0) + 1;
-        return apply(state, now);
+        const result = apply(state, now);
+        this.injectFaultAfterEffect(state, operation);
+        return result;
       });
     } finally {
       // Outside the lock, so slow calls in one process do not stall the others.
@@ -304,6 +316,12 @@ export class LocalOnePassword implements OnePasswordPort {
       state.counters.faulted[operation] = (state.counters.faulted[operation] ?? 0) + 1;
       throw error;
     };
+    if (faults.tokenRevoked) {
+      fail(new OnePasswordError('auth-expired', 'local 1Password: the service account token was revoked'));
+    }
+    if (faults.outageUntil && this.clock().getTime() < Date.parse(faults.outageUntil)) {
+      fail(new OnePasswordError('unavailable', 'local 1Password: injected outage'));
+    }
     state.faultCalls += 1;
     if (faults.failNextCalls && faults.failNextCalls > 0) {
       faults.failNextCalls -= 1;
@@ -321,6 +339,18 @@ export class LocalOnePassword implements OnePasswordPort {
     if (faults.failEvery && state.faultCalls % faults.failEvery === 0) {
       fail(new OnePasswordError('unavailable', 'local 1Password: injected transient failure'));
     }
+  }
+
+  /** After a write took effect: every n-th write then fails as if its answer had been lost. */
+  private injectFaultAfterEffect(state: LocalState, operation: LocalOperation): void {
+    const { applyThenFailEvery, failOperations } = state.faults;
+    if (!applyThenFailEvery || !isWrite(operation)) return;
+    if (failOperations && !failOperations.includes(operation)) return;
+    state.counters.appliedWrites = (state.counters.appliedWrites ?? 0) + 1;
+    if (state.counters.appliedWrites % applyThenFailEvery !== 0) return;
+    state.counters.faulted[operation] = (state.counters.faulted[operation] ?? 0) + 1;
+    state.counters.appliedThenFailed = (state.counters.appliedThenFailed ?? 0) + 1;
+    throw new OnePasswordError('unavailable', 'local 1Password: injected failure after the change was applied');
   }
 
   /**

@@ -8,7 +8,14 @@ import type { SharePolicy } from '../port';
  */
 export const LOCAL_STATE_SCHEMA_VERSION = 1;
 
-export const LOCAL_READ_OPERATIONS = ['listVaults', 'listItems', 'getItem', 'getSharePolicy', 'getItemSecret'] as const;
+export const LOCAL_READ_OPERATIONS = [
+  'listVaults',
+  'listItems',
+  'getItem',
+  'getSharePolicy',
+  'getItemSecret',
+  'listGroupPermissions',
+] as const;
 export const LOCAL_WRITE_OPERATIONS = [
   'createShareLink',
   'grantGroupPermissions',
@@ -99,6 +106,15 @@ export interface LocalFaults {
   failOperations?: LocalOperation[];
   /** Retry-after carried by injected rate limits (default 1 s, so tests do not wait an hour). */
   rateLimitRetryAfterMs?: number;
+  /**
+   * Every n-th write takes effect, then fails with `unavailable`: a call that 1Password applied but whose
+   * answer never arrived (a time-out after the write).
+   */
+  applyThenFailEvery?: number;
+  /** Every call fails with `unavailable` until this instant: an outage of a given length. */
+  outageUntil?: string;
+  /** The service account's token was revoked: every call is refused as unauthenticated until this is cleared. */
+  tokenRevoked?: boolean;
 }
 
 export interface LocalCounters {
@@ -106,6 +122,9 @@ export interface LocalCounters {
   writes: Partial<Record<LocalOperation, number>>;
   /** Calls refused by injected faults, per operation. */
   faulted: Partial<Record<LocalOperation, number>>;
+  /** Writes that took effect (counted for `applyThenFailEvery`), and those that then failed. */
+  appliedWrites?: number;
+  appliedThenFailed?: number;
   /** Share-link views by recipients (not calls by latchkey). */
   shareViews: number;
 }

@@ -12,6 +12,7 @@ import { classifyOnePasswordError } from '../errors';
 import { EXPIRY_BUCKET_MS } from '../../domain/share-links';
 import {
   type CreateShareLinkParams,
+  type GroupPermission,
   type GroupPermissionsParams,
   type ItemSummary,
   OnePasswordError,
@@ -228,11 +229,20 @@ export class OnePasswordSdkAdapter implements OnePasswordPort {
 
   /** Permission names the group holds on the vault (empty when none). One read. */
   async groupPermissions(vaultId: string, groupId: string): Promise<string[]> {
+    const entry = (await this.readGroupAccess(vaultId)).find((candidate) => candidate.groupId === groupId);
+    return entry?.permissions ?? [];
+  }
+
+  listGroupPermissions(vaultId: string): Promise<GroupPermission[]> {
+    this.assertManagedVault(vaultId);
+    return this.readGroupAccess(vaultId);
+  }
+
+  private async readGroupAccess(vaultId: string): Promise<GroupPermission[]> {
     const vault = await this.request('read', (client) => client.vaults.get(vaultId, { accessors: true }));
-    const access = vault.access?.find(
-      (entry) => entry.accessorType === VaultAccessorType.Group && entry.accessorUuid === groupId,
-    );
-    return access ? permissionNames(access.permissions) : [];
+    return (vault.access ?? [])
+      .filter((entry) => entry.accessorType === VaultAccessorType.Group)
+      .map((entry) => ({ groupId: entry.accessorUuid, permissions: permissionNames(entry.permissions) }));
   }
 
   // ----- Rotation -----

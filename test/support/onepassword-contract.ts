@@ -221,6 +221,18 @@ export function registerOnePasswordContract(adapterName: string, makeFixture: ()
         expect(await fixture.groupPermissions(grant.vaultId, grant.groupId)).toEqual([]);
       });
 
+      it('lists the groups holding permissions on a vault, as the reconciler reads them', async () => {
+        const grant = { vaultId: account.managedVaultId, groupId: account.groupId, permissions: ['read_items'] };
+        await fixture.sut.grantGroupPermissions(grant);
+        expect(await fixture.sut.listGroupPermissions(grant.vaultId)).toContainEqual({
+          groupId: grant.groupId,
+          permissions: ['read_items'],
+        });
+        await fixture.sut.revokeGroupPermissions({ vaultId: grant.vaultId, groupId: grant.groupId });
+        const after = await fixture.sut.listGroupPermissions(grant.vaultId);
+        expect(after.map((entry) => entry.groupId)).not.toContain(grant.groupId);
+      });
+
       it('succeeds in revoking permissions that are not granted', async () => {
         await fixture.sut.revokeGroupPermissions({ vaultId: account.managedVaultId, groupId: account.groupId });
         await fixture.sut.revokeGroupPermissions({ vaultId: account.managedVaultId, groupId: account.groupId });

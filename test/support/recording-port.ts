@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
 import type {
   CreateShareLinkParams,
+  GroupPermission,
   GroupPermissionsParams,
   OnePasswordPort,
   RotationResult,
@@ -28,6 +29,8 @@ export class RecordingPort implements OnePasswordPort {
   readonly calls: RecordedCall[] = [];
   private readonly failures = new Map<PortMethod, Error[]>();
   private readonly holds = new Map<PortMethod, Promise<void>>();
+  private readonly appliedThenFailed = new Map<PortMethod, Error[]>();
+  private outage?: Error;
 
   private constructor(
     readonly local: LocalOnePassword,
@@ -47,6 +50,20 @@ export class RecordingPort implements OnePasswordPort {
   /** The next `errors.length` calls of `method` throw these errors, in order (after being recorded). */
   failNext(method: PortMethod, ...errors: Error[]): void {
     this.failures.set(method, [...(this.failures.get(method) ?? []), ...errors]);
+  }
+
+  /** The next `errors.length` calls of `method` take effect in 1Password, then fail with these errors. */
+  applyThenFail(method: PortMethod, ...errors: Error[]): void {
+    this.appliedThenFailed.set(method, [...(this.appliedThenFailed.get(method) ?? []), ...errors]);
+  }
+
+  /** Every call fails with `error` until `restore()`: an outage of any length (the tests move the clock). */
+  startOutage(error: Error): void {
+    this.outage = error;
+  }
+
+  restore(): void {
+    this.outage = undefined;
   }
 
   /** Calls of `method` do their effect, then wait for `release` before answering (a worker dying mid-call). */
@@ -72,7 +89,7 @@ export class RecordingPort implements OnePasswordPort {
   private async record<T>(method: PortMethod, args: unknown[], effect: () => Promise<T>): Promise<T> {
     const call: RecordedCall = { method, args: structuredClone(args), outcome: 'ok' };
     this.calls.push(call);
-    const failure = this.failures.get(method)?.shift();
+    const failure = this.outage ?? this.failures.get(method)?.shift();
     if (failure) {
       call.outcome = 'failed';
       throw failure;
@@ -81,6 +98,8 @@ export class RecordingPort implements OnePasswordPort {
       const result = await effect();
       const hold = this.holds.get(method);
       if (hold) await hold;
+      const afterEffect = this.appliedThenFailed.get(method)?.shift();
+      if (afterEffect) throw afterEffect;
       return result;
     } catch (error) {
       call.outcome = 'failed';
@@ -108,6 +127,9 @@ export class RecordingPort implements OnePasswordPort {
   }
   revokeGroupPermissions(params: { vaultId: string; groupId: string }): Promise<void> {
     return this.record('revokeGroupPermissions', [params], () => this.local.revokeGroupPermissions(params));
+  }
+  listGroupPermissions(vaultId: string): Promise<GroupPermission[]> {
+    return this.record('listGroupPermissions', [vaultId], () => this.local.listGroupPermissions(vaultId));
   }
   rotateItemSecret(params: { vaultId: string; itemId: string; idempotencyKey: string }): Promise<RotationResult> {
     return this.record('rotateItemSecret', [params], () => this.local.rotateItemSecret(params));

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parseIsoDuration } from '../../../domain/duration';
 import { describeAccess } from '../../../onepassword/local/describe-access';
 import { LocalOnePassword, shareLinkUrl } from '../../../onepassword/local/local-onepassword';
 import {
@@ -15,6 +16,7 @@ const HELP = `latchkey local-1password: inspect or drive the local 1Password
   local-1password access [--json]
       Who can reach a secret right now: live share links with views left, and vault group permissions.
   local-1password faults [--rate-limit-every N] [--fail-every N] [--latency-ms N] [--fail-next N]
+                         [--apply-then-fail-every N] [--outage-for PT10M] [--token-revoked]
                          [--operations op1,op2] [--retry-after-ms N] | --clear
       Switch fault injection for every process using the state file (replaces the current faults).
       Operations: ${LOCAL_OPERATIONS.join(', ')}.
@@ -83,6 +85,17 @@ function positiveInt(name: string, raw: string | undefined, min = 1): number | u
   return value;
 }
 
+function outageUntil(duration: string | undefined): string | undefined {
+  if (duration === undefined) return undefined;
+  let ms: number;
+  try {
+    ms = parseIsoDuration(duration);
+  } catch {
+    throw new UsageError('--outage-for must be an ISO 8601 duration such as PT10M');
+  }
+  return new Date(Date.now() + ms).toISOString();
+}
+
 function parseFaults(args: string[]): LocalFaults {
   const { values } = parseArgs({
     args,
@@ -94,6 +107,9 @@ function parseFaults(args: string[]): LocalFaults {
       'fail-next': { type: 'string' },
       operations: { type: 'string' },
       'retry-after-ms': { type: 'string' },
+      'apply-then-fail-every': { type: 'string' },
+      'outage-for': { type: 'string' },
+      'token-revoked': { type: 'boolean' },
       clear: { type: 'boolean' },
     },
   });
@@ -113,6 +129,9 @@ function parseFaults(args: string[]): LocalFaults {
     failNextCalls: positiveInt('fail-next', settings['fail-next']),
     failOperations: operations as LocalOperation[] | undefined,
     rateLimitRetryAfterMs: positiveInt('retry-after-ms', settings['retry-after-ms'], 0),
+    applyThenFailEvery: positiveInt('apply-then-fail-every', settings['apply-then-fail-every']),
+    outageUntil: outageUntil(settings['outage-for']),
+    tokenRevoked: settings['token-revoked'],
   };
   return JSON.parse(JSON.stringify(faults)) as LocalFaults;
 }
