@@ -41,7 +41,13 @@ export interface RotateSecretInput {
   itemId: string;
 }
 
-export type RotateSecretResult = RotationResult;
+/** `gone`: the item no longer exists in 1Password, so nothing could be rotated. */
+export type RotateSecretResult = RotationResult & { gone?: boolean };
+
+export interface RevokeGroupResult {
+  /** `gone`: the vault or group no longer exists, and every permission with it. */
+  effect: 'revoked' | 'gone';
+}
 
 export interface LeaseSignalInput {
   key: VaultLeaseKey;

@@ -1,6 +1,6 @@
 /**
  * What latchkey tells people about, and the only shape a notifier receives. Recipients are principals
- * (`user:<id>`, `group:<id>`), never e-mail addresses: the receiving system resolves them. No event
+ * (`user:<id>`, `group:<id>`, `role:admin`), never e-mail addresses: the receiving system resolves them. No event
  * carries a secret, a share link or an e-mail address.
  */
 export const NOTIFICATION_KINDS = [
@@ -16,7 +16,13 @@ export const NOTIFICATION_KINDS = [
   'access-ended',
   'grant-failed',
   'revoke-failing',
+  'revoke-blocked',
+  'resource-gone',
+  'drift-found',
 ] as const;
+
+/** The recipient of alerts for operators: every admin (the receiving system resolves it). */
+export const ADMINS = 'role:admin';
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 export interface NotificationEvent {

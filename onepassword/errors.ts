@@ -116,22 +116,14 @@ export function isRetryable(kind: OnePasswordErrorKind): boolean {
   return RETRYABLE[kind];
 }
 
-const RETRY_DELAY_MS: Record<OnePasswordErrorKind, number | undefined> = {
-  'rate-limited': RATE_LIMIT_RETRY_AFTER_MS,
-  'auth-expired': 5_000,
-  'not-found': undefined,
-  forbidden: undefined,
-  conflict: 250,
-  timeout: 2_000,
-  unavailable: 2_000,
-  'policy-refused': undefined,
-  'invalid-argument': undefined,
-};
-
-/** How long to wait before the next attempt; undefined for errors that must not be retried. */
+/**
+ * How long 1Password asked us to wait before the next attempt (a rate limit's retry-after, or its
+ * hourly window). Undefined otherwise: then the activity's retry policy backs off as it says, which a
+ * fixed hint would override (an outage of days would be retried every few seconds).
+ */
 export function retryDelayHint(error: OnePasswordError): number | undefined {
-  if (!isRetryable(error.kind)) return undefined;
-  return error.retryAfterMs ?? RETRY_DELAY_MS[error.kind];
+  if (error.kind !== 'rate-limited') return undefined;
+  return error.retryAfterMs ?? RATE_LIMIT_RETRY_AFTER_MS;
 }
 
 /** Everything an activity needs to build a Temporal ApplicationFailure from any thrown value. */
@@ -141,7 +133,7 @@ export interface OnePasswordFailureDetails {
   kind: OnePasswordErrorKind;
   message: string;
   retryable: boolean;
-  /** For `nextRetryDelay`: set for retryable kinds, long for rate limits. */
+  /** For `nextRetryDelay`: what 1Password asked for (rate limits only). */
   retryAfterMs?: number;
 }
 

@@ -39,7 +39,6 @@ import {
   SA_STATUS,
 } from '../contracts/search-attributes';
 import { OnePasswordError } from '../onepassword/port';
-import { REVOKE_ALERT_AFTER_ATTEMPTS } from './until-confirmed';
 
 const suite = useTimeSkippingWorld();
 const { started } = suite;
@@ -332,8 +331,8 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
     await recordHistory(sut, 'cancelled-while-active');
   });
 
-  it('a revoke that fails five times then succeeds ends REVOKED only after the success (rotate-on-revoke)', async () => {
-    const sut = await started({ grant: shareLinkGrant(true) });
+  it('a revoke that keeps failing is retried by Temporal while ENDING, alerts admins once, and ends REVOKED only after the success (rotate-on-revoke)', async () => {
+    const sut = await started({ grant: shareLinkGrant(true), revokeAlertAfterMs: 10_000 });
     expect((await approve(sut, people.alice)).status).toBe('ACTIVE');
     const versionBefore = (await suite.world.port.local.getItem('vlt_prod', 'itm_prod_db')).version;
     const failures = Array.from({ length: 5 }, () => new OnePasswordError('unavailable', '1Password is unavailable'));
@@ -343,23 +342,22 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
       args: [{ actor: people.alice, reason: 'incident closed' }],
       waitForStage: WorkflowUpdateStage.ACCEPTED,
     });
-    // Backoff 1, 2, 4, 8, 16 s: after three failures the state says so, still ACTIVE, and the alert is out.
-    await eventually(() => Promise.resolve(expect(suite.world.port.callsOf('rotateItemSecret')).toHaveLength(1)));
-    await suite.world.advance(1_000);
-    await eventually(() => Promise.resolve(expect(suite.world.port.callsOf('rotateItemSecret')).toHaveLength(2)));
-    await suite.world.advance(2_000);
-    await eventually(async () => expect((await stateOf(sut)).revokeAttempts).toBe(3));
-    const midway = await stateOf(sut);
-    expect(midway.status).toBe('ACTIVE');
-    expect(midway.revokeAlerted).toBe(true);
-    expect(suite.world.notifier.ofKind('revoke-failing')).toHaveLength(1);
-    expect(REVOKE_ALERT_AFTER_ATTEMPTS).toBe(3);
+    // Ending: no link is handed out and no Update changes the outcome.
+    await eventually(async () => expect((await stateOf(sut)).status).toBe('ENDING'));
+    expect(await sut.query(grantAccessQuery)).toBeUndefined();
+    expect(await refusalOf(sut.executeUpdate(revokeUpdate, { args: [{ actor: people.admin }] }))).toBe(
+      REFUSAL.conflict,
+    );
 
+    // Backoff 1, 2, 4, 8, 16 s between attempts: the alert (after 10 s) goes out while 1Password still fails.
     await suite.world.advance(60_000);
     const final = await revoking.result();
     expect(final.status).toBe('REVOKED');
-    expect(final.revokeAttempts).toBe(5);
     expect(final.grant!.endedBy).toBe('secret-rotated');
+    expect(final.ending?.alertedAt).toBeDefined();
+    expect(suite.world.notifier.ofKind('revoke-failing').map((event) => event.recipients)).toEqual([
+      ['role:admin', `user:${final.requesterId}`],
+    ]);
     expect(suite.world.port.callsOf('rotateItemSecret').map((call) => call.outcome)).toEqual([
       'failed',
       'failed',
@@ -374,7 +372,6 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
       ]),
     );
     expect((await suite.world.port.local.getItem('vlt_prod', 'itm_prod_db')).version).toBe(versionBefore + 1);
-    expect(suite.world.notifier.ofKind('revoke-failing')).toHaveLength(1);
     await recordHistory(sut, 'revoke-retried-then-revoked');
   });
 

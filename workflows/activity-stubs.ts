@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
 import type { LatchkeyActivities } from '../activities';
 
 /**
@@ -12,17 +12,38 @@ export const { notify } = proxyActivities<LatchkeyActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 5 },
 });
 
-/** Grants retry transient 1Password failures for a while; non-retryable ones end the request FAILED. */
+/**
+ * Grants retry transient 1Password failures for a while; non-retryable ones end the request FAILED.
+ * Grants heartbeat, so a dead worker is noticed in seconds and the grant retried elsewhere with the same
+ * idempotency key; the heartbeat timeout leaves room for a busy worker's late heartbeats, so that no
+ * second attempt starts while the first still writes. A withdrawal or revoke while granting cancels the
+ * grant, and the workflow waits until the attempt in flight has settled (it may have made the link).
+ */
 export const granting = proxyActivities<LatchkeyActivities>({
-  startToCloseTimeout: '1 minute',
-  // Grants heartbeat while 1Password answers: a dead worker is noticed in seconds and the grant retried
-  // elsewhere with the same idempotency key.
-  heartbeatTimeout: '5 seconds',
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 20 },
 });
 
-/** One attempt per call: `untilConfirmed` loops without limit and counts the failures in state. */
+/**
+ * Ending access never gives up: Temporal retries every failure without limit, which adds no event to
+ * history however long 1Password is away, at most ten minutes apart unless 1Password asks for longer
+ * (a rate limit) or only a person can unblock it (the activity then waits 15 minutes and tells admins).
+ */
 export const ending = proxyActivities<LatchkeyActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes' }, // unlimited
+});
+
+/** What 1Password holds, read before a fresh lease acts: retried like the end of access. */
+export const reading = ending;
+
+/**
+ * One attempt per call, for requests and leases started before the patches `access-always-ends` and
+ * `lease-converges`: their workflow loops and counts the attempts itself.
+ */
+export const endingOnce = proxyActivities<LatchkeyActivities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 1 },
 });

@@ -7,6 +7,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
   workflowInfo,
@@ -20,34 +21,35 @@ import {
   type VaultLeaseState,
 } from '../contracts/vault-lease';
 import { requestIdFromWorkflowId } from '../domain/ids';
-import { ending, granting, notify } from './activity-stubs';
-import { REVOKE_ALERT_AFTER_ATTEMPTS, untilConfirmed } from './until-confirmed';
+import { expiredHolders, LEASE_HOLDER_GRACE_MS, nextHolderExpiry, permissionsNeeded } from '../domain/vault-lease';
+import { ending, endingOnce, granting, notify, reading } from './activity-stubs';
+import { REVOKE_ALERT_AFTER_ATTEMPTS, untilConfirmed } from './access-request/legacy';
+import { LEASE_CONVERGES } from './patches';
 
 /** An idle entity (nothing held, nothing granted) waits this long for new work, then completes. */
 const IDLE_BEFORE_COMPLETING_MS = 60 * 60_000;
 /** Continue-as-new well before Temporal's history limits; the whole state travels in the input. */
 const HISTORY_EVENTS_BEFORE_CONTINUE_AS_NEW = 2_000;
 
+type Reply = Omit<LeaseResult, 'op' | 'leaseId' | 'holders'>;
+
 /**
- * One entity per (integration, vault, group) counts the overlapping vault-group grants of requests:
- * it grants group permissions on the first acquire and revokes them when the last holder releases, so
- * an ending request never takes access from another one still active. Messages are processed one at a
- * time in arrival order; each is answered with a signal to the sender. Nothing is lost if a worker
- * dies: messages are signals in history, answers are commands in history, and retries are harmless
- * because holders are keyed by lease id.
+ * One entity per (integration, vault, group) owns the group's permissions on the vault: it grants them
+ * on the first acquire and revokes them when no holder needs them any more, so an ending request never
+ * takes access from another one still active. Messages are processed one at a time in arrival order;
+ * each is answered with a signal to the sender. It converges on what 1Password really holds: a fresh
+ * run reads it before it acts, a grant that failed counts as possibly applied, and a holder whose grant
+ * has ended (plus a grace) is dropped even if its request never releases (an operator terminated it).
  */
 export async function vaultLeaseWorkflow(initial: VaultLeaseState): Promise<VaultLeaseState> {
   const lease = new VaultLease(initial);
   setHandler(leaseRequestSignal, (request) => void lease.state.queue.push(request));
   setHandler(leaseStateQuery, () => lease.state);
 
+  await CancellationScope.nonCancellable(() => lease.checkOnePassword());
   lease.describe();
   for (;;) {
-    if (lease.idle()) {
-      if (!(await condition(() => lease.state.queue.length > 0, IDLE_BEFORE_COMPLETING_MS))) break;
-    } else {
-      await condition(() => lease.state.queue.length > 0);
-    }
+    if (!(await lease.waitForWork(IDLE_BEFORE_COMPLETING_MS))) break;
     // Holders depend on these steps finishing: they are never cancelled half-way.
     await CancellationScope.nonCancellable(() => lease.processQueue());
     const info = workflowInfo();
@@ -63,6 +65,8 @@ export async function vaultLeaseWorkflow(initial: VaultLeaseState): Promise<Vaul
 class VaultLease {
   readonly state: VaultLeaseState;
   private readonly workflowId = workflowInfo().workflowId;
+  /** False for leases started before the patch: they replay and go on along the old path. */
+  private readonly converges = patched(LEASE_CONVERGES);
 
   constructor(initial: VaultLeaseState) {
     this.state = {
@@ -77,8 +81,27 @@ class VaultLease {
     return { integration: this.state.integration, vaultId: this.state.vaultId, groupId: this.state.groupId };
   }
 
-  idle(): boolean {
-    return Object.keys(this.state.holders).length === 0 && this.state.granted.length === 0;
+  /** A fresh run (not one continued as new) reads what 1Password holds before it acts. */
+  async checkOnePassword(): Promise<void> {
+    if (!this.converges || this.state.checkedAt) return;
+    const found = await reading.readGroupPermissions(this.key);
+    this.state.granted = [...new Set([...this.state.granted, ...found])].sort();
+    this.state.checkedAt = new Date(Date.now()).toISOString();
+  }
+
+  /** Until a message arrives or a holder's grant ends; false when idle for `idleMs` (the entity completes). */
+  async waitForWork(idleMs: number): Promise<boolean> {
+    const work = () => this.state.queue.length > 0;
+    const expiry = this.converges ? nextHolderExpiry(this.state) : undefined;
+    if (expiry !== undefined) {
+      await condition(work, Math.max(1, expiry - Date.now()));
+      return true;
+    }
+    if (Object.keys(this.state.holders).length > 0 || this.state.granted.length > 0) {
+      await condition(work);
+      return true;
+    }
+    return condition(work, idleMs);
   }
 
   describe(): void {
@@ -92,13 +115,120 @@ class VaultLease {
   async processQueue(): Promise<void> {
     while (this.state.queue.length > 0) {
       const request = this.state.queue[0];
-      await (request.op === 'acquire' ? this.acquire(request) : this.release(request));
+      if (this.converges) await this.handle(request);
+      else await (request.op === 'acquire' ? this.acquireBeforePatch(request) : this.releaseBeforePatch(request));
       this.state.queue.shift();
       this.describe();
     }
+    if (this.converges) await this.dropExpiredHolders();
+  }
+
+  private async handle(request: LeaseRequest): Promise<void> {
+    if (request.op === 'acquire') return this.acquire(request);
+    if (request.op === 'release') {
+      delete this.state.holders[request.leaseId];
+      return this.reply(request, await this.converge());
+    }
+    return this.sync(request);
   }
 
   private async acquire(request: LeaseRequest): Promise<void> {
+    const { state } = this;
+    const known = state.holders[request.leaseId];
+    if (known) {
+      if (request.endsAt) known.endsAt = request.endsAt; // an extension moves the hard end
+      return this.reply(request, { ok: true, effect: 'counted' });
+    }
+    const union = [...new Set([...state.granted, ...request.permissions])].sort();
+    let effect: LeaseResult['effect'] = 'counted';
+    if (union.length !== state.granted.length) {
+      // Counted before the call: a call that fails may still have applied (a time-out after the write).
+      const before = state.granted;
+      state.granted = union;
+      try {
+        await granting.grantGroupPermissions({
+          ...this.key,
+          permissions: union,
+          idempotencyKey: `${this.workflowId}:grant:${request.leaseId}`,
+        });
+      } catch (error) {
+        // A refusal changed nothing; any other failure may have applied, and is removed unless needed.
+        if (!mayHaveApplied(error)) state.granted = before;
+        await this.converge();
+        return this.reply(request, { ok: false, effect: 'counted', failure: failureOf(error) });
+      }
+      effect = 'granted';
+    }
+    state.holders[request.leaseId] = {
+      permissions: request.permissions,
+      replyTo: request.replyTo,
+      since: new Date(Date.now()).toISOString(),
+      ...(request.endsAt ? { endsAt: request.endsAt } : {}),
+    };
+    return this.reply(request, { ok: true, effect });
+  }
+
+  /**
+   * The reconciler's message: read 1Password again, adopt the holders visibility shows that this entity
+   * does not know (a run that replaced a terminated one), and remove what no holder needs.
+   */
+  private async sync(request: LeaseRequest): Promise<void> {
+    const { state } = this;
+    const now = Date.now();
+    for (const claim of request.holders ?? []) {
+      if (state.holders[claim.leaseId] || Date.parse(claim.endsAt) + LEASE_HOLDER_GRACE_MS <= now) continue;
+      const holder = { permissions: claim.permissions, replyTo: claim.leaseId, since: new Date(now).toISOString() };
+      state.holders[claim.leaseId] = { ...holder, endsAt: claim.endsAt };
+    }
+    const found = await reading.readGroupPermissions(this.key);
+    state.granted = found;
+    state.checkedAt = new Date(Date.now()).toISOString();
+    const needed = permissionsNeeded(state);
+    const missing = needed.filter((permission) => !found.includes(permission));
+    const outcome = await this.converge();
+    return this.reply(request, { ...outcome, found, missing });
+  }
+
+  /** Removes the group's permissions when no holder needs them; idempotent, retried by Temporal without limit. */
+  private async converge(): Promise<Reply> {
+    const { state } = this;
+    if (Object.keys(state.holders).length > 0 || state.granted.length === 0) return { ok: true, effect: 'counted' };
+    const { effect } = await ending.revokeGroupPermissions({
+      ...this.key,
+      idempotencyKey: `${this.workflowId}:revoke:${state.generation}:${Date.now()}`,
+    });
+    state.granted = [];
+    return { ok: true, effect };
+  }
+
+  /** Holders whose grant ended (plus a grace) without a release: their request was terminated. */
+  private async dropExpiredHolders(): Promise<void> {
+    const expired = expiredHolders(this.state, Date.now());
+    if (expired.length === 0) return;
+    for (const leaseId of expired) delete this.state.holders[leaseId];
+    log.warn('vault lease holders ended without releasing; dropped', { ...this.key, holders: expired.length });
+    await this.converge();
+    this.describe();
+  }
+
+  private async reply(request: LeaseRequest, result: Reply): Promise<void> {
+    const answer: LeaseResult = {
+      op: request.op,
+      leaseId: request.leaseId,
+      holders: Object.keys(this.state.holders).length,
+      ...result,
+    };
+    try {
+      await getExternalWorkflowHandle(request.replyTo).signal(leaseResultSignal, answer);
+    } catch (error) {
+      // The holder has ended (e.g. terminated by an operator): nobody is waiting for this answer.
+      log.warn('lease answer not delivered', { op: request.op, error: String(error) });
+    }
+  }
+
+  // ----- Leases started before the patch `lease-converges`: they replay and finish as they began. -----
+
+  private async acquireBeforePatch(request: LeaseRequest): Promise<void> {
     const { state } = this;
     if (state.holders[request.leaseId]) return this.reply(request, { ok: true, effect: 'counted' });
     const union = [...new Set([...state.granted, ...request.permissions])].sort();
@@ -124,7 +254,7 @@ class VaultLease {
     return this.reply(request, { ok: true, effect });
   }
 
-  private async release(request: LeaseRequest): Promise<void> {
+  private async releaseBeforePatch(request: LeaseRequest): Promise<void> {
     const { state } = this;
     if (!state.holders[request.leaseId]) return this.reply(request, { ok: true, effect: 'counted' });
     delete state.holders[request.leaseId];
@@ -133,7 +263,10 @@ class VaultLease {
     }
     const { failedAttempts } = await untilConfirmed(
       () =>
-        ending.revokeGroupPermissions({ ...this.key, idempotencyKey: `${this.workflowId}:revoke:${request.leaseId}` }),
+        endingOnce.revokeGroupPermissions({
+          ...this.key,
+          idempotencyKey: `${this.workflowId}:revoke:${request.leaseId}`,
+        }),
       (attempts) => this.alertIfFailing(request, attempts),
     );
     state.granted = [];
@@ -158,21 +291,12 @@ class VaultLease {
       log.warn('alert notification failed', { error: String(error) });
     }
   }
+}
 
-  private async reply(request: LeaseRequest, result: Omit<LeaseResult, 'op' | 'leaseId' | 'holders'>) {
-    const answer: LeaseResult = {
-      op: request.op,
-      leaseId: request.leaseId,
-      holders: Object.keys(this.state.holders).length,
-      ...result,
-    };
-    try {
-      await getExternalWorkflowHandle(request.replyTo).signal(leaseResultSignal, answer);
-    } catch (error) {
-      // The holder has ended (e.g. terminated by an operator): nobody is waiting for this answer.
-      log.warn('lease answer not delivered', { op: request.op, error: String(error) });
-    }
-  }
+/** A refusal (non-retryable: forbidden, not found, invalid) comes before any change; anything else may follow one. */
+function mayHaveApplied(error: unknown): boolean {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return !(cause instanceof ApplicationFailure && cause.nonRetryable);
 }
 
 function failureOf(error: unknown): { code: string; message: string } {

@@ -29,13 +29,21 @@ export async function recordHistory(handle: WorkflowHandle, name: string): Promi
   return json;
 }
 
+/**
+ * Every committed history: the current code's (recorded by the tests) and, in subfolders, those of
+ * workflows started before a patch, which must replay along their old path for as long as it exists.
+ */
 export async function readHistoryFixtures(): Promise<Array<{ name: string; workflowId: string; json: string }>> {
-  const files = (await fs.readdir(HISTORY_FIXTURE_DIR)).filter((file) => file.endsWith('.json')).sort();
+  const entries = await fs.readdir(HISTORY_FIXTURE_DIR, { recursive: true });
+  const files = entries.filter((file) => file.endsWith('.json')).sort();
   return Promise.all(
-    files.map(async (file) => ({
-      name: file.replace(/\.json$/, ''),
-      workflowId: `fixture-${file.replace(/\.json$/, '')}`,
-      json: await fs.readFile(path.join(HISTORY_FIXTURE_DIR, file), 'utf8'),
-    })),
+    files.map(async (file) => {
+      const name = file.replace(/\.json$/, '');
+      return {
+        name,
+        workflowId: `fixture-${name.replace(/[/\\]/g, '-')}`,
+        json: await fs.readFile(path.join(HISTORY_FIXTURE_DIR, file), 'utf8'),
+      };
+    }),
   );
 }

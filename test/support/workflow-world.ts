@@ -4,7 +4,7 @@ import { DefaultLogger, type Worker, type WorkflowBundleWithSourceMap } from '@t
 import { createActivities } from '../../activities';
 import { createDataConverter } from '../../codec';
 import { TEST_ONLY_CODEC_KEY } from './codec-test-key';
-import { requestWorkflowId } from '../../domain/ids';
+import { requestWorkflowId, vaultLeaseWorkflowId } from '../../domain/ids';
 import type { AccessRequestInput } from '../../contracts/request';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../contracts/search-attributes';
 import type { NotificationEvent } from '../../contracts/notifications';
@@ -180,8 +180,10 @@ export class WorkflowTestWorld {
    * a workflow task waits for a worker, so a workflow left behind would stall every later test.
    */
   async terminateLeftovers(): Promise<void> {
-    // Lease entities are left alone: idle, they complete by themselves on the shared worker.
-    for (const id of this.started) {
+    // The test's vault-lease entity too: one holding a holder would wake in a later test and act on its
+    // 1Password (the shared worker's activities reach the current test's port).
+    const lease = vaultLeaseWorkflowId(this.integration, 'vlt_oncall', 'grp_engineering');
+    for (const id of [...this.started, lease]) {
       const handle = this.client.workflow.getHandle(id);
       // Terminating a workflow with an activity in flight leaves the test server's clock locked:
       // let running activities finish first (the workers are still up).

@@ -1,13 +1,19 @@
 import { condition, isCancellation, log } from '@temporalio/workflow';
+import { ADMINS } from '../../contracts/notifications';
 import type { GrantView } from '../../contracts/request';
 import { TERMINAL_STATUSES } from '../../domain/lifecycle';
 import { ending } from '../activity-stubs';
-import { REVOKE_ALERT_AFTER_ATTEMPTS, untilConfirmed } from '../until-confirmed';
 import { awaitLease } from './grant';
+import { endInOnePasswordBeforePatch } from './legacy';
 import { type AccessRequestRun, iso } from './run';
 
 /** Who ended access when the workflow itself was cancelled (by an operator) while access was active. */
 export const CANCELLED_BY_WORKFLOW = 'system:workflow-cancelled';
+
+/** Admins are alerted when ending access takes longer than this and the flow says nothing else. */
+const DEFAULT_REVOKE_ALERT_AFTER_MS = 15 * 60_000;
+
+type EndedBy = NonNullable<GrantView['endedBy']>;
 
 /**
  * Holds the grant until its end (a durable timer that an extension moves) or an early revoke.
@@ -29,18 +35,41 @@ export async function holdUntilEnd(run: AccessRequestRun): Promise<Error | undef
   }
 }
 
-/** An early end, by the requester, an approver or an admin; answers once 1Password confirmed it. */
+/**
+ * An early end, by the requester, an approver or an admin, while ACTIVE or while the grant is being made
+ * (which is then cancelled); answers once access has ended (1Password confirmed) or was never granted.
+ */
 export async function revoke(run: AccessRequestRun, by: string, reason?: string): Promise<void> {
   run.state.revocation = { by, at: iso(Date.now()), comment: reason };
   run.publish();
+  run.grantScope?.cancel();
   await condition(() => TERMINAL_STATUSES.has(run.state.status));
 }
 
-/** Ends access and records it only once 1Password confirmed. Never cancelled, never gives up. */
+/** Withdrawn while the grant is being made: the grant is cancelled, and the request ends when it settles. */
+export async function withdrawWhileGranting(run: AccessRequestRun, by: string, reason?: string): Promise<void> {
+  run.state.cancellation = { by, at: iso(Date.now()), comment: reason };
+  run.publish();
+  run.grantScope?.cancel();
+  await condition(() => TERMINAL_STATUSES.has(run.state.status));
+}
+
+/**
+ * Ends access and records it only once 1Password confirmed. Never cancelled, never gives up. While
+ * ENDING, no Update changes the outcome and no link is handed out.
+ */
 export async function endAccess(run: AccessRequestRun): Promise<void> {
   const { state } = run;
   const grant = state.grant!;
-  grant.endedBy = await endInOnePassword(run);
+  if (run.alwaysEnds) {
+    // A request stopped while its grant was being made is ended as revoked by whoever stopped it.
+    state.revocation ??= state.cancellation;
+    state.cancellation = undefined;
+    state.pendingExtension = undefined;
+    state.ending = { since: iso(Date.now()) };
+    run.moveTo('ENDING');
+  }
+  grant.endedBy = run.alwaysEnds ? await endInOnePassword(run) : await endInOnePasswordBeforePatch(run);
   grant.revokedAt = iso(Date.now());
   run.shareUrl = undefined;
   // Ended early (requester, approver, admin or workflow cancellation) is REVOKED; at the timer, EXPIRED.
@@ -48,36 +77,42 @@ export async function endAccess(run: AccessRequestRun): Promise<void> {
   await run.tell('access-ended', [run.requesterKey], { status: state.status, endedBy: grant.endedBy });
 }
 
-async function endInOnePassword(run: AccessRequestRun): Promise<NonNullable<GrantView['endedBy']>> {
+async function endInOnePassword(run: AccessRequestRun): Promise<EndedBy> {
   const { snapshot, state } = run;
   if (run.mode === 'rotate-on-revoke' && snapshot.grant.mode === 'share-link') {
     const { vaultId, itemId } = snapshot.grant;
-    await untilConfirmed(
-      () =>
-        ending.rotateItemSecret({
-          idempotencyKey: `${run.workflowId}:rotate`,
-          integration: state.integration,
-          vaultId,
-          itemId,
-        }),
-      (failedAttempts) => onEndFailure(run, failedAttempts),
-    );
-    return 'secret-rotated';
+    const rotation = ending.rotateItemSecret({
+      idempotencyKey: `${run.workflowId}:rotate`,
+      integration: state.integration,
+      vaultId,
+      itemId,
+    });
+    return (await alertIfSlow(run, rotation)).gone ? 'item-gone' : 'secret-rotated';
   }
   if (run.mode === 'vault-group') {
-    const result = await awaitLease(run, 'release');
-    if (result.revokeAttempts) state.revokeAttempts = result.revokeAttempts;
-    return result.effect === 'revoked' ? 'group-permissions-removed' : 'group-still-held-by-other-grants';
+    const result = await alertIfSlow(run, awaitLease(run, 'release'));
+    if (result.effect === 'revoked') return 'group-permissions-removed';
+    return result.effect === 'gone' ? 'vault-gone' : 'group-still-held-by-other-grants';
   }
   // 1Password cannot withdraw a share link: the end is recorded truthfully, the link lapses at its bucket.
   return 'link-left-to-expire';
 }
 
-async function onEndFailure(run: AccessRequestRun, failedAttempts: number): Promise<void> {
-  run.state.revokeAttempts = failedAttempts;
-  run.publish();
-  if (failedAttempts !== REVOKE_ALERT_AFTER_ATTEMPTS) return;
-  run.state.revokeAlerted = true;
-  log.error('ending access keeps failing; still retrying', { requestId: run.state.requestId, failedAttempts });
-  await run.tell('revoke-failing', [run.requesterKey, ...run.pendingApprovers()], { failedAttempts });
+/**
+ * Waits for the end of access, which Temporal retries without limit; if it takes longer than the flow
+ * allows, admins are alerted once (a timer racing the activity) and the wait goes on.
+ */
+async function alertIfSlow<T>(run: AccessRequestRun, end: Promise<T>): Promise<T> {
+  let settled = false;
+  const result = end.finally(() => {
+    settled = true;
+  });
+  const alertAfterMs = run.snapshot.revokeAlertAfterMs ?? DEFAULT_REVOKE_ALERT_AFTER_MS;
+  if (!(await condition(() => settled, alertAfterMs))) {
+    run.state.ending = { ...run.state.ending!, alertedAt: iso(Date.now()) };
+    run.publish();
+    log.error('ending access takes longer than the flow allows; still trying', { requestId: run.state.requestId });
+    await run.tell('revoke-failing', [ADMINS, run.requesterKey], { endingSince: run.state.ending.since });
+  }
+  return result;
 }

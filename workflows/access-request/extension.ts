@@ -1,6 +1,7 @@
 import type { ApprovalRecord } from '../../contracts/request';
 import { thresholdMet } from '../../domain/approval';
 import { guaranteeFor } from '../../domain/guarantees';
+import { sendLease } from './grant';
 import { type AccessRequestRun, iso } from './run';
 
 /**
@@ -42,5 +43,7 @@ async function extend(run: AccessRequestRun, by: string, addMs: number, justific
   grant.guarantee = guaranteeFor(run.mode, newEndsAt, grant.providerExpiresAt);
   state.pendingExtension = undefined;
   run.publish();
+  // The vault lease drops a holder after its grant's end: it learns the new one.
+  if (run.alwaysEnds && run.snapshot.grant.mode === 'vault-group') await sendLease(run, 'acquire', newEndsAt);
   await run.tell('access-extended', [run.requesterKey], { endsAt: grant.endsAt });
 }

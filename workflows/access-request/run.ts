@@ -1,4 +1,11 @@
-import { log, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  type CancellationScope,
+  log,
+  patched,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { NotificationKind } from '../../contracts/notifications';
 import type { AccessRequestInput, AccessRequestState, RequestStatus } from '../../contracts/request';
 import type { Identity } from '../../contracts/identity';
@@ -9,6 +16,7 @@ import { type GrantMode, grantModeOf } from '../../domain/guarantees';
 import { canMove } from '../../domain/lifecycle';
 import { currentDetails, searchAttributesOf } from '../../domain/visibility';
 import { notify } from '../activity-stubs';
+import { ACCESS_ALWAYS_ENDS } from '../patches';
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -24,12 +32,16 @@ export class AccessRequestRun {
   readonly requester: Identity;
   readonly mode: GrantMode;
   readonly workflowId = workflowInfo().workflowId;
+  /** False for requests started before the patch: they replay and go on along the old path. */
+  readonly alwaysEnds = patched(ACCESS_ALWAYS_ENDS);
   readonly startMs = Date.now();
   readonly pendingDeadlineMs: number;
   /** The share link: only in workflow memory (restored on replay from the codec-encrypted activity result). */
   shareUrl?: string;
   /** Answers of the vault-lease entity, by operation. */
   readonly leaseResults = new Map<LeaseResult['op'], LeaseResult>();
+  /** The grant in flight, cancelled when the request is withdrawn or revoked while it is being made. */
+  grantScope?: CancellationScope;
   private notificationSeq = 0;
   private readonly publishedSearchAttributes = new Map<string, string>();
 
@@ -58,6 +70,11 @@ export class AccessRequestRun {
       extensions: [],
       updatedAt: iso(this.startMs),
     };
+  }
+
+  /** Withdrawn or revoked while the grant was being made: the request ends as soon as the attempt settles. */
+  get stopRequested(): boolean {
+    return this.state.status === 'APPROVED' && (!!this.state.cancellation || !!this.state.revocation);
   }
 
   get requesterKey(): string {

@@ -20,7 +20,7 @@ import {
   decisionTarget,
 } from '../../domain/request-rules';
 import { approvalRecord, approveRequest, rejectRequest, withdraw } from './approval';
-import { revoke } from './end-of-access';
+import { revoke, withdrawWhileGranting } from './end-of-access';
 import { approveExtension, rejectExtension, requestExtension } from './extension';
 import type { AccessRequestRun } from './run';
 
@@ -62,13 +62,14 @@ const UPDATE_RULES = [
   rule({
     update: cancelUpdate,
     text: ['reason'],
-    admit: (run, actor) => checkCancel(run.state, actor),
-    apply: (run, actor, { reason }) => withdraw(run, actor.id, reason),
+    admit: (run, actor) => checkCancel(run.state, actor, { whileGranting: run.alwaysEnds }),
+    apply: (run, actor, { reason }) =>
+      run.state.status === 'APPROVED' ? withdrawWhileGranting(run, actor.id, reason) : withdraw(run, actor.id, reason),
   }),
   rule({
     update: revokeUpdate,
     text: ['reason'],
-    admit: (run, actor) => checkRevoke(run.snapshot, run.state, actor),
+    admit: (run, actor) => checkRevoke(run.snapshot, run.state, actor, { whileGranting: run.alwaysEnds }),
     apply: (run, actor, { reason }) => revoke(run, actor.id, reason),
   }),
   rule({

@@ -38,7 +38,7 @@ export async function accessRequestWorkflow(input: AccessRequestInput): Promise<
     // A grant in flight is finished even if the workflow is cancelled, so that it can then be ended.
     const granted = await CancellationScope.nonCancellable(() => makeGrant(run));
     if (granted) {
-      cancelled ??= await holdUntilEnd(run);
+      if (!run.stopRequested) cancelled ??= await holdUntilEnd(run);
       if (cancelled && !run.state.revocation) run.state.revocation = { by: CANCELLED_BY_WORKFLOW, at: iso(Date.now()) };
       await CancellationScope.nonCancellable(() => endAccess(run));
     }

@@ -1,0 +1,19 @@
+/**
+ * Patch ids (`patched()`): each marks a change of the workflows' commands. Requests and leases started
+ * before a patch replay and go on along the old path; new ones take the new path. Once no workflow
+ * started before a patch is open, it becomes `deprecatePatch()` and then the old path goes
+ * (README: "Changing the workflow while requests are in flight").
+ */
+
+/**
+ * Access always ends: an ENDING status, the end retried by Temporal without limit with an alert timer
+ * racing it, stopping a request while its grant is being made, and vault-lease holders that carry the
+ * end of their grant.
+ */
+export const ACCESS_ALWAYS_ENDS = 'access-always-ends';
+
+/**
+ * The vault lease converges on what 1Password really holds: a fresh run reads it first, a failed grant
+ * counts as possibly applied, holders past their end are dropped, and revokes are retried by Temporal.
+ */
+export const LEASE_CONVERGES = 'lease-converges';
