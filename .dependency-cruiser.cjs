@@ -7,14 +7,14 @@
  */
 const MAY_IMPORT = {
   contracts: [],
-  config: ['contracts'],
+  config: ['contracts', 'domain'],
   codec: [],
   domain: ['contracts'],
   notify: ['contracts'],
   audit: ['contracts', 'codec'],
   policy: ['contracts', 'domain', 'config'],
   onepassword: ['contracts', 'domain', 'config'],
-  activities: ['contracts', 'domain', 'onepassword', 'notify'],
+  activities: ['contracts', 'domain', 'codec', 'onepassword', 'notify'],
   // Activities as types only (proxyActivities); eslint and the rule below both say so.
   workflows: ['contracts', 'domain', 'activities'],
   devstack: ['contracts', 'config'],
@@ -30,7 +30,7 @@ const MAY_IMPORT = {
     'workflows',
   ],
   'apps/api': ['contracts', 'domain', 'config', 'codec', 'policy', 'audit', 'workflows'],
-  'apps/cli': ['contracts', 'domain', 'config', 'codec', 'policy', 'audit', 'onepassword', 'apps/api'],
+  'apps/cli': ['contracts', 'domain', 'config', 'codec', 'policy', 'audit', 'onepassword', 'workflows', 'apps/api'],
   'apps/dev': ['contracts', 'domain', 'config', 'codec', 'devstack', 'apps/api'],
 };
 const FOLDERS = [...Object.keys(MAY_IMPORT), 'bench', 'test'];

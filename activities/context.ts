@@ -16,6 +16,8 @@ export interface ActivityDeps {
   logger: ActivityLogger;
   /** Needed by the vault-lease activity (signal-with-start) and the reconciler (visibility, queries). */
   temporal?: Client;
+  /** The integrations the reconciler reads, and whether it may repair what it finds (policy: `reconcile`). */
+  integrations?: Array<{ name: string; repair: boolean }>;
   now?: () => Date;
 }
 

@@ -2,6 +2,7 @@ import type { NotificationEvent } from '../contracts/notifications';
 import { catalogActivities } from './catalog';
 import type { ActivityContext, ActivityDeps } from './context';
 import { workflowIdOf } from './heartbeat';
+import { reconcileActivities } from './reconcile';
 import { rotationActivities } from './rotation';
 import { shareLinkActivities } from './share-links';
 import { vaultPermissionActivities } from './vault-permissions';
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...vaultPermissionActivities(context),
     ...rotationActivities(context),
     ...catalogActivities(context),
+    ...reconcileActivities(context),
   };
 }
 

@@ -18,6 +18,16 @@ describe(loadConfig.name, () => {
     expect(sut.api.codecCorsOrigins).toEqual(['http://localhost:8233', 'http://127.0.0.1:8233']);
     expect(sut.notify).toEqual({ webhookUrl: undefined, webhookTokenFile: undefined });
     expect(sut.worker.workflowBundle).toBeUndefined();
+    expect(sut.reconcile.everyMs).toBe(5 * 60_000);
+  });
+
+  it('reconciles as often as told, or never', () => {
+    expect(loadConfig({ LATCHKEY_RECONCILE_EVERY: 'PT1M' }).reconcile.everyMs).toBe(60_000);
+    expect(loadConfig({ LATCHKEY_RECONCILE_EVERY: 'off' }).reconcile.everyMs).toBeUndefined();
+    expect(() => loadConfig({ LATCHKEY_RECONCILE_EVERY: 'PT1S' })).toThrow(
+      'LATCHKEY_RECONCILE_EVERY must be at least PT10S, or off; got "PT1S"',
+    );
+    expect(() => loadConfig({ LATCHKEY_RECONCILE_EVERY: 'often' })).toThrow(/must be an ISO 8601 duration/);
   });
 
   it('lets the codec CORS origins follow the dev UI port', () => {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_NAMESPACE, TASK_QUEUE } from '../contracts/task-queue';
+import { parseIsoDuration } from '../domain/duration';
 
 /**
  * Configuration, parsed and validated once at start into typed objects. Nothing else in latchkey
@@ -49,6 +50,10 @@ export interface LatchkeyConfig {
     metricsPort: number;
     /** Prebuilt workflow bundle (the production image makes one); unset: bundle `workflows/` at start. */
     workflowBundle?: string;
+  };
+  reconcile: {
+    /** How often the reconciler compares 1Password with the grants; unset: never (the schedule is removed). */
+    everyMs?: number;
   };
   notify: {
     /** Where approvers' notifications are POSTed as JSON; unset: they are written to the log. */
@@ -106,6 +111,20 @@ function url(env: NodeJS.ProcessEnv, key: string): string | undefined {
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
     throw new ConfigError(`${key} must be an http(s) URL`);
   return raw;
+}
+
+/** An ISO 8601 duration such as PT5M, or `off`. */
+function durationOrOff(env: NodeJS.ProcessEnv, key: string, fallback: string): number | undefined {
+  const raw = env[key] || fallback;
+  if (raw === 'off') return undefined;
+  let ms: number;
+  try {
+    ms = parseIsoDuration(raw);
+  } catch {
+    throw new ConfigError(`${key} must be an ISO 8601 duration such as PT5M, or off; got "${raw}"`);
+  }
+  if (ms < 10_000) throw new ConfigError(`${key} must be at least PT10S, or off; got "${raw}"`);
+  return ms;
 }
 
 function required(env: NodeJS.ProcessEnv, key: string, why: string): string {
@@ -179,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
       metricsPort: int(env, 'LATCHKEY_WORKER_METRICS_PORT', 9464, 0, 65535),
       workflowBundle: env.LATCHKEY_WORKFLOW_BUNDLE ? path.resolve(env.LATCHKEY_WORKFLOW_BUNDLE) : undefined,
     },
+    reconcile: { everyMs: durationOrOff(env, 'LATCHKEY_RECONCILE_EVERY', 'PT5M') },
     notify: {
       webhookUrl: url(env, 'LATCHKEY_NOTIFY_WEBHOOK_URL'),
       webhookTokenFile: env.LATCHKEY_NOTIFY_WEBHOOK_TOKEN_FILE

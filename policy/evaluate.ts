@@ -446,13 +446,18 @@ export function requestableResources(
 }
 
 /** The integrations a worker must connect to; token files are absolute (resolved against the policy file). */
-export function integrationsOf(
-  policy: LoadedPolicy,
-): Array<{ name: string; kind: IntegrationKind; serviceAccount: string; token?: TokenSource }> {
+export function integrationsOf(policy: LoadedPolicy): Array<{
+  name: string;
+  kind: IntegrationKind;
+  serviceAccount: string;
+  token?: TokenSource;
+  reconcile: 'repair' | 'report';
+}> {
   return policy.integrations.map((integration) => ({
     name: integration.name,
     kind: integration.kind,
     serviceAccount: integration.serviceAccount,
     ...(integration.token ? { token: { ...integration.token } } : {}),
+    reconcile: integration.reconcile,
   }));
 }

@@ -14,7 +14,9 @@ const USAGE = `latchkey <command>
   replay (--request ID | --query Q | --file F | --all)
                                     replay recorded histories against the current workflow code
   audit export [--since T] [--query Q] [--out FILE]
-  audit verify FILE                 check an export's hash chain`;
+  audit verify FILE                 check an export's hash chain
+  reconcile [--dry-run] [--json]    compare 1Password's group permissions with the active grants; remove
+                                    what no grant explains (with --dry-run: only name it)`;
 
 type Command = (argv: string[], io: CommandIo) => Promise<number>;
 
@@ -30,6 +32,7 @@ const commands: Record<string, Command> = {
     ),
   replay: async (argv, io) => (await import('./commands/replay.js')).runReplayCommand(argv, io, loadConfig()),
   audit: async (argv, io) => (await import('./commands/audit.js')).runAuditCommand(argv, io, loadConfig()),
+  reconcile: async (argv, io) => (await import('./commands/reconcile.js')).runReconcileCommand(argv, io, loadConfig()),
 };
 
 async function main(argv: string[]): Promise<number> {

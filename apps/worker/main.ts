@@ -10,6 +10,7 @@ import { readSecret } from '../../config/secrets';
 import { integrationsOf, loadPolicyFile } from '../../policy';
 import type { catalogWorkflow } from '../../workflows/catalog';
 import { reportRateBudgets } from './budget-metrics';
+import { ensureReconcileSchedule } from './reconcile-schedule';
 import { createWorkerPorts } from './ports';
 import { createLatchkeyWorker } from './worker';
 
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
       notifier: notifierFor(config, logger),
       logger,
       temporal: client,
+      integrations: integrations.map(({ name, reconcile }) => ({ name, repair: reconcile === 'repair' })),
     }),
   });
 
@@ -63,6 +65,8 @@ async function main(): Promise<void> {
     workflowIdConflictPolicy: 'USE_EXISTING',
     staticSummary: 'Resource catalog: vaults and items of every integration',
   });
+
+  await ensureReconcileSchedule(client, { taskQueue: config.temporal.taskQueue, everyMs: config.reconcile.everyMs });
 
   const stop = (signal: string) => {
     // Ctrl-C in a terminal signals every process, and `npm start` then asks again with SIGTERM.

@@ -118,6 +118,7 @@ export class ApiWorld {
         notifier: new LogNotifier(workerLogger),
         logger: workerLogger,
         temporal: client,
+        integrations: integrationsOf(policy).map(({ name, reconcile }) => ({ name, repair: reconcile === 'repair' })),
       }),
     });
     const workerRun = worker.run();

@@ -1,0 +1,78 @@
+import { LocalOnePassword } from '../../../onepassword/local/local-onepassword';
+import { ApiWorld, PEOPLE } from '../../../test/support/api-world';
+import type { CommandIo } from '../io';
+import { runReconcileCommand } from './reconcile';
+
+function capture(): CommandIo & { stdout: string[] } {
+  const stdout: string[] = [];
+  return { stdout, out: (text) => stdout.push(text), err: (text) => stdout.push(text) };
+}
+
+describe('latchkey reconcile, on a real dev server with the local 1Password', () => {
+  let world: ApiWorld;
+  let local: LocalOnePassword;
+
+  beforeAll(async () => {
+    world = await ApiWorld.create('cli-reconcile');
+    local = new LocalOnePassword({ stateFile: world.config.localOnePassword.stateFile });
+  });
+  afterAll(() => world?.dispose());
+
+  const permissionsOn = async (vaultId: string) =>
+    (await local.readState()).vaults
+      .find((vault) => vault.id === vaultId)!
+      .groupPermissions.map((entry) => ({
+        groupId: entry.groupId,
+        permissions: entry.permissions,
+      }));
+
+  it('names a permission added by hand in a dry run, removes it for real, and leaves the one a grant needs', async () => {
+    // An active grant: engineering on the on-call vault, through the API.
+    const created = await world.call('POST', '/v1/requests', {
+      as: PEOPLE.alice,
+      json: { resourceId: 'oncall-vault', duration: 'PT1H', justification: 'reconcile test: on call tonight' },
+    });
+    expect(created.status).toBe(201);
+    const approved = await world.call('POST', `/v1/requests/${created.body.requestId}/approve`, {
+      as: PEOPLE.bob,
+      json: {},
+    });
+    expect(approved.body.status).toBe('ACTIVE');
+    // Someone gives security the vault by hand, in 1Password.
+    await local.grantGroupPermissions({ vaultId: 'vlt_oncall', groupId: 'grp_security', permissions: ['read_items'] });
+
+    const dry = capture();
+    expect(await runReconcileCommand(['--dry-run'], dry, world.config)).toBe(1);
+    expect(dry.stdout).toEqual([
+      'unexplained demo: group grp_security on vault vlt_oncall [read_items]: would remove (dry run)',
+      expect.stringMatching(/^1 managed vault\(s\) read, [1-9]\d* active grant\(s\), 1 difference\(s\)$/),
+    ]);
+    expect(await permissionsOn('vlt_oncall')).toHaveLength(2);
+
+    const real = capture();
+    expect(await runReconcileCommand([], real, world.config)).toBe(1);
+    expect(real.stdout[0]).toBe('unexplained demo: group grp_security on vault vlt_oncall [read_items]: removed');
+    expect(await permissionsOn('vlt_oncall')).toEqual([
+      { groupId: 'grp_engineering', permissions: ['read_items', 'reveal_item_password'] },
+    ]);
+
+    const again = capture();
+    expect(await runReconcileCommand([], again, world.config)).toBe(0);
+    expect(again.stdout).toEqual([expect.stringMatching(/, 0 difference\(s\)$/)]);
+    // The grant that needed its permission is untouched and still active.
+    const state = await world.call('GET', `/v1/requests/${created.body.requestId}`, { as: PEOPLE.alice });
+    expect(state.body.status).toBe('ACTIVE');
+  });
+
+  it('reports an active grant whose permission someone removed by hand, and does not re-grant it', async () => {
+    const before = await permissionsOn('vlt_oncall');
+    expect(before.map((entry) => entry.groupId)).toContain('grp_engineering');
+    await local.revokeGroupPermissions({ vaultId: 'vlt_oncall', groupId: 'grp_engineering' });
+    const io = capture();
+    expect(await runReconcileCommand([], io, world.config)).toBe(1);
+    expect(io.stdout[0]).toMatch(
+      /^missing {5}demo: group grp_engineering on vault vlt_oncall \[read_items, reveal_item_password\] \(requests req_[0-9a-z]+\): reported$/,
+    );
+    expect(await permissionsOn('vlt_oncall')).toEqual([]);
+  });
+});

@@ -1,0 +1,75 @@
+import type { GrantObservation } from '../contracts/reconcile';
+import { findDrift } from './reconcile';
+
+const observation = (overrides: Partial<GrantObservation> = {}): GrantObservation => ({
+  at: '2026-11-29T00:00:00.000Z',
+  integrations: [
+    { name: 'demo', repair: true },
+    { name: 'audit-only', repair: false },
+  ],
+  vaultsRead: 2,
+  permissions: [],
+  grants: [],
+  ...overrides,
+});
+const where = { integration: 'demo', vaultId: 'vlt_oncall', groupId: 'grp_engineering' };
+const grant = (requestId: string, permissions: string[]) => ({
+  ...where,
+  leaseId: `AccessRequest:${requestId}`,
+  requestId,
+  permissions,
+  endsAt: '2026-11-29T08:00:00.000Z',
+});
+
+describe(findDrift.name, () => {
+  it('finds nothing when every permission is explained by an active grant', () => {
+    const sut = findDrift(
+      observation({
+        permissions: [{ ...where, permissions: ['read_items'] }],
+        grants: [grant('req_a', ['read_items'])],
+      }),
+      false,
+    );
+    expect(sut).toEqual([]);
+  });
+
+  it('names a permission nobody holds as unexplained: removed, or would-remove in a dry run', () => {
+    const obs = observation({ permissions: [{ ...where, permissions: ['reveal_item_password', 'read_items'] }] });
+    const expected = {
+      ...where,
+      kind: 'unexplained',
+      permissions: ['read_items', 'reveal_item_password'],
+      requestIds: [],
+    };
+    expect(findDrift(obs, false)).toEqual([{ ...expected, action: 'removed' }]);
+    expect(findDrift(obs, true)).toEqual([{ ...expected, action: 'would-remove' }]);
+  });
+
+  it('only reports for an integration set to report', () => {
+    const obs = observation({ permissions: [{ ...where, integration: 'audit-only', permissions: ['read_items'] }] });
+    expect(findDrift(obs, false)).toEqual([expect.objectContaining({ kind: 'unexplained', action: 'reported' })]);
+  });
+
+  it('reports active grants whose permissions are missing, and permissions beyond what they need', () => {
+    const missing = findDrift(observation({ grants: [grant('req_a', ['read_items'])] }), false);
+    expect(missing).toEqual([
+      { ...where, kind: 'missing', permissions: ['read_items'], requestIds: ['req_a'], action: 'reported' },
+    ]);
+    const excess = findDrift(
+      observation({
+        permissions: [{ ...where, permissions: ['read_items', 'reveal_item_password'] }],
+        grants: [grant('req_a', ['read_items']), grant('req_b', ['read_items'])],
+      }),
+      false,
+    );
+    expect(excess).toEqual([
+      {
+        ...where,
+        kind: 'excess',
+        permissions: ['reveal_item_password'],
+        requestIds: ['req_a', 'req_b'],
+        action: 'reported',
+      },
+    ]);
+  });
+});
