@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { OnePasswordError } from '../onepassword/port';
-import { callOnePassword, toActivityFailure } from './failures';
+import { BLOCKED_RETRY_DELAY_MS, callOnePassword, toActivityFailure, toEndingFailure } from './failures';
 
 describe(toActivityFailure.name, () => {
   it('rate limits retry, with a long next-retry delay', () => {
@@ -35,5 +35,27 @@ describe(callOnePassword.name, () => {
     await expect(
       callOnePassword(() => Promise.reject(new OnePasswordError('not-found', 'item not found'))),
     ).rejects.toMatchObject({ type: 'OnePassword.not-found', nonRetryable: true });
+  });
+});
+
+describe(toEndingFailure.name, () => {
+  it('never gives up: every failure retries; only a rate limit sets the next delay itself', () => {
+    expect(toEndingFailure(new OnePasswordError('unavailable', 'down'), 1).failure).toMatchObject({
+      nonRetryable: false,
+      nextRetryDelay: undefined,
+    });
+    expect(toEndingFailure(new OnePasswordError('rate-limited', 'slow down', 30_000), 1).failure).toMatchObject({
+      nonRetryable: false,
+      nextRetryDelay: 30_000,
+    });
+  });
+
+  it('waits longer, and says so, for what only a person can unblock', () => {
+    const forbidden = toEndingFailure(new OnePasswordError('forbidden', 'not managed'), 1);
+    expect(forbidden).toMatchObject({ blocked: true, kind: 'forbidden' });
+    expect(forbidden.failure).toMatchObject({ nonRetryable: false, nextRetryDelay: BLOCKED_RETRY_DELAY_MS });
+    // An expired session is retried quickly at first (the adapter authenticates again), then counts as blocked.
+    expect(toEndingFailure(new OnePasswordError('auth-expired', 'x'), 1).blocked).toBe(false);
+    expect(toEndingFailure(new OnePasswordError('auth-expired', 'x'), 3).blocked).toBe(true);
   });
 });
