@@ -258,7 +258,7 @@ export class RequestsService {
     if (!mayReadGrant(caller, parties)) throw ApiError.forbidden('Only the requester may read the grant.');
     const handle = this.handle(requestId);
     const state = await this.within(QUERY_DEADLINE_MS, () => handle.query(stateQuery));
-    if (TERMINAL_STATUSES.has(state.status)) {
+    if (TERMINAL_STATUSES.has(state.status) || state.status === 'ENDING') {
       throw new ApiError(410, 'grant-ended', `This request is ${state.status}; there is no access to read any more.`);
     }
     const access =
@@ -286,26 +286,18 @@ export class RequestsService {
   }
 
   /**
-   * The emergency stop: every ACTIVE request of a requester and/or a resource, found through
-   * visibility and revoked one by one through the same Update as any revoke, with a report.
+   * The emergency stop: every ACTIVE request of a requester and/or a resource, and every one whose grant
+   * is being made (APPROVED), found through visibility and revoked one by one through the same Update as
+   * any revoke, with a report.
    */
   async emergencyRevoke(
     caller: Caller,
     filter: { requesterId?: string; resourceId?: string; reason?: string },
   ): Promise<EmergencyRevokeReport> {
-    const ids: string[] = [];
-    let pageToken: string | undefined;
-    do {
-      const page = await this.list(caller, {
-        status: 'ACTIVE',
-        requester: filter.requesterId,
-        resourceId: filter.resourceId,
-        pageSize: 100,
-        pageToken,
-      });
-      ids.push(...page.items.map((item) => item.requestId));
-      pageToken = page.nextPageToken;
-    } while (pageToken && ids.length < EMERGENCY_REVOKE_LIMIT);
+    const ids = [
+      ...(await this.idsWithStatus(caller, 'ACTIVE', filter)),
+      ...(await this.idsWithStatus(caller, 'APPROVED', filter)),
+    ].slice(0, EMERGENCY_REVOKE_LIMIT);
 
     const results: EmergencyRevokeReport['results'] = [];
     const queue = [...ids];
@@ -329,6 +321,27 @@ export class RequestsService {
       }),
     );
     return { matched: ids.length, revoked: results.filter((result) => result.outcome === 'revoked').length, results };
+  }
+
+  private async idsWithStatus(
+    caller: Caller,
+    status: 'ACTIVE' | 'APPROVED',
+    filter: { requesterId?: string; resourceId?: string },
+  ): Promise<string[]> {
+    const ids: string[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await this.list(caller, {
+        status,
+        requester: filter.requesterId,
+        resourceId: filter.resourceId,
+        pageSize: 100,
+        pageToken,
+      });
+      ids.push(...page.items.map((item) => item.requestId));
+      pageToken = page.nextPageToken;
+    } while (pageToken && ids.length < EMERGENCY_REVOKE_LIMIT);
+    return ids;
   }
 
   /**
