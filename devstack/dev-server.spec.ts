@@ -1,0 +1,129 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DevServerStartError, LOG_TAIL_LINES, logTail, portConflictLine, startDevServer } from './dev-server';
+import { chooseServerPort } from './ports';
+
+interface Fake {
+  cli: { kind: 'existing'; path: string };
+  dir: string;
+  runs(): number;
+}
+
+/**
+ * A stand-in for `temporal server start-dev`: it counts its runs in a file, and on the runs listed in
+ * `fail` it writes 30 lines, then (with `conflict`) what the real CLI writes when its port is taken,
+ * and exits 1; otherwise it listens on --port until it is stopped.
+ */
+function fakeCli({ fail, conflict }: { fail: number[]; conflict: boolean }): Fake {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-fake-cli-'));
+  const runsFile = path.join(dir, 'runs');
+  const script = `#!${process.execPath}
+const fs = require('node:fs');
+const net = require('node:net');
+const port = Number(process.argv[process.argv.indexOf('--port') + 1]);
+const runs = Number(fs.existsSync(${JSON.stringify(runsFile)}) ? fs.readFileSync(${JSON.stringify(runsFile)}, 'utf8') : 0) + 1;
+fs.writeFileSync(${JSON.stringify(runsFile)}, String(runs));
+if (${JSON.stringify(fail)}.includes(runs)) {
+  for (let i = 1; i <= 30; i++) console.log('starting, line ' + i);
+  if (${conflict}) console.error("Error: can't set frontend port " + port + ': listen tcp 127.0.0.1:' + port + ': bind: address already in use');
+  process.exit(1);
+}
+net.createServer().listen(port, '127.0.0.1');
+process.on('SIGTERM', () => process.exit(0));
+`;
+  const file = path.join(dir, 'temporal');
+  fs.writeFileSync(file, script, { mode: 0o755 });
+  return { cli: { kind: 'existing', path: file }, dir, runs: () => Number(fs.readFileSync(runsFile, 'utf8')) };
+}
+
+describe(startDevServer.name, () => {
+  const logs: string[] = [];
+  const log = (message: string) => logs.push(message);
+  beforeEach(() => logs.splice(0));
+
+  it("fails with the last lines of the server's log in its message, which outlives the log file", async () => {
+    const fake = fakeCli({ fail: [1], conflict: false });
+    const logFile = path.join(fake.dir, 'temporal.log');
+    fs.writeFileSync(logFile, 'a line from an earlier start\n');
+
+    const sut = startDevServer(fake.cli, { port: await chooseServerPort(), logFile, log });
+
+    const error = await sut.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DevServerStartError);
+    const message = (error as Error).message;
+    expect(message).toContain('the process exited (code 1)');
+    expect(message).toContain(`last ${LOG_TAIL_LINES} lines of ${logFile}`);
+    expect(message).toContain('  | starting, line 30');
+    expect(message).toContain('  | starting, line 11');
+    expect(message).not.toContain('line 10\n');
+    expect(message).not.toContain('an earlier start');
+    expect(fake.runs()).toBe(1);
+  });
+
+  it('retries a start that met a port conflict on the same port when the port was given, and says so', async () => {
+    const fake = fakeCli({ fail: [1, 2], conflict: true });
+    const port = await chooseServerPort();
+
+    const sut = await startDevServer(fake.cli, { port, logFile: path.join(fake.dir, 'temporal.log'), log });
+
+    expect(sut.port).toBe(port);
+    expect(fake.runs()).toBe(3);
+    expect(logs).toEqual([
+      expect.stringMatching(
+        new RegExp(`^port conflict on 127.0.0.1:${port} .*retrying on the same port \\(attempt 2 of 5\\)`),
+      ),
+      expect.stringMatching(/retrying on the same port \(attempt 3 of 5\)/),
+    ]);
+    await sut.stop();
+  });
+
+  it('starts on another port when the port it chose itself was taken', async () => {
+    const fake = fakeCli({ fail: [1], conflict: true });
+
+    const sut = await startDevServer(fake.cli, { logFile: path.join(fake.dir, 'temporal.log'), log });
+
+    const [message] = logs;
+    expect(message).toMatch(/^port conflict on 127\.0\.0\.1:(\d+) .*; starting on port (\d+) instead/);
+    const [, taken, next] = /:(\d+) .* on port (\d+)/.exec(message) ?? [];
+    expect(Number(next)).toBe(sut.port);
+    expect(Number(taken)).not.toBe(sut.port);
+    await sut.stop();
+  });
+
+  it('gives up after the allowed attempts, with the conflict in the message', async () => {
+    const fake = fakeCli({ fail: [1, 2], conflict: true });
+
+    const sut = startDevServer(fake.cli, { port: await chooseServerPort(), startAttempts: 2, log });
+
+    await expect(sut).rejects.toThrow(/bind: address already in use/);
+    expect(fake.runs()).toBe(2);
+  });
+});
+
+describe(portConflictLine.name, () => {
+  it("finds the CLI's own port check and a service's failed bind", () => {
+    expect(portConflictLine(['ok', "Error: can't set frontend port 7233: listen tcp: bind: x"])).toMatch(/frontend/);
+    expect(portConflictLine(["can't use default UI port 8233 (7233 + 1000): in use"])).toMatch(/UI port/);
+    expect(portConflictLine(['listen tcp 127.0.0.1:40001: bind: address already in use'])).toMatch(/40001/);
+  });
+
+  it('finds nothing in a failure that is not about a port', () => {
+    expect(portConflictLine(['Error: failed starting server: unable to open database file'])).toBeUndefined();
+  });
+});
+
+describe(logTail.name, () => {
+  it("reads only this start's lines, from the offset where they begin", () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-log-')), 'temporal.log');
+    fs.writeFileSync(file, 'old\n');
+    const from = fs.statSync(file).size;
+    fs.appendFileSync(file, 'new 1\n\nnew 2\n');
+    expect(logTail(file, from)).toEqual(['new 1', 'new 2']);
+    expect(logTail(file, 0, 1)).toEqual(['new 2']);
+  });
+
+  it('is empty for a log that does not exist', () => {
+    expect(logTail('/nonexistent/temporal.log')).toEqual([]);
+  });
+});
