@@ -1,7 +1,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DevServerStartError, LOG_TAIL_LINES, logTail, portConflictLine, startDevServer } from './dev-server';
+import {
+  DevServerStartError,
+  LOG_TAIL_LINES,
+  logLinesFrom,
+  portConflictLine,
+  startDevServer,
+  startFailureMessage,
+} from './dev-server';
 import { chooseServerPort } from './ports';
 
 interface Fake {
@@ -10,12 +17,16 @@ interface Fake {
   runs(): number;
 }
 
+/** What the stand-in writes before it exits 1 on a failing run. */
+type FailureOutput = 'lines' | 'port-check' | 'panic-after-bind';
+
 /**
  * A stand-in for `temporal server start-dev`: it counts its runs in a file, and on the runs listed in
- * `fail` it writes 30 lines, then (with `conflict`) what the real CLI writes when its port is taken,
- * and exits 1; otherwise it listens on --port until it is stopped.
+ * `fail` it writes 30 lines and then what the real CLI writes when a port is taken (its own port check,
+ * or a service's failed bind followed by a panic and its long stack), and exits; otherwise it listens
+ * on --port until it is stopped.
  */
-function fakeCli({ fail, conflict }: { fail: number[]; conflict: boolean }): Fake {
+function fakeCli({ fail, output }: { fail: number[]; output: FailureOutput }): Fake {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-fake-cli-'));
   const runsFile = path.join(dir, 'runs');
   const script = `#!${process.execPath}
@@ -26,8 +37,16 @@ const runs = Number(fs.existsSync(${JSON.stringify(runsFile)}) ? fs.readFileSync
 fs.writeFileSync(${JSON.stringify(runsFile)}, String(runs));
 if (${JSON.stringify(fail)}.includes(runs)) {
   for (let i = 1; i <= 30; i++) console.log('starting, line ' + i);
-  if (${conflict}) console.error("Error: can't set frontend port " + port + ': listen tcp 127.0.0.1:' + port + ': bind: address already in use');
-  process.exit(1);
+  const output = ${JSON.stringify(output)};
+  if (output === 'port-check') {
+    console.error("Error: can't set frontend port " + port + ': listen tcp 127.0.0.1:' + port + ': bind: address already in use');
+  }
+  if (output === 'panic-after-bind') {
+    console.log('time=x level=ERROR msg="Failed to start gRPC listener" error="listen tcp 127.0.0.1:' + port + ': bind: address already in use"');
+    console.error('panic: runtime error: invalid memory address or nil pointer dereference');
+    for (let i = 1; i <= 25; i++) console.error('\\tgoroutine frame ' + i);
+  }
+  process.exit(output === 'panic-after-bind' ? 2 : 1);
 }
 net.createServer().listen(port, '127.0.0.1');
 process.on('SIGTERM', () => process.exit(0));
@@ -43,7 +62,7 @@ describe(startDevServer.name, () => {
   beforeEach(() => logs.splice(0));
 
   it("fails with the last lines of the server's log in its message, which outlives the log file", async () => {
-    const fake = fakeCli({ fail: [1], conflict: false });
+    const fake = fakeCli({ fail: [1], output: 'lines' });
     const logFile = path.join(fake.dir, 'temporal.log');
     fs.writeFileSync(logFile, 'a line from an earlier start\n');
 
@@ -62,7 +81,7 @@ describe(startDevServer.name, () => {
   });
 
   it('retries a start that met a port conflict on the same port when the port was given, and says so', async () => {
-    const fake = fakeCli({ fail: [1, 2], conflict: true });
+    const fake = fakeCli({ fail: [1, 2], output: 'port-check' });
     const port = await chooseServerPort();
 
     const sut = await startDevServer(fake.cli, { port, logFile: path.join(fake.dir, 'temporal.log'), log });
@@ -79,7 +98,7 @@ describe(startDevServer.name, () => {
   });
 
   it('starts on another port when the port it chose itself was taken', async () => {
-    const fake = fakeCli({ fail: [1], conflict: true });
+    const fake = fakeCli({ fail: [1], output: 'port-check' });
 
     const sut = await startDevServer(fake.cli, { logFile: path.join(fake.dir, 'temporal.log'), log });
 
@@ -91,8 +110,19 @@ describe(startDevServer.name, () => {
     await sut.stop();
   });
 
+  it("finds a service's failed bind above a panic's stack, and retries it", async () => {
+    const fake = fakeCli({ fail: [1], output: 'panic-after-bind' });
+    const port = await chooseServerPort();
+
+    const sut = await startDevServer(fake.cli, { port, logFile: path.join(fake.dir, 'temporal.log'), log });
+
+    expect(sut.port).toBe(port);
+    expect(logs).toEqual([expect.stringContaining(`listen tcp 127.0.0.1:${port}: bind: address already in use`)]);
+    await sut.stop();
+  });
+
   it('gives up after the allowed attempts, with the conflict in the message', async () => {
-    const fake = fakeCli({ fail: [1, 2], conflict: true });
+    const fake = fakeCli({ fail: [1, 2], output: 'port-check' });
 
     const sut = startDevServer(fake.cli, { port: await chooseServerPort(), startAttempts: 2, log });
 
@@ -113,17 +143,35 @@ describe(portConflictLine.name, () => {
   });
 });
 
-describe(logTail.name, () => {
+describe(startFailureMessage.name, () => {
+  it("names the first error when the last lines are only a panic's stack", () => {
+    const stack = Array.from({ length: 30 }, (_, i) => `\tframe ${i}`);
+    const sut = startFailureMessage('127.0.0.1:7233', 'the process exited (code 2)', '/tmp/t.log', [
+      'CLI 1.5.1',
+      'panic: runtime error: invalid memory address',
+      ...stack,
+    ]);
+    expect(sut).toContain('the process exited (code 2); first error: panic: runtime error: invalid memory address;');
+    expect(sut).toContain(`last ${LOG_TAIL_LINES} lines of /tmp/t.log:`);
+    expect(sut).toContain('  | \tframe 29');
+    expect(sut).not.toContain('frame 9\n');
+  });
+
+  it('says the log is empty when the server wrote nothing', () => {
+    expect(startFailureMessage('127.0.0.1:7233', 'it could not be run', '/tmp/t.log', [])).toMatch(/t\.log is empty$/);
+  });
+});
+
+describe(logLinesFrom.name, () => {
   it("reads only this start's lines, from the offset where they begin", () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-log-')), 'temporal.log');
     fs.writeFileSync(file, 'old\n');
     const from = fs.statSync(file).size;
     fs.appendFileSync(file, 'new 1\n\nnew 2\n');
-    expect(logTail(file, from)).toEqual(['new 1', 'new 2']);
-    expect(logTail(file, 0, 1)).toEqual(['new 2']);
+    expect(logLinesFrom(file, from)).toEqual(['new 1', 'new 2']);
   });
 
   it('is empty for a log that does not exist', () => {
-    expect(logTail('/nonexistent/temporal.log')).toEqual([]);
+    expect(logLinesFrom('/nonexistent/temporal.log')).toEqual([]);
   });
 });

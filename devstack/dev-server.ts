@@ -50,29 +50,37 @@ const START_TIMEOUT_MS = 60_000;
 /** How much of the server's log a failed start quotes. */
 export const LOG_TAIL_LINES = 20;
 
-/** A start that failed; its message quotes the end of the server's log, which may be gone later. */
+/**
+ * A start that failed. Its message quotes the log this start wrote (its first error line and its last
+ * lines), because the log itself may be gone by the time someone reads the message.
+ */
 export class DevServerStartError extends Error {
+  /** The line that says a port was taken, when that is why the server stopped (retried). */
+  readonly portConflict?: string;
+  readonly logTail: string[];
+
   constructor(
     readonly address: string,
     readonly reason: string,
     readonly logFile: string,
-    readonly logTail: string[],
+    startLog: string[],
   ) {
-    super(startFailureMessage(address, reason, logFile, logTail));
+    super(startFailureMessage(address, reason, logFile, startLog));
     this.name = DevServerStartError.name;
-  }
-
-  /** The line that says the port was taken, when that is why the server stopped. */
-  get portConflict(): string | undefined {
-    return portConflictLine(this.logTail);
+    this.portConflict = portConflictLine(startLog);
+    this.logTail = startLog.slice(-LOG_TAIL_LINES);
   }
 }
 
-export function startFailureMessage(address: string, reason: string, logFile: string, logTail: string[]): string {
-  const quoted = logTail.length
-    ? `last ${logTail.length} lines of ${logFile}:\n${logTail.map((line) => `  | ${line}`).join('\n')}`
+export function startFailureMessage(address: string, reason: string, logFile: string, startLog: string[]): string {
+  const tail = startLog.slice(-LOG_TAIL_LINES);
+  // A Go panic prints a long stack after its cause: name the first error even when the tail misses it.
+  const firstError = firstErrorLine(startLog);
+  const cause = firstError && !tail.includes(firstError) ? `; first error: ${firstError}` : '';
+  const quoted = tail.length
+    ? `last ${tail.length} lines of ${logFile}:\n${tail.map((line) => `  | ${line}`).join('\n')}`
     : `${logFile} is empty`;
-  return `Temporal dev server did not start on ${address}: ${reason}; ${quoted}`;
+  return `Temporal dev server did not start on ${address}: ${reason}${cause}; ${quoted}`;
 }
 
 /** The Temporal CLI's words for a port it could not listen on (its own check, or a service's bind). */
@@ -80,8 +88,12 @@ export function portConflictLine(lines: string[]): string | undefined {
   return lines.find((line) => /address already in use|can't (set|use) .*port/i.test(line));
 }
 
-/** The last `count` non-empty lines of a file, from byte `from` on (where this start's lines begin). */
-export function logTail(file: string, from = 0, count = LOG_TAIL_LINES): string[] {
+function firstErrorLine(lines: string[]): string | undefined {
+  return lines.find((line) => /^(panic|fatal error|Error):|level=(ERROR|FATAL)/.test(line));
+}
+
+/** The non-empty lines of a log from byte `from` on (where this start's lines begin). */
+export function logLinesFrom(file: string, from = 0): string[] {
   let text: string;
   try {
     text = fs.readFileSync(file).subarray(from).toString('utf8');
@@ -91,8 +103,7 @@ export function logTail(file: string, from = 0, count = LOG_TAIL_LINES): string[
   return text
     .split('\n')
     .map((line) => line.trimEnd())
-    .filter(Boolean)
-    .slice(-count);
+    .filter(Boolean);
 }
 
 function searchAttributeArgs(): string[] {
@@ -180,7 +191,7 @@ async function spawnDevServer(
     const reason = exitStatus ?? (error as Error).message;
     child.kill('SIGKILL');
     await exit;
-    throw new DevServerStartError(address, reason, log.file, logTail(log.file, logStart));
+    throw new DevServerStartError(address, reason, log.file, logLinesFrom(log.file, logStart));
   }
   return {
     address,
