@@ -90,9 +90,9 @@ describe(startDevServer.name, () => {
     expect(fake.runs()).toBe(3);
     expect(logs).toEqual([
       expect.stringMatching(
-        new RegExp(`^port conflict on 127.0.0.1:${port} .*retrying on the same port \\(attempt 2 of 5\\)`),
+        new RegExp(`^port conflict on 127.0.0.1:${port}, retrying on the same port \\(.*in use\\); attempt 2 of 5$`),
       ),
-      expect.stringMatching(/retrying on the same port \(attempt 3 of 5\)/),
+      expect.stringMatching(/retrying on the same port .*; attempt 3 of 5$/),
     ]);
     await sut.stop();
   });
@@ -103,8 +103,8 @@ describe(startDevServer.name, () => {
     const sut = await startDevServer(fake.cli, { logFile: path.join(fake.dir, 'temporal.log'), log });
 
     const [message] = logs;
-    expect(message).toMatch(/^port conflict on 127\.0\.0\.1:(\d+) .*; starting on port (\d+) instead/);
-    const [, taken, next] = /:(\d+) .* on port (\d+)/.exec(message) ?? [];
+    expect(message).toMatch(/^port conflict on 127\.0\.0\.1:\d+, starting on port \d+ instead \(.*\); attempt 2 of 5$/);
+    const [, taken, next] = /:(\d+), starting on port (\d+)/.exec(message) ?? [];
     expect(Number(next)).toBe(sut.port);
     expect(Number(taken)).not.toBe(sut.port);
     await sut.stop();

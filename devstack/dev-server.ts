@@ -121,29 +121,33 @@ export async function startDevServer(source: TemporalCliSource, options: DevServ
   let port = options.port ?? (await chooseServerPort({ host: ip }));
   if (source.kind === 'sdk-download') return startThroughSdk(options, ip, port);
 
+  const attempts = options.startAttempts ?? MAX_START_ATTEMPTS;
   for (let attempt = 1; ; attempt++) {
     try {
       return await spawnDevServer(source.path, { ...options, ip, port });
     } catch (error) {
       const conflict = error instanceof DevServerStartError ? error.portConflict : undefined;
-      const attempts = options.startAttempts ?? MAX_START_ATTEMPTS;
       if (!conflict || attempt >= attempts) throw error;
-      const next = attempt + 1;
-      if (keepPort) {
-        options.log(
-          `port conflict on ${ip}:${port} (${conflict}); retrying on the same port (attempt ${next} of ${attempts})`,
-        );
-        await sleep(CONFLICT_RETRY_DELAY_MS);
-      } else {
-        const taken = port;
-        releaseServerPort(taken);
-        port = await chooseServerPort({ host: ip, avoid: [taken] });
-        options.log(
-          `port conflict on ${ip}:${taken} (${conflict}); starting on port ${port} instead (attempt ${next} of ${attempts})`,
-        );
-      }
+      const retry = `(${conflict}); attempt ${attempt + 1} of ${attempts}`;
+      port = await portAfterConflict({ ip, port, keepPort, log: options.log, retry });
     }
   }
+}
+
+/**
+ * The port for the next attempt: the same one a moment later when the caller gave it (clients know
+ * it; whatever held it is usually gone within a second), a newly chosen one otherwise.
+ */
+async function portAfterConflict(at: { ip: string; port: number; keepPort: boolean; log: Log; retry: string }) {
+  if (at.keepPort) {
+    at.log(`port conflict on ${at.ip}:${at.port}, retrying on the same port ${at.retry}`);
+    await sleep(CONFLICT_RETRY_DELAY_MS);
+    return at.port;
+  }
+  releaseServerPort(at.port);
+  const next = await chooseServerPort({ host: at.ip, avoid: [at.port] });
+  at.log(`port conflict on ${at.ip}:${at.port}, starting on port ${next} instead ${at.retry}`);
+  return next;
 }
 
 function devServerArgs(options: DevServerOptions & { ip: string; port: number }): string[] {
