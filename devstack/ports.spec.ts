@@ -143,6 +143,14 @@ describe(chooseServerPort.name, () => {
 });
 
 describe(PortReservations.name, () => {
+  it('clears the files of owners that are gone when it is first used, and keeps the others', () => {
+    const sut = tempReservations();
+    fs.writeFileSync(path.join(sut.dir, '20000'), String(deadPid()));
+    fs.writeFileSync(path.join(sut.dir, '20001'), String(process.ppid));
+    sut.reserve(20002);
+    expect(fs.readdirSync(sut.dir).sort()).toEqual(['20001', '20002']);
+  });
+
   it('gives a released port out again', () => {
     const sut = tempReservations();
     expect(sut.reserve(20000)).toBe(true);

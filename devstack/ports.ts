@@ -77,6 +77,7 @@ export function canListen(host: string, port: number): Promise<boolean> {
 export class PortReservations {
   private readonly held = new Set<number>();
   private releasesOnExit = false;
+  private swept = false;
 
   constructor(readonly dir: string = path.join(os.tmpdir(), 'latchkey-ports')) {}
 
@@ -86,6 +87,7 @@ export class PortReservations {
    */
   reserve(port: number): boolean {
     fs.mkdirSync(this.dir, { recursive: true });
+    this.sweepOnce();
     const file = this.fileOf(port);
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
@@ -116,6 +118,16 @@ export class PortReservations {
 
   private releaseAll(): void {
     for (const port of [...this.held]) this.release(port);
+  }
+
+  /** Removes files whose owner ended without releasing them (jest kills its workers): once per process. */
+  private sweepOnce(): void {
+    if (this.swept) return;
+    this.swept = true;
+    for (const name of fs.readdirSync(this.dir)) {
+      const file = path.join(this.dir, name);
+      if (this.ownerIsGone(file)) fs.rmSync(file, { force: true });
+    }
   }
 
   private fileOf(port: number): string {
