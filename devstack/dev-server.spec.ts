@@ -26,8 +26,17 @@ type FailureOutput = 'lines' | 'port-check' | 'panic-after-bind';
  * or a service's failed bind followed by a panic and its long stack), and exits; otherwise it listens
  * on --port until it is stopped.
  */
+const tempDirs: string[] = [];
+afterAll(() => tempDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
 function fakeCli({ fail, output }: { fail: number[]; output: FailureOutput }): Fake {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-fake-cli-'));
+  const dir = tempDir('latchkey-fake-cli-');
   const runsFile = path.join(dir, 'runs');
   const script = `#!${process.execPath}
 const fs = require('node:fs');
@@ -124,7 +133,8 @@ describe(startDevServer.name, () => {
   it('gives up after the allowed attempts, with the conflict in the message', async () => {
     const fake = fakeCli({ fail: [1, 2], output: 'port-check' });
 
-    const sut = startDevServer(fake.cli, { port: await chooseServerPort(), startAttempts: 2, log });
+    const logFile = path.join(fake.dir, 'temporal.log');
+    const sut = startDevServer(fake.cli, { port: await chooseServerPort(), logFile, startAttempts: 2, log });
 
     await expect(sut).rejects.toThrow(/bind: address already in use/);
     expect(fake.runs()).toBe(2);
@@ -164,7 +174,7 @@ describe(startFailureMessage.name, () => {
 
 describe(logLinesFrom.name, () => {
   it("reads only this start's lines, from the offset where they begin", () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-log-')), 'temporal.log');
+    const file = path.join(tempDir('latchkey-log-'), 'temporal.log');
     fs.writeFileSync(file, 'old\n');
     const from = fs.statSync(file).size;
     fs.appendFileSync(file, 'new 1\n\nnew 2\n');

@@ -15,8 +15,13 @@ import {
   serverPortRanges,
 } from './ports';
 
+const tempDirs: string[] = [];
+afterAll(() => tempDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
 function tempReservations(): PortReservations {
-  return new PortReservations(fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-ports-spec-')));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-ports-spec-'));
+  tempDirs.push(dir);
+  return new PortReservations(dir);
 }
 
 /** A random source that yields the given fractions in turn, then repeats the last one. */
