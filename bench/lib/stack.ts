@@ -7,7 +7,8 @@ import { Client, Connection } from '@temporalio/client';
 import { createDataConverter, loadOrCreateCodecKey } from '../../codec';
 import { type LatchkeyConfig, loadConfig, repoRoot } from '../../config/config';
 import { TASK_QUEUE } from '../../contracts/task-queue';
-import { freePort, type RunningDevServer, startDevServer, waitForPort } from '../../devstack/dev-server';
+import { type RunningDevServer, startDevServer, waitForPort } from '../../devstack/dev-server';
+import { chooseServerPorts } from '../../devstack/ports';
 import { ensureTemporalCli, type TemporalCliSource } from '../../devstack/temporal-cli';
 import {
   loadOrCreateLocalSigningKey,
@@ -102,8 +103,10 @@ export class Stack {
   }
 
   async start(): Promise<void> {
-    const [temporalPort, apiPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
-    this.temporalPort = temporalPort;
+    const [apiPort, metricsPort] = await chooseServerPorts(2);
+    // The server first: its port is chosen on its first start (another one if that one is taken).
+    this.cli = await ensureTemporalCli(this.log);
+    await this.startServer();
     this.env = {
       ...process.env,
       LATCHKEY_DATA_DIR: this.dataDir,
@@ -132,8 +135,6 @@ export class Stack {
     this.onePasswordInstance = new LocalOnePassword({ stateFile: this.config.localOnePassword.stateFile });
     if (this.options.opLatencyMs) await this.onePassword.setFaults({ latencyMs: this.options.opLatencyMs });
 
-    this.cli = await ensureTemporalCli(this.log);
-    await this.startServer();
     this.connection = await Connection.connect({ address: this.temporalAddress });
     this.clientInstance = new Client({
       connection: this.connection,
@@ -170,12 +171,14 @@ export class Stack {
   private async startServer(): Promise<void> {
     if (!this.cli) throw new Error('no Temporal CLI');
     this.server = await startDevServer(this.cli, {
-      port: this.temporalPort,
+      // Kept across restarts: the worker and the API know it.
+      port: this.temporalPort || undefined,
       dbFile: this.dbFile,
       sqlitePragmas: this.options.sqlitePragmas ?? FAST_SQLITE_PRAGMAS,
       logFile: path.join(this.dataDir, 'temporal.log'),
       log: this.log,
     });
+    this.temporalPort = this.server.port;
   }
 
   /** Starts (or restarts) a child process by name; its output goes to a log file in the data folder. */
@@ -306,19 +309,27 @@ export class Stack {
     return total;
   }
 
-  async stop(): Promise<void> {
+  /** Stops everything. The data folder stays, and the log says where, with --keep-data or after a failed run. */
+  async stop(runFailed = false): Promise<void> {
     for (const name of ['api', 'worker', 'baseline']) await this.killChild(name, 'SIGTERM');
     await this.connection?.close().catch(() => undefined);
     await this.server?.stop();
-    if (!this.options.keepData) fs.rmSync(this.dataDir, { recursive: true, force: true });
+    if (this.options.keepData || runFailed) {
+      this.log(`data folder kept: ${this.dataDir} (temporal.log, worker.log, api.log)`);
+    } else {
+      fs.rmSync(this.dataDir, { recursive: true, force: true });
+    }
   }
 }
 
-/** Runs `main`, stopping the stack on Ctrl-C and on the way out; the exit code is main's. */
+/**
+ * Runs `main`, stopping the stack on Ctrl-C and on the way out; the exit code is main's. A run that
+ * does not end with 0 keeps its data folder: its logs are the only record of what went wrong.
+ */
 export function runMain(name: string, main: (onStop: (stack: Stack) => void) => Promise<number>): void {
   let current: Stack | undefined;
   const stopAndExit = (code: number) => {
-    const stopping = current ? current.stop().catch(() => undefined) : Promise.resolve();
+    const stopping = current ? current.stop(code !== 0).catch(() => undefined) : Promise.resolve();
     void stopping.then(() => process.exit(code));
   };
   process.on('SIGINT', () => stopAndExit(130));

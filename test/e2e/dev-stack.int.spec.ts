@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { loadOrCreateLocalSigningKey, mintLocalToken } from '../../apps/api/identity/local-signing-key';
 import { loadConfig, repoRoot } from '../../config/config';
-import { freePort } from '../../devstack/dev-server';
+import { chooseServerPorts } from '../../devstack/ports';
 import { launchChromium } from '../support/chromium';
 
 /**
@@ -67,12 +67,7 @@ describe('npm start (the dev stack) and the Temporal UI', () => {
   let requestId: string;
 
   beforeAll(async () => {
-    const [apiPort, temporalPort, uiPort, metricsPort] = await Promise.all([
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-    ]);
+    const [apiPort, temporalPort, uiPort, metricsPort] = await chooseServerPorts(4);
     apiUrl = `http://127.0.0.1:${apiPort}`;
     uiUrl = `http://127.0.0.1:${uiPort}`;
     env = {

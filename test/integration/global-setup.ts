@@ -1,5 +1,5 @@
 import { stderrLog } from '../../devstack/cache';
-import { freePort, startDevServer, type RunningDevServer } from '../../devstack/dev-server';
+import { startDevServer, type RunningDevServer } from '../../devstack/dev-server';
 import { ensureTemporalCli } from '../../devstack/temporal-cli';
 import { ensureTestServer } from '../../devstack/test-server';
 
@@ -15,8 +15,8 @@ declare global {
 export default async function globalSetup(): Promise<void> {
   const cli = await ensureTemporalCli();
   const testServer = await ensureTestServer();
-  const port = await freePort();
-  const server = await startDevServer(cli, { port, log: stderrLog });
+  // No port given: one is chosen outside the ephemeral range (another one if it is taken).
+  const server = await startDevServer(cli, { log: stderrLog });
   globalThis.__latchkeyDevServer = server;
   process.env.LATCHKEY_TEST_TEMPORAL_ADDRESS = server.address;
   process.env.LATCHKEY_TEST_SERVER_SOURCE = JSON.stringify(testServer);

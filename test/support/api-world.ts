@@ -14,7 +14,7 @@ import { type LatchkeyConfig, loadConfig, repoRoot } from '../../config/config';
 import { CATALOG_WORKFLOW_ID, refreshCatalogUpdate } from '../../contracts/catalog';
 import type { Role } from '../../contracts/identity';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../contracts/search-attributes';
-import { freePort } from '../../devstack/dev-server';
+import { chooseServerPort } from '../../devstack/ports';
 import { LogNotifier } from '../../notify';
 import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
 import { integrationsOf, loadPolicyFile } from '../../policy';
@@ -80,7 +80,7 @@ export class ApiWorld {
     const suffix = crypto.randomBytes(4).toString('hex');
     const namespace = `latchkey-${name}-${suffix}`;
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `latchkey-${name}-`));
-    const port = await freePort();
+    const port = await chooseServerPort();
     const config = loadConfig({
       LATCHKEY_DATA_DIR: dataDir,
       LATCHKEY_POLICY_FILE: path.join(repoRoot(), 'config', 'policy.yaml'),

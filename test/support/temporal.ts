@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { chooseServerPort } from '../../devstack/ports';
 import type { TestServerSource } from '../../devstack/test-server';
 
 /**
@@ -33,6 +34,8 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   const source = JSON.parse(raw) as TestServerSource;
   return TestWorkflowEnvironment.createTimeSkipping({
     server: {
+      // Outside the ephemeral range, like every server the tooling starts (docs/ci.md).
+      port: await chooseServerPort(),
       executable:
         source.kind === 'sdk-download' ? { type: 'cached-download' } : { type: 'existing-path', path: source.path },
     },

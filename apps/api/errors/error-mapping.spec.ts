@@ -1,6 +1,5 @@
-import { QueryNotRegisteredError } from '@temporalio/client';
 import { BadRequestException, HttpException, NotFoundException } from '@nestjs/common';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { QueryNotRegisteredError, ServiceError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { REFUSAL } from '../../../contracts/messages';
 import { ApiError } from './api-error';
@@ -74,8 +73,28 @@ describe(toErrorResponse.name, () => {
     expect(toErrorResponse(new Error('wrapped', { cause: err })).status).toBe(503);
   });
 
-  it('says 503 when a query fails in a worker (a worker shutting down fails the queries it holds)', () => {
-    const err = new QueryNotRegisteredError('Workflow query failed: worker is shutting down', 3);
+  // The errors below are shaped as @temporalio/client throws them for a query: a ServiceError whose
+  // cause is the grpc-js error, with the texts the dev server sent when its worker was stopped.
+  function failedQuery(code: number, details: string): ServiceError {
+    const grpc = Object.assign(new Error(`${code} ${details}`), { code, details });
+    return new ServiceError('Failed to query Workflow', { cause: grpc });
+  }
+
+  it('says 503 when no worker has polled the task queue lately (the server answers FAILED_PRECONDITION)', () => {
+    const err = failedQuery(9, 'FAILED_PRECONDITION: no poller seen for task queue recently, worker may be down');
     expect(toErrorResponse(err)).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
+  });
+
+  it('says 503 when a query is cut off by its worker shutting down (CANCELLED)', () => {
+    expect(toErrorResponse(failedQuery(1, 'CANCELLED: Call cancelled')).status).toBe(503);
+  });
+
+  it('keeps any other FAILED_PRECONDITION a 500', () => {
+    expect(toErrorResponse(failedQuery(9, 'FAILED_PRECONDITION: something else')).status).toBe(500);
+  });
+
+  it('says 500 for a query the workflow does not answer (QueryNotRegisteredError): a bug, not an outage', () => {
+    const err = new QueryNotRegisteredError('Workflow query failed: handler threw', 3);
+    expect(toErrorResponse(err).status).toBe(500);
   });
 });

@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { QueryNotRegisteredError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { REFUSAL } from '../../../contracts/messages';
 import { ApiError, type ErrorBody } from './api-error';
@@ -53,11 +53,25 @@ export function safeRefusalMessage(message: string): string {
     .slice(0, 300);
 }
 
-function isGrpcUnavailable(err: unknown): boolean {
-  const codes = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
+/** gRPC codes that say Temporal or the worker is away right now, not that the request is wrong. */
+const AWAY_CODES = new Set([
+  1 /* CANCELLED: a query cut off by its worker shutting down */,
+  4 /* DEADLINE_EXCEEDED: no answer in time, e.g. no worker polls */, 14 /* UNAVAILABLE: Temporal unreachable */,
+]);
+const FAILED_PRECONDITION = 9;
+/**
+ * The server's answer to a query for a task queue no worker has polled for 20 s
+ * (matching.queryPollerUnavailableWindow), sent one second before the query's deadline instead of
+ * DEADLINE_EXCEEDED. Which of the two a stopped worker gets depends on when it last polled.
+ */
+const NO_RECENT_POLLER = /no poller seen for task queue recently/;
+
+/** Whether Temporal or the worker is briefly away (a restart, a deploy), looking through wrapped causes. */
+function isTemporalOrWorkerAway(err: unknown): boolean {
   for (let current: unknown = err, depth = 0; current instanceof Error && depth < 5; depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === 'number' && codes.has(code)) return true;
+    if (typeof code === 'number' && AWAY_CODES.has(code)) return true;
+    if (code === FAILED_PRECONDITION && NO_RECENT_POLLER.test(current.message)) return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;
@@ -91,8 +105,6 @@ export function toErrorResponse(err: unknown): ErrorResponse {
       ? INTERNAL
       : { status, body: { error: { code: 'error', message: 'The request failed.' } }, serverFault: false };
   }
-  // latchkey's queries are always registered: the client reports any query the worker failed (one
-  // shutting down, for instance) under this name, so the worker is briefly away, not the request broken.
-  if (isGrpcUnavailable(err) || err instanceof QueryNotRegisteredError) return UNAVAILABLE;
+  if (isTemporalOrWorkerAway(err)) return UNAVAILABLE;
   return INTERNAL;
 }
