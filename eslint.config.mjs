@@ -54,6 +54,17 @@ export default tseslint.config(
     },
   },
   {
+    // Settings are parsed once, in config/ (config.ts for the system, development.ts for tooling and tests).
+    files: ['**/*.ts'],
+    ignores: ['config/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read settings through config/ (config.ts or development.ts).' },
+      ],
+    },
+  },
+  {
     // The heart of latchkey reads top to bottom: a function longer than this is split into named steps.
     files: ['workflows/**/*.ts', 'apps/api/**/*.ts'],
     ignores: ['**/*.spec.ts', '**/__fixtures__/**'],

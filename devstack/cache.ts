@@ -1,16 +1,14 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { type DevelopmentSettings, loadDevelopmentSettings } from '../config/development';
 
 /**
- * Where provisioned servers are cached: outside the work tree, shared by every clone on the machine.
- * `LATCHKEY_CACHE_DIR` overrides; otherwise `$XDG_CACHE_HOME/latchkey` or `~/.cache/latchkey`.
+ * Where provisioned servers are cached: outside the work tree, shared by every clone on the machine
+ * (config/development.ts says how to move it).
  */
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.LATCHKEY_CACHE_DIR) return path.resolve(env.LATCHKEY_CACHE_DIR);
-  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'latchkey');
+export function cacheDir(settings: DevelopmentSettings = loadDevelopmentSettings()): string {
+  return settings.cacheDir;
 }
 
 export type Log = (message: string) => void;
@@ -27,8 +25,8 @@ export function isExecutable(file: string): boolean {
 }
 
 /** Finds a program on PATH, like `command -v`. */
-export function which(program: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+export function which(program: string, settings: DevelopmentSettings = loadDevelopmentSettings()): string | undefined {
+  for (const dir of (settings.childEnv.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, program);
     if (isExecutable(candidate)) return candidate;

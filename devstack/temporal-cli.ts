@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { type DevelopmentSettings, loadDevelopmentSettings } from '../config/development';
 import { cacheDir, isExecutable, type Log, runWithProgress, stderrLog, which, withLock } from './cache';
 
 /** The newest Temporal CLI tag whose go.mod has no replace directive, so `go install` accepts it. */
@@ -16,9 +17,9 @@ export type TemporalCliSource = { kind: 'existing' | 'go-install'; path: string 
 
 export async function ensureTemporalCli(
   log: Log = stderrLog,
-  env: NodeJS.ProcessEnv = process.env,
+  settings: DevelopmentSettings = loadDevelopmentSettings(),
 ): Promise<TemporalCliSource> {
-  const override = env.LATCHKEY_TEMPORAL_CLI;
+  const override = settings.temporalCli;
   if (override) {
     if (!isExecutable(override)) {
       throw new Error(`LATCHKEY_TEMPORAL_CLI=${override} is not an executable file`);
@@ -26,13 +27,13 @@ export async function ensureTemporalCli(
     return { kind: 'existing', path: override };
   }
 
-  const binDir = path.join(cacheDir(env), 'temporal-cli', TEMPORAL_CLI_VERSION);
+  const binDir = path.join(cacheDir(settings), 'temporal-cli', TEMPORAL_CLI_VERSION);
   const binary = path.join(binDir, 'temporal');
   if (isExecutable(binary)) return { kind: 'go-install', path: binary };
 
-  const go = which('go', env);
+  const go = which('go', settings);
   if (!go) {
-    if (env.LATCHKEY_ALLOW_SDK_DOWNLOAD === '0') {
+    if (!settings.allowSdkDownload) {
       throw new Error(
         'No Temporal CLI: install Go (https://go.dev/dl) so latchkey can build it with `go install`, ' +
           'or set LATCHKEY_TEMPORAL_CLI to an existing `temporal` binary.',
@@ -42,13 +43,18 @@ export async function ensureTemporalCli(
     return { kind: 'sdk-download' };
   }
 
-  await withLock(path.join(cacheDir(env), 'locks', 'temporal-cli'), log, async () => {
+  await withLock(path.join(cacheDir(settings), 'locks', 'temporal-cli'), log, async () => {
     if (isExecutable(binary)) return;
     log(`building the Temporal CLI ${TEMPORAL_CLI_VERSION} with go install into ${binDir}`);
     log('the first build takes several minutes; later runs use the cached binary');
     fs.mkdirSync(binDir, { recursive: true });
     await runWithProgress('go install temporal', go, ['install', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
-      env: { ...env, GOBIN: binDir, CGO_ENABLED: '0', GOFLAGS: `${env.GOFLAGS ?? ''} -buildvcs=false`.trim() },
+      env: {
+        ...settings.childEnv,
+        GOBIN: binDir,
+        CGO_ENABLED: '0',
+        GOFLAGS: `${settings.childEnv.GOFLAGS ?? ''} -buildvcs=false`.trim(),
+      },
       log,
     });
   });

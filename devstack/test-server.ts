@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { type DevelopmentSettings, loadDevelopmentSettings } from '../config/development';
 import { cacheDir, isExecutable, type Log, runWithProgress, stderrLog, which, withLock } from './cache';
 import { repoRoot } from '../config/config';
 
@@ -21,23 +22,23 @@ function pomVersion(): string {
 
 export async function ensureTestServer(
   log: Log = stderrLog,
-  env: NodeJS.ProcessEnv = process.env,
+  settings: DevelopmentSettings = loadDevelopmentSettings(),
 ): Promise<TestServerSource> {
-  const override = env.LATCHKEY_TEMPORAL_TEST_SERVER;
+  const override = settings.temporalTestServer;
   if (override) {
     if (!isExecutable(override)) throw new Error(`LATCHKEY_TEMPORAL_TEST_SERVER=${override} is not an executable file`);
     return { kind: 'existing', path: override };
   }
 
   const version = pomVersion();
-  const home = path.join(cacheDir(env), 'temporal-test-server', version);
+  const home = path.join(cacheDir(settings), 'temporal-test-server', version);
   const wrapper = path.join(home, 'temporal-test-server');
   if (isExecutable(wrapper)) return { kind: 'maven', path: wrapper };
 
-  const mvn = which('mvn', env);
-  const java = which('java', env);
+  const mvn = which('mvn', settings);
+  const java = which('java', settings);
   if (!mvn || !java) {
-    if (env.LATCHKEY_ALLOW_SDK_DOWNLOAD === '0') {
+    if (!settings.allowSdkDownload) {
       throw new Error(
         'No Temporal test server: install a JDK (17+) and Maven so latchkey can fetch ' +
           'io.temporal:temporal-test-server from Maven Central, or set LATCHKEY_TEMPORAL_TEST_SERVER.',
@@ -47,7 +48,7 @@ export async function ensureTestServer(
     return { kind: 'sdk-download' };
   }
 
-  await withLock(path.join(cacheDir(env), 'locks', 'temporal-test-server'), log, async () => {
+  await withLock(path.join(cacheDir(settings), 'locks', 'temporal-test-server'), log, async () => {
     if (isExecutable(wrapper)) return;
     const lib = path.join(home, 'lib');
     log(`fetching io.temporal:temporal-test-server:${version} from Maven Central into ${lib}`);
@@ -56,7 +57,7 @@ export async function ensureTestServer(
       'mvn dependency:copy-dependencies',
       mvn,
       ['-q', '-B', '-f', POM(), 'dependency:copy-dependencies', `-DoutputDirectory=${lib}`, '-DincludeScope=runtime'],
-      { env, log },
+      { env: settings.childEnv, log },
     );
     // The SDK starts the test server as `<path> <port>`; the wrapper must exec java so that
     // stopping the wrapper stops the server.

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { createDataConverter, loadOrCreateCodecKey } from '../../codec';
 import { type LatchkeyConfig, loadConfig, repoRoot } from '../../config/config';
+import { loadDevelopmentSettings } from '../../config/development';
 import { TASK_QUEUE } from '../../contracts/task-queue';
 import { type RunningDevServer, startDevServer, waitForPort } from '../../devstack/dev-server';
 import { chooseServerPorts } from '../../devstack/ports';
@@ -108,7 +109,7 @@ export class Stack {
     this.cli = await ensureTemporalCli(this.log);
     await this.startServer();
     this.env = {
-      ...process.env,
+      ...loadDevelopmentSettings().childEnv,
       LATCHKEY_DATA_DIR: this.dataDir,
       LATCHKEY_POLICY_FILE: this.options.policyFile ?? BENCH_POLICY_FILE,
       TEMPORAL_ADDRESS: this.temporalAddress,

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type { LocalState } from './state';
+import { loadDevelopmentSettings } from '../../config/development';
 
 const run = promisify(execFile);
 
@@ -66,7 +67,7 @@ describe('LocalOnePassword shared by several processes', () => {
       processes.map((name) =>
         run(process.execPath, ['-e', CHILD, module, stateFile, name, String(perProcess)], {
           // The compiled copy lives outside the repository; its packages are the repository's.
-          env: { ...process.env, NODE_PATH: path.join(REPO, 'node_modules') },
+          env: { ...loadDevelopmentSettings().childEnv, NODE_PATH: path.join(REPO, 'node_modules') },
         }),
       ),
     );

@@ -11,35 +11,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ItemCategory, ItemFieldType, Secrets } from '@1password/sdk';
+import { loadLiveOnePasswordSettings } from '../../config/development';
 import { registerOnePasswordContract } from '../../test/support/onepassword-contract';
 import { SdkClientRegistry, serviceAccountClientFactory } from './client-registry';
 import { BUSINESS_LIMITS, RateBudget, TEAMS_LIMITS } from './rate-budget';
 import { OnePasswordSdkAdapter } from './sdk-adapter';
 import { ShareLinkLedger } from './share-ledger';
 
-const LIVE_ENV = [
-  'OP_SERVICE_ACCOUNT_TOKEN',
-  'LATCHKEY_LIVE_VAULT',
-  'LATCHKEY_LIVE_UNMANAGED_VAULT',
-  'LATCHKEY_LIVE_GROUP',
-  'LATCHKEY_LIVE_RECIPIENT',
-  'LATCHKEY_LIVE_REFUSED_RECIPIENT',
-] as const;
-
-// A test harness outside the app: it reads its own settings, as `config/config.ts` does for latchkey.
-function liveSettings(env: NodeJS.ProcessEnv): Record<(typeof LIVE_ENV)[number], string> & { teams: boolean } {
-  const missing = LIVE_ENV.filter((name) => !env[name]);
-  if (missing.length > 0) {
-    throw new Error(`the live 1Password contract needs ${missing.join(', ')} (see docs/onepassword.md)`);
-  }
-  return {
-    ...(Object.fromEntries(LIVE_ENV.map((name) => [name, env[name]!])) as Record<(typeof LIVE_ENV)[number], string>),
-    teams: env.LATCHKEY_LIVE_PLAN === 'teams',
-  };
-}
-
 registerOnePasswordContract('OnePasswordSdkAdapter against a live 1Password account', async () => {
-  const settings = liveSettings(process.env);
+  const settings = loadLiveOnePasswordSettings();
   const integration = 'live';
   const clients = new SdkClientRegistry(
     serviceAccountClientFactory(() => Promise.resolve(settings.OP_SERVICE_ACCOUNT_TOKEN)),

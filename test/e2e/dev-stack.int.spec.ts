@@ -7,6 +7,7 @@ import { loadOrCreateLocalSigningKey, mintLocalToken } from '../../apps/api/iden
 import { loadConfig, repoRoot } from '../../config/config';
 import { chooseServerPorts } from '../../devstack/ports';
 import { launchChromium } from '../support/chromium';
+import { loadDevelopmentSettings } from '../../config/development';
 
 /**
  * `npm start` end to end, as a person uses it: the compiled dev runner brings up the Temporal dev
@@ -71,7 +72,7 @@ describe('npm start (the dev stack) and the Temporal UI', () => {
     apiUrl = `http://127.0.0.1:${apiPort}`;
     uiUrl = `http://127.0.0.1:${uiPort}`;
     env = {
-      ...process.env,
+      ...loadDevelopmentSettings().childEnv,
       LATCHKEY_DATA_DIR: dataDir,
       LATCHKEY_API_PORT: String(apiPort),
       TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,

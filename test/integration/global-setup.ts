@@ -1,3 +1,4 @@
+import { handTestServersToTestFiles } from '../../config/development';
 import { stderrLog } from '../../devstack/cache';
 import { startDevServer, type RunningDevServer } from '../../devstack/dev-server';
 import { ensureTemporalCli } from '../../devstack/temporal-cli';
@@ -18,7 +19,6 @@ export default async function globalSetup(): Promise<void> {
   // No port given: one is chosen outside the ephemeral range (another one if it is taken).
   const server = await startDevServer(cli, { log: stderrLog });
   globalThis.__latchkeyDevServer = server;
-  process.env.LATCHKEY_TEST_TEMPORAL_ADDRESS = server.address;
-  process.env.LATCHKEY_TEST_SERVER_SOURCE = JSON.stringify(testServer);
+  handTestServersToTestFiles({ devServerAddress: server.address, timeSkippingSource: JSON.stringify(testServer) });
   stderrLog(`integration tier: Temporal dev server at ${server.address} (${cli.kind})`);
 }

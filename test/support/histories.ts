@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { loadDevelopmentSettings } from '../../config/development';
 
 /** Committed workflow histories, one per lifecycle path, replayed by `workflows/*.replay.spec.ts`. */
 export const HISTORY_FIXTURE_DIR = path.resolve(__dirname, '../../workflows/__fixtures__/histories');
@@ -13,7 +14,7 @@ export const HISTORY_FIXTURE_DIR = path.resolve(__dirname, '../../workflows/__fi
  * changes the committed fixtures.
  */
 export function recordingHistories(): boolean {
-  return process.env.LATCHKEY_RECORD_HISTORIES === '1';
+  return loadDevelopmentSettings().recordHistories;
 }
 
 export async function historyJson(handle: WorkflowHandle): Promise<string> {

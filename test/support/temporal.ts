@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { loadDevelopmentSettings } from '../../config/development';
 import { chooseServerPort } from '../../devstack/ports';
 import type { TestServerSource } from '../../devstack/test-server';
 
@@ -8,7 +9,7 @@ import type { TestServerSource } from '../../devstack/test-server';
  * throws when its server is missing: integration tests fail loudly, they never skip.
  */
 export function devServerAddress(): string {
-  const address = process.env.LATCHKEY_TEST_TEMPORAL_ADDRESS;
+  const address = loadDevelopmentSettings().testServers.devServerAddress;
   if (!address) {
     throw new Error(
       'No Temporal dev server for integration tests: run them through `npm test` or `npx jest --selectProjects integration`.',
@@ -25,7 +26,7 @@ export async function connectToDevServer(): Promise<{ client: Client; connection
 
 /** A fresh time-skipping test server (Java, from Maven Central) for tests that jump over hours and days. */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  const raw = process.env.LATCHKEY_TEST_SERVER_SOURCE;
+  const raw = loadDevelopmentSettings().testServers.timeSkippingSource;
   if (!raw) {
     throw new Error(
       'No Temporal test server provisioned: run integration tests through `npm test` or `npx jest --selectProjects integration`.',

@@ -1,0 +1,79 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/**
+ * Settings of development and testing (provisioning the Temporal servers, recording history
+ * fixtures), parsed once like `config.ts`, which holds the running system's. Nothing outside config/
+ * reads the environment.
+ */
+export interface DevelopmentSettings {
+  /** Where provisioned servers are cached: `LATCHKEY_CACHE_DIR`, else `$XDG_CACHE_HOME/latchkey` or `~/.cache/latchkey`. */
+  cacheDir: string;
+  /** `LATCHKEY_TEMPORAL_CLI`: a `temporal` binary to use instead of building one. */
+  temporalCli?: string;
+  /** `LATCHKEY_TEMPORAL_TEST_SERVER`: an executable taking the port, instead of the one from Maven Central. */
+  temporalTestServer?: string;
+  /** `LATCHKEY_ALLOW_SDK_DOWNLOAD=0` turns the SDK's download fallback (it needs the internet) into a clear error. */
+  allowSdkDownload: boolean;
+  /** `LATCHKEY_RECORD_HISTORIES=1`: the time-skipping tests write the histories they drive as fixtures. */
+  recordHistories: boolean;
+  /** Servers the integration tier's global setup started, handed to the test files through the environment. */
+  testServers: { devServerAddress?: string; timeSkippingSource?: string };
+  /** The environment that programs run by the provisioning (go, mvn, apt-get) inherit: PATH and the rest. */
+  childEnv: NodeJS.ProcessEnv;
+}
+
+/** Names under which the integration tier's global setup hands its servers to the test files. */
+export const TEST_SERVER_VARIABLES = {
+  devServerAddress: 'LATCHKEY_TEST_TEMPORAL_ADDRESS',
+  timeSkippingSource: 'LATCHKEY_TEST_SERVER_SOURCE',
+} as const;
+
+export function loadDevelopmentSettings(env: NodeJS.ProcessEnv = process.env): DevelopmentSettings {
+  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return {
+    cacheDir: path.resolve(env.LATCHKEY_CACHE_DIR || path.join(base, 'latchkey')),
+    temporalCli: env.LATCHKEY_TEMPORAL_CLI || undefined,
+    temporalTestServer: env.LATCHKEY_TEMPORAL_TEST_SERVER || undefined,
+    allowSdkDownload: env.LATCHKEY_ALLOW_SDK_DOWNLOAD !== '0',
+    recordHistories: env.LATCHKEY_RECORD_HISTORIES === '1',
+    testServers: {
+      devServerAddress: env[TEST_SERVER_VARIABLES.devServerAddress] || undefined,
+      timeSkippingSource: env[TEST_SERVER_VARIABLES.timeSkippingSource] || undefined,
+    },
+    childEnv: env,
+  };
+}
+
+/** What the integration tier's global setup writes for the test files (jest runs them in child processes). */
+export function handTestServersToTestFiles(servers: { devServerAddress: string; timeSkippingSource: string }): void {
+  process.env[TEST_SERVER_VARIABLES.devServerAddress] = servers.devServerAddress;
+  process.env[TEST_SERVER_VARIABLES.timeSkippingSource] = servers.timeSkippingSource;
+}
+
+const LIVE_ONEPASSWORD_VARIABLES = [
+  'OP_SERVICE_ACCOUNT_TOKEN',
+  'LATCHKEY_LIVE_VAULT',
+  'LATCHKEY_LIVE_UNMANAGED_VAULT',
+  'LATCHKEY_LIVE_GROUP',
+  'LATCHKEY_LIVE_RECIPIENT',
+  'LATCHKEY_LIVE_REFUSED_RECIPIENT',
+] as const;
+
+export type LiveOnePasswordSettings = Record<(typeof LIVE_ONEPASSWORD_VARIABLES)[number], string> & { teams: boolean };
+
+/**
+ * The live 1Password contract's account (docs/onepassword.md): a service account token and test vaults.
+ * Without them it fails, naming what is missing, rather than passing vacuously.
+ */
+export function loadLiveOnePasswordSettings(env: NodeJS.ProcessEnv = process.env): LiveOnePasswordSettings {
+  const missing = LIVE_ONEPASSWORD_VARIABLES.filter((name) => !env[name]);
+  if (missing.length > 0) {
+    throw new Error(`the live 1Password contract needs ${missing.join(', ')} (see docs/onepassword.md)`);
+  }
+  const values = Object.fromEntries(LIVE_ONEPASSWORD_VARIABLES.map((name) => [name, env[name] ?? '']));
+  return {
+    ...(values as Record<(typeof LIVE_ONEPASSWORD_VARIABLES)[number], string>),
+    teams: env.LATCHKEY_LIVE_PLAN === 'teams',
+  };
+}
