@@ -39,8 +39,11 @@ const NEEDS_A_PERSON: ReadonlySet<OnePasswordErrorKind> = new Set([
   'auth-expired',
 ]);
 
-/** The first attempts after an expired session are quick: the adapter authenticates again. */
-const QUICK_AUTH_RETRIES = 2;
+/**
+ * The first attempts after an expired session are quick (about 15 s with the policy's backoff): the
+ * adapter authenticates again, and a token replaced in its source is read again.
+ */
+const QUICK_AUTH_RETRIES = 5;
 
 export interface EndingFailure {
   failure: ApplicationFailure;

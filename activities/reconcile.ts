@@ -3,7 +3,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { payloadDecoder } from '../codec/payload-decoder';
 import { ADMINS } from '../contracts/notifications';
-import type { ExplainedGrant, GrantObservation, ObservedPermission, ReconcileReport } from '../contracts/reconcile';
+import type {
+  ExplainedGrant,
+  GrantObservation,
+  ObservedPermission,
+  ReconcileReport,
+  UnrotatedGrant,
+} from '../contracts/reconcile';
 import type { AccessRequestInput } from '../contracts/request';
 import { SA_GRANT_ENDS_AT } from '../contracts/search-attributes';
 import { leaseStateQuery, VAULT_LEASE_WORKFLOW_TYPE } from '../contracts/vault-lease';
@@ -15,6 +21,11 @@ import { callOnePassword } from './failures';
 const ACTIVE_REQUESTS =
   "WorkflowType = 'accessRequestWorkflow' AND ExecutionStatus = 'Running' AND LatchkeyStatus IN ('APPROVED', 'ACTIVE', 'ENDING')";
 const RUNNING_LEASES = `WorkflowType = '${VAULT_LEASE_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'`;
+/** Requests terminated while their grant was made or being made (the status they last published). */
+const TERMINATED_WITH_ACCESS =
+  "WorkflowType = 'accessRequestWorkflow' AND ExecutionStatus = 'Terminated' AND LatchkeyStatus IN ('APPROVED', 'ACTIVE', 'ENDING')";
+/** How far back a pass looks for terminated requests; passes run every few minutes. */
+const UNROTATED_LOOKBACK_MS = 24 * 3_600_000;
 
 /** The reconciler's reads (1Password, visibility, the leases) and its report (metrics, admins). */
 export function reconcileActivities(deps: ActivityContext) {
@@ -40,7 +51,14 @@ export function reconcileActivities(deps: ActivityContext) {
       }
       const grants = [...(await leaseHolders(temporal)), ...(await activeRequestGrants(temporal, deps.clock()))];
       const unique = new Map(grants.map((grant) => [`${grant.leaseId}|${grant.vaultId}|${grant.groupId}`, grant]));
-      return { at: deps.clock().toISOString(), integrations, vaultsRead, permissions, grants: [...unique.values()] };
+      return {
+        at: deps.clock().toISOString(),
+        integrations,
+        vaultsRead,
+        permissions,
+        grants: [...unique.values()],
+        unrotated: await unrotatedGrants(temporal, deps.clock()),
+      };
     },
 
     /** Drift as metrics (`latchkey_drift_*`), and a notification to admins when there is any. */
@@ -53,10 +71,10 @@ export function reconcileActivities(deps: ActivityContext) {
         'group permissions that differ from the grants',
       );
       const repairs = meter.createCounter('latchkey_drift_repairs', '', 'permissions the reconciler removed');
-      for (const kind of ['unexplained', 'missing', 'excess'] as const) {
+      for (const kind of ['unexplained', 'missing', 'excess', 'unrotated', 'stale-holders'] as const) {
         gauge.set(report.drifts.filter((drift) => drift.kind === kind).length, { kind });
       }
-      repairs.add(report.drifts.filter((drift) => drift.action === 'removed').length);
+      repairs.add(report.drifts.filter((drift) => drift.action === 'removed' || drift.action === 'rotated').length);
       meter
         .createGauge('latchkey_drift_last_run', 'int', 's', 'when the reconciler last ran')
         .set(Date.parse(report.at) / 1000);
@@ -74,7 +92,7 @@ export function reconcileActivities(deps: ActivityContext) {
         recipients: [ADMINS],
         at: report.at,
         details: Object.fromEntries(
-          (['unexplained', 'missing', 'excess'] as const).map((kind) => [
+          (['unexplained', 'missing', 'excess', 'unrotated'] as const).map((kind) => [
             kind,
             report.drifts.filter((drift) => drift.kind === kind).length,
           ]),
@@ -94,7 +112,9 @@ async function leaseHolders(temporal: Client): Promise<ExplainedGrant[]> {
       .catch(() => undefined);
     if (!state) continue;
     for (const [leaseId, holder] of Object.entries(state.holders)) {
+      const closed = !(await isRunning(temporal, leaseId));
       grants.push({
+        ...(closed ? { closed } : {}),
         integration: state.integration,
         vaultId: state.vaultId,
         groupId: state.groupId,
@@ -107,6 +127,41 @@ async function leaseHolders(temporal: Client): Promise<ExplainedGrant[]> {
     Context.current().heartbeat();
   }
   return grants;
+}
+
+/** Whether a holder's request workflow still runs: asked of the workflow itself, not of visibility (it lags). */
+async function isRunning(temporal: Client, workflowId: string): Promise<boolean> {
+  try {
+    return (await temporal.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
+  } catch {
+    return false; // no such workflow
+  }
+}
+
+/**
+ * Rotate-on-revoke requests an operator terminated while their grant was made or being made, in the last
+ * day (older ones were handled by earlier passes): their secret was never rotated.
+ */
+async function unrotatedGrants(temporal: Client, now: Date): Promise<UnrotatedGrant[]> {
+  const since = new Date(now.getTime() - UNROTATED_LOOKBACK_MS).toISOString();
+  const query = `${TERMINATED_WITH_ACCESS} AND CloseTime > '${since}'`;
+  const decode = payloadDecoder(temporal);
+  const found: UnrotatedGrant[] = [];
+  for await (const request of temporal.workflow.list({ query })) {
+    if (request.memo?.grantMode !== 'rotate-on-revoke') continue;
+    const input = await pinnedInput(temporal, request, decode);
+    const grant = input?.snapshot.grant;
+    if (!input || grant?.mode !== 'share-link') continue;
+    found.push({
+      integration: input.snapshot.integration.name,
+      vaultId: grant.vaultId,
+      itemId: grant.itemId,
+      workflowId: request.workflowId,
+      requestId: input.requestId,
+    });
+    Context.current().heartbeat();
+  }
+  return found;
 }
 
 /** Vault-group grants of active requests, from visibility and each request's pinned input. */

@@ -13,14 +13,19 @@ import { ALICE, ApiClient, BOB, mint } from './lib/api';
 import { describeMachine, machineInfo } from './lib/machine';
 import { runMain, Stack } from './lib/stack';
 import { type Finding, judgeChaos, type ObservedWorkflow } from './lib/chaos-verdict';
+import { Operator } from './lib/operator';
+import type { ReconcileReport } from '../contracts/reconcile';
+import { reconcileWorkflow } from '../workflows/reconcile';
 import { round, table } from './lib/stats';
 
 /**
- * The fault run: N requests through their whole lifecycle through the API while the worker is
- * killed with SIGKILL, the Temporal dev server is restarted on the same SQLite file, and the local
- * 1Password throws rate limits and transient failures. At the end every workflow is compared with
- * the local 1Password's state. Requests lost, grants left behind after their end and duplicate
- * effective grants must all be zero.
+ * The fault run: N requests through their whole lifecycle through the API while the worker is killed
+ * with SIGKILL, the Temporal dev server is restarted on the same SQLite file, the local 1Password throws
+ * rate limits and transient failures and applies writes whose answers it then loses, and an operator
+ * terminates and resets requests mid-grant and mid-revoke, terminates the vault lease, deletes a vault
+ * while it is granted and revokes the service account's token for a while. The run ends with one
+ * reconcile pass; then every workflow is compared with the local 1Password's state. Requests lost,
+ * grants left behind and duplicate grants must all be zero.
  */
 const { values: flags } = parseArgs({
   options: {
@@ -28,6 +33,8 @@ const { values: flags } = parseArgs({
     requests: { type: 'string' },
     kills: { type: 'string' },
     restarts: { type: 'string' },
+    terminations: { type: 'string' },
+    resets: { type: 'string' },
     concurrency: { type: 'string' },
     'interval-seconds': { type: 'string' },
     'timeout-minutes': { type: 'string' },
@@ -51,14 +58,19 @@ const settings = {
   requests: intFlag('requests', 200, 20, 1),
   kills: intFlag('kills', 5, 2),
   restarts: intFlag('restarts', 2, 1),
+  terminations: intFlag('terminations', 10, 2),
+  resets: intFlag('resets', 5, 1),
   concurrency: intFlag('concurrency', 24, 10, 1),
   intervalSeconds: intFlag('interval-seconds', 20, 12, 1),
   timeoutMinutes: intFlag('timeout-minutes', 30, 6, 1),
   serverSignal: flags['server-signal'] === 'SIGKILL' ? ('SIGKILL' as const) : ('SIGTERM' as const),
 };
 
-/** While faults are on: every 7th 1Password call fails as unavailable, every 11th is rate limited. */
-const FAULTS: LocalFaults = { failEvery: 7, rateLimitEvery: 11, rateLimitRetryAfterMs: 500 };
+/**
+ * While faults are on: every 7th 1Password call fails as unavailable, every 11th is rate limited, and
+ * every 5th write takes effect in 1Password but its answer is lost.
+ */
+const FAULTS: LocalFaults = { failEvery: 7, rateLimitEvery: 11, rateLimitRetryAfterMs: 500, applyThenFailEvery: 5 };
 
 const log = (message: string) => process.stderr.write(`[chaos] ${new Date().toISOString().slice(11, 19)} ${message}\n`);
 
@@ -79,7 +91,8 @@ interface Agent {
   idempotencyKey: string;
   requestId?: string;
   acknowledgedAt?: string;
-  finalStatus?: RequestStatus;
+  /** TERMINATED: an operator terminated the request's workflow (on purpose). */
+  finalStatus?: RequestStatus | 'TERMINATED';
   revokeAnswered?: number;
   attempts: number;
   errors: string[];
@@ -111,6 +124,7 @@ runMain('chaos', async (onStack) => {
   await stack.start();
   log(`stack ready in ${stack.dataDir}: API ${stack.apiUrl}, Temporal ${stack.temporalAddress}`);
   const api = new ApiClient(stack.apiUrl, 30_000);
+  const operator = new Operator(stack.client, stack.onePassword);
   const alice = await mint(stack.key, stack.config.auth.issuer, stack.config.auth.audience, ALICE, 6 * 3600);
   const bob = await mint(stack.key, stack.config.auth.issuer, stack.config.auth.audience, BOB, 6 * 3600);
 
@@ -153,8 +167,9 @@ runMain('chaos', async (onStack) => {
 
   // Requests start spread over the chaos window, so that every fault hits requests in flight.
   const agentRuns = runAgents(agents, settings.concurrency, t0, chaosWindowMs, async (agent) =>
-    lifecycle(agent, api, alice, bob, deadline),
+    lifecycle(agent, api, alice, bob, deadline, operator),
   );
+  const operating = operate(operator, stack, chaosWindowMs, deadline);
 
   const chaos = (async () => {
     for (const action of actions) {
@@ -180,19 +195,25 @@ runMain('chaos', async (onStack) => {
         planned = false;
       }
     }
+  })();
+  const faultsOff = (async () => {
+    await Promise.all([chaos, operating]);
     await sleep(settings.intervalSeconds * 1000);
     await setFaults(stack, {});
     note('faults off: the remaining requests drain without injected failures');
   })();
 
-  await Promise.all([agentRuns, chaos]);
+  await Promise.all([agentRuns, faultsOff]);
+  const { missingSeen } = await operating;
   note('every request reached an end, or the deadline passed');
   supervising = false;
   await supervise;
 
-  // Let anything still in flight (a vault lease release) finish, bounded.
+  // Let anything still in flight (a vault lease release) finish, bounded; then one reconcile pass.
   await waitQuiet(stack, Math.min(deadline, Date.now() + 120_000));
-  const verdict = await verify(stack, agents);
+  const finalPass = await reconcilePass(stack, false);
+  note(`reconcile pass: ${finalPass.drifts.map((drift) => `${drift.kind} ${drift.action}`).join(', ') || 'no drift'}`);
+  const verdict = await verify(stack, agents, operator, missingSeen);
   const finishedAt = new Date();
   const report = {
     kind: 'latchkey-chaos',
@@ -203,6 +224,8 @@ runMain('chaos', async (onStack) => {
     settings,
     faults: FAULTS,
     timeline,
+    operator: operator.counts,
+    reconcile: { missingSeenMidRun: missingSeen, finalPass },
     unplannedExits: unplanned,
     clientsSaw: seen,
     ...verdict,
@@ -227,6 +250,71 @@ runMain('chaos', async (onStack) => {
   log(`wrote ${outFile}`);
   return verdict.passed ? 0 : 1;
 });
+
+type OperatorAction = 'terminate' | 'reset' | 'lease' | 'vault' | 'token';
+
+/** The operator's actions: terminations and resets interleaved, with a lease, a vault and a token among them. */
+function operatorPlan(terminations: number, resets: number): OperatorAction[] {
+  const actions: OperatorAction[] = [];
+  for (let i = 0; i < Math.max(terminations, resets); i++) {
+    if (i < terminations) actions.push('terminate');
+    if (i < resets) actions.push('reset');
+  }
+  const at = (fraction: number) => Math.floor(actions.length * fraction);
+  actions.splice(at(0.25), 0, 'lease');
+  actions.splice(at(0.5), 0, 'vault');
+  actions.splice(at(0.75), 0, 'token');
+  return actions;
+}
+
+/** Runs the operator's actions spread over the chaos window; returns the missing permissions a mid-run pass saw. */
+async function operate(
+  operator: Operator,
+  stack: Stack,
+  windowMs: number,
+  deadline: number,
+): Promise<{ missingSeen: number }> {
+  const actions = operatorPlan(settings.terminations, settings.resets);
+  const gap = windowMs / (actions.length + 1);
+  let missingSeen = 0;
+  for (const [n, action] of actions.entries()) {
+    await sleep(gap);
+    if (Date.now() > deadline) break;
+    try {
+      if (action === 'terminate' || action === 'reset') {
+        // Alternate between requests being granted and requests whose access is being ended.
+        const id = await operator.pickRequest(n % 2 === 0);
+        note(
+          id
+            ? await (action === 'terminate' ? operator.terminateRequest(id) : operator.resetRequest(id))
+            : `no request to ${action}`,
+        );
+      } else if (action === 'lease') {
+        note(await operator.terminateLease());
+      } else if (action === 'vault') {
+        note(await operator.deleteVaultFor('vlt_oncall', 4_000));
+        // The grants that held permissions on the deleted vault are now active without them: a pass sees it.
+        const pass = await reconcilePass(stack, true);
+        missingSeen += pass.drifts.filter((drift) => drift.kind === 'missing').length;
+        note(`dry reconcile pass after the deletion: ${missingSeen} active grant(s) without their permission`);
+      } else {
+        note(await operator.revokeTokenFor(4_000, (revoked) => setFaults(stack, { ...FAULTS, tokenRevoked: revoked })));
+      }
+    } catch (error) {
+      note(`operator ${action} failed: ${(error as Error).message}`);
+    }
+  }
+  return { missingSeen };
+}
+
+/** One reconcile pass, run as the CLI runs it, on the worker. */
+function reconcilePass(stack: Stack, dryRun: boolean): Promise<ReconcileReport> {
+  return stack.client.workflow.execute(reconcileWorkflow, {
+    args: [{ dryRun }],
+    workflowId: `Reconcile-chaos-${Date.now()}`,
+    taskQueue: stack.config.temporal.taskQueue,
+  });
+}
 
 /** How long after a server restart the API answers reads from Temporal again (bounded: 10 min). */
 async function apiRecovery(api: ApiClient, token: string): Promise<number> {
@@ -321,7 +409,14 @@ async function retrying(agent: Agent, label: string, deadline: number, call: () 
   }
 }
 
-async function lifecycle(agent: Agent, api: ApiClient, alice: string, bob: string, deadline: number): Promise<void> {
+async function lifecycle(
+  agent: Agent,
+  api: ApiClient,
+  alice: string,
+  bob: string,
+  deadline: number,
+  operator: Operator,
+): Promise<void> {
   try {
     const created = await retrying(agent, 'create', deadline, () =>
       api.call(
@@ -346,7 +441,7 @@ async function lifecycle(agent: Agent, api: ApiClient, alice: string, bob: strin
     agent.acknowledgedAt = new Date().toISOString();
     const id = state.requestId;
 
-    if (agent.approve) {
+    const approve = async () => {
       const approved = await retrying(agent, 'approve', deadline, () =>
         api.call('POST', `/v1/requests/${id}/approve`, bob, { comment: 'chaos' }),
       );
@@ -356,8 +451,15 @@ async function lifecycle(agent: Agent, api: ApiClient, alice: string, bob: strin
         seen.other4xx++;
         agent.errors.push(`approve answered ${approved.status}: ${JSON.stringify(approved.body)}`);
       }
-    }
-    let current = await waitFor(agent, api, alice, id, deadline, (s) => s === 'ACTIVE' || TERMINAL_STATUSES.has(s));
+    };
+    if (agent.approve) await approve();
+    const stopped = () => operator.terminated.has(requestWorkflowId(id));
+    // An operator's reset may take the request back before its approval: approve again then.
+    const pending = agent.approve ? approve : undefined;
+    let current = await waitFor(agent, api, alice, id, deadline, (s) => s === 'ACTIVE' || TERMINAL_STATUSES.has(s), {
+      stopped,
+      pending,
+    });
     if (agent.earlyRevoke && current === 'ACTIVE') {
       const revoked = await retrying(agent, 'revoke', deadline, () =>
         api.call('POST', `/v1/requests/${id}/revoke`, alice, { reason: 'chaos: giving it back early' }),
@@ -365,7 +467,7 @@ async function lifecycle(agent: Agent, api: ApiClient, alice: string, bob: strin
       agent.revokeAnswered = revoked.status;
       if (revoked.status === 409) seen.http409++;
     }
-    current = await waitFor(agent, api, alice, id, deadline, (s) => TERMINAL_STATUSES.has(s));
+    current = await waitFor(agent, api, alice, id, deadline, (s) => TERMINAL_STATUSES.has(s), { stopped, pending });
     agent.finalStatus = current;
   } catch (error) {
     agent.errors.push((error as Error).message);
@@ -379,11 +481,21 @@ async function waitFor(
   id: string,
   deadline: number,
   done: (status: RequestStatus) => boolean,
-): Promise<RequestStatus> {
+  operator: { stopped: () => boolean; pending?: () => Promise<void> },
+): Promise<RequestStatus | 'TERMINATED'> {
+  let pendingSince: number | undefined;
   for (;;) {
+    if (operator.stopped()) return 'TERMINATED';
     const answer = await retrying(agent, 'get', deadline, () => api.call('GET', `/v1/requests/${id}`, token));
     const status = (answer.body as AccessRequestState | undefined)?.status;
     if (answer.status === 200 && status && done(status)) return status;
+    if (status === 'PENDING_APPROVAL' && operator.pending) {
+      pendingSince ??= Date.now();
+      if (Date.now() - pendingSince > 10_000) {
+        await operator.pending();
+        pendingSince = undefined;
+      }
+    }
     if (Date.now() > deadline) throw new Error(`still ${status ?? answer.status} at the deadline`);
     await sleep(750);
   }
@@ -408,8 +520,20 @@ async function waitQuiet(stack: Stack, until: number): Promise<void> {
   }
 }
 
+/** The longest history of any workflow of the run (requests, leases, reconcile passes), in events. */
+async function largestHistory(stack: Stack): Promise<{ events: number; workflowId?: string }> {
+  let largest: { events: number; workflowId?: string } = { events: 0 };
+  for await (const execution of stack.client.workflow.list({
+    query: "ExecutionStatus != 'Running' OR ExecutionStatus = 'Running'",
+  })) {
+    if (execution.historyLength > largest.events)
+      largest = { events: execution.historyLength, workflowId: execution.workflowId };
+  }
+  return largest;
+}
+
 /** Gathers what Temporal and the local 1Password say at the end, and judges it. */
-async function verify(stack: Stack, agents: Agent[]) {
+async function verify(stack: Stack, agents: Agent[], operator: Operator, missingSeen: number) {
   const state: LocalState = await stack.onePassword.readState();
   const workflowIds: string[] = [];
   let nextPageToken: Uint8Array | undefined;
@@ -469,14 +593,19 @@ async function verify(stack: Stack, agents: Agent[]) {
     workflows,
     onePassword: state,
     leaseHolders,
+    terminated: new Set([...operator.terminated].map((workflowId) => workflowId.replace(/^AccessRequest:/, ''))),
+    missingPermissions: missingSeen,
   });
+  const history = await largestHistory(stack);
   return {
     checkedAt: new Date().toISOString(),
     ...verdict,
+    largestHistory: history,
     onePassword: {
       shareLinks: state.shareLinks.length,
       rotations: state.rotations.length,
       groupPermissionsLeft: state.vaults.reduce((n, v) => n + v.groupPermissions.length, 0),
+      appliedThenFailed: state.counters.appliedThenFailed ?? 0,
       leaseHolders,
       counters: state.counters,
     },
@@ -490,12 +619,16 @@ function printReport(r: {
   timeline: Timeline[];
   unplannedExits: string[];
   clientsSaw: typeof seen;
+  operator: Operator['counts'];
+  reconcile: { missingSeenMidRun: number; finalPass: ReconcileReport };
+  largestHistory: { events: number; workflowId?: string };
   counts: Record<string, number>;
   finalStatuses: Record<string, number>;
   onePassword: {
     shareLinks: number;
     rotations: number;
     groupPermissionsLeft: number;
+    appliedThenFailed: number;
     counters: LocalState['counters'];
   };
   findings: Record<string, Finding[]>;
@@ -506,6 +639,18 @@ function printReport(r: {
   out.push(
     `${r.settings.requests} requests, ${r.settings.kills} worker SIGKILLs, ${r.settings.restarts} dev server restarts, ` +
       `1Password faults ${JSON.stringify(FAULTS)}; ${r.seconds}s`,
+  );
+  out.push(
+    `operator: ${r.operator.terminations} requests terminated, ${r.operator.resets} reset, ` +
+      `${r.operator.leaseTerminations} vault lease(s) terminated, ${r.operator.vaultDeletions} vault deleted, ` +
+      `${r.operator.tokenRevocations} token revoked; 1Password applied then failed ${r.onePassword.appliedThenFailed} write(s)`,
+  );
+  const repaired = r.reconcile.finalPass.drifts.filter(
+    (drift) => drift.action === 'removed' || drift.action === 'rotated',
+  );
+  out.push(
+    `reconcile: ${r.reconcile.missingSeenMidRun} active grant(s) without their permission seen mid-run; ` +
+      `the final pass repaired ${repaired.length} (${repaired.map((drift) => drift.kind).join(', ') || 'nothing'})`,
   );
   out.push(`final statuses: ${JSON.stringify(r.finalStatuses)}`);
   out.push(
@@ -529,8 +674,10 @@ function printReport(r: {
         ['requests lost', r.counts.lost],
         ['unfinished at the end', r.counts.unfinished],
         ['unexpected end', r.counts.unexpectedEnd],
-        ['grants left behind after their end', r.counts.grantsLeftBehind],
-        ['duplicate effective grants', r.counts.duplicateGrants],
+        ['grants left behind after the reconcile pass (permissions, links, secrets)', r.counts.grantsLeftBehind],
+        ['active grants without their permission (seen mid-run)', r.counts.activeGrantsWithoutPermission],
+        ['duplicate effective grants (links, rotations, requests)', r.counts.duplicateGrants],
+        [`largest history (events, ${r.largestHistory.workflowId ?? '-'})`, r.largestHistory.events],
       ],
     ),
   );

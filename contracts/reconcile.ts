@@ -25,6 +25,24 @@ export interface ExplainedGrant extends HolderClaim {
   groupId: string;
   /** The request, when the grant is one (a lease holder is also one, by its lease id). */
   requestId?: string;
+  /**
+   * A lease holder whose request workflow is no longer running (an operator terminated it): it explains
+   * nothing, and the lease is told to drop it.
+   */
+  closed?: boolean;
+}
+
+/**
+ * A rotate-on-revoke grant whose request was terminated by an operator before its secret was rotated:
+ * the credential the requester saw would keep working, so the reconciler rotates it.
+ */
+export interface UnrotatedGrant {
+  integration: string;
+  vaultId: string;
+  itemId: string;
+  /** The request's workflow id: its rotation's idempotency key is `<workflowId>:rotate`. */
+  workflowId: string;
+  requestId: string;
 }
 
 /** What the reconcile activity reads: the observed permissions, the grants that explain them, and what may be repaired. */
@@ -35,6 +53,7 @@ export interface GrantObservation {
   vaultsRead: number;
   permissions: ObservedPermission[];
   grants: ExplainedGrant[];
+  unrotated: UnrotatedGrant[];
 }
 
 export type DriftKind =
@@ -43,21 +62,30 @@ export type DriftKind =
   /** Active grants need permissions that 1Password does not grant (someone removed them). */
   | 'missing'
   /** 1Password grants more than the active grants need (a failed grant while others held). */
-  | 'excess';
+  | 'excess'
+  /** A terminated request's secret was never rotated (rotate-on-revoke). */
+  | 'unrotated'
+  /** A vault lease still counts holders whose requests were terminated, though 1Password holds nothing for them. */
+  | 'stale-holders';
 
 export interface Drift {
   kind: DriftKind;
   integration: string;
   vaultId: string;
-  groupId: string;
+  /** The group, for permission drift; the item, for an unrotated secret. */
+  groupId?: string;
+  itemId?: string;
   permissions: string[];
-  /** Requests whose grants are concerned (for missing and excess). */
+  /** Requests whose grants are concerned (for missing, excess and unrotated). */
   requestIds: string[];
+  /** Lease holders whose requests were terminated: the lease drops them before it removes what nobody needs. */
+  staleHolders?: string[];
   /**
-   * removed: the vault lease removed it; would-remove: a dry run; reported: report-only integration, or a
-   * kind latchkey does not repair; failed: the lease did not confirm in time (the next run tries again).
+   * removed / rotated: repaired (through the vault lease, or by rotating the secret); would-remove /
+   * would-rotate: a dry run; reported: report-only integration, or a kind latchkey does not repair;
+   * failed: not confirmed in time (the next pass tries again).
    */
-  action: 'removed' | 'would-remove' | 'reported' | 'failed';
+  action: 'removed' | 'rotated' | 'would-remove' | 'would-rotate' | 'reported' | 'failed';
 }
 
 export interface ReconcileReport {

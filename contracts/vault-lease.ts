@@ -38,6 +38,8 @@ export interface LeaseRequest {
   endsAt?: string;
   /** sync only: the holders visibility shows. */
   holders?: HolderClaim[];
+  /** sync only: holders whose request workflow the reconciler found closed (terminated by an operator). */
+  drop?: string[];
 }
 
 export interface LeaseResult {

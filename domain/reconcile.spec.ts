@@ -10,6 +10,7 @@ const observation = (overrides: Partial<GrantObservation> = {}): GrantObservatio
   vaultsRead: 2,
   permissions: [],
   grants: [],
+  unrotated: [],
   ...overrides,
 });
 const where = { integration: 'demo', vaultId: 'vlt_oncall', groupId: 'grp_engineering' };
@@ -69,6 +70,60 @@ describe(findDrift.name, () => {
         permissions: ['reveal_item_password'],
         requestIds: ['req_a', 'req_b'],
         action: 'reported',
+      },
+    ]);
+  });
+
+  it('counts a lease holder whose request was terminated as explaining nothing, and names it to drop', () => {
+    const stale = { ...grant('req_gone', ['read_items']), closed: true };
+    expect(
+      findDrift(observation({ permissions: [{ ...where, permissions: ['read_items'] }], grants: [stale] }), false),
+    ).toEqual([
+      {
+        ...where,
+        kind: 'unexplained',
+        permissions: ['read_items'],
+        requestIds: [],
+        staleHolders: ['AccessRequest:req_gone'],
+        action: 'removed',
+      },
+    ]);
+  });
+
+  it('rotates the secret of a terminated rotate-on-revoke request (or would, in a dry run)', () => {
+    const unrotated = [
+      {
+        integration: 'demo',
+        vaultId: 'vlt_prod',
+        itemId: 'itm_stripe_key',
+        workflowId: 'AccessRequest:req_t',
+        requestId: 'req_t',
+      },
+    ];
+    expect(findDrift(observation({ unrotated }), false)).toEqual([
+      {
+        kind: 'unrotated',
+        integration: 'demo',
+        vaultId: 'vlt_prod',
+        itemId: 'itm_stripe_key',
+        permissions: [],
+        requestIds: ['req_t'],
+        action: 'rotated',
+      },
+    ]);
+    expect(findDrift(observation({ unrotated }), true)[0].action).toBe('would-rotate');
+  });
+
+  it('tells a lease to drop holders whose requests were terminated, even when 1Password holds nothing for them', () => {
+    const stale = { ...grant('req_gone', ['read_items']), closed: true };
+    expect(findDrift(observation({ grants: [stale] }), false)).toEqual([
+      {
+        ...where,
+        kind: 'stale-holders',
+        permissions: [],
+        requestIds: [],
+        staleHolders: ['AccessRequest:req_gone'],
+        action: 'removed',
       },
     ]);
   });

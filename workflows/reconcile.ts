@@ -1,6 +1,6 @@
 import { condition, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { LatchkeyActivities } from '../activities';
-import type { Drift, ExplainedGrant, ReconcileInput, ReconcileReport } from '../contracts/reconcile';
+import type { Drift, ExplainedGrant, ReconcileInput, ReconcileReport, UnrotatedGrant } from '../contracts/reconcile';
 import { type LeaseResult, leaseResultSignal } from '../contracts/vault-lease';
 import { findDrift } from '../domain/reconcile';
 import { leasing } from './activity-stubs';
@@ -12,6 +12,12 @@ const { observeGrants, recordReconcile } = proxyActivities<LatchkeyActivities>({
   retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 5 },
 });
 
+/** A rotation the reconciler makes is tried for a while; the next pass tries again if 1Password is away. */
+const { rotateItemSecret } = proxyActivities<LatchkeyActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10 },
+});
+
 /** How long one repair may wait for the vault lease's answer; a lease still busy is tried again next run. */
 const REPAIR_ANSWER_TIMEOUT_MS = 10 * 60_000;
 
@@ -19,7 +25,8 @@ const REPAIR_ANSWER_TIMEOUT_MS = 10 * 60_000;
  * One reconcile pass (a Temporal Schedule runs it every few minutes; `latchkey reconcile` runs one by
  * hand): what 1Password grants on every managed vault against what the active grants need. A permission
  * no grant explains is handed to its vault lease, which owns the group's permissions: it reads 1Password
- * again, adopts any holder the pass found, and removes what nobody needs. The rest is reported.
+ * again, adopts any holder the pass found, drops holders whose request was terminated, and removes what
+ * nobody needs. The secret of a terminated rotate-on-revoke request is rotated. The rest is reported.
  */
 export async function reconcileWorkflow(input: ReconcileInput): Promise<ReconcileReport> {
   const answers: LeaseResult[] = [];
@@ -28,34 +35,57 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<Reconcil
   const observation = await observeGrants();
   const drifts = findDrift(observation, input.dryRun);
   for (const drift of drifts) {
-    if (drift.action !== 'removed') continue;
-    drift.action = await repair(drift, observation.grants, answers);
+    if (drift.action === 'removed') drift.action = await removeThroughLease(drift, observation.grants, answers);
+    if (drift.action === 'rotated') drift.action = await rotate(drift, observation.unrotated);
   }
   const report: ReconcileReport = {
     at: observation.at,
     dryRun: input.dryRun,
     vaultsRead: observation.vaultsRead,
-    activeGrants: observation.grants.length,
+    activeGrants: observation.grants.filter((grant) => !grant.closed).length,
     drifts,
   };
   await recordReconcile(report);
   return report;
 }
 
-async function repair(drift: Drift, grants: ExplainedGrant[], answers: LeaseResult[]): Promise<Drift['action']> {
+async function removeThroughLease(
+  drift: Drift,
+  grants: ExplainedGrant[],
+  answers: LeaseResult[],
+): Promise<Drift['action']> {
   const self = workflowInfo().workflowId;
   const holders = grants
-    .filter((grant) => grant.vaultId === drift.vaultId && grant.groupId === drift.groupId)
+    .filter((grant) => !grant.closed && grant.vaultId === drift.vaultId && grant.groupId === drift.groupId)
     .map(({ leaseId, permissions, endsAt }) => ({ leaseId, permissions, endsAt }));
   const seen = answers.length;
   await leasing.signalVaultLease({
-    key: { integration: drift.integration, vaultId: drift.vaultId, groupId: drift.groupId },
-    request: { op: 'sync', leaseId: self, replyTo: self, permissions: [], holders },
+    key: { integration: drift.integration, vaultId: drift.vaultId, groupId: drift.groupId ?? '' },
+    request: { op: 'sync', leaseId: self, replyTo: self, permissions: [], holders, drop: drift.staleHolders },
   });
   if (!(await condition(() => answers.length > seen, REPAIR_ANSWER_TIMEOUT_MS))) {
     log.warn('the vault lease did not answer in time; the next pass tries again', { vaultId: drift.vaultId });
     return 'failed';
   }
   const answer = answers[answers.length - 1];
+  if (drift.kind === 'stale-holders') return 'removed';
   return answer.effect === 'revoked' || answer.effect === 'gone' ? 'removed' : 'reported';
+}
+
+async function rotate(drift: Drift, unrotated: UnrotatedGrant[]): Promise<Drift['action']> {
+  const grant = unrotated.find((candidate) => candidate.requestId === drift.requestIds[0]);
+  if (!grant) return 'failed';
+  try {
+    // The request's own idempotency key: if it had rotated already, this changes nothing more.
+    await rotateItemSecret({
+      idempotencyKey: `${grant.workflowId}:rotate`,
+      integration: grant.integration,
+      vaultId: grant.vaultId,
+      itemId: grant.itemId,
+    });
+    return 'rotated';
+  } catch (error) {
+    log.warn('rotating a terminated request’s secret failed; the next pass tries again', { error: String(error) });
+    return 'failed';
+  }
 }

@@ -169,12 +169,14 @@ class VaultLease {
   }
 
   /**
-   * The reconciler's message: read 1Password again, adopt the holders visibility shows that this entity
-   * does not know (a run that replaced a terminated one), and remove what no holder needs.
+   * The reconciler's message: drop the holders whose request it found terminated, adopt the holders
+   * visibility shows that this entity does not know (a run that replaced a terminated one), read
+   * 1Password again, and remove what no holder needs.
    */
   private async sync(request: LeaseRequest): Promise<void> {
     const { state } = this;
     const now = Date.now();
+    for (const leaseId of request.drop ?? []) delete state.holders[leaseId];
     for (const claim of request.holders ?? []) {
       if (state.holders[claim.leaseId] || Date.parse(claim.endsAt) + LEASE_HOLDER_GRACE_MS <= now) continue;
       const holder = { permissions: claim.permissions, replyTo: claim.leaseId, since: new Date(now).toISOString() };

@@ -12,8 +12,8 @@ export interface ChaosRequest {
   earlyRevoke: boolean;
   /** Set once the API acknowledged the create. */
   requestId?: string;
-  /** The last status a client read through the API. */
-  apiFinalStatus?: RequestStatus;
+  /** The last status a client read through the API; TERMINATED when an operator terminated it. */
+  apiFinalStatus?: RequestStatus | 'TERMINATED';
   errors: string[];
 }
 
@@ -29,6 +29,10 @@ export interface ChaosObservation {
   onePassword: Pick<LocalState, 'shareLinks' | 'rotations' | 'vaults'>;
   /** Holders the vault-lease entity still counts, when there is one. */
   leaseHolders?: number;
+  /** Requests an operator terminated on purpose (their workflow ends TERMINATED, and that is expected). */
+  terminated?: ReadonlySet<string>;
+  /** Active grants whose permission 1Password did not hold, as the final reconcile pass found them. */
+  missingPermissions?: number;
 }
 
 export interface Finding {
@@ -48,6 +52,7 @@ export interface ChaosVerdict {
     unexpectedEnd: number;
     grantsLeftBehind: number;
     duplicateGrants: number;
+    activeGrantsWithoutPermission: number;
   };
   finalStatuses: Record<string, number>;
   findings: Record<'notAccepted' | 'lost' | 'unfinished' | 'unexpectedEnd' | 'leftBehind' | 'duplicates', Finding[]>;
@@ -87,6 +92,10 @@ export function judgeChaos(obs: ChaosObservation): ChaosVerdict {
       lost.push({ requestId, agent: request.index, what: 'acknowledged, but no workflow exists' });
       continue;
     }
+    if (obs.terminated?.has(requestId)) {
+      finalStatuses.TERMINATED = (finalStatuses.TERMINATED ?? 0) + 1;
+      continue;
+    }
     if (workflow.kind === 'running') {
       const saw = request.errors.slice(-2).join('; ') || 'nothing wrong';
       unfinished.push({ requestId, agent: request.index, what: `still running at the end; clients last saw: ${saw}` });
@@ -100,7 +109,9 @@ export function judgeChaos(obs: ChaosObservation): ChaosVerdict {
     finals.set(requestId, final);
     finalStatuses[final.status] = (finalStatuses[final.status] ?? 0) + 1;
     const allowed: RequestStatus[] = request.earlyRevoke ? ['REVOKED', 'EXPIRED'] : ['EXPIRED'];
-    if (!allowed.includes(final.status)) {
+    // A vault deleted by an administrator while a grant was being made refuses it: FAILED, nothing granted.
+    const vaultGone = request.mode === 'vault-group' && final.failure?.code === 'OnePassword.not-found';
+    if (!allowed.includes(final.status) && !(final.status === 'FAILED' && vaultGone)) {
       const why = final.failure ? ` (${final.failure.code}: ${final.failure.message})` : '';
       unexpectedEnd.push({ requestId, agent: request.index, what: `ended ${final.status}${why}` });
     }
@@ -187,6 +198,7 @@ export function judgeChaos(obs: ChaosObservation): ChaosVerdict {
     unexpectedEnd: unexpectedEnd.length,
     grantsLeftBehind: leftBehind.length,
     duplicateGrants: duplicates.length,
+    activeGrantsWithoutPermission: obs.missingPermissions ?? 0,
   };
   const bad =
     counts.notAccepted +

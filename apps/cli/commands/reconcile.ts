@@ -48,14 +48,18 @@ export async function runReconcileCommand(argv: string[], io: CommandIo, config:
 
 const ACTION_WORDS: Record<Drift['action'], string> = {
   removed: 'removed',
+  rotated: 'secret rotated',
   'would-remove': 'would remove (dry run)',
+  'would-rotate': 'would rotate the secret (dry run)',
   reported: 'reported',
-  failed: 'not removed: the vault lease did not answer in time',
+  failed: 'not repaired yet: not confirmed in time (the next pass tries again)',
 };
 
 export function describeReport(report: ReconcileReport): string[] {
   const lines = report.drifts.map((drift) => {
-    const what = `${drift.integration}: group ${drift.groupId} on vault ${drift.vaultId} [${drift.permissions.join(', ')}]`;
+    const what = drift.itemId
+      ? `${drift.integration}: item ${drift.itemId} in vault ${drift.vaultId}`
+      : `${drift.integration}: group ${drift.groupId} on vault ${drift.vaultId} [${drift.permissions.join(', ')}]`;
     const requests = drift.requestIds.length > 0 ? ` (requests ${drift.requestIds.join(', ')})` : '';
     return `${drift.kind.padEnd(11)} ${what}${requests}: ${ACTION_WORDS[drift.action]}`;
   });
