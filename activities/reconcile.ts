@@ -138,6 +138,11 @@ async function isRunning(temporal: Client, workflowId: string): Promise<boolean>
   }
 }
 
+async function isLatestRun(temporal: Client, execution: WorkflowExecutionInfo): Promise<boolean> {
+  const latest = await temporal.workflow.getHandle(execution.workflowId).describe();
+  return latest.runId === execution.runId;
+}
+
 /**
  * Rotate-on-revoke requests an operator terminated while their grant was made or being made, in the last
  * day (older ones were handled by earlier passes): their secret was never rotated.
@@ -149,6 +154,8 @@ async function unrotatedGrants(temporal: Client, now: Date): Promise<UnrotatedGr
   const found: UnrotatedGrant[] = [];
   for await (const request of temporal.workflow.list({ query })) {
     if (request.memo?.grantMode !== 'rotate-on-revoke') continue;
+    // A reset terminates the run it replaces: the request goes on in a newer run, which ends access itself.
+    if (!(await isLatestRun(temporal, request))) continue;
     const input = await pinnedInput(temporal, request, decode);
     const grant = input?.snapshot.grant;
     if (!input || grant?.mode !== 'share-link') continue;

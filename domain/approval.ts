@@ -44,7 +44,8 @@ export function tierPrincipalKeys(tier: ApprovalTier): string[] {
   return tier.approvers.map(principalKey);
 }
 
-export function approvalsNeeded(tier: ApprovalTier): number {
+/** Approvals a tier's threshold needs (a tier of the policy, or of a snapshot: only its approvers' count matters). */
+export function approvalsNeeded(tier: { approvers: readonly unknown[]; threshold: ThresholdSpec }): number {
   switch (tier.threshold.kind) {
     case 'any':
       return 1;

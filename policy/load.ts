@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Principal } from '../contracts/identity';
+import { approvalsNeeded } from '../domain/approval';
 import { formatIsoDuration, parseIsoDuration } from '../domain/duration';
 import {
   HISTORY_EVENT_BUDGET,
@@ -32,18 +33,6 @@ export const POLICY_DEFAULTS = {
   pendingTimeout: 'P7D',
   revokeAlertAfter: 'PT15M',
 } as const;
-
-/** Approvals a tier can accept before its threshold decides (further ones are refused and write nothing). */
-function approvalsPerTier(tier: TierPolicy): number {
-  switch (tier.threshold.kind) {
-    case 'any':
-      return 1;
-    case 'atLeast':
-      return tier.threshold.count;
-    case 'all':
-      return tier.approvers.length;
-  }
-}
 
 /** 1Password service-account tokens start with `ops_`; one found anywhere in the file is refused. */
 const INLINE_TOKEN = /^ops_[A-Za-z0-9+/=_-]{16,}/;
@@ -341,7 +330,8 @@ class Checker {
     this.historyBudget(at, {
       pendingTimeoutMs,
       reminderIntervalMs,
-      approvalsPerTier: tiers.map(approvalsPerTier),
+      // Approvals a tier can accept before its threshold decides (later ones are refused, writing nothing).
+      approvalsPerTier: tiers.map(approvalsNeeded),
       extensions: { maxCount, requireApproval },
     });
     const revokeAlertAfterMs = this.duration(

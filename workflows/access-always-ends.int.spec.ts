@@ -66,7 +66,7 @@ describe('access always ends (time-skipping server)', () => {
     const sut = await started({ grant: vaultGroupGrant() });
     expect((await approve(sut, people.alice)).status).toBe('ACTIVE');
     expect(await suite.groupPermissions('vlt_oncall')).toHaveLength(1);
-    await sut.terminate('operator: stuck request');
+    await suite.world.terminate(sut.workflowId, 'operator: stuck request');
 
     await suite.world.advance(8 * HOUR + LEASE_HOLDER_GRACE_MS - 2 * MINUTE);
     expect(await suite.groupPermissions('vlt_oncall')).toHaveLength(1);
@@ -78,7 +78,7 @@ describe('access always ends (time-skipping server)', () => {
   it('a lease terminated by an operator is replaced by one that reads 1Password first, and access still ends', async () => {
     const sut = await started({ grant: vaultGroupGrant() });
     expect((await approve(sut, people.alice)).status).toBe('ACTIVE');
-    await lease().terminate('operator: cleaning up');
+    await suite.world.terminate(lease().workflowId, 'operator: cleaning up');
 
     await suite.world.advance(8 * HOUR + MINUTE);
     const final = await sut.result();

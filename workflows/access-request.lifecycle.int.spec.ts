@@ -128,7 +128,7 @@ describe('accessRequestWorkflow over time and failures (time-skipping server)', 
     expect(suite.world.port.callsOf('listVaults')).toHaveLength(2);
     await suite.world.advance(HOUR + 60_000);
     await eventually(() => Promise.resolve(expect(suite.world.port.callsOf('listVaults')).toHaveLength(3)));
-    await sut.terminate('test finished');
+    await suite.world.terminate(sut.workflowId, 'test finished');
   });
 
   it('a worker killed between the grant and its completion leads to one effective grant', async () => {

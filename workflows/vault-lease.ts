@@ -146,11 +146,7 @@ class VaultLease {
       const before = state.granted;
       state.granted = union;
       try {
-        await granting.grantGroupPermissions({
-          ...this.key,
-          permissions: union,
-          idempotencyKey: `${this.workflowId}:grant:${request.leaseId}`,
-        });
+        await this.grant(request, union);
       } catch (error) {
         // A refusal changed nothing; any other failure may have applied, and is removed unless needed.
         if (!mayHaveApplied(error)) state.granted = before;
@@ -189,6 +185,11 @@ class VaultLease {
     const missing = needed.filter((permission) => !found.includes(permission));
     const outcome = await this.converge();
     return this.reply(request, { ...outcome, found, missing });
+  }
+
+  private grant(request: LeaseRequest, permissions: string[]): Promise<void> {
+    const idempotencyKey = `${this.workflowId}:grant:${request.leaseId}`;
+    return granting.grantGroupPermissions({ ...this.key, permissions, idempotencyKey });
   }
 
   /** Removes the group's permissions when no holder needs them; idempotent, retried by Temporal without limit. */
@@ -237,11 +238,7 @@ class VaultLease {
     let effect: LeaseResult['effect'] = 'counted';
     if (union.length !== state.granted.length) {
       try {
-        await granting.grantGroupPermissions({
-          ...this.key,
-          permissions: union,
-          idempotencyKey: `${this.workflowId}:grant:${request.leaseId}`,
-        });
+        await this.grant(request, union);
       } catch (error) {
         return this.reply(request, { ok: false, effect: 'counted', failure: failureOf(error) });
       }

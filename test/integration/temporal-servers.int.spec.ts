@@ -1,5 +1,5 @@
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../contracts/search-attributes';
-import { connectToDevServer, createTimeSkippingEnv } from '../support/temporal';
+import { connectToDevServer, TimeSkippingServer } from '../support/temporal';
 
 describe('Temporal servers provisioned for the integration tier', () => {
   it('the dev server has every latchkey search attribute registered', async () => {
@@ -15,10 +15,10 @@ describe('Temporal servers provisioned for the integration tier', () => {
   });
 
   it('the time-skipping test server jumps over a day in well under a minute', async () => {
-    const sut = await createTimeSkippingEnv();
+    const sut = await TimeSkippingServer.start();
     try {
       const before = await sut.currentTimeMs();
-      await sut.sleep('1 day');
+      await sut.sleep(86_400_000);
       const after = await sut.currentTimeMs();
       expect(after - before).toBeGreaterThanOrEqual(86_400_000);
     } finally {

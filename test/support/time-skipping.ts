@@ -1,11 +1,10 @@
 import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Actor, Identity } from '../../contracts/identity';
 import { approveUpdate, stateQuery } from '../../contracts/messages';
 import type { AccessRequestState } from '../../contracts/request';
 import type { FlowSnapshot } from '../../contracts/snapshot';
-import { createTimeSkippingEnv } from './temporal';
+import { TimeSkippingServer } from './temporal';
 import type { accessRequestWorkflow } from '../../workflows/access-request/workflow';
 import { registerSearchAttributes, SharedWorker, WorkflowTestWorld } from './workflow-world';
 import { REQUESTER, requestInput, snapshot } from './snapshots';
@@ -47,12 +46,12 @@ export const approve = (handle: RequestHandle, actor: Actor, comment?: string) =
  * queue, integration name, recording 1Password port) per test. Registers the jest hooks.
  */
 export function useTimeSkippingWorld() {
-  let env: TestWorkflowEnvironment;
+  let env: TimeSkippingServer;
   let current: WorkflowTestWorld;
   const shared = new SharedWorker();
 
   beforeAll(async () => {
-    env = await createTimeSkippingEnv();
+    env = await TimeSkippingServer.start();
     await registerSearchAttributes(env);
     await shared.start(env);
   }, 120_000);
@@ -68,7 +67,7 @@ export function useTimeSkippingWorld() {
   }, 60_000);
 
   const suite = {
-    get env(): TestWorkflowEnvironment {
+    get env(): TimeSkippingServer {
       return env;
     },
     get world(): WorkflowTestWorld {

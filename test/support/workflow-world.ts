@@ -1,5 +1,4 @@
 import { Client, type WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createDataConverter } from '../../codec';
@@ -13,6 +12,7 @@ import type { OnePasswordPort } from '../../onepassword/port';
 import { accessRequestWorkflow } from '../../workflows/access-request/workflow';
 import { bundleLatchkeyWorkflows, createLatchkeyWorker, type LatchkeyWorkerOptions } from '../../apps/worker/worker';
 import { RecordingPort } from './recording-port';
+import type { TimeSkippingServer } from './temporal';
 
 /** Notifier that keeps every event, with the workflow time at which it was sent. */
 export class RecordingNotifier implements Notifier {
@@ -39,10 +39,10 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 const SEARCH_ATTRIBUTE_TYPES = { Keyword: 2, KeywordList: 7, Datetime: 6 } as const;
 
 /** Registers latchkey's search attributes on a server that does not have them (the Java test server). */
-export async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<void> {
+export async function registerSearchAttributes(env: TimeSkippingServer): Promise<void> {
   const searchAttributes: Record<string, number> = {};
   for (const { name, type } of CUSTOM_SEARCH_ATTRIBUTES) searchAttributes[name] = SEARCH_ATTRIBUTE_TYPES[type];
-  await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes });
+  await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace, searchAttributes });
 }
 
 let queueCounter = 0;
@@ -62,13 +62,13 @@ export class SharedWorker {
     return this.current;
   }
 
-  async start(env: TestWorkflowEnvironment): Promise<void> {
+  async start(env: TimeSkippingServer): Promise<void> {
     const dataConverter = createDataConverter(TEST_ONLY_CODEC_KEY);
-    const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter });
+    const client = new Client({ connection: env.connection, namespace: env.namespace, dataConverter });
     const ports = (): OnePasswordPort => this.world().port;
     const worker = await createLatchkeyWorker({
       connection: env.nativeConnection,
-      namespace: env.namespace ?? 'default',
+      namespace: env.namespace,
       taskQueue: this.taskQueue,
       dataConverter,
       activities: createActivities({
@@ -109,20 +109,20 @@ export class WorkflowTestWorld {
   private readonly started: string[] = [];
 
   private constructor(
-    readonly env: TestWorkflowEnvironment,
+    readonly env: TimeSkippingServer,
     readonly port: RecordingPort,
     private readonly shared: SharedWorker | undefined,
   ) {
     this.taskQueue = shared?.taskQueue ?? `latchkey-test-${process.pid}-${++queueCounter}`;
     this.client = new Client({
       connection: env.connection,
-      namespace: env.namespace ?? 'default',
+      namespace: env.namespace,
       dataConverter: this.dataConverter,
     });
   }
 
   /** With `shared`, the world's workflows run on the file's shared worker; without, call `startWorker`. */
-  static async create(env: TestWorkflowEnvironment, shared?: SharedWorker): Promise<WorkflowTestWorld> {
+  static async create(env: TimeSkippingServer, shared?: SharedWorker): Promise<WorkflowTestWorld> {
     const world = new WorkflowTestWorld(env, await RecordingPort.create(), shared);
     if (shared) shared.current = world;
     return world;
@@ -142,7 +142,7 @@ export class WorkflowTestWorld {
     if (this.shared) throw new Error('this world runs on the shared worker');
     const worker = await createLatchkeyWorker({
       connection: this.env.nativeConnection,
-      namespace: this.env.namespace ?? 'default',
+      namespace: this.env.namespace,
       taskQueue: this.taskQueue,
       dataConverter: this.dataConverter,
       activities: this.activities(),
@@ -176,6 +176,40 @@ export class WorkflowTestWorld {
   }
 
   /**
+   * Terminates a workflow as an operator would, once no task of it is in flight: the Java test server
+   * keeps its clock locked for good when a workflow is terminated with a workflow task or an activity
+   * in flight, and every later jump over hours then moves at the speed of real time. The dev-server
+   * chaos run (bench/chaos.ts) terminates workflows mid-task.
+   */
+  async terminate(workflowId: string, reason: string): Promise<void> {
+    const handle = this.client.workflow.getHandle(workflowId);
+    for (let waited = 0; waited < 10_000 && (await this.hasTaskInFlight(workflowId)); waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await handle.terminate(reason);
+  }
+
+  private async hasTaskInFlight(workflowId: string): Promise<boolean> {
+    const handle = this.client.workflow.getHandle(workflowId);
+    const description = await handle.describe().catch(() => undefined);
+    if (!description || description.status.name !== 'RUNNING') return false;
+    if ((description.raw.pendingActivities ?? []).length > 0) return true;
+    // Every workflow task is scheduled once and closed once (completed, timed out or failed).
+    let open = 0;
+    for (const event of (await handle.fetchHistory()).events ?? []) {
+      if (event.workflowTaskScheduledEventAttributes) open++;
+      if (
+        event.workflowTaskCompletedEventAttributes ||
+        event.workflowTaskTimedOutEventAttributes ||
+        event.workflowTaskFailedEventAttributes
+      ) {
+        open--;
+      }
+    }
+    return open > 0;
+  }
+
+  /**
    * Ends every workflow of this test still running. The time-skipping server does not skip time while
    * a workflow task waits for a worker, so a workflow left behind would stall every later test.
    */
@@ -184,16 +218,7 @@ export class WorkflowTestWorld {
     // 1Password (the shared worker's activities reach the current test's port).
     const lease = vaultLeaseWorkflowId(this.integration, 'vlt_oncall', 'grp_engineering');
     for (const id of [...this.started, lease]) {
-      const handle = this.client.workflow.getHandle(id);
-      // Terminating a workflow with an activity in flight leaves the test server's clock locked:
-      // let running activities finish first (the workers are still up).
-      for (let waited = 0; waited < 5_000; waited += 100) {
-        const description = await handle.describe().catch(() => undefined);
-        if (!description || description.status.name !== 'RUNNING') break;
-        if ((description.raw.pendingActivities ?? []).length === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      await handle.terminate('test finished').catch(() => undefined);
+      await this.terminate(id, 'test finished').catch(() => undefined);
     }
   }
 

@@ -76,3 +76,72 @@ describe('latchkey reconcile, on a real dev server with the local 1Password', ()
     expect(await permissionsOn('vlt_oncall')).toEqual([]);
   });
 });
+
+describe('latchkey reconcile after an operator terminated requests', () => {
+  let world: ApiWorld;
+  let local: LocalOnePassword;
+
+  beforeAll(async () => {
+    world = await ApiWorld.create('cli-reconcile-terminated');
+    local = new LocalOnePassword({ stateFile: world.config.localOnePassword.stateFile });
+  });
+  afterAll(() => world?.dispose());
+
+  async function activeRequest(resourceId: string): Promise<string> {
+    const created = await world.call('POST', '/v1/requests', {
+      as: PEOPLE.alice,
+      json: { resourceId, duration: 'PT1H', justification: 'reconcile test: terminated by an operator' },
+    });
+    const approved = await world.call('POST', `/v1/requests/${created.body.requestId}/approve`, {
+      as: PEOPLE.bob,
+      json: {},
+    });
+    expect(approved.body.status).toBe('ACTIVE');
+    return created.body.requestId as string;
+  }
+
+  it('drops the vault lease holder of a terminated request (removing its permission) and rotates a secret never rotated', async () => {
+    const vaultRequest = await activeRequest('oncall-vault');
+    const rotateRequest = await activeRequest('stripe-key');
+    const versionBefore = (await local.getItem('vlt_prod', 'itm_stripe_key')).version;
+    for (const id of [vaultRequest, rotateRequest]) {
+      await world.client.workflow.getHandle(`AccessRequest:${id}`).terminate('an operator cleaned up');
+    }
+    // Visibility follows the workflows a moment later; the reconciler reads it.
+    const terminated = `ExecutionStatus = 'Terminated' AND WorkflowId IN ('AccessRequest:${vaultRequest}', 'AccessRequest:${rotateRequest}')`;
+    for (let tries = 0; (await world.client.workflow.count(terminated)).count < 2 && tries < 50; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+
+    const io = capture();
+    expect(await runReconcileCommand([], io, world.config)).toBe(1);
+    expect(io.stdout).toEqual(
+      expect.arrayContaining([
+        `unrotated   demo: item itm_stripe_key in vault vlt_prod (requests ${rotateRequest}): secret rotated`,
+        'unexplained demo: group grp_engineering on vault vlt_oncall [read_items, reveal_item_password]: removed',
+      ]),
+    );
+    expect((await local.getItem('vlt_prod', 'itm_stripe_key')).version).toBe(versionBefore + 1);
+    const oncall = (await local.readState()).vaults.find((vault) => vault.id === 'vlt_oncall')!;
+    expect(oncall.groupPermissions).toEqual([]);
+  });
+
+  it('leaves alone a request an operator reset: it goes on in a newer run, which ends access itself', async () => {
+    const id = await activeRequest('stripe-key');
+    const handle = world.client.workflow.getHandle(`AccessRequest:${id}`);
+    const history = await handle.fetchHistory();
+    const lastTask = (history.events ?? []).filter((event) => event.workflowTaskCompletedEventAttributes).at(-1)!;
+    await world.client.workflowService.resetWorkflowExecution({
+      namespace: world.client.options.namespace,
+      workflowExecution: { workflowId: handle.workflowId },
+      reason: 'an operator reset it',
+      workflowTaskFinishEventId: lastTask.eventId,
+      requestId: `reset-${id}`,
+    });
+    const versionBefore = (await local.getItem('vlt_prod', 'itm_stripe_key')).version;
+    const io = capture();
+    await runReconcileCommand([], io, world.config);
+    expect(io.stdout.join('\n')).not.toContain(id);
+    expect((await local.getItem('vlt_prod', 'itm_stripe_key')).version).toBe(versionBefore);
+  });
+});
