@@ -98,7 +98,15 @@ interface ChaosReport {
   clientsSaw: Record<string, number>;
   unplannedExits: string[];
   timeline: Array<{ at: string; event: string }>;
-  onePassword: { shareLinks: number; rotations: number; counters: { faulted: Record<string, number> } };
+  onePassword: {
+    shareLinks: number;
+    rotations: number;
+    appliedThenFailed?: number;
+    counters: { faulted: Record<string, number> };
+  };
+  operator?: Record<string, number>;
+  reconcile?: { missingSeenMidRun: number; finalPass?: { drifts: Array<{ kind: string; action: string }> } };
+  largestHistory?: { events: number; workflowId: string };
   passed: boolean;
 }
 
@@ -214,6 +222,26 @@ if (chaos) {
       `${chaos.clientsSaw.http5xx} 5xx answers and ${chaos.clientsSaw.network} network errors (all retried); ` +
       `${chaos.unplannedExits.length} unplanned process exits.`,
   );
+  if (chaos.operator) {
+    const o = chaos.operator;
+    out.push(
+      `An operator terminated ${o.terminations} requests, reset ${o.resets}, terminated ${o.leaseTerminations} ` +
+        `vault lease(s), deleted ${o.vaultDeletions} vault and revoked the token ${o.tokenRevocations} time(s); ` +
+        `1Password applied ${chaos.onePassword.appliedThenFailed ?? 0} writes and then failed them.`,
+    );
+  }
+  if (chaos.reconcile) {
+    const drifts = chaos.reconcile.finalPass?.drifts ?? [];
+    out.push(
+      `Reconciler: ${chaos.reconcile.missingSeenMidRun} active grant(s) without their permission seen mid-run; ` +
+        `the final pass found ${drifts.length} drift(s)` +
+        (drifts.length ? ` (${drifts.map((d) => `${d.kind}: ${d.action}`).join(', ')})` : '') +
+        '.',
+    );
+  }
+  if (chaos.largestHistory) {
+    out.push(`Largest history: ${chaos.largestHistory.events} events (${chaos.largestHistory.workflowId}).`);
+  }
   const recoveries = chaos.timeline.filter((e) => e.event.startsWith('the API answered a read again'));
   if (recoveries.length) {
     out.push(
@@ -234,6 +262,7 @@ if (chaos) {
     ['unfinished at the end', 'unfinished'],
     ['unexpected end (e.g. FAILED)', 'unexpectedEnd'],
     ['**grants left behind after their end**', 'grantsLeftBehind'],
+    ['active grants without their permission (mid-run)', 'activeGrantsWithoutPermission'],
     ['**duplicate effective grants**', 'duplicateGrants'],
   ]) {
     out.push(row([label, c[key]]));
