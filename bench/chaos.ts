@@ -267,6 +267,18 @@ function operatorPlan(terminations: number, resets: number): OperatorAction[] {
   return actions;
 }
 
+/** Terminates or resets one request; a reset that finds nothing to reset to tries other requests (three in all). */
+async function actOnRequest(operator: Operator, action: 'terminate' | 'reset', preferEnding: boolean): Promise<void> {
+  for (let tries = 0; tries < 3; tries++) {
+    const id = await operator.pickRequest(preferEnding);
+    if (!id) return note(`no request to ${action}`);
+    if (action === 'terminate') return note(await operator.terminateRequest(id));
+    const resetsBefore = operator.counts.resets;
+    note(await operator.resetRequest(id));
+    if (operator.counts.resets > resetsBefore) return;
+  }
+}
+
 /** Runs the operator's actions spread over the chaos window; returns the missing permissions a mid-run pass saw. */
 async function operate(
   operator: Operator,
@@ -283,12 +295,7 @@ async function operate(
     try {
       if (action === 'terminate' || action === 'reset') {
         // Alternate between requests being granted and requests whose access is being ended.
-        const id = await operator.pickRequest(n % 2 === 0);
-        note(
-          id
-            ? await (action === 'terminate' ? operator.terminateRequest(id) : operator.resetRequest(id))
-            : `no request to ${action}`,
-        );
+        await actOnRequest(operator, action, n % 2 === 0);
       } else if (action === 'lease') {
         note(await operator.terminateLease());
       } else if (action === 'vault') {
