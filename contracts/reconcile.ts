@@ -98,3 +98,5 @@ export interface ReconcileReport {
 
 /** The Temporal Schedule that runs the reconciler. */
 export const RECONCILE_SCHEDULE_ID = 'latchkey-reconcile';
+/** The id the Schedule gives its runs; Temporal appends the time of each run (`Reconcile-2026-…Z`). */
+export const RECONCILE_WORKFLOW_ID = 'Reconcile';

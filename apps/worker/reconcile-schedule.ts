@@ -1,5 +1,5 @@
 import { type Client, ScheduleAlreadyRunning, type ScheduleOptions } from '@temporalio/client';
-import { RECONCILE_SCHEDULE_ID } from '../../contracts/reconcile';
+import { RECONCILE_SCHEDULE_ID, RECONCILE_WORKFLOW_ID } from '../../contracts/reconcile';
 import { reconcileWorkflow } from '../../workflows/reconcile';
 
 /**
@@ -22,7 +22,7 @@ export async function ensureReconcileSchedule(
     action: {
       type: 'startWorkflow',
       workflowType: reconcileWorkflow,
-      workflowId: 'Reconcile',
+      workflowId: RECONCILE_WORKFLOW_ID,
       taskQueue: settings.taskQueue,
       args: [{ dryRun: false }],
       staticSummary: 'Reconcile: 1Password permissions against active grants',

@@ -32,10 +32,10 @@ export async function connectToDevServer(): Promise<{ client: Client; connection
  * The client's keepalive as the Java test server (grpc-java's defaults) accepts it: no pings while no call
  * is open, and at most one per five minutes during one. The SDK's default (a ping every 30 s, calls or
  * not) earns three strikes in 90 s without an answer and the server cuts the connection with
- * GOAWAY(too_many_pings); an `UnlockTimeSkippingWithSleep` cut in flight is retried by the client, and
- * the two sleeps re-lock time skipping twice: from then on the server's clock moves only in real time
- * and every later jump over hours hangs (docs/ci.md). `createTimeSkipping` does not take connection
- * options (temporalio/sdk-typescript#2185), so the file's calls go through a connection of its own.
+ * GOAWAY(too_many_pings); an `UnlockTimeSkippingWithSleep` cut in flight is retried by the client while
+ * the server still runs the first one, and the clock jumps further than asked (241 s for 150 s, measured:
+ * docs/ci.md). `createTimeSkipping` does not take connection options (temporalio/sdk-typescript#2185),
+ * so the file's calls go through a connection of its own.
  */
 const TEST_SERVER_KEEPALIVE = {
   'grpc.keepalive_permit_without_calls': 0,
