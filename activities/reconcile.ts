@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { type Client, type WorkflowExecutionInfo, WorkflowNotFoundError } from '@temporalio/client';
 import { payloadDecoder } from '../codec/payload-decoder';
 import { ADMINS } from '../contracts/notifications';
 import type {
@@ -13,7 +13,7 @@ import type {
 import type { AccessRequestInput } from '../contracts/request';
 import { SA_GRANT_ENDS_AT } from '../contracts/search-attributes';
 import { leaseStateQuery, VAULT_LEASE_WORKFLOW_TYPE } from '../contracts/vault-lease';
-import { requestIdFromWorkflowId } from '../domain/ids';
+import { requestIdFromWorkflowId, terminatedRotationWorkflowId } from '../domain/ids';
 import type { ActivityContext } from './context';
 import { callOnePassword } from './failures';
 
@@ -138,6 +138,16 @@ async function isRunning(temporal: Client, workflowId: string): Promise<boolean>
   }
 }
 
+async function exists(temporal: Client, workflowId: string): Promise<boolean> {
+  try {
+    await temporal.workflow.getHandle(workflowId).describe();
+    return true;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
+  }
+}
+
 async function isLatestRun(temporal: Client, execution: WorkflowExecutionInfo): Promise<boolean> {
   const latest = await temporal.workflow.getHandle(execution.workflowId).describe();
   return latest.runId === execution.runId;
@@ -145,7 +155,8 @@ async function isLatestRun(temporal: Client, execution: WorkflowExecutionInfo): 
 
 /**
  * Rotate-on-revoke requests an operator terminated while their grant was made or being made, in the last
- * day (older ones were handled by earlier passes): their secret was never rotated.
+ * day, whose secret no pass has rotated yet (each rotation is a workflow named after its request; the
+ * namespace keeps it longer than a day, the shortest retention Temporal allows).
  */
 async function unrotatedGrants(temporal: Client, now: Date): Promise<UnrotatedGrant[]> {
   const since = new Date(now.getTime() - UNROTATED_LOOKBACK_MS).toISOString();
@@ -156,6 +167,7 @@ async function unrotatedGrants(temporal: Client, now: Date): Promise<UnrotatedGr
     if (request.memo?.grantMode !== 'rotate-on-revoke') continue;
     // A reset terminates the run it replaces: the request goes on in a newer run, which ends access itself.
     if (!(await isLatestRun(temporal, request))) continue;
+    if (await exists(temporal, terminatedRotationWorkflowId(request.workflowId))) continue;
     const input = await pinnedInput(temporal, request, decode);
     const grant = input?.snapshot.grant;
     if (!input || grant?.mode !== 'share-link') continue;

@@ -4,6 +4,8 @@ import { OnePasswordError } from '../onepassword/port';
 import { RecordingPort } from '../test/support/recording-port';
 import { RecordingNotifier, silentLogger } from '../test/support/workflow-world';
 import { SHARE_CALL_DEADLINE_MS } from './share-links';
+import type { ShareLinkGrantResult } from './types';
+import { eventually } from '../test/support/time-skipping';
 
 const input = {
   idempotencyKey: 'AccessRequest:req_unit:grant',
@@ -43,11 +45,62 @@ describe('createShareLink across attempts', () => {
   it('waits until an earlier attempt that was still creating can no longer be writing, then writes once', async () => {
     const creatingSince = Date.now() - SHARE_CALL_DEADLINE_MS + 300;
     const env = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: { creatingSince } });
-    await env.run(sut.createShareLink, input);
+    const link: ShareLinkGrantResult = await env.run(sut.createShareLink, input);
     const [call] = port.callsOf('createShareLink');
     expect(call).toBeDefined();
-    expect(Date.now()).toBeGreaterThanOrEqual(creatingSince + SHARE_CALL_DEADLINE_MS);
+    expect(call.at.getTime()).toBeGreaterThanOrEqual(creatingSince + SHARE_CALL_DEADLINE_MS);
     expect((await port.local.readState()).shareLinks).toHaveLength(1);
+    // The earlier call's answer never arrived: it may have made a link nobody received, and the result says so.
+    expect(link.unreceivedLinks).toBe(1);
+  });
+
+  it('a late attempt and its retry, run at once as Temporal does after a missed heartbeat, never write together', async () => {
+    let releaseFirst!: () => void;
+    port.holdAfterEffect('createShareLink', new Promise<void>((resolve) => (releaseFirst = resolve)));
+    const first = new MockActivityEnvironment();
+    let lastBeat: unknown;
+    first.on('heartbeat', (details: unknown) => (lastBeat = details));
+    const late = first.run(sut.createShareLink, input);
+    await eventually(() => Promise.resolve(expect(port.callsOf('createShareLink')).toHaveLength(1)));
+
+    // The server gave up on the first attempt (as if its heartbeat timeout had passed: the call began 29 s
+    // ago) and the retry starts from the details the first one last recorded.
+    const { creatingSince } = lastBeat as { creatingSince: number };
+    const heartbeatDetails = { creatingSince: creatingSince - SHARE_CALL_DEADLINE_MS + 1_000 };
+    const retry = new MockActivityEnvironment({ attempt: 2, heartbeatDetails });
+    const retried = retry.run(sut.createShareLink, input);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(port.callsOf('createShareLink')).toHaveLength(1);
+    releaseFirst();
+    await late; // its answer reaches nobody: Temporal refuses the completion of an attempt it timed out
+    const link = (await retried) as ShareLinkGrantResult;
+
+    const links = (await port.local.readState()).shareLinks;
+    expect(links).toHaveLength(2);
+    const [, secondCall] = port.callsOf('createShareLink');
+    expect(secondCall.at.getTime()).toBeGreaterThanOrEqual(heartbeatDetails.creatingSince + SHARE_CALL_DEADLINE_MS);
+    expect(link.unreceivedLinks).toBe(1);
+    expect(links.map((made) => made.recipients[0].email)).toEqual([input.recipientEmail, input.recipientEmail]);
+  });
+
+  it('counts an unanswered call once, however many attempts follow it', async () => {
+    const afterWait = new MockActivityEnvironment({ attempt: 3, heartbeatDetails: { unreceived: 1 } });
+    await expect(afterWait.run(sut.createShareLink, input)).resolves.toMatchObject({ unreceivedLinks: 1 });
+
+    const beats: unknown[] = [];
+    const waiting = new MockActivityEnvironment({
+      attempt: 2,
+      heartbeatDetails: { creatingSince: Date.now() - SHARE_CALL_DEADLINE_MS, unreceived: 1 },
+    });
+    waiting.on('heartbeat', (details: unknown) => beats.push(details));
+    await expect(waiting.run(sut.createShareLink, input)).resolves.toMatchObject({ unreceivedLinks: 2 });
+    // What an attempt dying after the wait would leave: the earlier call counted, no longer pending.
+    expect(beats).toContainEqual({ unreceived: 2 });
+  });
+
+  it('reports no unreceived link when every call was answered', async () => {
+    const link = await new MockActivityEnvironment().run(sut.createShareLink, input);
+    expect(link).not.toHaveProperty('unreceivedLinks');
   });
 
   it('writes nothing once asked to stop (the request was withdrawn) before the write', async () => {

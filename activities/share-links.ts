@@ -19,14 +19,20 @@ export const SHARE_CALL_DEADLINE_MS = 30_000;
  * attempts and worker hosts (and the codec encrypts, since it holds the link).
  */
 interface ShareProgress {
+  /** When this attempt's call to create a link began; set only while that call may be writing. */
   creatingSince?: number;
+  /** Earlier calls whose answer never arrived (see `ShareLinkGrantResult.unreceivedLinks`). */
+  unreceived?: number;
   link?: ShareLinkGrantResult;
 }
 
 /**
  * A share link for the requester: the shortest bucket covering the duration, refused when the account
- * maximum is shorter. Idempotent across attempts: an attempt that finds the link an earlier one made
- * returns it, and one that finds an earlier attempt still creating waits it out before writing.
+ * maximum is shorter. Idempotent across attempts and worker hosts as far as 1Password allows: an attempt
+ * that finds the link an earlier one made returns it, and one that finds an earlier attempt still
+ * creating waits it out before writing. 1Password can neither list nor withdraw links and takes no
+ * idempotency key, so a call whose answer was lost (a time-out after the write, a worker that died
+ * before its heartbeat) may have made a link nobody received; the next attempt counts it.
  */
 export function shareLinkActivities({ onePassword, log }: ActivityContext) {
   return {
@@ -34,7 +40,13 @@ export function shareLinkActivities({ onePassword, log }: ActivityContext) {
       const context = Context.current();
       const earlier = context.info.heartbeatDetails as ShareProgress | undefined;
       if (earlier?.link) return earlier.link;
-      if (earlier?.creatingSince) await waitOut(earlier);
+      const unreceived = (earlier?.unreceived ?? 0) + (earlier?.creatingSince ? 1 : 0);
+      if (earlier?.creatingSince) {
+        await waitOut(earlier);
+        log('an earlier attempt to create a share link got no answer', { step: input.idempotencyKey, unreceived });
+      }
+      // From here on the earlier call is counted, not pending: an attempt after this one must not count it again.
+      if (unreceived > 0) context.heartbeat({ unreceived } satisfies ShareProgress);
 
       const port = onePassword(input.integration);
       const policy = await callOnePassword(() => port.getSharePolicy(input.vaultId, input.itemId));
@@ -45,7 +57,7 @@ export function shareLinkActivities({ onePassword, log }: ActivityContext) {
       // Asked to stop (the request was withdrawn or revoked) before anything was written: nothing to undo.
       if (context.cancellationSignal.aborted) throw new CancelledFailure('the grant was stopped before any write');
 
-      const progress: ShareProgress = { creatingSince: Date.now() };
+      const progress: ShareProgress = { creatingSince: Date.now(), unreceived };
       const created = await heartbeating(
         () =>
           callOnePassword(() =>
@@ -56,13 +68,14 @@ export function shareLinkActivities({ onePassword, log }: ActivityContext) {
                 recipients: [input.recipientEmail],
                 expiry: bucket.value,
                 oneTimeOnly: input.oneTimeView || policy.oneTimeOnly,
-                idempotencyKey: input.idempotencyKey,
+                reference: input.idempotencyKey,
               }),
             ),
           ),
         progress,
       );
-      const link = { url: created.url, bucket: bucket.value, expiresAt: created.expiresAt };
+      const link: ShareLinkGrantResult = { url: created.url, bucket: bucket.value, expiresAt: created.expiresAt };
+      if (unreceived > 0) link.unreceivedLinks = unreceived;
       // Should this attempt's answer be lost (the worker dies now), the next attempt returns this link.
       context.heartbeat({ link } satisfies ShareProgress);
       log('share link created', { step: input.idempotencyKey, itemId: input.itemId, bucket: bucket.value });

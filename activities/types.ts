@@ -23,6 +23,12 @@ export interface ShareLinkGrantResult {
   bucket: ExpiryBucket;
   /** When 1Password stops honouring the link. */
   expiresAt: string;
+  /**
+   * Earlier calls to create this link whose answer never arrived. Each may have made a link that nobody
+   * received (its URL never left 1Password): same item, same recipient, same bucket, made earlier, so it
+   * expires before `expiresAt`. An upper bound: a call that failed before writing is counted too.
+   */
+  unreceivedLinks?: number;
 }
 
 export interface GroupPermissionsInput extends VaultLeaseKey {

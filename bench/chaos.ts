@@ -601,6 +601,7 @@ async function verify(stack: Stack, agents: Agent[], operator: Operator, missing
     onePassword: state,
     leaseHolders,
     terminated: new Set([...operator.terminated].map((workflowId) => workflowId.replace(/^AccessRequest:/, ''))),
+    resets: new Map([...operator.reset].map(([workflowId, n]) => [workflowId.replace(/^AccessRequest:/, ''), n])),
     missingPermissions: missingSeen,
   });
   const history = await largestHistory(stack);
@@ -684,6 +685,8 @@ function printReport(r: {
         ['grants left behind after the reconcile pass (permissions, links, secrets)', r.counts.grantsLeftBehind],
         ['active grants without their permission (seen mid-run)', r.counts.activeGrantsWithoutPermission],
         ['duplicate effective grants (links, rotations, requests)', r.counts.duplicateGrants],
+        ['share links nobody received (answer lost; each accounted for)', r.counts.unreceivedLinks],
+        ['rotations repeated after a lost answer', r.counts.extraRotations],
         [`largest history (events, ${r.largestHistory.workflowId ?? '-'})`, r.largestHistory.events],
       ],
     ),

@@ -85,8 +85,8 @@ async function snapshot(stack: Stack): Promise<Snapshot> {
   return {
     workflowIds,
     totalWorkflows: Number(total.count),
-    shareLinks: new Map(state.shareLinks.map((link) => [link.id, link.idempotencyKey])),
-    rotations: new Set(state.rotations.map((rotation) => rotation.idempotencyKey)),
+    shareLinks: new Map(state.shareLinks.map((link) => [link.id, link.reference])),
+    rotations: new Set(state.rotations.map((rotation) => `${rotation.reference}@${rotation.at}`)),
     groupPermissions: new Set(
       state.vaults.flatMap((vault) => vault.groupPermissions.map((entry) => `${vault.id}/${entry.groupId}`)),
     ),
@@ -645,8 +645,9 @@ runMain('hostile', async (onStack) => {
   for (const [linkId, key] of after.shareLinks) {
     if (!before.shareLinks.has(linkId) && !explained(key)) stateChanges.push(`share link ${linkId} (${key}) made`);
   }
-  for (const key of after.rotations) {
-    if (!before.rotations.has(key) && !explained(key)) stateChanges.push(`rotation ${key} made`);
+  for (const rotation of after.rotations) {
+    const key = rotation.slice(0, rotation.lastIndexOf('@'));
+    if (!before.rotations.has(rotation) && !explained(key)) stateChanges.push(`rotation ${key} made`);
   }
   for (const entry of after.groupPermissions) {
     if (!before.groupPermissions.has(entry) && !vaultGrantAccepted)

@@ -264,8 +264,10 @@ if (chaos) {
     ['**grants left behind after their end**', 'grantsLeftBehind'],
     ['active grants without their permission (mid-run)', 'activeGrantsWithoutPermission'],
     ['**duplicate effective grants**', 'duplicateGrants'],
+    ['share links nobody received (answer lost, accounted for)', 'unreceivedLinks'],
+    ['rotations repeated after a lost answer', 'extraRotations'],
   ]) {
-    out.push(row([label, c[key]]));
+    out.push(row([label, c[key] ?? '—']));
   }
   out.push('');
 }

@@ -15,6 +15,14 @@ export function requestIdFromWorkflowId(workflowId: string): string | undefined 
   return workflowId.startsWith(REQUEST_PREFIX) ? workflowId.slice(REQUEST_PREFIX.length) : undefined;
 }
 
+/**
+ * The reconciler's rotation of a rotate-on-revoke request that an operator terminated: one per request,
+ * so that a later pass finds it and does not rotate again (1Password takes no idempotency key).
+ */
+export function terminatedRotationWorkflowId(requestWorkflowId: string): string {
+  return `RotateAfterTermination:${requestWorkflowId}`;
+}
+
 /** One entity workflow per (integration, vault, group) counts overlapping vault-group grants. */
 export function vaultLeaseWorkflowId(integration: string, vaultId: string, groupId: string): string {
   return `VaultLease:${integration}:${vaultId}:${groupId}`;

@@ -46,10 +46,12 @@ export interface CreateShareLinkParams {
   expiry: ExpiryBucket;
   oneTimeOnly: boolean;
   /**
-   * Idempotency key (workflow id + step). The local 1Password returns the first link made with a
-   * key; the real adapter keeps a worker-side ledger, since 1Password cannot list share links.
+   * Who asks (workflow id + step), for the record only. 1Password has no such field and the real adapter
+   * sends nothing of it; the local 1Password keeps it beside the link so that tests and operators can tell
+   * which request made which link. Neither deduplicates: each call makes a new link, as 1Password does
+   * (it can neither list nor withdraw links), so idempotency across attempts is the activity's job.
    */
-  idempotencyKey: string;
+  reference: string;
 }
 
 export interface ShareLink {
@@ -71,6 +73,13 @@ export interface GroupPermission {
   permissions: string[];
 }
 
+export interface RotateItemSecretParams {
+  vaultId: string;
+  itemId: string;
+  /** Who asks (workflow id + step), as for share links: recorded, never used to deduplicate. */
+  reference: string;
+}
+
 export interface RotationResult {
   itemId: string;
   vaultId: string;
@@ -90,8 +99,11 @@ export interface OnePasswordPort {
   revokeGroupPermissions(params: { vaultId: string; groupId: string }): Promise<void>;
   /** Every group that holds permissions on a vault, with them: what the reconciler compares with the grants. */
   listGroupPermissions(vaultId: string): Promise<GroupPermission[]>;
-  /** Gives the item a new secret (password field) and returns the new version. */
-  rotateItemSecret(params: { vaultId: string; itemId: string; idempotencyKey: string }): Promise<RotationResult>;
+  /**
+   * Gives the item a new secret (password field) and returns the new version. Every call rotates again
+   * (1Password has no idempotency key); `reference` is recorded by the local 1Password only.
+   */
+  rotateItemSecret(params: RotateItemSecretParams): Promise<RotationResult>;
 }
 
 /**

@@ -14,10 +14,10 @@ export const { notify } = proxyActivities<LatchkeyActivities>({
 
 /**
  * Grants retry transient 1Password failures for a while; non-retryable ones end the request FAILED.
- * Grants heartbeat, so a dead worker is noticed in seconds and the grant retried elsewhere with the same
- * idempotency key; the heartbeat timeout leaves room for a busy worker's late heartbeats, so that no
- * second attempt starts while the first still writes. A withdrawal or revoke while granting cancels the
- * grant, and the workflow waits until the attempt in flight has settled (it may have made the link).
+ * Grants heartbeat, so a dead worker is noticed and the grant retried elsewhere; the next attempt reads
+ * what the last one left in its heartbeat details (the link it made, or since when it was making one, so
+ * that two attempts never write at once). A withdrawal or revoke while granting cancels the grant, and
+ * the workflow waits until the attempt in flight has settled (it may have made the link).
  */
 export const granting = proxyActivities<LatchkeyActivities>({
   startToCloseTimeout: '2 minutes',

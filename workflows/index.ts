@@ -2,4 +2,4 @@
 export { accessRequestWorkflow } from './access-request/workflow';
 export { vaultLeaseWorkflow } from './vault-lease';
 export { catalogWorkflow } from './catalog';
-export { reconcileWorkflow } from './reconcile';
+export { reconcileWorkflow, rotateAfterTerminationWorkflow } from './reconcile';

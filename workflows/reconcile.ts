@@ -1,9 +1,22 @@
-import { condition, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  sleep,
+  startChild,
+  WorkflowIdReusePolicy,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { LatchkeyActivities } from '../activities';
+import type { RotateSecretResult } from '../activities/types';
 import type { Drift, ExplainedGrant, ReconcileInput, ReconcileReport, UnrotatedGrant } from '../contracts/reconcile';
 import { type LeaseResult, leaseResultSignal } from '../contracts/vault-lease';
+import { terminatedRotationWorkflowId } from '../domain/ids';
 import { findDrift } from '../domain/reconcile';
-import { leasing } from './activity-stubs';
+import { ending, leasing } from './activity-stubs';
 
 /** Reads 1Password, visibility and the leases: minutes at most for a large account, heartbeating. */
 const { observeGrants, recordReconcile } = proxyActivities<LatchkeyActivities>({
@@ -12,13 +25,7 @@ const { observeGrants, recordReconcile } = proxyActivities<LatchkeyActivities>({
   retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 5 },
 });
 
-/** A rotation the reconciler makes is tried for a while; the next pass tries again if 1Password is away. */
-const { rotateItemSecret } = proxyActivities<LatchkeyActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10 },
-});
-
-/** How long one repair may wait for the vault lease's answer; a lease still busy is tried again next run. */
+/** How long one repair may wait for the vault lease's answer or a rotation; either goes on after that. */
 const REPAIR_ANSWER_TIMEOUT_MS = 10 * 60_000;
 
 /**
@@ -72,20 +79,39 @@ async function removeThroughLease(
   return answer.effect === 'revoked' || answer.effect === 'gone' ? 'removed' : 'reported';
 }
 
+/**
+ * Rotates through a workflow of its own, one per terminated request: it retries without limit like any
+ * end of access, and its id is what tells later passes that the secret was (or is being) rotated.
+ */
 async function rotate(drift: Drift, unrotated: UnrotatedGrant[]): Promise<Drift['action']> {
   const grant = unrotated.find((candidate) => candidate.requestId === drift.requestIds[0]);
   if (!grant) return 'failed';
   try {
-    // The request's own idempotency key: if it had rotated already, this changes nothing more.
-    await rotateItemSecret({
-      idempotencyKey: `${grant.workflowId}:rotate`,
-      integration: grant.integration,
-      vaultId: grant.vaultId,
-      itemId: grant.itemId,
+    const rotation = await startChild(rotateAfterTerminationWorkflow, {
+      workflowId: terminatedRotationWorkflowId(grant.workflowId),
+      args: [grant],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      parentClosePolicy: ParentClosePolicy.ABANDON,
     });
-    return 'rotated';
+    const done = await Promise.race([
+      rotation.result().then(() => true),
+      sleep(REPAIR_ANSWER_TIMEOUT_MS).then(() => false),
+    ]);
+    if (!done) log.warn('the rotation goes on after this pass', { workflowId: rotation.workflowId });
+    return done ? 'rotated' : 'failed';
   } catch (error) {
-    log.warn('rotating a terminated request’s secret failed; the next pass tries again', { error: String(error) });
-    return 'failed';
+    // An earlier pass started this rotation in the meantime: it is done or under way.
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return 'rotated';
+    throw error;
   }
+}
+
+/** The rotation a terminated rotate-on-revoke request never made, under the request's own step name. */
+export async function rotateAfterTerminationWorkflow(grant: UnrotatedGrant): Promise<RotateSecretResult> {
+  return ending.rotateItemSecret({
+    idempotencyKey: `${grant.workflowId}:rotate`,
+    integration: grant.integration,
+    vaultId: grant.vaultId,
+    itemId: grant.itemId,
+  });
 }

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const policy = loadPolicyFile(config.policyFile);
   const integrations = integrationsOf(policy);
 
-  const ports = createWorkerPorts(policy, config, key);
+  const ports = createWorkerPorts(policy, config);
   const stopBudgetReports = reportRateBudgets(Runtime.instance().metricMeter, ports.sdkAdapters);
 
   const connection = await NativeConnection.connect({ address: config.temporal.address });

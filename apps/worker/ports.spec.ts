@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { TEST_ONLY_CODEC_KEY } from '../../test/support/codec-test-key';
 import { loadConfig, repoRoot } from '../../config/config';
 import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
 import { OnePasswordSdkAdapter } from '../../onepassword/sdk/sdk-adapter';
@@ -39,7 +38,7 @@ describe(createWorkerPorts.name, () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-ports-'));
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
   const config = loadConfig({ LATCHKEY_DATA_DIR: dataDir });
-  const sut = createWorkerPorts(parsePolicy(policyText, 'policy.yaml'), config, TEST_ONLY_CODEC_KEY);
+  const sut = createWorkerPorts(parsePolicy(policyText, 'policy.yaml'), config);
 
   it('gives local integrations the local 1Password and onepassword integrations the SDK adapter', () => {
     expect(sut.forIntegration('demo')).toBeInstanceOf(LocalOnePassword);

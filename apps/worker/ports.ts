@@ -1,6 +1,3 @@
-import * as crypto from 'node:crypto';
-import * as path from 'node:path';
-import type { CodecKey } from '../../codec';
 import type { LatchkeyConfig } from '../../config/config';
 import { readSecret } from '../../config/secrets';
 import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
@@ -21,7 +18,7 @@ export interface WorkerPorts {
  * @1password/sdk adapter for kind `onepassword`. Tokens are read from their sources only when an
  * adapter first needs its client, and never leave this process.
  */
-export function createWorkerPorts(policy: LoadedPolicy, config: LatchkeyConfig, codecKey: CodecKey): WorkerPorts {
+export function createWorkerPorts(policy: LoadedPolicy, config: LatchkeyConfig): WorkerPorts {
   const integrations = integrationsOf(policy);
   const ports = new Map<string, OnePasswordPort>();
 
@@ -52,9 +49,6 @@ export function createWorkerPorts(policy: LoadedPolicy, config: LatchkeyConfig, 
         return Promise.reject(new OnePasswordError('auth-expired', `no service-account token for "${name}": ${why}`));
       }
     },
-    ledgerDir: path.join(config.dataDir, 'onepassword'),
-    // The ledger seals share links at rest with a key of its own, derived from the payload key.
-    ledgerKey: Buffer.from(crypto.hkdfSync('sha256', codecKey.key, Buffer.alloc(0), 'latchkey share-link ledger', 32)),
   });
   for (const [name, adapter] of sdkAdapters) ports.set(name, adapter);
 

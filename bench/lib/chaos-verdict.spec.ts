@@ -4,7 +4,7 @@ import { type ChaosObservation, type ChaosRequest, judgeChaos, type ObservedWork
 
 const PROMISED = '2026-11-27T22:00:00.000Z';
 
-function finalState(status: AccessRequestState['status'], granted = true): AccessRequestState {
+function finalState(status: AccessRequestState['status'], granted = true, unreceivedLinks = 0): AccessRequestState {
   return {
     status,
     ...(granted
@@ -14,6 +14,7 @@ function finalState(status: AccessRequestState['status'], granted = true): Acces
             endsAt: '2026-11-27T21:00:05.000Z',
             providerExpiresAt: PROMISED,
             guarantee: { mode: 'share-link', statement: 'viewable once' },
+            ...(unreceivedLinks > 0 && { unreceivedLinks }),
           },
         }
       : {}),
@@ -21,7 +22,7 @@ function finalState(status: AccessRequestState['status'], granted = true): Acces
 }
 
 function link(requestId: string, id: string, expiresAt = PROMISED): LocalShareLink {
-  return { id, idempotencyKey: `AccessRequest:${requestId}:grant`, expiresAt } as LocalShareLink;
+  return { id, reference: `AccessRequest:${requestId}:grant`, expiresAt } as LocalShareLink;
 }
 
 /** A clean run: a share-link request, a rotate-on-revoke request and a vault-group request, all ended. */
@@ -45,7 +46,7 @@ function cleanRun(): ChaosObservation {
   ]);
   const onePassword: Pick<LocalState, 'shareLinks' | 'rotations' | 'vaults'> = {
     shareLinks: [link('req_a', 'shr_1'), link('req_b', 'shr_2')],
-    rotations: [{ idempotencyKey: 'AccessRequest:req_b:rotate', vaultId: 'v', itemId: 'i', version: 2, at: PROMISED }],
+    rotations: [{ reference: 'AccessRequest:req_b:rotate', vaultId: 'v', itemId: 'i', version: 2, at: PROMISED }],
     vaults: [{ id: 'vlt_oncall', title: 'On-call', createdByServiceAccount: true, groupPermissions: [] }],
   };
   return {
@@ -91,10 +92,38 @@ describe(judgeChaos.name, () => {
     expect(judgeChaos(run).counts.unexpectedEnd).toBe(2);
   });
 
-  it('counts a second share link for one request as a duplicate grant', () => {
+  it('counts a second link for one request that nothing explains as a duplicate grant', () => {
     const run = cleanRun();
-    run.onePassword.shareLinks.push({ ...link('req_a', 'shr_3'), idempotencyKey: 'AccessRequest:req_a:grant-retry' });
+    run.onePassword.shareLinks.push(link('req_a', 'shr_3', '2026-11-27T21:59:58.000Z'));
+    const sut = judgeChaos(run);
+    expect(sut.counts.duplicateGrants).toBe(1);
+    expect(sut.counts.unreceivedLinks).toBe(1);
+  });
+
+  it('counts two links carrying the promised expiry as a duplicate, whatever the workflow counted', () => {
+    const run = cleanRun();
+    run.workflows.set('req_a', { kind: 'closed', closeStatus: 'COMPLETED', final: finalState('EXPIRED', true, 1) });
+    run.onePassword.shareLinks.push(link('req_a', 'shr_3'));
     expect(judgeChaos(run).counts.duplicateGrants).toBe(1);
+  });
+
+  it('accepts a link nobody received when the workflow counted a lost answer or an operator reset the request', () => {
+    const run = cleanRun();
+    run.workflows.set('req_a', { kind: 'closed', closeStatus: 'COMPLETED', final: finalState('EXPIRED', true, 1) });
+    run.onePassword.shareLinks.push(link('req_a', 'shr_3', '2026-11-27T21:59:58.000Z'));
+    run.onePassword.shareLinks.push(link('req_b', 'shr_4', '2026-11-27T21:59:57.000Z'));
+    run.resets = new Map([['req_b', 1]]);
+    const sut = judgeChaos(run);
+    expect(sut.passed).toBe(true);
+    expect(sut.counts.unreceivedLinks).toBe(2);
+  });
+
+  it('counts a rotation repeated after a lost answer, and does not call it a duplicate', () => {
+    const run = cleanRun();
+    run.onePassword.rotations.push({ ...run.onePassword.rotations[0], version: 3 });
+    const sut = judgeChaos(run);
+    expect(sut.passed).toBe(true);
+    expect(sut.counts.extraRotations).toBe(1);
   });
 
   it('counts a workflow that no client was answered for as a duplicate', () => {
@@ -127,11 +156,19 @@ describe(judgeChaos.name, () => {
     expect(judgeChaos(run).counts.grantsLeftBehind).toBe(1);
   });
 
-  it('counts a share link for a request that was never granted, or of no request, as left behind', () => {
+  it('counts a share link of no request of the run as left behind', () => {
     const run = cleanRun();
-    run.workflows.set('req_a', { kind: 'closed', closeStatus: 'COMPLETED', final: finalState('EXPIRED', false) });
-    run.onePassword.shareLinks.push({ ...link('req_q', 'shr_9') });
+    run.onePassword.shareLinks.push(link('req_q', 'shr_9'));
+    expect(judgeChaos(run).counts.grantsLeftBehind).toBe(1);
+  });
+
+  it('counts the link of a request that was never granted as one nobody received (no URL left 1Password)', () => {
+    const run = cleanRun();
+    run.workflows.set('req_a', { kind: 'closed', closeStatus: 'COMPLETED', final: finalState('CANCELLED', false) });
+    run.requests[0].apiFinalStatus = 'CANCELLED';
+    run.requests[0].earlyRevoke = true;
     const sut = judgeChaos(run);
-    expect(sut.counts.grantsLeftBehind).toBe(2);
+    expect(sut.counts.unreceivedLinks).toBe(1);
+    expect(sut.counts.grantsLeftBehind).toBe(0);
   });
 });

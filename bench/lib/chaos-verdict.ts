@@ -31,6 +31,8 @@ export interface ChaosObservation {
   leaseHolders?: number;
   /** Requests an operator terminated on purpose (their workflow ends TERMINATED, and that is expected). */
   terminated?: ReadonlySet<string>;
+  /** Resets per request: a reset mid-grant re-runs the grant, whose earlier call may have made a link. */
+  resets?: ReadonlyMap<string, number>;
   /** Active grants whose permission 1Password did not hold, as the final reconcile pass found them. */
   missingPermissions?: number;
 }
@@ -53,6 +55,10 @@ export interface ChaosVerdict {
     grantsLeftBehind: number;
     duplicateGrants: number;
     activeGrantsWithoutPermission: number;
+    /** Links whose URL never left 1Password (their call's answer was lost), each accounted for. */
+    unreceivedLinks: number;
+    /** Rotations beyond the first for one grant (a retried rotation whose earlier answer was lost): harmless. */
+    extraRotations: number;
   };
   finalStatuses: Record<string, number>;
   findings: Record<'notAccepted' | 'lost' | 'unfinished' | 'unexpectedEnd' | 'leftBehind' | 'duplicates', Finding[]>;
@@ -123,10 +129,10 @@ export function judgeChaos(obs: ChaosObservation): ChaosVerdict {
     }
   }
 
-  // Share links and rotations, attributed to requests by their idempotency keys (workflow id + step).
+  // Share links and rotations, attributed to requests by the reference the local 1Password records.
   const linksByRequest = new Map<string, LocalState['shareLinks']>();
   for (const link of obs.onePassword.shareLinks) {
-    const requestId = REQUEST_OF_KEY.exec(link.idempotencyKey)?.[1];
+    const requestId = REQUEST_OF_KEY.exec(link.reference)?.[1];
     if (!requestId || !acknowledged.has(requestId)) {
       leftBehind.push({ requestId, what: `share link ${link.id} belongs to no request of this run` });
       continue;
@@ -135,26 +141,38 @@ export function judgeChaos(obs: ChaosObservation): ChaosVerdict {
   }
   const rotationsByRequest = new Map<string, number>();
   for (const rotation of obs.onePassword.rotations) {
-    const requestId = REQUEST_OF_KEY.exec(rotation.idempotencyKey)?.[1];
+    const requestId = REQUEST_OF_KEY.exec(rotation.reference)?.[1];
     if (!requestId || !acknowledged.has(requestId)) {
-      leftBehind.push({ requestId, what: `rotation ${rotation.idempotencyKey} belongs to no request of this run` });
+      leftBehind.push({ requestId, what: `rotation ${rotation.reference} belongs to no request of this run` });
       continue;
     }
     rotationsByRequest.set(requestId, (rotationsByRequest.get(requestId) ?? 0) + 1);
   }
+  let unreceivedLinks = 0;
+  let extraRotations = 0;
   for (const [requestId, request] of acknowledged) {
     const final = finals.get(requestId);
     const links = linksByRequest.get(requestId) ?? [];
     const granted = !!final?.grant;
     if (request.mode === 'share-link' || request.mode === 'rotate-on-revoke') {
-      if (links.length > 1) duplicates.push({ requestId, what: `${links.length} share links for one request` });
-      if (final && !granted && links.length > 0) {
-        leftBehind.push({ requestId, what: `ended ${final.status} without a grant, but a share link exists` });
-      }
-      if (final && granted && links.length === 0) {
-        unexpectedEnd.push({ requestId, what: 'the request says granted, but 1Password has no share link' });
-      }
+      // The link handed out is the one whose expiry the request promised; any other was never received (a
+      // request that was never granted handed none out). What can explain such a link: a call of this run whose
+      // answer was lost (the workflow counts them) or a reset that re-ran the grant. A granted request with more
+      // is a second link made while one was known.
       const promised = final?.grant?.providerExpiresAt;
+      const delivered = links.filter((link) => promised !== undefined && link.expiresAt === promised);
+      const unreceived = links.length - delivered.length;
+      unreceivedLinks += unreceived;
+      const explained = (final?.grant?.unreceivedLinks ?? 0) + (obs.resets?.get(requestId) ?? 0);
+      if (delivered.length > 1 || (granted && unreceived > explained)) {
+        duplicates.push({
+          requestId,
+          what: `${links.length} share links for one request, ${explained} explained by lost answers or resets`,
+        });
+      }
+      if (final && granted && delivered.length === 0) {
+        unexpectedEnd.push({ requestId, what: 'the request says granted, but 1Password has not the link it promised' });
+      }
       for (const link of links) {
         if (promised && Date.parse(link.expiresAt) > Date.parse(promised)) {
           leftBehind.push({ requestId, what: `share link lives until ${link.expiresAt}, promised ${promised}` });
@@ -165,7 +183,7 @@ export function judgeChaos(obs: ChaosObservation): ChaosVerdict {
     }
     const rotations = rotationsByRequest.get(requestId) ?? 0;
     if (request.mode === 'rotate-on-revoke') {
-      if (rotations > 1) duplicates.push({ requestId, what: `${rotations} rotations for one grant` });
+      extraRotations += Math.max(0, rotations - 1);
       if (final && granted && rotations === 0) {
         leftBehind.push({ requestId, what: 'the grant ended, but the secret was never rotated' });
       }
@@ -199,6 +217,8 @@ export function judgeChaos(obs: ChaosObservation): ChaosVerdict {
     grantsLeftBehind: leftBehind.length,
     duplicateGrants: duplicates.length,
     activeGrantsWithoutPermission: obs.missingPermissions ?? 0,
+    unreceivedLinks,
+    extraRotations,
   };
   const bad =
     counts.notAccepted +

@@ -11,6 +11,8 @@ import type { LocalState } from '../../onepassword/local/state';
  */
 export class Operator {
   readonly terminated = new Set<string>();
+  /** Resets per request workflow: each may re-run a grant whose earlier call made a link nobody received. */
+  readonly reset = new Map<string, number>();
   readonly counts = { terminations: 0, resets: 0, leaseTerminations: 0, vaultDeletions: 0, tokenRevocations: 0 };
 
   constructor(
@@ -54,6 +56,7 @@ export class Operator {
       requestId: randomUUID(),
     });
     this.counts.resets += 1;
+    this.reset.set(workflowId, (this.reset.get(workflowId) ?? 0) + 1);
     return `reset ${workflowId} to event ${String(last)}`;
   }
 

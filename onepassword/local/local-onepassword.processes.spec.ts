@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { LocalOnePassword } from './local-onepassword';
 import type { LocalState } from './state';
 import { loadDevelopmentSettings } from '../../config/development';
 
@@ -26,16 +27,16 @@ const SOURCES = [
 
 const CHILD = `
 const { LocalOnePassword } = require(process.argv[1]);
-const [stateFile, name, count] = process.argv.slice(2);
+const [stateFile, name, count, oneViewUrl] = process.argv.slice(2);
 const sut = new LocalOnePassword({ stateFile });
-const share = (idempotencyKey) => sut.createShareLink({
+const share = (reference) => sut.createShareLink({
   vaultId: 'vlt_prod', itemId: 'itm_prod_db', recipients: ['alice@example.com'],
-  expiry: '1d', oneTimeOnly: true, idempotencyKey,
+  expiry: '1d', oneTimeOnly: true, reference,
 });
 (async () => {
-  const shared = await share('shared-key');
+  const viewed = await sut.viewShareLink(oneViewUrl, 'alice@example.com').then(() => 'viewed', () => 'refused');
   for (let n = 0; n < Number(count); n++) await share(name + ':' + n);
-  process.stdout.write(shared.url);
+  process.stdout.write(viewed);
 })().catch((error) => { console.error(error); process.exit(1); });
 `;
 
@@ -57,15 +58,23 @@ describe('LocalOnePassword shared by several processes', () => {
 
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('loses no write and makes one link per key when processes write at the same time', async () => {
+  it('loses no write, and lets one process only spend a one-view link, when processes write at once', async () => {
     const stateFile = path.join(dir, 'state.json');
     const module = path.join(dir, 'build', 'onepassword', 'local', 'local-onepassword.js');
+    const oneView = await new LocalOnePassword({ stateFile }).createShareLink({
+      vaultId: 'vlt_prod',
+      itemId: 'itm_prod_db',
+      recipients: ['alice@example.com'],
+      expiry: '1d',
+      oneTimeOnly: true,
+      reference: 'one-view',
+    });
     const processes = ['worker', 'api', 'cli', 'chaos'];
     const perProcess = 8;
 
     const outputs = await Promise.all(
       processes.map((name) =>
-        run(process.execPath, ['-e', CHILD, module, stateFile, name, String(perProcess)], {
+        run(process.execPath, ['-e', CHILD, module, stateFile, name, String(perProcess), oneView.url], {
           // The compiled copy lives outside the repository; its packages are the repository's.
           env: { ...loadDevelopmentSettings().childEnv, NODE_PATH: path.join(REPO, 'node_modules') },
         }),
@@ -73,8 +82,9 @@ describe('LocalOnePassword shared by several processes', () => {
     );
 
     const state = JSON.parse(await readFile(stateFile, 'utf8')) as LocalState;
-    expect(new Set(outputs.map((output) => output.stdout)).size).toBe(1);
+    expect(outputs.map((output) => output.stdout).sort()).toEqual(['refused', 'refused', 'refused', 'viewed']);
+    expect(state.counters.shareViews).toBe(1);
     expect(state.shareLinks).toHaveLength(processes.length * perProcess + 1);
-    expect(state.counters.writes.createShareLink).toBe(processes.length * (perProcess + 1));
+    expect(state.counters.writes.createShareLink).toBe(processes.length * perProcess + 1);
   });
 });

@@ -115,7 +115,7 @@ describe(LocalOnePassword.name, () => {
     it('keeps the snapshot a link was made from, even after rotation', async () => {
       const link = await sut.createShareLink(share());
       const secretAtShare = await sut.getItemSecret('vlt_prod', 'itm_prod_db');
-      await sut.rotateItemSecret({ vaultId: 'vlt_prod', itemId: 'itm_prod_db', idempotencyKey: 'k:rotate' });
+      await sut.rotateItemSecret({ vaultId: 'vlt_prod', itemId: 'itm_prod_db', reference: 'k:rotate' });
       const view = await sut.viewShareLink(link.url, 'alice@example.com');
       expect(view.fields.find((field) => field.title === 'password')!.value).toBe(secretAtShare);
     });
@@ -152,10 +152,11 @@ describe(LocalOnePassword.name, () => {
       );
     });
 
-    it('refuses to reuse an idempotency key for a different link', async () => {
-      await sut.createShareLink(share({ idempotencyKey: 'k:grant' }));
-      const error = await refusal(sut.createShareLink(share({ idempotencyKey: 'k:grant', itemId: 'itm_stripe_key' })));
-      expect(error.kind).toBe('invalid-argument');
+    it('makes a new link for every call, as 1Password does, and records who asked', async () => {
+      const first = await sut.createShareLink(share({ reference: 'k:grant' }));
+      const again = await sut.createShareLink(share({ reference: 'k:grant' }));
+      expect(again.url).not.toBe(first.url);
+      expect((await stateOnDisk()).shareLinks.map((link) => link.reference)).toEqual(['k:grant', 'k:grant']);
     });
   });
 
@@ -184,14 +185,14 @@ describe(LocalOnePassword.name, () => {
   describe('rotation', () => {
     it('refuses an item with no concealed field', async () => {
       const error = await refusal(
-        sut.rotateItemSecret({ vaultId: 'vlt_oncall', itemId: 'itm_runbook', idempotencyKey: 'k:rotate' }),
+        sut.rotateItemSecret({ vaultId: 'vlt_oncall', itemId: 'itm_runbook', reference: 'k:rotate' }),
       );
       expect(error.kind).toBe('invalid-argument');
     });
 
     it('rotates the credential field of an API credential', async () => {
       const before = await sut.getItemSecret('vlt_prod', 'itm_stripe_key');
-      const result = await sut.rotateItemSecret({ vaultId: 'vlt_prod', itemId: 'itm_stripe_key', idempotencyKey: 'k' });
+      const result = await sut.rotateItemSecret({ vaultId: 'vlt_prod', itemId: 'itm_stripe_key', reference: 'k' });
       expect(result.version).toBe(2);
       expect(await sut.getItemSecret('vlt_prod', 'itm_stripe_key')).not.toBe(before);
     });
@@ -291,20 +292,21 @@ describe(LocalOnePassword.name, () => {
     it('keeps every write when several instances share the file at once', async () => {
       const instances = Array.from({ length: 4 }, () => new LocalOnePassword({ stateFile, clock: () => now }));
       await Promise.all(
-        Array.from({ length: 24 }, (_, n) => instances[n % 4].createShareLink(share({ idempotencyKey: `k${n}` }))),
+        Array.from({ length: 24 }, (_, n) => instances[n % 4].createShareLink(share({ reference: `k${n}` }))),
       );
       const state = await stateOnDisk();
       expect(state.shareLinks).toHaveLength(24);
       expect(state.counters.writes.createShareLink).toBe(24);
     });
 
-    it('makes one link when the same key arrives concurrently from several instances', async () => {
+    it('lets one instance only spend a one-view link when several try at once', async () => {
+      const link = await sut.createShareLink(share());
       const instances = Array.from({ length: 4 }, () => new LocalOnePassword({ stateFile, clock: () => now }));
-      const links = await Promise.all(
-        instances.map((instance) => instance.createShareLink(share({ idempotencyKey: 'same' }))),
+      const views = await Promise.allSettled(
+        instances.map((instance) => instance.viewShareLink(link.url, 'alice@example.com')),
       );
-      expect(new Set(links.map((link) => link.url)).size).toBe(1);
-      expect((await stateOnDisk()).shareLinks).toHaveLength(1);
+      expect(views.filter((view) => view.status === 'fulfilled')).toHaveLength(1);
+      expect((await stateOnDisk()).counters.shareViews).toBe(1);
     });
 
     it('recovers a lock left behind by a dead process', async () => {
@@ -330,10 +332,10 @@ describe(describeAccess.name, () => {
     let now = new Date('2026-11-27T10:00:00.000Z');
     const local = new LocalOnePassword({ stateFile: path.join(dir, 'state.json'), clock: () => now });
     const base = { vaultId: 'vlt_prod', itemId: 'itm_prod_db', recipients: ['alice@example.com'], oneTimeOnly: true };
-    const spent = await local.createShareLink({ ...base, expiry: '1d', idempotencyKey: 'spent' });
+    const spent = await local.createShareLink({ ...base, expiry: '1d', reference: 'spent' });
     await local.viewShareLink(spent.url, 'alice@example.com');
-    await local.createShareLink({ ...base, expiry: '1h', idempotencyKey: 'short' });
-    await local.createShareLink({ ...base, expiry: '7d', idempotencyKey: 'long' });
+    await local.createShareLink({ ...base, expiry: '1h', reference: 'short' });
+    await local.createShareLink({ ...base, expiry: '7d', reference: 'long' });
     await local.grantGroupPermissions({
       vaultId: 'vlt_oncall',
       groupId: 'grp_engineering',

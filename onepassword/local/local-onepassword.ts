@@ -11,6 +11,7 @@ import {
   type ItemSummary,
   OnePasswordError,
   type OnePasswordPort,
+  type RotateItemSecretParams,
   type RotationResult,
   type ShareLink,
   type SharePolicy,
@@ -119,20 +120,6 @@ export class LocalOnePassword implements OnePasswordPort {
 
   createShareLink(params: CreateShareLinkParams): Promise<ShareLink> {
     return this.call('createShareLink', (state, now) => {
-      const previous = state.shareLinks.find((link) => link.idempotencyKey === params.idempotencyKey);
-      if (previous) {
-        if (
-          previous.vaultId !== params.vaultId ||
-          previous.itemId !== params.itemId ||
-          previous.recipients.map((r) => r.email).join() !== params.recipients.map((r) => r.toLowerCase()).join()
-        ) {
-          throw new OnePasswordError(
-            'invalid-argument',
-            'the idempotency key was already used for a different share link',
-          );
-        }
-        return { url: shareLinkUrl(previous), expiresAt: previous.expiresAt };
-      }
       const item = this.item(state, params.vaultId, params.itemId);
       checkShareAgainstPolicy(state.sharePolicy, {
         recipients: params.recipients,
@@ -156,7 +143,7 @@ export class LocalOnePassword implements OnePasswordPort {
         oneTimeOnly: params.oneTimeOnly,
         createdAt: now.toISOString(),
         expiresAt: new Date(now.getTime() + EXPIRY_BUCKET_MS[params.expiry]).toISOString(),
-        idempotencyKey: params.idempotencyKey,
+        reference: params.reference,
       };
       state.shareLinks.push(link);
       return { url: shareLinkUrl(link), expiresAt: link.expiresAt };
@@ -204,10 +191,8 @@ export class LocalOnePassword implements OnePasswordPort {
     );
   }
 
-  rotateItemSecret(params: { vaultId: string; itemId: string; idempotencyKey: string }): Promise<RotationResult> {
+  rotateItemSecret(params: RotateItemSecretParams): Promise<RotationResult> {
     return this.call('rotateItemSecret', (state, now) => {
-      const previous = state.rotations.find((rotation) => rotation.idempotencyKey === params.idempotencyKey);
-      if (previous) return { itemId: previous.itemId, vaultId: previous.vaultId, version: previous.version };
       const item = this.item(state, params.vaultId, params.itemId);
       const field = secretField(item);
       if (!field) throw new OnePasswordError('invalid-argument', 'the item has no concealed field to rotate');
@@ -215,7 +200,7 @@ export class LocalOnePassword implements OnePasswordPort {
       item.version += 1;
       item.updatedAt = now.toISOString();
       state.rotations.push({
-        idempotencyKey: params.idempotencyKey,
+        reference: params.reference,
         vaultId: item.vaultId,
         itemId: item.id,
         version: item.version,

@@ -81,11 +81,13 @@ export interface LocalShareLink {
   oneTimeOnly: boolean;
   createdAt: string;
   expiresAt: string;
-  idempotencyKey: string;
+  /** Who asked (workflow id + step): kept for the record, never used to deduplicate. */
+  reference: string;
 }
 
 export interface LocalRotation {
-  idempotencyKey: string;
+  /** Who asked (workflow id + step), as for share links. */
+  reference: string;
   vaultId: string;
   itemId: string;
   version: number;

@@ -1,9 +1,7 @@
 import type { Client } from '@1password/sdk';
-import * as path from 'node:path';
 import { SdkClientRegistry, type SdkClientConfiguration, serviceAccountClientFactory } from './client-registry';
 import { RateBudget, type RateLimits } from './rate-budget';
 import { OnePasswordSdkAdapter } from './sdk-adapter';
-import { ShareLinkLedger } from './share-ledger';
 
 export interface SdkIntegrationSettings {
   name: string;
@@ -17,10 +15,6 @@ export interface SdkPortsOptions {
   integrations: SdkIntegrationSettings[];
   /** The service-account token of an integration (from its env var or file); asked once, lazily. */
   tokenFor: (integration: string) => Promise<string>;
-  /** Folder for the share-link ledgers, one file per integration, on the worker host. */
-  ledgerDir: string;
-  /** 32 bytes that seal ledgered share links. */
-  ledgerKey: Buffer;
   /** The SDK's `createClient` unless a test binds a scripted core. */
   createClient?: (config: SdkClientConfiguration) => Promise<Client>;
 }
@@ -37,10 +31,6 @@ export function createSdkOnePasswordPorts(options: SdkPortsOptions): Map<string,
       new OnePasswordSdkAdapter({
         integration: integration.name,
         clients,
-        ledger: new ShareLinkLedger({
-          file: path.join(options.ledgerDir, `share-ledger.${integration.name}.json`),
-          key: options.ledgerKey,
-        }),
         budget: new RateBudget({ limits: integration.limits }),
         serviceAccountVaultIds: integration.serviceAccountVaultIds,
       }),

@@ -3,12 +3,11 @@ import { OnePasswordSdkAdapter } from './sdk-adapter';
 import { scriptedAdapter } from '../../test/support/scripted-sdk-adapter';
 
 registerOnePasswordContract(`${OnePasswordSdkAdapter.name} through the SDK Client with a scripted core`, async () => {
-  const { sut, dispose } = await scriptedAdapter();
+  const { sut } = await scriptedAdapter();
   return {
     sut,
     account: DEMO_CONTRACT_ACCOUNT,
     readSecret: (vaultId, itemId) => sut.getItemSecret(vaultId, itemId),
     groupPermissions: (vaultId, groupId) => sut.groupPermissions(vaultId, groupId),
-    dispose,
   };
 });

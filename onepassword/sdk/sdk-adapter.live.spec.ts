@@ -7,16 +7,12 @@
  * recipient, one view, one hour), grants and revokes the group, and deletes the item at the end.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { ItemCategory, ItemFieldType, Secrets } from '@1password/sdk';
 import { loadLiveOnePasswordSettings } from '../../config/development';
 import { registerOnePasswordContract } from '../../test/support/onepassword-contract';
 import { SdkClientRegistry, serviceAccountClientFactory } from './client-registry';
 import { BUSINESS_LIMITS, RateBudget, TEAMS_LIMITS } from './rate-budget';
 import { OnePasswordSdkAdapter } from './sdk-adapter';
-import { ShareLinkLedger } from './share-ledger';
 
 registerOnePasswordContract('OnePasswordSdkAdapter against a live 1Password account', async () => {
   const settings = loadLiveOnePasswordSettings();
@@ -24,11 +20,9 @@ registerOnePasswordContract('OnePasswordSdkAdapter against a live 1Password acco
   const clients = new SdkClientRegistry(
     serviceAccountClientFactory(() => Promise.resolve(settings.OP_SERVICE_ACCOUNT_TOKEN)),
   );
-  const dir = await mkdtemp(path.join(tmpdir(), 'latchkey-live-'));
   const sut = new OnePasswordSdkAdapter({
     integration,
     clients,
-    ledger: new ShareLinkLedger({ file: path.join(dir, 'share-ledger.json'), key: randomBytes(32) }),
     budget: new RateBudget({ limits: settings.teams ? TEAMS_LIMITS : BUSINESS_LIMITS }),
     serviceAccountVaultIds: [settings.LATCHKEY_LIVE_VAULT],
   });
@@ -70,12 +64,6 @@ registerOnePasswordContract('OnePasswordSdkAdapter against a live 1Password acco
     },
     readSecret: (vaultId, itemId) => sut.getItemSecret(vaultId, itemId),
     groupPermissions: (vaultId, groupId) => sut.groupPermissions(vaultId, groupId),
-    dispose: async () => {
-      try {
-        await client.items.delete(item.vaultId, item.id);
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
-    },
+    dispose: () => client.items.delete(item.vaultId, item.id),
   };
 });

@@ -1,5 +1,4 @@
 import { demoShareLinkParams } from '../../test/support/onepassword-contract';
-import { readFile } from 'node:fs/promises';
 import { ItemShareDuration, READ_ITEMS, REVEAL_ITEM_PASSWORD } from '@1password/sdk';
 import { OnePasswordError } from '../port';
 import { latchkeyVersion } from './client-registry';
@@ -49,7 +48,6 @@ describe(OnePasswordSdkAdapter.name, () => {
   beforeEach(async () => {
     setup = await scriptedAdapter();
   });
-  afterEach(() => setup.dispose());
 
   describe('SDK client', () => {
     it('creates one client per integration, once, named latchkey with the package version', async () => {
@@ -115,24 +113,12 @@ describe(OnePasswordSdkAdapter.name, () => {
       expect(cost(second)).toEqual({ reads: 2, writes: 1 });
     });
 
-    it('answers a retried grant from the ledger without calling 1Password, and keeps the link sealed on disk', async () => {
+    it("makes a new link on every call, as 1Password does: idempotency across attempts is the activity's", async () => {
       const params = share();
       const first = await setup.sut.createShareLink(params);
-      const before = setup.core.invocations.length;
       const again = await setup.sut.createShareLink(params);
-      expect(again).toEqual(first);
-      expect(setup.core.invocations).toHaveLength(before);
-      const onDisk = await readFile(setup.ledgerFile, 'utf8');
-      expect(onDisk).toContain(params.idempotencyKey);
-      expect(onDisk).not.toContain(first.url);
-      expect(onDisk).not.toContain(first.url.split('#')[1]);
-    });
-
-    it('records the attempt before creating, so a crash between create and record is visible', async () => {
-      const params = share();
-      await setup.ledger.markSharePending(params.idempotencyKey);
-      await setup.sut.createShareLink(params);
-      expect(await setup.ledger.lookupShare(params.idempotencyKey)).toMatchObject({ status: 'created', attempts: 2 });
+      expect(again.url).not.toEqual(first.url);
+      expect(setup.core.operations().filter((operation) => operation === 'ItemsSharesCreate')).toHaveLength(2);
     });
 
     it('refuses a duration above the policy maximum before creating anything', async () => {
@@ -204,14 +190,10 @@ describe(OnePasswordSdkAdapter.name, () => {
 
     it('explains a refusal by 1Password itself (vault listed by mistake, or a plan without the feature)', async () => {
       const misconfigured = await scriptedAdapter({ serviceAccountVaultIds: ['vlt_oncall', 'vlt_prod'] });
-      try {
-        const error = await refusal(misconfigured.sut.grantGroupPermissions({ ...grant, vaultId: 'vlt_prod' }));
-        expect(error.kind).toBe('forbidden');
-        expect(error.message).toContain('only vaults they created');
-        expect(misconfigured.core.operations()).toEqual(['VaultsGrantGroupPermissions']);
-      } finally {
-        await misconfigured.dispose();
-      }
+      const error = await refusal(misconfigured.sut.grantGroupPermissions({ ...grant, vaultId: 'vlt_prod' }));
+      expect(error.kind).toBe('forbidden');
+      expect(error.message).toContain('only vaults they created');
+      expect(misconfigured.core.operations()).toEqual(['VaultsGrantGroupPermissions']);
     });
 
     it('refuses unknown permission names before any call', async () => {
@@ -238,7 +220,7 @@ describe(OnePasswordSdkAdapter.name, () => {
       const result = await setup.sut.rotateItemSecret({
         vaultId: 'vlt_prod',
         itemId: 'itm_prod_db',
-        idempotencyKey: 'k',
+        reference: 'k',
       });
       expect(setup.core.operations().slice(start)).toEqual(['ItemsGet', 'ItemsPut']);
       const put = setup.core.invocations[start + 1].parameters.item as {
@@ -259,7 +241,7 @@ describe(OnePasswordSdkAdapter.name, () => {
       const result = await setup.sut.rotateItemSecret({
         vaultId: 'vlt_prod',
         itemId: 'itm_prod_db',
-        idempotencyKey: 'k',
+        reference: 'k',
       });
       expect(setup.core.operations()).toEqual(['ItemsGet', 'ItemsPut', 'ItemsGet', 'ItemsPut']);
       expect(result.version).toBe(3);
@@ -267,20 +249,16 @@ describe(OnePasswordSdkAdapter.name, () => {
 
     it('gives up with a retryable conflict after the configured number of re-reads', async () => {
       const stubborn = await scriptedAdapter({ maxConflictRetries: 1 });
-      try {
-        for (let n = 0; n < 2; n++) {
-          stubborn.core.beforeNext('ItemsPut', (account) => {
-            account.items[0].version += 1;
-          });
-        }
-        const error = await refusal(
-          stubborn.sut.rotateItemSecret({ vaultId: 'vlt_prod', itemId: 'itm_prod_db', idempotencyKey: 'k' }),
-        );
-        expect(error.kind).toBe('conflict');
-        expect(stubborn.core.operations()).toEqual(['ItemsGet', 'ItemsPut', 'ItemsGet', 'ItemsPut']);
-      } finally {
-        await stubborn.dispose();
+      for (let n = 0; n < 2; n++) {
+        stubborn.core.beforeNext('ItemsPut', (account) => {
+          account.items[0].version += 1;
+        });
       }
+      const error = await refusal(
+        stubborn.sut.rotateItemSecret({ vaultId: 'vlt_prod', itemId: 'itm_prod_db', reference: 'k' }),
+      );
+      expect(error.kind).toBe('conflict');
+      expect(stubborn.core.operations()).toEqual(['ItemsGet', 'ItemsPut', 'ItemsGet', 'ItemsPut']);
     });
   });
 
@@ -330,19 +308,12 @@ describe(OnePasswordSdkAdapter.name, () => {
           },
         },
       });
-      try {
-        limited.core.failNext(
-          'ItemsGet',
-          JSON.stringify({ name: 'RateLimitExceeded', message: 'rate limit exceeded' }),
-        );
-        const error = await refusal(limited.sut.getItem('vlt_prod', 'itm_prod_db'));
-        expect(error).toMatchObject({ kind: 'rate-limited', retryAfterMs: 60_000 });
-        expect(limited.sut.budget().rateLimitedBy1Password).toBe(1);
-        await limited.sut.getItem('vlt_prod', 'itm_prod_db');
-        expect(waited).toEqual([60_000]);
-      } finally {
-        await limited.dispose();
-      }
+      limited.core.failNext('ItemsGet', JSON.stringify({ name: 'RateLimitExceeded', message: 'rate limit exceeded' }));
+      const error = await refusal(limited.sut.getItem('vlt_prod', 'itm_prod_db'));
+      expect(error).toMatchObject({ kind: 'rate-limited', retryAfterMs: 60_000 });
+      expect(limited.sut.budget().rateLimitedBy1Password).toBe(1);
+      await limited.sut.getItem('vlt_prod', 'itm_prod_db');
+      expect(waited).toEqual([60_000]);
     });
   });
 });

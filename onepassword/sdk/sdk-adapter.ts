@@ -17,6 +17,7 @@ import {
   type ItemSummary,
   OnePasswordError,
   type OnePasswordPort,
+  type RotateItemSecretParams,
   type RotationResult,
   type ShareLink,
   type SharePolicy,
@@ -33,13 +34,11 @@ import {
   toSharePolicy,
 } from './mapping';
 import { type BudgetSnapshot, RateBudget, type RequestKind } from './rate-budget';
-import type { ShareLinkLedger } from './share-ledger';
 
 export interface OnePasswordSdkAdapterOptions {
   /** The integration (one 1Password account, one service account) this adapter speaks for. */
   integration: string;
   clients: SdkClientRegistry;
-  ledger: ShareLinkLedger;
   budget?: RateBudget;
   /**
    * Vaults this service account created. SDK 0.5.0 does not report a vault's creator, so the
@@ -73,7 +72,6 @@ interface Cached<T> {
 export class OnePasswordSdkAdapter implements OnePasswordPort {
   private readonly integration: string;
   private readonly clients: SdkClientRegistry;
-  private readonly ledger: ShareLinkLedger;
   private readonly rateBudget: RateBudget;
   private readonly managedVaults: ReadonlySet<string>;
   private readonly policyCacheMs: number;
@@ -88,7 +86,6 @@ export class OnePasswordSdkAdapter implements OnePasswordPort {
   constructor(options: OnePasswordSdkAdapterOptions) {
     this.integration = options.integration;
     this.clients = options.clients;
-    this.ledger = options.ledger;
     this.rateBudget = options.budget ?? new RateBudget();
     this.managedVaults = new Set(options.serviceAccountVaultIds);
     this.policyCacheMs = options.policyCacheMs ?? 5 * 60_000;
@@ -149,10 +146,8 @@ export class OnePasswordSdkAdapter implements OnePasswordPort {
 
   // ----- Share links -----
 
+  /** Makes a new link on every call: 1Password has no idempotency key, and cannot list or withdraw links. */
   async createShareLink(params: CreateShareLinkParams): Promise<ShareLink> {
-    const recorded = await this.ledger.lookupShare(params.idempotencyKey);
-    if (recorded.status === 'created') return recorded.link;
-
     const item = await this.readItem(params.vaultId, params.itemId);
     const policy = await this.accountPolicy(params.vaultId, params.itemId);
     checkShareAgainstPolicy(toSharePolicy(policy), {
@@ -183,7 +178,6 @@ export class OnePasswordSdkAdapter implements OnePasswordPort {
       );
     }
 
-    await this.ledger.markSharePending(params.idempotencyKey);
     const url = await this.request('write', (client) =>
       client.items.shares.create(item, policy, {
         recipients,
@@ -191,9 +185,7 @@ export class OnePasswordSdkAdapter implements OnePasswordPort {
         oneTimeOnly: params.oneTimeOnly,
       }),
     );
-    const link = { url, expiresAt: new Date(this.now() + EXPIRY_BUCKET_MS[params.expiry]).toISOString() };
-    await this.ledger.recordShare(params.idempotencyKey, link);
-    return link;
+    return { url, expiresAt: new Date(this.now() + EXPIRY_BUCKET_MS[params.expiry]).toISOString() };
   }
 
   // ----- Vault group permissions -----
@@ -247,9 +239,7 @@ export class OnePasswordSdkAdapter implements OnePasswordPort {
 
   // ----- Rotation -----
 
-  async rotateItemSecret(params: { vaultId: string; itemId: string; idempotencyKey: string }): Promise<RotationResult> {
-    const recorded = await this.ledger.lookupRotation(params.idempotencyKey);
-    if (recorded) return recorded;
+  async rotateItemSecret(params: RotateItemSecretParams): Promise<RotationResult> {
     for (let attempt = 0; ; attempt++) {
       const item = await this.readItem(params.vaultId, params.itemId);
       const field = secretFieldOf(item);
@@ -257,9 +247,7 @@ export class OnePasswordSdkAdapter implements OnePasswordPort {
       field.value = Secrets.generatePassword(this.recipe).password;
       try {
         const updated = await this.request('write', (client) => client.items.put(item));
-        const result = { itemId: updated.id, vaultId: updated.vaultId, version: updated.version };
-        await this.ledger.recordRotation(params.idempotencyKey, result);
-        return result;
+        return { itemId: updated.id, vaultId: updated.vaultId, version: updated.version };
       } catch (error) {
         if (!(error instanceof OnePasswordError) || error.kind !== 'conflict' || attempt >= this.maxConflictRetries) {
           throw error;

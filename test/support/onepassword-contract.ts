@@ -44,7 +44,7 @@ export const DEMO_CONTRACT_ACCOUNT: ContractAccount = {
   refusedRecipient: 'mallory@elsewhere.test',
 };
 
-/** A share-link request for the demo item, with a fresh idempotency key unless one is given. */
+/** A share-link request for the demo item, with a fresh reference unless one is given. */
 export function demoShareLinkParams(overrides: Partial<CreateShareLinkParams> = {}): CreateShareLinkParams {
   return {
     vaultId: 'vlt_prod',
@@ -52,7 +52,7 @@ export function demoShareLinkParams(overrides: Partial<CreateShareLinkParams> = 
     recipients: ['alice@example.com'],
     expiry: '1d',
     oneTimeOnly: true,
-    idempotencyKey: `AccessRequest:req_${randomUUID()}:grant`,
+    reference: `AccessRequest:req_${randomUUID()}:grant`,
     ...overrides,
   };
 }
@@ -148,7 +148,7 @@ export function registerOnePasswordContract(adapterName: string, makeFixture: ()
           recipients: [account.allowedRecipient],
           expiry: '1h',
           oneTimeOnly: true,
-          idempotencyKey: key('share'),
+          reference: key('share'),
         });
         const after = Date.now();
         expect(link.url).toMatch(/^https:\/\//);
@@ -157,18 +157,18 @@ export function registerOnePasswordContract(adapterName: string, makeFixture: ()
         expect(expiresAt).toBeLessThanOrEqual(after + EXPIRY_BUCKET_MS['1h'] + 1_000);
       });
 
-      it('returns the first link again for the same idempotency key', async () => {
+      it('makes a second link when asked twice, as 1Password has no idempotency key', async () => {
         const params = {
           vaultId: account.item.vaultId,
           itemId: account.item.itemId,
           recipients: [account.allowedRecipient],
           expiry: '1d' as const,
           oneTimeOnly: true,
-          idempotencyKey: key('share'),
+          reference: key('share'),
         };
         const first = await fixture.sut.createShareLink(params);
         const again = await fixture.sut.createShareLink(params);
-        expect(again).toEqual(first);
+        expect(again.url).not.toEqual(first.url);
       });
 
       it('refuses a recipient the sharing policy does not allow, without naming the recipient', async () => {
@@ -179,7 +179,7 @@ export function registerOnePasswordContract(adapterName: string, makeFixture: ()
             recipients: [account.refusedRecipient],
             expiry: '1h',
             oneTimeOnly: true,
-            idempotencyKey: key('share'),
+            reference: key('share'),
           }),
         );
         expect(error.kind).toBe('policy-refused');
@@ -195,7 +195,7 @@ export function registerOnePasswordContract(adapterName: string, makeFixture: ()
             recipients: [account.allowedRecipient],
             expiry: '1h',
             oneTimeOnly: true,
-            idempotencyKey: key('share'),
+            reference: key('share'),
           }),
         );
         expect(error.kind).toBe('not-found');
@@ -253,22 +253,21 @@ export function registerOnePasswordContract(adapterName: string, makeFixture: ()
     });
 
     describe('rotation', () => {
-      it('gives the item a new secret and version, and a retry with the same key changes nothing more', async () => {
+      it('gives the item a new secret and version on every call, as 1Password has no idempotency key', async () => {
         const { vaultId, itemId } = account.item;
         const secretBefore = await fixture.readSecret(vaultId, itemId);
         const versionBefore = (await fixture.sut.getItem(vaultId, itemId)).version;
-        const idempotencyKey = key('rotate');
+        const reference = key('rotate');
 
-        const rotated = await fixture.sut.rotateItemSecret({ vaultId, itemId, idempotencyKey });
+        const rotated = await fixture.sut.rotateItemSecret({ vaultId, itemId, reference });
         const secretAfter = await fixture.readSecret(vaultId, itemId);
         expect(rotated).toEqual({ vaultId, itemId, version: versionBefore + 1 });
         expect(secretAfter).not.toBe(secretBefore);
         expect(secretAfter.length).toBeGreaterThanOrEqual(20);
 
-        const retried = await fixture.sut.rotateItemSecret({ vaultId, itemId, idempotencyKey });
-        expect(retried).toEqual(rotated);
-        expect(await fixture.readSecret(vaultId, itemId)).toBe(secretAfter);
-        expect((await fixture.sut.getItem(vaultId, itemId)).version).toBe(versionBefore + 1);
+        const again = await fixture.sut.rotateItemSecret({ vaultId, itemId, reference });
+        expect(again).toEqual({ vaultId, itemId, version: versionBefore + 2 });
+        expect(await fixture.readSecret(vaultId, itemId)).not.toBe(secretAfter);
       });
     });
   });

@@ -7,6 +7,7 @@ import type {
   GroupPermission,
   GroupPermissionsParams,
   OnePasswordPort,
+  RotateItemSecretParams,
   RotationResult,
   ShareLink,
 } from '../../onepassword/port';
@@ -17,6 +18,8 @@ export interface RecordedCall {
   method: PortMethod;
   args: unknown[];
   outcome: 'ok' | 'failed';
+  /** When the call began. */
+  at: Date;
 }
 
 /**
@@ -87,7 +90,7 @@ export class RecordingPort implements OnePasswordPort {
   }
 
   private async record<T>(method: PortMethod, args: unknown[], effect: () => Promise<T>): Promise<T> {
-    const call: RecordedCall = { method, args: structuredClone(args), outcome: 'ok' };
+    const call: RecordedCall = { method, args: structuredClone(args), outcome: 'ok', at: new Date() };
     this.calls.push(call);
     const failure = this.outage ?? this.failures.get(method)?.shift();
     if (failure) {
@@ -131,7 +134,7 @@ export class RecordingPort implements OnePasswordPort {
   listGroupPermissions(vaultId: string): Promise<GroupPermission[]> {
     return this.record('listGroupPermissions', [vaultId], () => this.local.listGroupPermissions(vaultId));
   }
-  rotateItemSecret(params: { vaultId: string; itemId: string; idempotencyKey: string }): Promise<RotationResult> {
+  rotateItemSecret(params: RotateItemSecretParams): Promise<RotationResult> {
     return this.record('rotateItemSecret', [params], () => this.local.rotateItemSecret(params));
   }
 }

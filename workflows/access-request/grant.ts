@@ -21,7 +21,7 @@ import { type AccessRequestRun, iso } from './run';
 export async function makeGrant(run: AccessRequestRun): Promise<boolean> {
   try {
     if (run.stopRequested) throw new StoppedBeforeGrant();
-    const providerExpiresAt = await grantInOnePassword(run);
+    const { providerExpiresAt, unreceivedLinks } = await grantInOnePassword(run);
     const grantedAt = Date.now();
     const endsAt = iso(grantedAt + run.snapshot.durationMs);
     run.state.grant = {
@@ -29,6 +29,7 @@ export async function makeGrant(run: AccessRequestRun): Promise<boolean> {
       endsAt,
       providerExpiresAt,
       guarantee: guaranteeFor(run.mode, endsAt, providerExpiresAt),
+      ...(unreceivedLinks && { unreceivedLinks }),
     };
     if (run.stopRequested) return true;
     run.moveTo('ACTIVE');
@@ -53,8 +54,13 @@ function isGrantFailure(error: unknown): error is ActivityFailure | ApplicationF
   return error instanceof ActivityFailure || error instanceof ApplicationFailure;
 }
 
-/** The 1Password side of the grant; returns when 1Password itself ends it (a share link's expiry). */
-async function grantInOnePassword(run: AccessRequestRun): Promise<string | undefined> {
+/**
+ * The 1Password side of the grant; returns when 1Password itself ends it (a share link's expiry) and how
+ * many earlier calls for the link went unanswered.
+ */
+async function grantInOnePassword(
+  run: AccessRequestRun,
+): Promise<{ providerExpiresAt?: string; unreceivedLinks?: number }> {
   const { snapshot, state } = run;
   if (snapshot.grant.mode === 'share-link') {
     const { vaultId, itemId, oneTimeView } = snapshot.grant;
@@ -71,7 +77,7 @@ async function grantInOnePassword(run: AccessRequestRun): Promise<string | undef
       }),
     );
     run.shareUrl = link.url;
-    return link.expiresAt;
+    return { providerExpiresAt: link.expiresAt, unreceivedLinks: link.unreceivedLinks };
   }
   const result = await awaitLease(run, 'acquire', iso(Date.now() + snapshot.durationMs));
   if (!result.ok) {
@@ -81,7 +87,7 @@ async function grantInOnePassword(run: AccessRequestRun): Promise<string | undef
       nonRetryable: true,
     });
   }
-  return undefined;
+  return {};
 }
 
 /**

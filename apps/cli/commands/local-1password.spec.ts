@@ -28,7 +28,7 @@ describe(runLocalOnePasswordCommand.name, () => {
       recipients: ['alice@example.com'],
       expiry: '1d',
       oneTimeOnly: true,
-      idempotencyKey: 'k',
+      reference: 'k',
     });
     await local.grantGroupPermissions({
       vaultId: 'vlt_oncall',

@@ -124,6 +124,12 @@ describe('latchkey reconcile after an operator terminated requests', () => {
     expect((await local.getItem('vlt_prod', 'itm_stripe_key')).version).toBe(versionBefore + 1);
     const oncall = (await local.readState()).vaults.find((vault) => vault.id === 'vlt_oncall')!;
     expect(oncall.groupPermissions).toEqual([]);
+
+    // 1Password takes no idempotency key: the next pass finds the rotation's workflow and rotates nothing more.
+    const again = capture();
+    await runReconcileCommand([], again, world.config);
+    expect(again.stdout.join('\n')).not.toContain(rotateRequest);
+    expect((await local.getItem('vlt_prod', 'itm_stripe_key')).version).toBe(versionBefore + 1);
   });
 
   it('leaves alone a request an operator reset: it goes on in a newer run, which ends access itself', async () => {

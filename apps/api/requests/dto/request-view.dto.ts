@@ -38,6 +38,13 @@ export class GrantViewDto {
   @ApiProperty({ format: 'date-time' }) endsAt!: string;
   @ApiPropertyOptional({ format: 'date-time' }) providerExpiresAt?: string;
   @ApiProperty({ type: GrantGuaranteeDto }) guarantee!: GrantGuaranteeDto;
+  @ApiPropertyOptional({
+    description:
+      'Share links only: calls to create the link whose answer was lost; each may have made a link nobody ' +
+      'received (same recipient, expiring before providerExpiresAt). An upper bound; absent when none.',
+    minimum: 1,
+  })
+  unreceivedLinks?: number;
   @ApiPropertyOptional({ format: 'date-time' }) revokedAt?: string;
 }
 
