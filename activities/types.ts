@@ -26,7 +26,7 @@ export interface ShareLinkGrantResult {
   /**
    * Earlier calls to create this link whose answer never arrived. Each may have made a link that nobody
    * received (its URL never left 1Password): same item, same recipient, same bucket, made earlier, so it
-   * expires before `expiresAt`. An upper bound: a call that failed before writing is counted too.
+   * expires before `expiresAt`. A call that failed before writing is counted too (docs/onepassword.md).
    */
   unreceivedLinks?: number;
 }

@@ -110,7 +110,7 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
           recipients: [REQUESTER.email],
           expiry: '1d',
           oneTimeOnly: true,
-          idempotencyKey: `${sut.workflowId}:grant`,
+          reference: `${sut.workflowId}:grant`,
         },
       ],
     });
@@ -368,7 +368,7 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
     ]);
     expect(new Set(suite.world.port.callsOf('rotateItemSecret').map((call) => JSON.stringify(call.args)))).toEqual(
       new Set([
-        JSON.stringify([{ vaultId: 'vlt_prod', itemId: 'itm_prod_db', idempotencyKey: `${sut.workflowId}:rotate` }]),
+        JSON.stringify([{ vaultId: 'vlt_prod', itemId: 'itm_prod_db', reference: `${sut.workflowId}:rotate` }]),
       ]),
     );
     expect((await suite.world.port.local.getItem('vlt_prod', 'itm_prod_db')).version).toBe(versionBefore + 1);

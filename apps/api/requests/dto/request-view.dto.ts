@@ -41,7 +41,7 @@ export class GrantViewDto {
   @ApiPropertyOptional({
     description:
       'Share links only: calls to create the link whose answer was lost; each may have made a link nobody ' +
-      'received (same recipient, expiring before providerExpiresAt). An upper bound; absent when none.',
+      'received (same recipient, expiring before providerExpiresAt). Absent when none.',
     minimum: 1,
   })
   unreceivedLinks?: number;
