@@ -150,6 +150,14 @@ describe(judgeChaos.name, () => {
     expect(judgeChaos(run).counts.grantsLeftBehind).toBe(1);
   });
 
+  it('counts a rotate-on-revoke request terminated after its link was made, and never rotated, as left behind', () => {
+    const run = cleanRun();
+    run.terminated = new Set(['req_b']);
+    expect(judgeChaos(run).counts.grantsLeftBehind).toBe(0);
+    run.onePassword.rotations = [];
+    expect(judgeChaos(run).counts.grantsLeftBehind).toBe(1);
+  });
+
   it('counts a share link that outlives what the request promised as left behind', () => {
     const run = cleanRun();
     run.onePassword.shareLinks[0] = link('req_a', 'shr_1', '2026-12-04T21:00:00.000Z');

@@ -187,6 +187,10 @@ export function judgeChaos(obs: ChaosObservation): ChaosVerdict {
       if (final && granted && rotations === 0) {
         leftBehind.push({ requestId, what: 'the grant ended, but the secret was never rotated' });
       }
+      // Terminated by an operator after its link was made: the reconciler must have rotated the secret.
+      if (obs.terminated?.has(requestId) && links.length > 0 && rotations === 0) {
+        leftBehind.push({ requestId, what: 'terminated after its link was made, but the secret was never rotated' });
+      }
     } else if (rotations > 0) {
       duplicates.push({ requestId, what: `a ${request.mode} request rotated the secret` });
     }
