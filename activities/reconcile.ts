@@ -138,10 +138,11 @@ async function isRunning(temporal: Client, workflowId: string): Promise<boolean>
   }
 }
 
-async function exists(temporal: Client, workflowId: string): Promise<boolean> {
+/** Whether a pass rotated the secret of this terminated request, or is rotating it (not if it was stopped). */
+async function rotatedOrRotating(temporal: Client, requestWorkflowId: string): Promise<boolean> {
   try {
-    await temporal.workflow.getHandle(workflowId).describe();
-    return true;
+    const { status } = await temporal.workflow.getHandle(terminatedRotationWorkflowId(requestWorkflowId)).describe();
+    return status.name === 'COMPLETED' || status.name === 'RUNNING';
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return false;
     throw error;
@@ -155,8 +156,8 @@ async function isLatestRun(temporal: Client, execution: WorkflowExecutionInfo): 
 
 /**
  * Rotate-on-revoke requests an operator terminated while their grant was made or being made, in the last
- * day, whose secret no pass has rotated yet (each rotation is a workflow named after its request; the
- * namespace keeps it longer than a day, the shortest retention Temporal allows).
+ * day, whose secret no pass has rotated (each rotation is a workflow named after its request; the
+ * namespace keeps it longer than a day, the shortest retention Temporal allows) or is rotating.
  */
 async function unrotatedGrants(temporal: Client, now: Date): Promise<UnrotatedGrant[]> {
   const since = new Date(now.getTime() - UNROTATED_LOOKBACK_MS).toISOString();
@@ -167,7 +168,7 @@ async function unrotatedGrants(temporal: Client, now: Date): Promise<UnrotatedGr
     if (request.memo?.grantMode !== 'rotate-on-revoke') continue;
     // A reset terminates the run it replaces: the request goes on in a newer run, which ends access itself.
     if (!(await isLatestRun(temporal, request))) continue;
-    if (await exists(temporal, terminatedRotationWorkflowId(request.workflowId))) continue;
+    if (await rotatedOrRotating(temporal, request.workflowId)) continue;
     const input = await pinnedInput(temporal, request, decode);
     const grant = input?.snapshot.grant;
     if (!input || grant?.mode !== 'share-link') continue;

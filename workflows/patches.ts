@@ -17,3 +17,10 @@ export const ACCESS_ALWAYS_ENDS = 'access-always-ends';
  * counts as possibly applied, holders past their end are dropped, and revokes are retried by Temporal.
  */
 export const LEASE_CONVERGES = 'lease-converges';
+
+/**
+ * The reconciler rotates a terminated request's secret through a workflow named after the request, so
+ * that a later pass does not rotate it again (1Password takes no idempotency key). A pass that was in
+ * flight at the deployment finishes with the activity it had scheduled.
+ */
+export const RECONCILE_ROTATES_ONCE = 'reconcile-rotates-once';

@@ -2,6 +2,7 @@ import {
   condition,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -17,12 +18,19 @@ import { type LeaseResult, leaseResultSignal } from '../contracts/vault-lease';
 import { terminatedRotationWorkflowId } from '../domain/ids';
 import { findDrift } from '../domain/reconcile';
 import { ending, leasing } from './activity-stubs';
+import { RECONCILE_ROTATES_ONCE } from './patches';
 
 /** Reads 1Password, visibility and the leases: minutes at most for a large account, heartbeating. */
 const { observeGrants, recordReconcile } = proxyActivities<LatchkeyActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 5 },
+});
+
+/** Passes started before `reconcile-rotates-once` rotate in place; remove once none can be open (minutes). */
+const { rotateItemSecret: rotateInPlace } = proxyActivities<LatchkeyActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 
 /** How long one repair may wait for the vault lease's answer or a rotation; either goes on after that. */
@@ -86,23 +94,43 @@ async function removeThroughLease(
 async function rotate(drift: Drift, unrotated: UnrotatedGrant[]): Promise<Drift['action']> {
   const grant = unrotated.find((candidate) => candidate.requestId === drift.requestIds[0]);
   if (!grant) return 'failed';
+  if (!patched(RECONCILE_ROTATES_ONCE)) return rotateInPlaceBeforePatch(grant);
   try {
     const rotation = await startChild(rotateAfterTerminationWorkflow, {
       workflowId: terminatedRotationWorkflowId(grant.workflowId),
       args: [grant],
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      // Once rotated, never again; a rotation an operator stopped may be made by a later pass.
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
       parentClosePolicy: ParentClosePolicy.ABANDON,
     });
-    const done = await Promise.race([
-      rotation.result().then(() => true),
-      sleep(REPAIR_ANSWER_TIMEOUT_MS).then(() => false),
+    const outcome = await Promise.race([
+      rotation.result().then(
+        () => 'rotated' as const,
+        () => 'failed' as const, // an operator stopped it: the next pass tries again
+      ),
+      sleep(REPAIR_ANSWER_TIMEOUT_MS).then(() => 'under way' as const),
     ]);
-    if (!done) log.warn('the rotation goes on after this pass', { workflowId: rotation.workflowId });
-    return done ? 'rotated' : 'failed';
+    if (outcome !== 'rotated') log.warn(`the rotation is ${outcome}`, { workflowId: rotation.workflowId });
+    return outcome === 'rotated' ? 'rotated' : 'failed';
   } catch (error) {
-    // An earlier pass started this rotation in the meantime: it is done or under way.
+    // An earlier pass made this rotation, or is making it.
     if (error instanceof WorkflowExecutionAlreadyStartedError) return 'rotated';
     throw error;
+  }
+}
+
+async function rotateInPlaceBeforePatch(grant: UnrotatedGrant): Promise<Drift['action']> {
+  try {
+    await rotateInPlace({
+      idempotencyKey: `${grant.workflowId}:rotate`,
+      integration: grant.integration,
+      vaultId: grant.vaultId,
+      itemId: grant.itemId,
+    });
+    return 'rotated';
+  } catch (error) {
+    log.warn('rotating a terminated request’s secret failed; the next pass tries again', { error: String(error) });
+    return 'failed';
   }
 }
 

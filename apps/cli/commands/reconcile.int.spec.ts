@@ -2,6 +2,8 @@ import { LocalOnePassword } from '../../../onepassword/local/local-onepassword';
 import { ApiWorld, PEOPLE } from '../../../test/support/api-world';
 import type { CommandIo } from '../io';
 import { runReconcileCommand } from './reconcile';
+import { terminatedRotationWorkflowId } from '../../../domain/ids';
+import { rotateAfterTerminationWorkflow } from '../../../workflows/reconcile';
 
 function capture(): CommandIo & { stdout: string[] } {
   const stdout: string[] = [];
@@ -129,6 +131,31 @@ describe('latchkey reconcile after an operator terminated requests', () => {
     const again = capture();
     await runReconcileCommand([], again, world.config);
     expect(again.stdout.join('\n')).not.toContain(rotateRequest);
+    expect((await local.getItem('vlt_prod', 'itm_stripe_key')).version).toBe(versionBefore + 1);
+  });
+
+  it('rotates again when an operator stopped the rotation of an earlier pass', async () => {
+    const id = await activeRequest('stripe-key');
+    const workflowId = `AccessRequest:${id}`;
+    await world.client.workflow.getHandle(workflowId).terminate('an operator cleaned up');
+    // An earlier pass's rotation that an operator terminated before it ran (no worker on its queue).
+    const stopped = await world.client.workflow.start(rotateAfterTerminationWorkflow, {
+      workflowId: terminatedRotationWorkflowId(workflowId),
+      taskQueue: 'nobody-polls-this-queue',
+      args: [{ integration: 'demo', vaultId: 'vlt_prod', itemId: 'itm_stripe_key', workflowId, requestId: id }],
+    });
+    await stopped.terminate('an operator stopped the rotation');
+    const terminated = `ExecutionStatus = 'Terminated' AND WorkflowId = '${workflowId}'`;
+    for (let tries = 0; (await world.client.workflow.count(terminated)).count < 1 && tries < 50; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const versionBefore = (await local.getItem('vlt_prod', 'itm_stripe_key')).version;
+
+    const io = capture();
+    await runReconcileCommand([], io, world.config);
+    expect(io.stdout).toContain(
+      `unrotated   demo: item itm_stripe_key in vault vlt_prod (requests ${id}): secret rotated`,
+    );
     expect((await local.getItem('vlt_prod', 'itm_stripe_key')).version).toBe(versionBefore + 1);
   });
 
