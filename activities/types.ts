@@ -3,8 +3,9 @@ import type { RotationResult } from '../onepassword/port';
 import type { LeaseRequest, VaultLeaseKey } from '../contracts/vault-lease';
 
 /**
- * Inputs and results of the activities. Every input carries an idempotency key (workflow id + step),
- * so a retried activity never makes a second effective grant.
+ * Inputs and results of the activities. Every input carries its step's key (workflow id + step): logs,
+ * alerts and the local 1Password's record name it. Retries are made safe by each activity's heartbeat
+ * details, since 1Password itself takes no idempotency key.
  */
 export interface ShareLinkGrantInput {
   idempotencyKey: string;

@@ -40,7 +40,7 @@ export interface UnrotatedGrant {
   integration: string;
   vaultId: string;
   itemId: string;
-  /** The request's workflow id: its rotation's idempotency key is `<workflowId>:rotate`. */
+  /** The request's workflow id: its rotation is the step `<workflowId>:rotate`, made once per request. */
   workflowId: string;
   requestId: string;
 }

@@ -77,7 +77,7 @@ async function rejection(promise: Promise<unknown>): Promise<OnePasswordError> {
   throw new Error('expected the call to be refused, but it succeeded');
 }
 
-/** Idempotency keys unique per run, so a live account never sees a key twice across runs. */
+/** References unique per run, so runs against a live account can be told apart. */
 function key(step: string): string {
   return `contract-${randomUUID()}:${step}`;
 }

@@ -25,7 +25,7 @@ export interface RecordedCall {
 /**
  * A 1Password port for tests that records every call (with its arguments and whether it failed) and
  * can be told to fail the next calls of a method. It delegates to a real local 1Password on a
- * temporary state file, so idempotency keys, group permissions and rotations behave as they do for
+ * temporary state file, so share links, group permissions and rotations behave as they do for
  * the worker; tests assert both the exact calls and the resulting 1Password state.
  */
 export class RecordingPort implements OnePasswordPort {
