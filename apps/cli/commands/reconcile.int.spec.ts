@@ -89,6 +89,13 @@ describe('latchkey reconcile after an operator terminated requests', () => {
   });
   afterAll(() => world?.dispose());
 
+  /** Visibility follows the workflows a moment later, and the reconciler reads it. */
+  async function untilVisible(query: string, count: number): Promise<void> {
+    for (let tries = 0; (await world.client.workflow.count(query)).count < count && tries < 50; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   async function activeRequest(resourceId: string): Promise<string> {
     const created = await world.call('POST', '/v1/requests', {
       as: PEOPLE.alice,
@@ -109,11 +116,8 @@ describe('latchkey reconcile after an operator terminated requests', () => {
     for (const id of [vaultRequest, rotateRequest]) {
       await world.client.workflow.getHandle(`AccessRequest:${id}`).terminate('an operator cleaned up');
     }
-    // Visibility follows the workflows a moment later; the reconciler reads it.
     const terminated = `ExecutionStatus = 'Terminated' AND WorkflowId IN ('AccessRequest:${vaultRequest}', 'AccessRequest:${rotateRequest}')`;
-    for (let tries = 0; (await world.client.workflow.count(terminated)).count < 2 && tries < 50; tries++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await untilVisible(terminated, 2);
 
     const io = capture();
     expect(await runReconcileCommand([], io, world.config)).toBe(1);
@@ -146,9 +150,7 @@ describe('latchkey reconcile after an operator terminated requests', () => {
     });
     await stopped.terminate('an operator stopped the rotation');
     const terminated = `ExecutionStatus = 'Terminated' AND WorkflowId = '${workflowId}'`;
-    for (let tries = 0; (await world.client.workflow.count(terminated)).count < 1 && tries < 50; tries++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await untilVisible(terminated, 1);
     const versionBefore = (await local.getItem('vlt_prod', 'itm_stripe_key')).version;
 
     const io = capture();
