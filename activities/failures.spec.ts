@@ -55,8 +55,8 @@ describe(toEndingFailure.name, () => {
     expect(forbidden).toMatchObject({ blocked: true, kind: 'forbidden' });
     expect(forbidden.failure).toMatchObject({ nonRetryable: false, nextRetryDelay: BLOCKED_RETRY_DELAY_MS });
     // An expired session is retried quickly at first (the adapter authenticates again), then counts as blocked.
-    expect(toEndingFailure(new OnePasswordError('auth-expired', 'x'), 1).blocked).toBe(false);
-    expect(toEndingFailure(new OnePasswordError('auth-expired', 'x'), 5).blocked).toBe(false);
-    expect(toEndingFailure(new OnePasswordError('auth-expired', 'x'), 6).blocked).toBe(true);
+    expect(toEndingFailure(new OnePasswordError('auth', 'x'), 1).blocked).toBe(false);
+    expect(toEndingFailure(new OnePasswordError('auth', 'x'), 5).blocked).toBe(false);
+    expect(toEndingFailure(new OnePasswordError('auth', 'x'), 6).blocked).toBe(true);
   });
 });

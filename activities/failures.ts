@@ -36,7 +36,7 @@ const NEEDS_A_PERSON: ReadonlySet<OnePasswordErrorKind> = new Set([
   'forbidden',
   'invalid-argument',
   'policy-refused',
-  'auth-expired',
+  'auth',
 ]);
 
 /**
@@ -59,8 +59,7 @@ export interface EndingFailure {
  */
 export function toEndingFailure(error: unknown, attempt: number): EndingFailure {
   const details = onePasswordFailureDetails(error);
-  const blocked =
-    NEEDS_A_PERSON.has(details.kind) && !(details.kind === 'auth-expired' && attempt <= QUICK_AUTH_RETRIES);
+  const blocked = NEEDS_A_PERSON.has(details.kind) && !(details.kind === 'auth' && attempt <= QUICK_AUTH_RETRIES);
   const nextRetryDelay = blocked ? BLOCKED_RETRY_DELAY_MS : details.retryAfterMs;
   const failure = ApplicationFailure.create({
     type: details.type,

@@ -19,6 +19,7 @@ export const NOTIFICATION_KINDS = [
   'revoke-blocked',
   'resource-gone',
   'drift-found',
+  'onepassword-error-unrecognised',
 ] as const;
 
 /** The recipient of alerts for operators: every admin (the receiving system resolves it). */

@@ -1,11 +1,16 @@
 import { AuthExpiredError, DesktopSessionExpiredError, RateLimitExceededError, throwError } from '@1password/sdk';
+import { readFileSync } from 'node:fs';
 import {
   classifyOnePasswordError,
+  CORE_PHRASES,
   isRetryable,
+  kindOfCoreMessage,
+  unrecognisedFailureOf,
   onePasswordFailureDetails,
   RATE_LIMIT_RETRY_AFTER_MS,
   retryDelayHint,
 } from './errors';
+import { CORE_MESSAGES_FILE, type CoreMessages } from './sdk/core-messages/core-messages';
 import { ONEPASSWORD_ERROR_KINDS, OnePasswordError, type OnePasswordErrorKind } from './port';
 
 /** What the SDK's core throws: `throwError` is the SDK's own decoder of core error strings. */
@@ -18,6 +23,8 @@ function sdkError(name: string, message: string): unknown {
   throw new Error('throwError returned');
 }
 
+const fixture = JSON.parse(readFileSync(CORE_MESSAGES_FILE, 'utf8')) as CoreMessages;
+
 describe(classifyOnePasswordError.name, () => {
   it('maps the typed RateLimitExceededError to rate-limited with a long retry-after', () => {
     const sut = classifyOnePasswordError(sdkError('RateLimitExceeded', 'rate limit exceeded'));
@@ -26,10 +33,14 @@ describe(classifyOnePasswordError.name, () => {
     expect(classifyOnePasswordError(new RateLimitExceededError('x')).kind).toBe('rate-limited');
   });
 
-  it('maps AuthExpiredError and DesktopSessionExpiredError to auth-expired', () => {
-    expect(classifyOnePasswordError(sdkError('AuthExpired', 'auth expired')).kind).toBe('auth-expired');
-    expect(classifyOnePasswordError(new AuthExpiredError('x')).kind).toBe('auth-expired');
-    expect(classifyOnePasswordError(new DesktopSessionExpiredError('x')).kind).toBe('auth-expired');
+  it('maps the typed session errors to auth (the pinned core sends DesktopSessionExpired, never AuthExpired)', () => {
+    expect(fixture.typedErrors).toEqual([
+      { name: 'DesktopSessionExpired', sentByCore: true },
+      { name: 'RateLimitExceeded', sentByCore: true },
+      { name: 'AuthExpired', sentByCore: false },
+    ]);
+    expect(classifyOnePasswordError(new DesktopSessionExpiredError('x')).kind).toBe('auth');
+    expect(classifyOnePasswordError(new AuthExpiredError('x')).kind).toBe('auth');
   });
 
   it('returns an OnePasswordError unchanged', () => {
@@ -37,39 +48,88 @@ describe(classifyOnePasswordError.name, () => {
     expect(classifyOnePasswordError(original)).toBe(original);
   });
 
-  const cases: Array<[string, OnePasswordErrorKind]> = [
-    ['item not found', 'not-found'],
-    ["vault doesn't exist", 'not-found'],
-    ['error resolving secret reference: no item matched the secret reference query', 'not-found'],
-    ['forbidden: the service account does not have permission to manage this vault', 'forbidden'],
-    ["authentication error: you don't have the right permissions to access this resource", 'forbidden'],
-    ['your plan does not allow managing vault permissions', 'forbidden'],
-    ['itemStatusIncorrectItemVersion', 'conflict'],
-    ['item version mismatch: the item was modified', 'conflict'],
-    ['request timed out', 'timeout'],
-    ['context deadline exceeded', 'timeout'],
-    ['error sending request: connection reset by peer', 'unavailable'],
-    ['503 Service Unavailable', 'unavailable'],
-    ['share link expiry exceeds the maximum allowed by the account policy', 'policy-refused'],
-    ['recipient is not allowed by the item sharing policy', 'policy-refused'],
-    ['sharing files is not allowed', 'policy-refused'],
-    ['invalid user input: field id must be set', 'invalid-argument'],
-    ['too many requests', 'rate-limited'],
+  // One test per message the pinned core can send: each is recognised, none falls to "unrecognised".
+  it.each(fixture.messages)('recognises the core message %j', (message) => {
+    expect(kindOfCoreMessage(message)).toBeDefined();
+  });
+
+  it('knows no phrase the pinned core does not send', () => {
+    const sent = [...fixture.messages, ...fixture.observed.map((failure) => failure.message)];
+    const invented = Object.values(CORE_PHRASES)
+      .flat()
+      .filter((phrase) => !sent.some((message) => message.includes(phrase)));
+    expect(invented).toEqual([]);
+  });
+
+  // What the real core answered, run here, to each failure of sign-in (the fixture's `observed`).
+  const signIn: Record<string, OnePasswordErrorKind> = {
+    'sign-in answered HTTP 400': 'invalid-argument',
+    'sign-in answered HTTP 401': 'auth',
+    'sign-in answered HTTP 403': 'forbidden',
+    'sign-in answered HTTP 404': 'not-found',
+    'sign-in answered HTTP 409': 'conflict',
+    'sign-in answered HTTP 429': 'rate-limited',
+    'sign-in answered HTTP 500': 'unavailable',
+    'sign-in answered HTTP 502': 'unavailable',
+    'sign-in answered HTTP 503': 'unavailable',
+    'sign-in answered HTTP 504': 'unavailable',
+    'sign-in request fails (network)': 'unavailable',
+    'token is not a service-account token': 'auth',
+    'token is not base64': 'auth',
+    'token is not a credentials object': 'auth',
+  };
+  it.each(fixture.observed)('classifies what the core answered when $trigger', ({ trigger, name, message }) => {
+    expect(classifyOnePasswordError(sdkError(name, message)).kind).toBe(signIn[trigger]);
+  });
+
+  // The chains latchkey's calls meet, as the core builds them from its phrases.
+  const chains: Array<[string, OnePasswordErrorKind]> = [
+    ["item couldn't be found", 'not-found'],
+    ["vault couldn't be found", 'not-found'],
+    ['unable to retrieve item: item is not in an active state', 'not-found'],
+    ['error revoking group vault permissions: resource not found', 'not-found'],
+    [
+      'error updating group vault permissions: you do not have the right permissions to perform this action: ',
+      'forbidden',
+    ],
+    ["error getting group: you don't have the right permissions to access this resource", 'forbidden'],
+    ['authentication error: you are not authenticated', 'auth'],
+    ['authentication error: bad credentials, please retry: verifying the server hash in the SRP exchange', 'auth'],
+    ['authentication error: bad service account token, please rotate it: account is suspended', 'auth'],
+    ['session seems expired even after retrying', 'auth'],
+    ['session expired', 'auth'],
+    ['bad input passed by the user: field id must be set', 'invalid-argument'],
+    ['cannot share items with files. Consult your 1Password admin to review account policies.', 'policy-refused'],
+    ['The submitted item is not up to date. Refetch the item and retry the request.', 'conflict'],
+    ['a conflict occurred on the server. this usually happens due to a race condition in requests', 'conflict'],
+    ['request timeout', 'timeout'],
+    ['rate limit exceeded', 'rate-limited'],
+    ['unable to retrieve vaults: unexpected status code in response: 502 Bad Gateway', 'unavailable'],
   ];
-
-  it.each(cases)('maps the SDK message "%s" to %s', (message, kind) => {
-    expect(classifyOnePasswordError(sdkError('Other', message)).kind).toBe(kind);
-    expect(classifyOnePasswordError(new Error(message)).kind).toBe(kind);
+  it.each(chains)('maps the core chain %j to %s', (message, kind) => {
+    expect(classifyOnePasswordError(sdkError('Internal', message)).kind).toBe(kind);
   });
 
-  it('treats an unrecognised failure as unavailable (retryable), since every port operation is idempotent', () => {
-    expect(classifyOnePasswordError(new Error('something odd')).kind).toBe('unavailable');
-    expect(classifyOnePasswordError(42).kind).toBe('unavailable');
+  it('marks an unrecognised failure with its class and a fingerprint, never its text, and treats it as retryable', () => {
+    const odd = classifyOnePasswordError(new TypeError('something new for item "Payroll db"'));
+    expect(odd.kind).toBe('unavailable');
+    expect(isRetryable(odd.kind)).toBe(true);
+    const unrecognised = unrecognisedFailureOf(odd);
+    expect(unrecognised).toEqual({ errorClass: 'TypeError', fingerprint: expect.stringMatching(/^[0-9a-f]{12}$/) });
+    expect(JSON.stringify(unrecognised)).not.toContain('Payroll');
+    expect(
+      unrecognisedFailureOf(classifyOnePasswordError(new TypeError('something new for item "Payroll db"'))),
+    ).toEqual(unrecognised);
+    expect(unrecognisedFailureOf(classifyOnePasswordError(42))).toEqual({
+      errorClass: 'number',
+      fingerprint: expect.any(String),
+    });
+    expect(unrecognisedFailureOf(classifyOnePasswordError(new Error(CORE_PHRASES.timeout[0])))).toBeUndefined();
   });
 
-  it('never copies the SDK message, which may name a recipient or an item', () => {
-    const sut = classifyOnePasswordError(new Error('recipient alice@example.com is not allowed by the sharing policy'));
-    expect(sut.kind).toBe('policy-refused');
+  it('never copies the core message, which may name a recipient or an item', () => {
+    const sut = classifyOnePasswordError(new Error('bad input passed by the user: recipient alice@example.com'));
+    expect(sut.kind).toBe('invalid-argument');
     expect(sut.message).not.toContain('alice');
   });
 });
@@ -77,7 +137,7 @@ describe(classifyOnePasswordError.name, () => {
 describe(isRetryable.name, () => {
   it.each([
     ['rate-limited', true],
-    ['auth-expired', true],
+    ['auth', true],
     ['timeout', true],
     ['unavailable', true],
     ['conflict', true],

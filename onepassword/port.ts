@@ -112,7 +112,7 @@ export interface OnePasswordPort {
  */
 export const ONEPASSWORD_ERROR_KINDS = [
   'rate-limited',
-  'auth-expired',
+  'auth',
   'not-found',
   'forbidden',
   'conflict',

@@ -5,6 +5,7 @@ import { createActivities } from '../../activities';
 import { createDataConverter, loadOrCreateCodecKey } from '../../codec';
 import { loadConfig, type LatchkeyConfig } from '../../config/config';
 import { CATALOG_WORKFLOW_ID } from '../../contracts/catalog';
+import { ADMINS } from '../../contracts/notifications';
 import { LogNotifier, type Notifier, WebhookNotifier } from '../../notify';
 import { readSecret } from '../../config/secrets';
 import { integrationsOf, loadPolicyFile } from '../../policy';
@@ -33,7 +34,26 @@ async function main(): Promise<void> {
   const policy = loadPolicyFile(config.policyFile);
   const integrations = integrationsOf(policy);
 
-  const ports = createWorkerPorts(policy, config);
+  const notifier = notifierFor(config, logger);
+  const ports = createWorkerPorts(policy, config, (failure) => {
+    // An SDK upgrade (or a new 1Password answer) that the classifier does not know: retried, and told once.
+    logger.warn(failure, '1Password failed with an error latchkey does not recognise; retrying it');
+    const at = new Date().toISOString();
+    notifier
+      .notify({
+        kind: 'onepassword-error-unrecognised',
+        eventId: `onepassword-error-unrecognised:${failure.integration}:${failure.fingerprint}`,
+        requestId: 'worker',
+        resourceId: '',
+        integration: failure.integration,
+        recipients: [ADMINS],
+        at,
+        details: { errorClass: failure.errorClass, fingerprint: failure.fingerprint },
+      })
+      .catch((error: unknown) =>
+        logger.warn({ err: error }, 'could not tell admins of an unrecognised 1Password error'),
+      );
+  });
   const stopBudgetReports = reportRateBudgets(Runtime.instance().metricMeter, ports.sdkAdapters);
 
   const connection = await NativeConnection.connect({ address: config.temporal.address });
@@ -48,7 +68,7 @@ async function main(): Promise<void> {
     dataConverter,
     activities: createActivities({
       onePassword: ports.forIntegration,
-      notifier: notifierFor(config, logger),
+      notifier,
       logger,
       temporal: client,
       integrations: integrations.map(({ name, reconcile }) => ({ name, repair: reconcile === 'repair' })),

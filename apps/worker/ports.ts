@@ -2,7 +2,7 @@ import type { LatchkeyConfig } from '../../config/config';
 import { readSecret } from '../../config/secrets';
 import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
 import { OnePasswordError, type OnePasswordPort } from '../../onepassword/port';
-import { createSdkOnePasswordPorts } from '../../onepassword/sdk/create-sdk-ports';
+import { createSdkOnePasswordPorts, type SdkPortsOptions } from '../../onepassword/sdk/create-sdk-ports';
 import type { OnePasswordSdkAdapter } from '../../onepassword/sdk/sdk-adapter';
 import { integrationsOf, type LoadedPolicy } from '../../policy';
 
@@ -18,7 +18,11 @@ export interface WorkerPorts {
  * @1password/sdk adapter for kind `onepassword`. Tokens are read from their sources only when an
  * adapter first needs its client, and never leave this process.
  */
-export function createWorkerPorts(policy: LoadedPolicy, config: LatchkeyConfig): WorkerPorts {
+export function createWorkerPorts(
+  policy: LoadedPolicy,
+  config: LatchkeyConfig,
+  onUnrecognisedFailure?: SdkPortsOptions['onUnrecognisedFailure'],
+): WorkerPorts {
   const integrations = integrationsOf(policy);
   const ports = new Map<string, OnePasswordPort>();
 
@@ -27,6 +31,7 @@ export function createWorkerPorts(policy: LoadedPolicy, config: LatchkeyConfig):
 
   const real = integrations.filter((integration) => integration.kind === 'onepassword');
   const sdkAdapters = createSdkOnePasswordPorts({
+    onUnrecognisedFailure,
     integrations: real.map((integration) => ({
       name: integration.name,
       // Vault-group resources live in vaults the service account created; the policy names them.
@@ -46,7 +51,7 @@ export function createWorkerPorts(policy: LoadedPolicy, config: LatchkeyConfig):
       } catch (error) {
         // Retryable: fixing the token file (or the environment, with a restart) lets the work go on.
         const why = error instanceof Error ? error.message : String(error);
-        return Promise.reject(new OnePasswordError('auth-expired', `no service-account token for "${name}": ${why}`));
+        return Promise.reject(new OnePasswordError('auth', `no service-account token for "${name}": ${why}`));
       }
     },
   });

@@ -267,7 +267,7 @@ describe(LocalOnePassword.name, () => {
 
     it('refuses every call as unauthenticated while the token is revoked', async () => {
       await sut.setFaults({ tokenRevoked: true });
-      expect((await refusal(sut.listVaults())).kind).toBe('auth-expired');
+      expect((await refusal(sut.listVaults())).kind).toBe('auth');
       await sut.setFaults({});
       await expect(sut.listVaults()).resolves.toHaveLength(3);
     });

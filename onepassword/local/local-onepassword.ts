@@ -302,7 +302,7 @@ export class LocalOnePassword implements OnePasswordPort {
       throw error;
     };
     if (faults.tokenRevoked) {
-      fail(new OnePasswordError('auth-expired', 'local 1Password: the service account token was revoked'));
+      fail(new OnePasswordError('auth', 'local 1Password: the service account token was revoked'));
     }
     if (faults.outageUntil && this.clock().getTime() < Date.parse(faults.outageUntil)) {
       fail(new OnePasswordError('unavailable', 'local 1Password: injected outage'));

@@ -1,7 +1,7 @@
 import type { Client } from '@1password/sdk';
 import { SdkClientRegistry, type SdkClientConfiguration, serviceAccountClientFactory } from './client-registry';
 import { RateBudget, type RateLimits } from './rate-budget';
-import { OnePasswordSdkAdapter } from './sdk-adapter';
+import { OnePasswordSdkAdapter, type OnePasswordSdkAdapterOptions } from './sdk-adapter';
 
 export interface SdkIntegrationSettings {
   name: string;
@@ -17,6 +17,7 @@ export interface SdkPortsOptions {
   tokenFor: (integration: string) => Promise<string>;
   /** The SDK's `createClient` unless a test binds a scripted core. */
   createClient?: (config: SdkClientConfiguration) => Promise<Client>;
+  onUnrecognisedFailure?: OnePasswordSdkAdapterOptions['onUnrecognisedFailure'];
 }
 
 /**
@@ -33,6 +34,7 @@ export function createSdkOnePasswordPorts(options: SdkPortsOptions): Map<string,
         clients,
         budget: new RateBudget({ limits: integration.limits }),
         serviceAccountVaultIds: integration.serviceAccountVaultIds,
+        onUnrecognisedFailure: options.onUnrecognisedFailure,
       }),
     ]),
   );

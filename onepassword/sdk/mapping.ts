@@ -91,7 +91,7 @@ export function toSharePolicy(policy: ItemShareAccountPolicy): SharePolicy {
 }
 
 export function itemHasFiles(item: Item): boolean {
-  return (item.files?.length ?? 0) > 0 || item.document !== undefined;
+  return (item.files?.length ?? 0) > 0 || item.document != null;
 }
 
 /** The secret a rotation replaces: the password, else a credential, else the first concealed field. */

@@ -14,56 +14,60 @@ import { SdkClientRegistry, serviceAccountClientFactory } from './client-registr
 import { BUSINESS_LIMITS, RateBudget, TEAMS_LIMITS } from './rate-budget';
 import { OnePasswordSdkAdapter } from './sdk-adapter';
 
-registerOnePasswordContract('OnePasswordSdkAdapter against a live 1Password account', async () => {
-  const settings = loadLiveOnePasswordSettings();
-  const integration = 'live';
-  const clients = new SdkClientRegistry(
-    serviceAccountClientFactory(() => Promise.resolve(settings.OP_SERVICE_ACCOUNT_TOKEN)),
-  );
-  const sut = new OnePasswordSdkAdapter({
-    integration,
-    clients,
-    budget: new RateBudget({ limits: settings.teams ? TEAMS_LIMITS : BUSINESS_LIMITS }),
-    serviceAccountVaultIds: [settings.LATCHKEY_LIVE_VAULT],
-  });
+registerOnePasswordContract(
+  'OnePasswordSdkAdapter against a live 1Password account',
+  async () => {
+    const settings = loadLiveOnePasswordSettings();
+    const integration = 'live';
+    const clients = new SdkClientRegistry(
+      serviceAccountClientFactory(() => Promise.resolve(settings.OP_SERVICE_ACCOUNT_TOKEN)),
+    );
+    const sut = new OnePasswordSdkAdapter({
+      integration,
+      clients,
+      budget: new RateBudget({ limits: settings.teams ? TEAMS_LIMITS : BUSINESS_LIMITS }),
+      serviceAccountVaultIds: [settings.LATCHKEY_LIVE_VAULT],
+    });
 
-  const client = await clients.get(integration);
-  const title = `latchkey live contract ${randomUUID()}`;
-  const item = await client.items.create({
-    category: ItemCategory.Login,
-    vaultId: settings.LATCHKEY_LIVE_VAULT,
-    title,
-    tags: ['latchkey-live-test'],
-    fields: [
-      {
-        id: 'password',
-        title: 'password',
-        fieldType: ItemFieldType.Concealed,
-        value: Secrets.generatePassword({
-          type: 'Random',
-          parameters: { includeDigits: true, includeSymbols: false, length: 32 },
-        }).password,
+    const client = await clients.get(integration);
+    const title = `latchkey live contract ${randomUUID()}`;
+    const item = await client.items.create({
+      category: ItemCategory.Login,
+      vaultId: settings.LATCHKEY_LIVE_VAULT,
+      title,
+      tags: ['latchkey-live-test'],
+      fields: [
+        {
+          id: 'password',
+          title: 'password',
+          fieldType: ItemFieldType.Concealed,
+          value: Secrets.generatePassword({
+            type: 'Random',
+            parameters: { includeDigits: true, includeSymbols: false, length: 32 },
+          }).password,
+        },
+      ],
+    });
+
+    return {
+      sut,
+      account: {
+        item: { vaultId: item.vaultId, itemId: item.id, title, tags: ['latchkey-live-test'] },
+        // 1Password ids are 26 lowercase base-32 characters; this one names nothing.
+        missingItemId: randomBytes(16)
+          .toString('hex')
+          .slice(0, 26)
+          .replace(/[0189]/g, 'a'),
+        managedVaultId: settings.LATCHKEY_LIVE_VAULT,
+        unmanagedVaultId: settings.LATCHKEY_LIVE_UNMANAGED_VAULT,
+        groupId: settings.LATCHKEY_LIVE_GROUP,
+        allowedRecipient: settings.LATCHKEY_LIVE_RECIPIENT,
+        refusedRecipient: settings.LATCHKEY_LIVE_REFUSED_RECIPIENT,
       },
-    ],
-  });
-
-  return {
-    sut,
-    account: {
-      item: { vaultId: item.vaultId, itemId: item.id, title, tags: ['latchkey-live-test'] },
-      // 1Password ids are 26 lowercase base-32 characters; this one names nothing.
-      missingItemId: randomBytes(16)
-        .toString('hex')
-        .slice(0, 26)
-        .replace(/[0189]/g, 'a'),
-      managedVaultId: settings.LATCHKEY_LIVE_VAULT,
-      unmanagedVaultId: settings.LATCHKEY_LIVE_UNMANAGED_VAULT,
-      groupId: settings.LATCHKEY_LIVE_GROUP,
-      allowedRecipient: settings.LATCHKEY_LIVE_RECIPIENT,
-      refusedRecipient: settings.LATCHKEY_LIVE_REFUSED_RECIPIENT,
-    },
-    readSecret: (vaultId, itemId) => sut.getItemSecret(vaultId, itemId),
-    groupPermissions: (vaultId, groupId) => sut.groupPermissions(vaultId, groupId),
-    dispose: () => client.items.delete(item.vaultId, item.id),
-  };
-});
+      readSecret: (vaultId, itemId) => sut.getItemSecret(vaultId, itemId),
+      groupPermissions: (vaultId, groupId) => sut.groupPermissions(vaultId, groupId),
+      dispose: () => client.items.delete(item.vaultId, item.id),
+    };
+  },
+  { injectsFailures: false },
+);

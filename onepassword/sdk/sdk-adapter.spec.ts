@@ -4,6 +4,7 @@ import { OnePasswordError } from '../port';
 import { latchkeyVersion } from './client-registry';
 import { OnePasswordSdkAdapter } from './sdk-adapter';
 import { scriptedAdapter, type ScriptedAdapterSetup } from '../../test/support/scripted-sdk-adapter';
+import { CORE_FAILURES } from '../../test/support/scripted-sdk-core';
 
 const READS = new Set([
   'VaultsList',
@@ -62,10 +63,23 @@ describe(OnePasswordSdkAdapter.name, () => {
     });
 
     it('authenticates again after 1Password says the session expired', async () => {
-      setup.core.failNext('ItemsGet', JSON.stringify({ name: 'AuthExpired', message: 'session expired' }));
-      expect((await refusal(setup.sut.getItem('vlt_prod', 'itm_prod_db'))).kind).toBe('auth-expired');
+      setup.core.failNext('ItemsGet', CORE_FAILURES.sessionExpired);
+      expect((await refusal(setup.sut.getItem('vlt_prod', 'itm_prod_db'))).kind).toBe('auth');
       await setup.sut.getItem('vlt_prod', 'itm_prod_db');
       expect(setup.core.clientConfigs).toHaveLength(2);
+    });
+  });
+
+  describe('failures the classifier does not know', () => {
+    it('retries them as unavailable and reports each kind once, by class and fingerprint, never by text', async () => {
+      const reports: unknown[] = [];
+      const { sut, core } = await scriptedAdapter({ onUnrecognisedFailure: (failure) => reports.push(failure) });
+      core.failNext('ItemsGet', 'a message from a future core about "Payroll db"');
+      core.failNext('ItemsGet', 'a message from a future core about "Payroll db"');
+      expect((await refusal(sut.getItem('vlt_prod', 'itm_prod_db'))).kind).toBe('unavailable');
+      expect((await refusal(sut.getItem('vlt_prod', 'itm_prod_db'))).kind).toBe('unavailable');
+      expect(reports).toEqual([{ integration: 'demo', errorClass: 'Error', fingerprint: expect.any(String) }]);
+      expect(JSON.stringify(reports)).not.toContain('Payroll');
     });
   });
 
@@ -308,7 +322,7 @@ describe(OnePasswordSdkAdapter.name, () => {
           },
         },
       });
-      limited.core.failNext('ItemsGet', JSON.stringify({ name: 'RateLimitExceeded', message: 'rate limit exceeded' }));
+      limited.core.failNext('ItemsGet', CORE_FAILURES.rateLimited, 'RateLimitExceeded');
       const error = await refusal(limited.sut.getItem('vlt_prod', 'itm_prod_db'));
       expect(error).toMatchObject({ kind: 'rate-limited', retryAfterMs: 60_000 });
       expect(limited.sut.budget().rateLimitedBy1Password).toBe(1);

@@ -8,7 +8,7 @@ import {
   Secrets,
   VaultAccessorType,
 } from '@1password/sdk';
-import { classifyOnePasswordError } from '../errors';
+import { classifyOnePasswordError, type UnrecognisedFailure, unrecognisedFailureOf } from '../errors';
 import { EXPIRY_BUCKET_MS } from '../../domain/share-links';
 import {
   type CreateShareLinkParams,
@@ -52,6 +52,8 @@ export interface OnePasswordSdkAdapterOptions {
   passwordRecipe?: PasswordRecipe;
   /** Rotation re-reads the item this many times when someone else changed it in between. */
   maxConflictRetries?: number;
+  /** Told once per kind of failure the classifier does not know (the worker logs it and alerts admins). */
+  onUnrecognisedFailure?: (failure: UnrecognisedFailure & { integration: string }) => void;
   now?: () => number;
 }
 
@@ -82,6 +84,8 @@ export class OnePasswordSdkAdapter implements OnePasswordPort {
   private readonly policies = new Map<string, Cached<ItemShareAccountPolicy>>();
   private vaultsCache?: Cached<VaultSummary[]>;
   private readonly itemsCache = new Map<string, Cached<ItemSummary[]>>();
+  private readonly onUnrecognisedFailure?: OnePasswordSdkAdapterOptions['onUnrecognisedFailure'];
+  private readonly reportedFingerprints = new Set<string>();
 
   constructor(options: OnePasswordSdkAdapterOptions) {
     this.integration = options.integration;
@@ -93,6 +97,7 @@ export class OnePasswordSdkAdapter implements OnePasswordPort {
     this.recipe = options.passwordRecipe ?? DEFAULT_RECIPE;
     this.maxConflictRetries = options.maxConflictRetries ?? 3;
     this.now = options.now ?? Date.now;
+    this.onUnrecognisedFailure = options.onUnrecognisedFailure;
   }
 
   // ----- Discovery -----
@@ -309,7 +314,12 @@ export class OnePasswordSdkAdapter implements OnePasswordPort {
     } catch (error) {
       const classified = classifyOnePasswordError(error);
       if (classified.kind === 'rate-limited') this.rateBudget.penalize(classified.retryAfterMs ?? 60_000);
-      if (classified.kind === 'auth-expired') this.clients.evict(this.integration);
+      if (classified.kind === 'auth') this.clients.evict(this.integration);
+      const unrecognised = unrecognisedFailureOf(classified);
+      if (unrecognised && !this.reportedFingerprints.has(unrecognised.fingerprint)) {
+        this.reportedFingerprints.add(unrecognised.fingerprint);
+        this.onUnrecognisedFailure?.({ ...unrecognised, integration: this.integration });
+      }
       throw classified;
     }
   }

@@ -64,7 +64,21 @@ export interface ContractFixture {
   /** Permission names the group has on the vault now; empty when it has none. */
   groupPermissions(vaultId: string, groupId: string): Promise<string[]>;
   dispose?(): Promise<void>;
+  /**
+   * Makes the backend fail as it really does (the scripted core with the pinned core's messages, the
+   * local 1Password with its faults) until `clearFailures`. Absent against a live account.
+   */
+  injectFailure?(failure: InjectedFailure): Promise<void>;
+  clearFailures?(): Promise<void>;
 }
+
+/** Failures every adapter must report with the same kind, whatever its backend says. */
+export const INJECTED_FAILURE_KINDS = {
+  'token-revoked': 'auth',
+  outage: 'unavailable',
+  'rate-limited': 'rate-limited',
+} as const;
+export type InjectedFailure = keyof typeof INJECTED_FAILURE_KINDS;
 
 async function rejection(promise: Promise<unknown>): Promise<OnePasswordError> {
   try {
@@ -82,7 +96,11 @@ function key(step: string): string {
   return `contract-${randomUUID()}:${step}`;
 }
 
-export function registerOnePasswordContract(adapterName: string, makeFixture: () => Promise<ContractFixture>): void {
+export function registerOnePasswordContract(
+  adapterName: string,
+  makeFixture: () => Promise<ContractFixture>,
+  { injectsFailures = true }: { injectsFailures?: boolean } = {},
+): void {
   describe(`OnePasswordPort contract: ${adapterName}`, () => {
     let fixture: ContractFixture;
     let account: ContractAccount;
@@ -251,6 +269,26 @@ export function registerOnePasswordContract(adapterName: string, makeFixture: ()
         expect(await fixture.groupPermissions(account.unmanagedVaultId, account.groupId)).toEqual([]);
       });
     });
+
+    // A live account cannot be made to fail on demand; its failures are the classifier's tests.
+    if (injectsFailures) {
+      describe('failures', () => {
+        it.each(Object.entries(INJECTED_FAILURE_KINDS))(
+          'reports %s as %s, and works again once it is over',
+          async (failure, kind) => {
+            if (!fixture.injectFailure || !fixture.clearFailures) {
+              throw new Error(`${adapterName} cannot inject failures; register it with { injectsFailures: false }`);
+            }
+            const { vaultId, itemId } = account.item;
+            await fixture.injectFailure(failure as InjectedFailure);
+            const error = await rejection(fixture.sut.getItem(vaultId, itemId));
+            expect(error.kind).toBe(kind);
+            await fixture.clearFailures();
+            expect((await fixture.sut.getItem(vaultId, itemId)).id).toBe(itemId);
+          },
+        );
+      });
+    }
 
     describe('rotation', () => {
       it('gives the item a new secret and version on every call, as 1Password has no idempotency key', async () => {

@@ -135,16 +135,71 @@ export function demoScriptedAccount(): ScriptedAccount {
   };
 }
 
-/** Fails the way the real core does: an error string decoded by the SDK's `throwError`. */
-function fail(message: string): never {
-  return throwError(message);
+/**
+ * Fails the way the real core does: a JSON `{name, message}` decoded by the SDK's own `throwError`.
+ * Messages are chains of the pinned core's phrases (onepassword/sdk/core-messages/core-messages.json);
+ * the SDK keeps the name only for its typed errors, so `Internal` stands for any other.
+ */
+function fail(message: string, name = 'Internal'): never {
+  return throwError(JSON.stringify({ name, message }));
+}
+
+/** The core's answers to what latchkey's calls can meet, composed from its own phrases. */
+export const CORE_FAILURES = {
+  itemNotFound: "item couldn't be found",
+  vaultNotFound: "vault couldn't be found",
+  itemOutdated: 'The submitted item is not up to date. Refetch the item and retry the request.',
+  filesNotShareable: 'cannot share items with files. Consult your 1Password admin to review account policies.',
+  expiryTooLong: 'bad input passed by the user: share expiry',
+  groupNotFound: 'error getting group: resource not found',
+  groupAlreadyHasAccess:
+    'error updating group vault permissions: a conflict occurred on the server. this usually happens due to a race condition in requests',
+  notVaultManager:
+    "error updating group vault permissions: you don't have the right permissions to access this resource",
+  groupHasNoAccess: 'error revoking group vault permissions: resource not found',
+  notAuthenticated: 'authentication error: you are not authenticated',
+  tokenRevoked: 'authentication error: bad service account token, please rotate it: ',
+  sessionExpired: 'session seems expired even after retrying',
+  rateLimited: 'rate limit exceeded',
+  badGateway: 'unexpected status code in response: 502 Bad Gateway',
+} as const;
+
+type StoredItem = ScriptedAccount['items'][number];
+
+/** An item as the core serialises it: absent optional fields are `null`, not missing. */
+function coreItem(item: StoredItem): unknown {
+  return {
+    ...item,
+    document: item.document ?? null,
+    fields: item.fields.map((field) => ({
+      ...field,
+      sectionId: field.sectionId ?? null,
+      details: field.details ?? null,
+    })),
+  };
+}
+
+function corePolicy(policy: ItemShareAccountPolicy): unknown {
+  const { files } = policy;
+  return {
+    ...policy,
+    maxViews: policy.maxViews ?? null,
+    files: {
+      ...files,
+      allowedTypes: files.allowedTypes ?? null,
+      allowedRecipientTypes: files.allowedRecipientTypes ?? null,
+      maxExpiry: files.maxExpiry ?? null,
+      defaultExpiry: files.defaultExpiry ?? null,
+      maxViews: files.maxViews ?? null,
+    },
+  };
 }
 
 export class ScriptedOnePasswordCore {
   readonly invocations: SdkInvocation[] = [];
   readonly clientConfigs: Array<Record<string, unknown>> = [];
   private readonly hooks: Array<{ operation: string; run: (account: ScriptedAccount) => void }> = [];
-  private readonly failures: Array<{ operation: string; error: string }> = [];
+  private readonly failures: Array<{ operation: string; message: string; name: string }> = [];
 
   constructor(readonly account: ScriptedAccount = demoScriptedAccount()) {}
 
@@ -153,9 +208,9 @@ export class ScriptedOnePasswordCore {
     this.hooks.push({ operation, run });
   }
 
-  /** The next invocation of `operation` fails with this core error (a JSON `{name,message}` or plain text). */
-  failNext(operation: string, error: string): void {
-    this.failures.push({ operation, error });
+  /** The next invocation of `operation` fails as the core would: `message` (see CORE_FAILURES), `name`. */
+  failNext(operation: string, message: string, name = 'Internal'): void {
+    this.failures.push({ operation, message, name });
   }
 
   /** Invocation names in order, e.g. to count reads and writes. */
@@ -190,7 +245,10 @@ export class ScriptedOnePasswordCore {
     const hook = this.hooks.findIndex((candidate) => candidate.operation === name);
     if (hook >= 0) this.hooks.splice(hook, 1)[0].run(this.account);
     const failure = this.failures.findIndex((candidate) => candidate.operation === name);
-    if (failure >= 0) fail(this.failures.splice(failure, 1)[0].error);
+    if (failure >= 0) {
+      const { message, name: errorName } = this.failures.splice(failure, 1)[0];
+      fail(message, errorName);
+    }
     const result = this.dispatch(name, parameters);
     return result === undefined ? '' : JSON.stringify(result);
   }
@@ -213,7 +271,7 @@ export class ScriptedOnePasswordCore {
                 accessorUuid: entry.groupId,
                 permissions: entry.permissions,
               }))
-            : undefined,
+            : null,
         };
       }
       case 'ItemsList': {
@@ -238,39 +296,43 @@ export class ScriptedOnePasswordCore {
             const item = this.account.items.find(
               (candidate) => candidate.id === id && candidate.vaultId === p.vault_id,
             );
-            return item ? { content: item } : { error: { type: 'itemNotFound' } };
+            return item ? { content: coreItem(item), error: null } : { content: null, error: { type: 'itemNotFound' } };
           }),
         };
       case 'ItemsGet':
-        return this.item(p.vault_id as string, p.item_id as string);
+        return coreItem(this.item(p.vault_id as string, p.item_id as string));
       case 'ItemsPut': {
         const incoming = p.item as ScriptedAccount['items'][number];
         const stored = this.item(incoming.vaultId, incoming.id);
-        if (stored.version !== incoming.version) fail('the item was changed since it was read: incorrect item version');
+        if (stored.version !== incoming.version) fail(CORE_FAILURES.itemOutdated);
         const updated = { ...incoming, version: stored.version + 1, updatedAt: new Date().toISOString() };
         this.account.items[this.account.items.indexOf(stored)] = updated;
-        return updated;
+        return coreItem(updated);
       }
       case 'ItemsSharesGetAccountPolicy':
         this.item(p.vault_id as string, p.item_id as string);
-        return this.account.policy;
+        return corePolicy(this.account.policy);
       case 'ItemsSharesValidateRecipients':
-        return (p.recipients as string[]).map((email) => {
-          const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
-          if (!this.account.allowedRecipientDomains.includes(domain)) {
-            fail(`recipient ${email} is not allowed by the item sharing policy`);
-          }
-          return { type: 'Email', parameters: { email } };
-        });
+        return (p.recipients as string[])
+          .map((email) => {
+            const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+            // A recipient the policy refuses is left out of the answer; the adapter compares the lists.
+            return this.account.allowedRecipientDomains.includes(domain)
+              ? [{ type: 'Email', parameters: { email } }]
+              : [];
+          })
+          .flat();
       case 'ItemsSharesCreate': {
         const item = p.item as Item;
         const params = p.params as ItemShareParams;
         const stored = this.item(item.vaultId, item.id);
         const policy = this.account.policy;
         if (DURATION_ORDER.indexOf(params.expireAfter!) > DURATION_ORDER.indexOf(policy.maxExpiry)) {
-          fail('share expiry exceeds the maximum allowed by the account sharing policy');
+          fail(CORE_FAILURES.expiryTooLong);
         }
-        if (stored.files.length > 0 && !policy.files.allowed) fail('sharing items with files is not allowed by policy');
+        if ((stored.files.length > 0 || stored.document != null) && !policy.files.allowed) {
+          fail(CORE_FAILURES.filesNotShareable);
+        }
         const url = `https://share.1password.com/s#${randomBytes(24).toString('base64url')}`;
         this.account.shares.push({
           url,
@@ -286,7 +348,7 @@ export class ScriptedOnePasswordCore {
         for (const grant of p.group_permissions_list as Array<{ groupId: string; permissions: number }>) {
           this.group(grant.groupId);
           if (vault.access.some((entry) => entry.groupId === grant.groupId)) {
-            fail('conflict: the group already has access to this vault');
+            fail(CORE_FAILURES.groupAlreadyHasAccess);
           }
           vault.access.push({ groupId: grant.groupId, permissions: grant.permissions });
         }
@@ -300,7 +362,7 @@ export class ScriptedOnePasswordCore {
         }>) {
           const vault = this.managedVault(grant.vaultId);
           const entry = vault.access.find((candidate) => candidate.groupId === grant.groupId);
-          if (!entry) fail('group access not found for this vault');
+          if (!entry) fail(CORE_FAILURES.groupHasNoAccess);
           entry.permissions = grant.permissions;
         }
         return undefined;
@@ -308,7 +370,7 @@ export class ScriptedOnePasswordCore {
       case 'VaultsRevokeGroupPermissions': {
         const vault = this.managedVault(p.vault_id as string);
         this.group(p.group_id as string);
-        if (!vault.access.some((entry) => entry.groupId === p.group_id)) fail('group access not found for this vault');
+        if (!vault.access.some((entry) => entry.groupId === p.group_id)) fail(CORE_FAILURES.groupHasNoAccess);
         vault.access = vault.access.filter((entry) => entry.groupId !== p.group_id);
         return undefined;
       }
@@ -332,24 +394,27 @@ export class ScriptedOnePasswordCore {
   }
 
   private vault(vaultId: string): ScriptedVault {
-    return this.account.vaults.find((vault) => vault.id === vaultId) ?? fail('vault not found');
+    return this.account.vaults.find((vault) => vault.id === vaultId) ?? fail(CORE_FAILURES.vaultNotFound);
   }
 
   private managedVault(vaultId: string): ScriptedVault {
     const vault = this.vault(vaultId);
     if (!vault.createdByServiceAccount) {
-      fail('forbidden: a service account can only manage permissions of vaults it created');
+      fail(CORE_FAILURES.notVaultManager);
     }
     return vault;
   }
 
   private item(vaultId: string, itemId: string): ScriptedAccount['items'][number] {
     this.vault(vaultId);
-    return this.account.items.find((item) => item.id === itemId && item.vaultId === vaultId) ?? fail('item not found');
+    return (
+      this.account.items.find((item) => item.id === itemId && item.vaultId === vaultId) ??
+      fail(CORE_FAILURES.itemNotFound)
+    );
   }
 
   private group(groupId: string): void {
-    if (!this.account.groups.includes(groupId)) fail('group not found');
+    if (!this.account.groups.includes(groupId)) fail(CORE_FAILURES.groupNotFound);
   }
 }
 
