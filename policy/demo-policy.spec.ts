@@ -19,6 +19,7 @@ describe('config/policy.yaml with the demo catalog', () => {
       {
         name: 'demo',
         kind: 'local',
+        plan: 'business',
         serviceAccount: 'latchkey-demo',
         accessDetails: 'Connect through the bastion: ssh bastion.example.com, then psql.',
         reconcile: 'repair',

@@ -501,10 +501,11 @@ describe(requestableResources.name, () => {
 describe(integrationsOf.name, () => {
   it('gives each integration with its token source, never a token', () => {
     expect(integrationsOf(POLICY)).toEqual([
-      { name: 'demo', kind: 'local', serviceAccount: 'latchkey-demo', reconcile: 'repair' },
+      { name: 'demo', kind: 'local', plan: 'business', serviceAccount: 'latchkey-demo', reconcile: 'repair' },
       {
         name: 'cloud',
         kind: 'onepassword',
+        plan: 'business',
         serviceAccount: 'latchkey-cloud',
         token: { env: 'OP_SERVICE_ACCOUNT_TOKEN' },
         reconcile: 'repair',

@@ -1,3 +1,4 @@
+import type { OnePasswordPlan } from '../domain/vault-permissions';
 import type { CatalogItem, ResourceCatalog } from '../contracts/catalog';
 import { type Identity, type Principal, principalKey } from '../contracts/identity';
 import type { ApprovalTier, FlowSnapshot, GrantSpec, ResourceSnapshot } from '../contracts/snapshot';
@@ -449,6 +450,7 @@ export function requestableResources(
 export function integrationsOf(policy: LoadedPolicy): Array<{
   name: string;
   kind: IntegrationKind;
+  plan: OnePasswordPlan;
   serviceAccount: string;
   token?: TokenSource;
   reconcile: 'repair' | 'report';
@@ -456,6 +458,7 @@ export function integrationsOf(policy: LoadedPolicy): Array<{
   return policy.integrations.map((integration) => ({
     name: integration.name,
     kind: integration.kind,
+    plan: integration.plan,
     serviceAccount: integration.serviceAccount,
     ...(integration.token ? { token: { ...integration.token } } : {}),
     reconcile: integration.reconcile,

@@ -43,6 +43,7 @@ describe(parsePolicy.name, () => {
       expect(sut.integrations[0]).toEqual({
         name: 'demo',
         kind: 'local',
+        plan: 'business',
         serviceAccount: 'latchkey-demo',
         accessDetails: 'Use the bastion.',
         reconcile: 'repair',
@@ -175,7 +176,7 @@ describe(parsePolicy.name, () => {
         text,
         'colour: blue',
         'integrations[0].colour',
-        /^unknown key \(allowed here: name, kind, serviceAccount, token/,
+        /^unknown key \(allowed here: name, kind, plan, serviceAccount, token/,
       );
     });
 
@@ -352,6 +353,97 @@ describe(parsePolicy.name, () => {
     expect(() =>
       parsePolicy(edit(VALID_POLICY, 'accessDetails: Use the bastion.', `accessDetails: ${'x'.repeat(400)}`), FILE),
     ).not.toThrow();
+  });
+
+  describe('1Password plans', () => {
+    const TEAMS_VAULT = `integrations:
+  - name: small
+    kind: onepassword
+    plan: teams
+    serviceAccount: latchkey-small
+    token: { env: OP_SERVICE_ACCOUNT_TOKEN }
+resources:
+  - id: ops-vault
+    integration: small
+    vault: vlt_ops
+    permissions: [read_items]
+    groups:
+      engineering: grp_engineering
+flows:
+  - name: ops
+    requesters:
+      - group: engineering
+    resources: [ops-vault]
+    automatic: true
+    duration: { max: PT1H }
+`;
+
+    it('refuses on Teams a permission outside its broad set and a custom group, naming file, line and key of each', () => {
+      const issues = issuesOf(TEAMS_VAULT);
+      expect(issues).toEqual([
+        {
+          file: FILE,
+          ...positionOf(TEAMS_VAULT, 'permissions: [read_items]'),
+          path: 'resources[0].permissions',
+          message: expect.stringMatching(
+            /^1Password Teams grants read_items only as part of allow_viewing \(read_items, reveal_item_password, update_item_history\); add reveal_item_password, update_item_history$/,
+          ),
+        },
+        {
+          file: FILE,
+          ...positionOf(TEAMS_VAULT, 'engineering: grp_engineering'),
+          path: 'resources[0].groups.engineering',
+          message: expect.stringMatching(/^1Password Teams has no custom groups/),
+        },
+      ]);
+      expect(() => parsePolicy(TEAMS_VAULT, FILE)).toThrow(`${FILE}:11:5 resources[0].permissions: 1Password Teams`);
+    });
+
+    it('accepts on Teams whole permission sets and a built-in group', () => {
+      const text = edit(
+        edit(TEAMS_VAULT, '[read_items]', '[read_items, reveal_item_password, update_item_history]'),
+        'engineering: grp_engineering',
+        'engineering: { group: grp_team, type: teamMembers }',
+      );
+      const sut = parsePolicy(text, FILE);
+      expect(sut.integrations[0].plan).toBe('teams');
+      expect(sut.resources[0]).toMatchObject({
+        groups: [{ identityGroup: 'engineering', onePasswordGroup: 'grp_team', groupType: 'teamMembers' }],
+      });
+    });
+
+    it('refuses on Teams editing without viewing', () => {
+      const editing =
+        'create_items, update_items, archive_items, delete_items, import_items, export_items, send_items, print_items';
+      const text = edit(
+        edit(TEAMS_VAULT, '[read_items]', `[${editing}]`),
+        'engineering: grp_engineering',
+        'engineering: { group: grp_team, type: teamMembers }',
+      );
+      expectOneIssue(
+        text,
+        `permissions: [${editing}]`,
+        'resources[0].permissions',
+        /allow_editing only with allow_viewing/,
+      );
+    });
+
+    it('refuses on Business a permission without the ones it depends on, and an unknown permission', () => {
+      const business = edit(TEAMS_VAULT, '    plan: teams\n', '');
+      expect(parsePolicy(business, FILE).integrations[0].plan).toBe('business');
+      expectOneIssue(
+        edit(business, '[read_items]', '[update_items]'),
+        'permissions: [update_items]',
+        'resources[0].permissions',
+        /^update_items needs read_items, reveal_item_password granted with it \(1Password Business\)$/,
+      );
+      expectOneIssue(
+        edit(business, '[read_items]', '[read_items, view_everything]'),
+        'permissions: [read_items, view_everything]',
+        'resources[0].permissions',
+        /^view_everything: not a 1Password vault permission/,
+      );
+    });
   });
 
   describe('checks beyond the schema', () => {

@@ -11,6 +11,12 @@ import {
   shortestReminderInterval,
   worstCaseHistory,
 } from '../domain/history-budget';
+import {
+  BUILT_IN_GROUP_TYPES,
+  type OnePasswordGroupType,
+  type OnePasswordPlan,
+  vaultPermissionProblems,
+} from '../domain/vault-permissions';
 import { PolicyError, type PolicyIssue } from './errors';
 import type {
   ApproverRef,
@@ -21,6 +27,7 @@ import type {
   Threshold,
   TierPolicy,
   TokenSource,
+  VaultResourcePolicy,
 } from './model';
 import { schemaProblems } from './schema';
 import { type KeyPath, SourceMap } from './source-map';
@@ -115,6 +122,7 @@ type RawThreshold = 'any' | 'all' | { atLeast: number };
 interface RawIntegration {
   name: string;
   kind: 'onepassword' | 'local';
+  plan?: OnePasswordPlan;
   serviceAccount: string;
   token?: TokenSource;
   accessDetails?: string;
@@ -133,7 +141,7 @@ interface RawResource {
   select?: { vault: string; tags?: string[] };
   grant?: 'share-link' | 'rotate-on-revoke' | 'vault-group';
   permissions?: string[];
-  groups?: Record<string, string>;
+  groups?: Record<string, string | { group: string; type: OnePasswordGroupType }>;
 }
 
 interface RawFlow {
@@ -187,6 +195,10 @@ class Checker {
       }
     });
     const resources = this.raw.resources.map((raw) => resourceOf(raw));
+    resources.forEach((resource, i) => {
+      const integration = integrations.find((candidate) => candidate.name === resource.integration);
+      if (resource.type === 'vault' && integration) this.vaultGrant(resource, i, integration.plan);
+    });
     this.unique(
       this.raw.resources.map((raw, i) =>
         raw.select
@@ -226,6 +238,7 @@ class Checker {
     return {
       name: raw.name,
       kind: raw.kind,
+      plan: raw.plan ?? 'business',
       serviceAccount: raw.serviceAccount,
       ...(token ? { token } : {}),
       ...(raw.accessDetails !== undefined ? { accessDetails: raw.accessDetails } : {}),
@@ -233,6 +246,22 @@ class Checker {
       owners: (raw.owners ?? []).map(principalOf),
       ...(raw.resourceOwner ? { resourceOwner: { tagKey: raw.resourceOwner.tagKey } } : {}),
     };
+  }
+
+  /** What the integration's 1Password plan can grant: its permission sets, and on Teams built-in groups only. */
+  private vaultGrant(resource: VaultResourcePolicy, i: number, plan: OnePasswordPlan): void {
+    for (const problem of vaultPermissionProblems(plan, resource.permissions)) {
+      this.fail(['resources', i, 'permissions'], problem);
+    }
+    if (plan !== 'teams') return;
+    for (const { identityGroup, groupType } of resource.groups) {
+      if (groupType === undefined || groupType === 'userDefined') {
+        this.fail(
+          ['resources', i, 'groups', identityGroup],
+          `1Password Teams has no custom groups: name a built-in group as { group: ID, type: ${BUILT_IN_GROUP_TYPES.join(' | ')} }`,
+        );
+      }
+    }
   }
 
   /** The schema has already checked the syntax; zero is the one valid text that is still useless. */
@@ -502,9 +531,10 @@ function resourceOf(raw: RawResource): ResourcePolicy {
     vaultId: raw.vault!,
     grant: 'vault-group',
     permissions: raw.permissions ?? [],
-    groups: Object.entries(raw.groups ?? {}).map(([identityGroup, onePasswordGroup]) => ({
-      identityGroup,
-      onePasswordGroup,
-    })),
+    groups: Object.entries(raw.groups ?? {}).map(([identityGroup, group]) =>
+      typeof group === 'string'
+        ? { identityGroup, onePasswordGroup: group }
+        : { identityGroup, onePasswordGroup: group.group, groupType: group.type },
+    ),
   };
 }

@@ -1,5 +1,6 @@
 import type { SecretSource } from '../config/secrets';
 import type { Principal } from '../contracts/identity';
+import type { OnePasswordGroupType, OnePasswordPlan } from '../domain/vault-permissions';
 
 /**
  * The typed policy, as `parsePolicy` returns it: the YAML document validated, checked and with every
@@ -26,6 +27,8 @@ export type TokenSource = SecretSource;
 export interface IntegrationPolicy {
   name: string;
   kind: IntegrationKind;
+  /** The 1Password plan: which vault permissions and groups exist, and the rate limits. */
+  plan: OnePasswordPlan;
   serviceAccount: string;
   token?: TokenSource;
   accessDetails?: string;
@@ -58,8 +61,8 @@ export interface VaultResourcePolicy {
   vaultId: string;
   grant: 'vault-group';
   permissions: string[];
-  /** Identity group -> 1Password group id, in file order. */
-  groups: Array<{ identityGroup: string; onePasswordGroup: string }>;
+  /** Identity group -> 1Password group id (and its kind, when the policy says), in file order. */
+  groups: Array<{ identityGroup: string; onePasswordGroup: string; groupType?: OnePasswordGroupType }>;
 }
 
 /** Items of one vault carrying all `tags`; each becomes the resource `<idPrefix>-<itemId>`. */

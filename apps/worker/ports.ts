@@ -34,6 +34,7 @@ export function createWorkerPorts(
     onUnrecognisedFailure,
     integrations: real.map((integration) => ({
       name: integration.name,
+      plan: integration.plan,
       // Vault-group resources live in vaults the service account created; the policy names them.
       serviceAccountVaultIds: [
         ...new Set(

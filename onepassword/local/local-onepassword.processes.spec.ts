@@ -16,7 +16,7 @@ const REPO = path.join(__dirname, '..', '..');
 const SOURCES = [
   'onepassword/port.ts',
   'onepassword/file-lock.ts',
-  'onepassword/permissions.ts',
+  'domain/vault-permissions.ts',
   'onepassword/share-rules.ts',
   'onepassword/local/state.ts',
   'onepassword/local/local-onepassword.ts',

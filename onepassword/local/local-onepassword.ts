@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type FileLockOptions, withFileLock, writeFileAtomic } from '../file-lock';
-import { isVaultPermission } from '../permissions';
+import { isVaultPermission } from '../../domain/vault-permissions';
 import { EXPIRY_BUCKET_MS } from '../../domain/share-links';
 import {
   type CreateShareLinkParams,

@@ -7,8 +7,8 @@ describe(createSdkOnePasswordPorts.name, () => {
     const tokensAsked: string[] = [];
     const sut = createSdkOnePasswordPorts({
       integrations: [
-        { name: 'alpha', serviceAccountVaultIds: ['vlt_oncall'] },
-        { name: 'beta', serviceAccountVaultIds: [] },
+        { name: 'alpha', plan: 'business', serviceAccountVaultIds: ['vlt_oncall'] },
+        { name: 'beta', plan: 'teams', serviceAccountVaultIds: [] },
       ],
       tokenFor: (integration) => {
         tokensAsked.push(integration);
@@ -37,5 +37,8 @@ describe(createSdkOnePasswordPorts.name, () => {
     expect((await sut.get('beta')!.listVaults()).find((vault) => vault.id === 'vlt_oncall')).toMatchObject({
       createdByServiceAccount: false,
     });
+    // Each budget counts against its plan's limits.
+    expect(sut.get('alpha')!.budget().limits.writesPerHour).toBe(1_000);
+    expect(sut.get('beta')!.budget().limits.writesPerHour).toBe(100);
   });
 });

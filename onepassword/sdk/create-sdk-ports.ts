@@ -1,14 +1,15 @@
 import type { Client } from '@1password/sdk';
 import { SdkClientRegistry, type SdkClientConfiguration, serviceAccountClientFactory } from './client-registry';
-import { RateBudget, type RateLimits } from './rate-budget';
+import type { OnePasswordPlan } from '../../domain/vault-permissions';
+import { RATE_LIMITS, RateBudget } from './rate-budget';
 import { OnePasswordSdkAdapter, type OnePasswordSdkAdapterOptions } from './sdk-adapter';
 
 export interface SdkIntegrationSettings {
   name: string;
   /** Vaults the integration's service account created (vault-group resources live there). */
   serviceAccountVaultIds: string[];
-  /** Defaults to Business limits. */
-  limits?: RateLimits;
+  /** Its rate limits are the plan's. */
+  plan: OnePasswordPlan;
 }
 
 export interface SdkPortsOptions {
@@ -32,7 +33,7 @@ export function createSdkOnePasswordPorts(options: SdkPortsOptions): Map<string,
       new OnePasswordSdkAdapter({
         integration: integration.name,
         clients,
-        budget: new RateBudget({ limits: integration.limits }),
+        budget: new RateBudget({ limits: RATE_LIMITS[integration.plan] }),
         serviceAccountVaultIds: integration.serviceAccountVaultIds,
         onUnrecognisedFailure: options.onUnrecognisedFailure,
       }),

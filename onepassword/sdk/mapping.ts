@@ -18,7 +18,7 @@ import {
   UPDATE_ITEM_HISTORY,
   UPDATE_ITEMS,
 } from '@1password/sdk';
-import { type VaultPermission, VAULT_PERMISSIONS } from '../permissions';
+import { type VaultPermission, VAULT_PERMISSIONS } from '../../domain/vault-permissions';
 import type { ExpiryBucket } from '../../domain/share-links';
 import { OnePasswordError, type SharePolicy } from '../port';
 

@@ -77,12 +77,23 @@ describe(RateBudget.name, () => {
     expect(sut.snapshot()).toMatchObject({ readsLastHour: 0, requestsLastDay: 1 });
   });
 
-  it('waits out a retry-after that 1Password imposed', async () => {
+  it('after 1Password said "rate limited", waits until its hourly window resets: an hour after its first request', async () => {
     const sut = make();
-    sut.penalize(30_000);
-    expect(sut.snapshot().blockedUntil).toBe(new Date(now + 30_000).toISOString());
     await sut.acquire('read');
-    expect(slept).toEqual([30_000]);
-    expect(sut.snapshot()).toMatchObject({ rateLimitedBy1Password: 1, blockedUntil: undefined });
+    now += 20 * 60_000;
+    await sut.acquire('write');
+    now += 10 * 60_000;
+    expect(sut.penalize()).toBe(30 * 60_000);
+    expect(sut.snapshot().blockedUntil).toBe(new Date(now + 30 * 60_000).toISOString());
+    await expect(sut.acquire('read')).rejects.toMatchObject({ kind: 'rate-limited', retryAfterMs: 30 * 60_000 });
+    now += 30 * 60_000;
+    await sut.acquire('read');
+    expect(slept).toEqual([]);
+  });
+
+  it('waits a minute at least when it counted no request in the window (another user spent it)', () => {
+    const sut = make();
+    expect(sut.penalize()).toBe(60_000);
+    expect(sut.snapshot()).toMatchObject({ rateLimitedBy1Password: 1 });
   });
 });

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { OnePasswordPlan } from '../../domain/vault-permissions';
 import { OnePasswordError } from '../port';
 
 /**
@@ -16,6 +17,7 @@ export interface RateLimits {
 
 export const BUSINESS_LIMITS: RateLimits = { readsPerHour: 10_000, writesPerHour: 1_000, requestsPerDay: 50_000 };
 export const TEAMS_LIMITS: RateLimits = { readsPerHour: 1_000, writesPerHour: 100, requestsPerDay: 5_000 };
+export const RATE_LIMITS: Record<OnePasswordPlan, RateLimits> = { business: BUSINESS_LIMITS, teams: TEAMS_LIMITS };
 
 export type RequestKind = 'read' | 'write';
 
@@ -49,6 +51,7 @@ export interface BudgetSnapshot {
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
+const MIN_PENALTY_MS = 60_000;
 
 export class RateBudget {
   private readonly limits: RateLimits;
@@ -96,10 +99,20 @@ export class RateBudget {
     this.all.push(at);
   }
 
-  /** 1Password answered "rate limited": stop sending until its retry-after has passed. */
-  penalize(retryAfterMs: number): void {
+  /**
+   * 1Password answered "rate limited": stop sending until its window resets, and say how long that is.
+   * Its hourly window starts with the first request in it, so it resets an hour after the oldest
+   * request counted in the last hour (a minute at least, when latchkey counted none: another user of
+   * the token spent it).
+   */
+  penalize(): number {
+    const now = this.now();
+    this.prune(now);
+    const oldest = Math.min(this.reads[0] ?? Infinity, this.writes[0] ?? Infinity);
+    const wait = Math.max(MIN_PENALTY_MS, Number.isFinite(oldest) ? oldest + HOUR_MS - now : 0);
     this.rateLimitedBy1Password += 1;
-    this.blockedUntil = Math.max(this.blockedUntil, this.now() + retryAfterMs);
+    this.blockedUntil = Math.max(this.blockedUntil, now + wait);
+    return this.blockedUntil - now;
   }
 
   snapshot(): BudgetSnapshot {

@@ -307,27 +307,19 @@ describe(OnePasswordSdkAdapter.name, () => {
       expect(setup.sut.budget()).toMatchObject({ readsLastHour: 3, writesLastHour: 1, requestsLastDay: 4 });
     });
 
-    it('stops sending after 1Password answers rate-limited, until its retry-after passed', async () => {
+    it('stops sending after 1Password answers rate-limited, until its hourly window resets', async () => {
       let now = 1_000_000;
-      const waited: number[] = [];
-      const limited = await scriptedAdapter({
-        now: () => now,
-        budgetOptions: {
-          now: () => now,
-          maxWaitMs: 120_000,
-          sleep: (ms) => {
-            waited.push(ms);
-            now += ms;
-            return Promise.resolve();
-          },
-        },
-      });
+      const limited = await scriptedAdapter({ now: () => now, budgetOptions: { now: () => now } });
+      await limited.sut.getItem('vlt_prod', 'itm_prod_db');
+      now += 45 * 60_000;
       limited.core.failNext('ItemsGet', CORE_FAILURES.rateLimited, 'RateLimitExceeded');
       const error = await refusal(limited.sut.getItem('vlt_prod', 'itm_prod_db'));
-      expect(error).toMatchObject({ kind: 'rate-limited', retryAfterMs: 60_000 });
+      // The window began with the first request, 45 minutes ago: it resets in 15.
+      expect(error).toMatchObject({ kind: 'rate-limited', retryAfterMs: 15 * 60_000 });
       expect(limited.sut.budget().rateLimitedBy1Password).toBe(1);
+      expect((await refusal(limited.sut.getItem('vlt_prod', 'itm_prod_db'))).kind).toBe('rate-limited');
+      now += 15 * 60_000;
       await limited.sut.getItem('vlt_prod', 'itm_prod_db');
-      expect(waited).toEqual([60_000]);
     });
   });
 });

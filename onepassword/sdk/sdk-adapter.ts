@@ -312,8 +312,11 @@ export class OnePasswordSdkAdapter implements OnePasswordPort {
     try {
       return await call(await this.clients.get(this.integration));
     } catch (error) {
-      const classified = classifyOnePasswordError(error);
-      if (classified.kind === 'rate-limited') this.rateBudget.penalize(classified.retryAfterMs ?? 60_000);
+      let classified = classifyOnePasswordError(error);
+      if (classified.kind === 'rate-limited') {
+        // The activity retries when the window resets, not after a flat minute.
+        classified = new OnePasswordError('rate-limited', classified.message, this.rateBudget.penalize());
+      }
       if (classified.kind === 'auth') this.clients.evict(this.integration);
       const unrecognised = unrecognisedFailureOf(classified);
       if (unrecognised && !this.reportedFingerprints.has(unrecognised.fingerprint)) {
