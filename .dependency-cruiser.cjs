@@ -30,7 +30,19 @@ const MAY_IMPORT = {
     'workflows',
   ],
   'apps/api': ['contracts', 'domain', 'config', 'codec', 'policy', 'audit', 'workflows'],
-  'apps/cli': ['contracts', 'domain', 'config', 'codec', 'policy', 'audit', 'onepassword', 'workflows', 'apps/api'],
+  'apps/cli': [
+    'contracts',
+    'domain',
+    'config',
+    'codec',
+    'policy',
+    'audit',
+    'onepassword',
+    'workflows',
+    'apps/api',
+    // The worker's 1Password ports and its start check, for `latchkey onepassword check`.
+    'apps/worker',
+  ],
   'apps/dev': ['contracts', 'domain', 'config', 'codec', 'devstack', 'apps/api'],
 };
 const FOLDERS = [...Object.keys(MAY_IMPORT), 'bench', 'test'];

@@ -50,6 +50,8 @@ export interface LatchkeyConfig {
     metricsPort: number;
     /** Prebuilt workflow bundle (the production image makes one); unset: bundle `workflows/` at start. */
     workflowBundle?: string;
+    /** At start, an integration whose service account cannot work: refuse to start, or only warn. */
+    onePasswordCheck: 'refuse' | 'warn';
   };
   reconcile: {
     /** How often the reconciler compares 1Password with the grants; unset: never (the schedule is removed). */
@@ -197,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
     worker: {
       metricsPort: int(env, 'LATCHKEY_WORKER_METRICS_PORT', 9464, 0, 65535),
       workflowBundle: env.LATCHKEY_WORKFLOW_BUNDLE ? path.resolve(env.LATCHKEY_WORKFLOW_BUNDLE) : undefined,
+      onePasswordCheck: oneOf(env, 'LATCHKEY_ONEPASSWORD_CHECK', ['refuse', 'warn'] as const, 'refuse'),
     },
     reconcile: { everyMs: durationOrOff(env, 'LATCHKEY_RECONCILE_EVERY', 'PT5M') },
     notify: {

@@ -73,6 +73,14 @@ export interface GroupPermission {
   permissions: string[];
 }
 
+/** A 1Password group, as far as the SDK describes it (it does not count members). */
+export interface GroupSummary {
+  id: string;
+  title: string;
+  /** The SDK's `GroupType`: owners, administrators, teamMembers, userDefined, recovery, ... */
+  type: string;
+}
+
 export interface RotateItemSecretParams {
   vaultId: string;
   itemId: string;
@@ -97,6 +105,8 @@ export interface OnePasswordPort {
   grantGroupPermissions(params: GroupPermissionsParams): Promise<void>;
   /** Idempotent: revoking what is not granted succeeds. */
   revokeGroupPermissions(params: { vaultId: string; groupId: string }): Promise<void>;
+  /** A group's name and kind: whom a vault-group grant reaches. */
+  describeGroup(groupId: string): Promise<GroupSummary>;
   /** Every group that holds permissions on a vault, with them: what the reconciler compares with the grants. */
   listGroupPermissions(vaultId: string): Promise<GroupPermission[]>;
   /**

@@ -15,6 +15,9 @@ const USAGE = `latchkey <command>
                                     replay recorded histories against the current workflow code
   audit export [--since T] [--query Q] [--out FILE]
   audit verify FILE                 check an export's hash chain
+  onepassword check [--integration NAME] [--json]
+                                    what each integration's service account can do, and what of the policy it
+                                    cannot serve
   reconcile [--dry-run] [--json]    compare 1Password's group permissions with the active grants; remove
                                     what no grant explains (with --dry-run: only name it)`;
 
@@ -32,6 +35,8 @@ const commands: Record<string, Command> = {
     ),
   replay: async (argv, io) => (await import('./commands/replay.js')).runReplayCommand(argv, io, loadConfig()),
   audit: async (argv, io) => (await import('./commands/audit.js')).runAuditCommand(argv, io, loadConfig()),
+  onepassword: async (argv, io) =>
+    (await import('./commands/onepassword.js')).runOnePasswordCommand(argv, io, loadConfig()),
   reconcile: async (argv, io) => (await import('./commands/reconcile.js')).runReconcileCommand(argv, io, loadConfig()),
 };
 

@@ -8,10 +8,12 @@ import { CATALOG_WORKFLOW_ID } from '../../contracts/catalog';
 import { ADMINS } from '../../contracts/notifications';
 import { LogNotifier, type Notifier, WebhookNotifier } from '../../notify';
 import { readSecret } from '../../config/secrets';
+import { integrationUnusable } from '../../onepassword/check';
 import { integrationsOf, loadPolicyFile } from '../../policy';
 import type { catalogWorkflow } from '../../workflows/catalog';
 import { reportRateBudgets } from './budget-metrics';
 import { ensureReconcileSchedule } from './reconcile-schedule';
+import { checkIntegration } from './onepassword-check';
 import { createWorkerPorts } from './ports';
 import { createLatchkeyWorker } from './worker';
 
@@ -54,6 +56,16 @@ async function main(): Promise<void> {
         logger.warn({ err: error }, 'could not tell admins of an unrecognised 1Password error'),
       );
   });
+  for (const { name } of integrations) {
+    const report = await checkIntegration(policy, ports, name);
+    for (const { severity, subject, message } of report.findings) {
+      logger[severity === 'error' ? 'error' : 'warn']({ integration: name, subject }, `1Password check: ${message}`);
+    }
+    if (integrationUnusable(report) && config.worker.onePasswordCheck === 'refuse') {
+      logger.error({ integration: name }, 'new grants of this integration are refused until the worker restarts');
+      ports.refuseGrants(name, `integration "${name}" failed its 1Password check at the worker's start`);
+    }
+  }
   const stopBudgetReports = reportRateBudgets(Runtime.instance().metricMeter, ports.sdkAdapters);
 
   const connection = await NativeConnection.connect({ address: config.temporal.address });

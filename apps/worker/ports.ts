@@ -11,6 +11,11 @@ export interface WorkerPorts {
   forIntegration(this: void, integration: string): OnePasswordPort;
   /** The real-1Password adapters, whose rate budgets the worker reports as metrics. */
   sdkAdapters: Map<string, OnePasswordSdkAdapter>;
+  /**
+   * From now on, new grants of this integration fail at once with `reason` (its start check found it
+   * cannot work). Ending access is never refused: it goes on trying until 1Password accepts it.
+   */
+  refuseGrants(this: void, integration: string, reason: string): void;
 }
 
 /**
@@ -65,5 +70,26 @@ export function createWorkerPorts(
       if (!port) throw new Error(`no 1Password port for integration "${integration}"`);
       return port;
     },
+    refuseGrants(integration, reason) {
+      const port = ports.get(integration);
+      if (port) ports.set(integration, refusingGrants(port, reason));
+    },
+  };
+}
+
+/** The port with its two grant calls refused (non-retryable: the request fails with the reason). */
+function refusingGrants(port: OnePasswordPort, reason: string): OnePasswordPort {
+  const refuse = () => Promise.reject(new OnePasswordError('forbidden', reason));
+  return {
+    listVaults: () => port.listVaults(),
+    listItems: (vaultId) => port.listItems(vaultId),
+    getItem: (vaultId, itemId) => port.getItem(vaultId, itemId),
+    getSharePolicy: (vaultId, itemId) => port.getSharePolicy(vaultId, itemId),
+    createShareLink: refuse,
+    grantGroupPermissions: refuse,
+    revokeGroupPermissions: (params) => port.revokeGroupPermissions(params),
+    describeGroup: (groupId) => port.describeGroup(groupId),
+    listGroupPermissions: (vaultId) => port.listGroupPermissions(vaultId),
+    rotateItemSecret: (params) => port.rotateItemSecret(params),
   };
 }

@@ -7,6 +7,7 @@ import { EXPIRY_BUCKET_MS } from '../../domain/share-links';
 import {
   type CreateShareLinkParams,
   type GroupPermission,
+  type GroupSummary,
   type GroupPermissionsParams,
   type ItemSummary,
   OnePasswordError,
@@ -179,6 +180,15 @@ export class LocalOnePassword implements OnePasswordPort {
       const vault = this.managedVault(state, params.vaultId);
       this.group(state, params.groupId);
       vault.groupPermissions = vault.groupPermissions.filter((entry) => entry.groupId !== params.groupId);
+    });
+  }
+
+  /** The local account's groups are all custom (`userDefined`), as a Business account's own groups are. */
+  describeGroup(groupId: string): Promise<GroupSummary> {
+    return this.call('describeGroup', (state) => {
+      const group = state.groups.find((candidate) => candidate.id === groupId);
+      if (!group) throw new OnePasswordError('not-found', 'local 1Password: no such group');
+      return { id: group.id, title: group.title, type: 'userDefined' };
     });
   }
 

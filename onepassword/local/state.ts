@@ -15,6 +15,7 @@ export const LOCAL_READ_OPERATIONS = [
   'getSharePolicy',
   'getItemSecret',
   'listGroupPermissions',
+  'describeGroup',
 ] as const;
 export const LOCAL_WRITE_OPERATIONS = [
   'createShareLink',

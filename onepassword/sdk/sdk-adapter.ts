@@ -14,6 +14,7 @@ import {
   type CreateShareLinkParams,
   type GroupPermission,
   type GroupPermissionsParams,
+  type GroupSummary,
   type ItemSummary,
   OnePasswordError,
   type OnePasswordPort,
@@ -228,6 +229,11 @@ export class OnePasswordSdkAdapter implements OnePasswordPort {
   async groupPermissions(vaultId: string, groupId: string): Promise<string[]> {
     const entry = (await this.readGroupAccess(vaultId)).find((candidate) => candidate.groupId === groupId);
     return entry?.permissions ?? [];
+  }
+
+  async describeGroup(groupId: string): Promise<GroupSummary> {
+    const group = await this.request('read', (client) => client.groups.get(groupId, { vaultPermissions: false }));
+    return { id: group.id, title: group.title, type: group.groupType };
   }
 
   listGroupPermissions(vaultId: string): Promise<GroupPermission[]> {

@@ -239,6 +239,13 @@ export function registerOnePasswordContract(
         expect(await fixture.groupPermissions(grant.vaultId, grant.groupId)).toEqual([]);
       });
 
+      it('names a group and its kind, and refuses an unknown group as not-found', async () => {
+        const group = await fixture.sut.describeGroup(account.groupId);
+        expect(group).toMatchObject({ id: account.groupId, title: expect.any(String), type: expect.any(String) });
+        expect(group.title.length).toBeGreaterThan(0);
+        expect((await rejection(fixture.sut.describeGroup('grp_missing_for_contract'))).kind).toBe('not-found');
+      });
+
       it('lists the groups holding permissions on a vault, as the reconciler reads them', async () => {
         const grant = { vaultId: account.managedVaultId, groupId: account.groupId, permissions: ['read_items'] };
         await fixture.sut.grantGroupPermissions(grant);

@@ -5,6 +5,7 @@ import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
 import type {
   CreateShareLinkParams,
   GroupPermission,
+  GroupSummary,
   GroupPermissionsParams,
   OnePasswordPort,
   RotateItemSecretParams,
@@ -130,6 +131,9 @@ export class RecordingPort implements OnePasswordPort {
   }
   revokeGroupPermissions(params: { vaultId: string; groupId: string }): Promise<void> {
     return this.record('revokeGroupPermissions', [params], () => this.local.revokeGroupPermissions(params));
+  }
+  describeGroup(groupId: string): Promise<GroupSummary> {
+    return this.record('describeGroup', [groupId], () => this.local.describeGroup(groupId));
   }
   listGroupPermissions(vaultId: string): Promise<GroupPermission[]> {
     return this.record('listGroupPermissions', [vaultId], () => this.local.listGroupPermissions(vaultId));

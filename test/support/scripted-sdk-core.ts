@@ -4,6 +4,7 @@ import {
   AllowedRecipientType,
   AllowedType,
   type Client,
+  GroupType,
   type Item,
   ItemCategory,
   ItemFieldType,
@@ -45,7 +46,7 @@ export interface ScriptedAccount {
   vaults: ScriptedVault[];
   /** Items as the SDK's JSON carries them (dates as ISO strings). */
   items: Array<Omit<Item, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string }>;
-  groups: string[];
+  groups: Array<{ id: string; title: string; groupType: GroupType }>;
   policy: ItemShareAccountPolicy;
   /** What the account's sharing policy checks in `validateRecipients`. */
   allowedRecipientDomains: string[];
@@ -122,7 +123,11 @@ export function demoScriptedAccount(): ScriptedAccount {
       item('itm_staging_db', 'vlt_staging', 'Staging database', ItemCategory.Database, ['env:staging'], ['password']),
       item('itm_runbook', 'vlt_oncall', 'Runbook', ItemCategory.SecureNote, ['env:prod'], []),
     ],
-    groups: ['grp_engineering', 'grp_security'],
+    groups: [
+      { id: 'grp_engineering', title: 'Engineering', groupType: GroupType.UserDefined },
+      { id: 'grp_security', title: 'Security', groupType: GroupType.UserDefined },
+      { id: 'grp_team', title: 'Team Members', groupType: GroupType.TeamMembers },
+    ],
     policy: {
       maxExpiry: ItemShareDuration.ThirtyDays,
       defaultExpiry: ItemShareDuration.SevenDays,
@@ -374,6 +379,10 @@ export class ScriptedOnePasswordCore {
         vault.access = vault.access.filter((entry) => entry.groupId !== p.group_id);
         return undefined;
       }
+      case 'GroupsGet': {
+        const group = this.group(p.group_id as string);
+        return { ...group, description: '', state: 'active', vaultAccess: null };
+      }
       default:
         return fail(`the scripted core does not support ${name}`);
     }
@@ -413,8 +422,8 @@ export class ScriptedOnePasswordCore {
     );
   }
 
-  private group(groupId: string): void {
-    if (!this.account.groups.includes(groupId)) fail(CORE_FAILURES.groupNotFound);
+  private group(groupId: string): ScriptedAccount['groups'][number] {
+    return this.account.groups.find((group) => group.id === groupId) ?? fail(CORE_FAILURES.groupNotFound);
   }
 }
 
