@@ -1,12 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { GRANT_REFUSED_FAILURE } from '../contracts/messages';
 import { expiryBucketFor } from '../domain/share-links';
 import { OnePasswordError } from '../onepassword/port';
 import { callOnePassword } from './failures';
 import { heartbeating } from './heartbeat';
 import type { ActivityContext } from './context';
-import { GRANT_REFUSED_FAILURE, type ShareLinkGrantInput, type ShareLinkGrantResult } from './types';
+import type { ShareLinkGrantInput, ShareLinkGrantResult } from './types';
 
 /**
  * The longest one attempt's call to create a link may take. A later attempt that finds an earlier one

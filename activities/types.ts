@@ -60,6 +60,3 @@ export interface LeaseSignalInput {
   key: VaultLeaseKey;
   request: LeaseRequest;
 }
-
-/** ApplicationFailure type for a grant refused by latchkey's own reading of the account policy. */
-export const GRANT_REFUSED_FAILURE = 'LatchkeyGrantRefused';

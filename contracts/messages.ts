@@ -32,3 +32,6 @@ export const REFUSAL = {
   /** The arguments break the pinned policy, e.g. an extension too long (HTTP 422). */
   invalid: 'LatchkeyInvalid',
 } as const;
+
+/** ApplicationFailure type for a grant refused by latchkey's own reading of the account policy. */
+export const GRANT_REFUSED_FAILURE = 'LatchkeyGrantRefused';

@@ -52,6 +52,11 @@ export interface ExtensionRecord {
   justification?: string;
   /** The end of access after this extension. */
   newEndsAt: string;
+  /**
+   * Share links only: when the link before expired before `newEndsAt`, this extension made a new link (handed
+   * out through the grant query in place of the old one); its expiry. Absent when the link before covered it.
+   */
+  linkExpiresAt?: string;
 }
 
 /** What latchkey promises about the end of access, stated honestly per grant mode. */
@@ -66,7 +71,10 @@ export interface GrantView {
   grantedAt: string;
   /** When latchkey ends access (approved duration from grantedAt, plus extensions). */
   endsAt: string;
-  /** When 1Password itself stops honouring the grant (the share link's expiry bucket); may be later than endsAt. */
+  /**
+   * When 1Password itself stops honouring the grant (the expiry bucket of the latest share link: an extension past
+   * a link's expiry makes a new one); may be later than endsAt.
+   */
   providerExpiresAt?: string;
   guarantee: GrantGuarantee;
   /**
@@ -118,8 +126,17 @@ export interface AccessRequestState {
   cancellation?: DecisionRecord;
   revocation?: DecisionRecord;
   extensions: ExtensionRecord[];
-  /** Pending extension waiting for re-approval, if the flow requires it. */
-  pendingExtension?: { requestedBy: string; at: string; addedMs: number; approvals: ApprovalRecord[] };
+  /**
+   * An extension not in effect yet: waiting for re-approval, if the flow requires it, or, once approved, for the
+   * new share link it needs (`makingLinkSince`; no decision applies then).
+   */
+  pendingExtension?: {
+    requestedBy: string;
+    at: string;
+    addedMs: number;
+    approvals: ApprovalRecord[];
+    makingLinkSince?: string;
+  };
   grant?: GrantView;
   /** Why the request FAILED, in words safe to show (never a 1Password message verbatim). */
   failure?: { code: string; message: string };

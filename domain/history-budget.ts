@@ -14,6 +14,8 @@ const LIFECYCLE_EVENTS = 150;
 const EVENTS_PER_WAKEUP = 12;
 /** One accepted Update (an approval, an extension request): the Update's events and a workflow task. */
 const EVENTS_PER_UPDATE = 8;
+/** One activity and the workflow task its result wakes: the new share link an extension past the link's expiry makes. */
+const EVENTS_PER_ACTIVITY = 6;
 
 export interface HistoryShape {
   pendingTimeoutMs: number;
@@ -39,7 +41,10 @@ export function worstCaseHistory(shape: HistoryShape): HistoryEstimate {
   const escalations = Math.max(0, shape.approvalsPerTier.length - 1) * EVENTS_PER_WAKEUP;
   const approvals = shape.approvalsPerTier.reduce((sum, count) => sum + count, 0);
   const perExtension =
-    EVENTS_PER_UPDATE + EVENTS_PER_WAKEUP + (shape.extensions.requireApproval ? approvals * EVENTS_PER_UPDATE : 0);
+    EVENTS_PER_UPDATE +
+    EVENTS_PER_WAKEUP +
+    EVENTS_PER_ACTIVITY +
+    (shape.extensions.requireApproval ? approvals * EVENTS_PER_UPDATE : 0);
   const total =
     LIFECYCLE_EVENTS +
     reminderEvents +

@@ -91,24 +91,59 @@ describe('cancel, revoke and extend', () => {
     expect(checkRevoke(flow(), { ...active, status: 'EXPIRED' }, bob)).toMatchObject({ refusal: REFUSAL.conflict });
   });
 
+  const renewing = { renewsLink: true, nowMs: Date.parse('2026-01-01T01:00:00.000Z') };
+
   it('extend: requester only, within the count, the single maximum and the flow maximum', () => {
-    expect(checkExtend(flow(), active, bob, 2 * HOUR)).toEqual({
+    expect(checkExtend(flow(), active, bob, 2 * HOUR, renewing)).toEqual({
       ok: true,
       value: { newEndsAt: '2026-01-01T10:00:00.000Z' },
     });
-    expect(checkExtend(flow(), active, alice, HOUR)).toMatchObject({ refusal: REFUSAL.forbidden });
-    expect(checkExtend(flow(), active, bob, 4 * HOUR)).toMatchObject({ refusal: REFUSAL.invalid });
-    expect(checkExtend(flow({ maxDurationMs: 9 * HOUR }), active, bob, 2 * HOUR)).toMatchObject({
+    expect(checkExtend(flow(), active, alice, HOUR, renewing)).toMatchObject({ refusal: REFUSAL.forbidden });
+    expect(checkExtend(flow(), active, bob, 4 * HOUR, renewing)).toMatchObject({ refusal: REFUSAL.invalid });
+    expect(checkExtend(flow({ maxDurationMs: 9 * HOUR }), active, bob, 2 * HOUR, renewing)).toMatchObject({
       refusal: REFUSAL.invalid,
     });
     const once = { ...active, extensions: [{ by: 'bob', at: 'x', addedMs: HOUR, newEndsAt: 'y' }] };
-    expect(checkExtend(flow(), once, bob, HOUR)).toMatchObject({ refusal: REFUSAL.invalid });
-    expect(checkExtend(flow(), active, bob, 0)).toMatchObject({ refusal: REFUSAL.invalid });
+    expect(checkExtend(flow(), once, bob, HOUR, renewing)).toMatchObject({ refusal: REFUSAL.invalid });
+    expect(checkExtend(flow(), active, bob, 0, renewing)).toMatchObject({ refusal: REFUSAL.invalid });
   });
 
-  it('extend: a share link cannot be extended past its own expiry', () => {
-    const link = { ...active, grant: { ...active.grant, providerExpiresAt: '2026-01-01T09:00:00.000Z' } };
-    expect(checkExtend(flow(), link, bob, 2 * HOUR)).toMatchObject({ refusal: REFUSAL.invalid });
-    expect(checkExtend(flow(), link, bob, HOUR).ok).toBe(true);
+  const link = { ...active, grant: { ...active.grant, providerExpiresAt: '2026-01-01T09:00:00.000Z' } };
+
+  it('extend: an end past the expiry of the share link is accepted (a new link will cover it)', () => {
+    expect(checkExtend(flow(), link, bob, 2 * HOUR, renewing)).toEqual({
+      ok: true,
+      value: { newEndsAt: '2026-01-01T10:00:00.000Z' },
+    });
+    expect(checkExtend(flow(), link, bob, HOUR, renewing).ok).toBe(true);
+  });
+
+  it('extend: refused when the new link would have to last more than 30 days', () => {
+    const long = flow({
+      maxDurationMs: 40 * 24 * HOUR,
+      extensions: { maxCount: 1, maxExtensionMs: 31 * 24 * HOUR, requireApproval: false },
+    });
+    expect(checkExtend(long, link, bob, 30 * 24 * HOUR - 7 * HOUR, renewing).ok).toBe(true);
+    expect(checkExtend(long, link, bob, 30 * 24 * HOUR - 7 * HOUR + 1, renewing)).toMatchObject({
+      refusal: REFUSAL.invalid,
+      reason: expect.stringContaining('at most 30 days'),
+    });
+  });
+
+  it('extend: a request started before the patch still refuses an end past the expiry of the link', () => {
+    const beforePatch = { ...renewing, renewsLink: false };
+    expect(checkExtend(flow(), link, bob, 2 * HOUR, beforePatch)).toMatchObject({ refusal: REFUSAL.invalid });
+    expect(checkExtend(flow(), link, bob, HOUR, beforePatch).ok).toBe(true);
+  });
+
+  it('extend and decide: nothing while the new link of an extension is being made', () => {
+    const making = {
+      ...link,
+      approvals: [record(alice)],
+      pendingExtension: { requestedBy: 'bob', at: 'x', addedMs: 2 * HOUR, approvals: [], makingLinkSince: 'y' },
+    };
+    expect(checkExtend(flow(), making, bob, HOUR, renewing)).toMatchObject({ refusal: REFUSAL.conflict });
+    expect(checkApprove(flow(), making, alice)).toMatchObject({ refusal: REFUSAL.conflict });
+    expect(checkReject(flow(), making, alice)).toMatchObject({ refusal: REFUSAL.conflict });
   });
 });

@@ -4,6 +4,7 @@ import type { AccessRequestState } from '../contracts/request';
 import type { FlowSnapshot } from '../contracts/snapshot';
 import { isAdmin, tiersActorMayApprove } from './approval';
 import { allow, type Decision, refuse } from './decision';
+import { outlivesLink, shortestCoveringBucket } from './share-links';
 
 /**
  * Who may change a request, and in which state: one rule per change. The workflow's Update
@@ -23,7 +24,10 @@ export function decisionTarget(
   state: Pick<AccessRequestState, 'status' | 'pendingExtension'>,
 ): DecisionTarget | undefined {
   if (state.status === 'PENDING_APPROVAL') return 'request';
-  if (state.status === 'ACTIVE' && state.pendingExtension) return 'extension';
+  // Once its new share link is being made, an extension is decided.
+  if (state.status === 'ACTIVE' && state.pendingExtension && !state.pendingExtension.makingLinkSince) {
+    return 'extension';
+  }
   return undefined;
 }
 
@@ -125,8 +129,18 @@ export function grantedMs(state: Pick<AccessRequestState, 'durationMs' | 'extens
 }
 
 /**
- * May the requester extend by `addMs`? Within the count, the single-extension maximum, the flow's
- * maximum in total and, for share links, the link's own expiry (a link cannot outlive its bucket).
+ * Extending a share-link grant past the link's expiry: requests started after the patch `extension-renews-link`
+ * get a new link made at `nowMs`; those started before are refused.
+ */
+export interface ExtendRules {
+  renewsLink: boolean;
+  nowMs: number;
+}
+
+/**
+ * May the requester extend by `addMs`? Within the count, the single-extension maximum, the flow's maximum in
+ * total and, for share links, what a link can cover: an end past the link's expiry needs a new link, and no
+ * link lasts more than 30 days.
  */
 export function checkExtend(
   snapshot: FlowSnapshot,
@@ -136,10 +150,14 @@ export function checkExtend(
   >,
   actor: Actor,
   addMs: number,
+  renewal: ExtendRules,
 ): Decision<{ newEndsAt: string }> {
   if (actor.id !== state.requesterId) return refuse(REFUSAL.forbidden, 'only the requester may ask for an extension');
   if (state.status !== 'ACTIVE' || !state.grant || state.revocation) {
     return refuse(REFUSAL.conflict, `the request is ${state.status}; only an active grant can be extended`);
+  }
+  if (state.pendingExtension?.makingLinkSince) {
+    return refuse(REFUSAL.conflict, 'the new share link of an extension is being made');
   }
   if (state.pendingExtension) return refuse(REFUSAL.conflict, 'an extension already waits for approval');
   const rules = snapshot.extensions;
@@ -154,9 +172,17 @@ export function checkExtend(
   if (grantedMs(state) + addMs > snapshot.maxDurationMs) {
     return refuse(REFUSAL.invalid, `the flow allows at most ${snapshot.maxDurationMs} ms of access in total`);
   }
-  const newEnd = Date.parse(state.grant.endsAt) + addMs;
-  if (state.grant.providerExpiresAt && newEnd > Date.parse(state.grant.providerExpiresAt)) {
-    return refuse(REFUSAL.invalid, 'the share link expires before the extended end; request access again instead');
+  const newEndsAt = new Date(Date.parse(state.grant.endsAt) + addMs).toISOString();
+  if (outlivesLink(state.grant.providerExpiresAt, newEndsAt)) {
+    if (!renewal.renewsLink) {
+      return refuse(REFUSAL.invalid, 'the share link expires before the extended end; request access again instead');
+    }
+    if (!shortestCoveringBucket(Date.parse(newEndsAt) - renewal.nowMs)) {
+      return refuse(
+        REFUSAL.invalid,
+        'the extended end needs a new share link, and a share link lasts at most 30 days; request access again instead',
+      );
+    }
   }
-  return allow({ newEndsAt: new Date(newEnd).toISOString() });
+  return allow({ newEndsAt });
 }

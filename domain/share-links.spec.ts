@@ -1,5 +1,5 @@
 import { REFUSAL } from '../contracts/messages';
-import { expiryBucketFor } from './share-links';
+import { expiryBucketFor, outlivesLink } from './share-links';
 
 const HOUR = 3_600_000;
 
@@ -23,5 +23,11 @@ describe('share-link expiry buckets', () => {
       reason: "the account's sharing policy allows links of at most 1d; the duration needs 7d",
     });
     expect(expiryBucketFor(31 * 24 * HOUR)).toMatchObject({ ok: false, refusal: REFUSAL.invalid });
+  });
+
+  it("an end past the link's expiry needs a new link; no link (a vault grant) never does", () => {
+    expect(outlivesLink('2026-01-01T09:00:00.000Z', '2026-01-01T09:00:00.001Z')).toBe(true);
+    expect(outlivesLink('2026-01-01T09:00:00.000Z', '2026-01-01T09:00:00.000Z')).toBe(false);
+    expect(outlivesLink(undefined, '2026-01-01T09:00:00.001Z')).toBe(false);
   });
 });

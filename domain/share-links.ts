@@ -41,3 +41,11 @@ export function expiryBucketFor(durationMs: number, accountMax: ExpiryBucket = '
   }
   return allow(bucket);
 }
+
+/**
+ * A share link cannot outlive its bucket: access that ends after the current link's expiry needs a new link,
+ * made then and lasting until that end.
+ */
+export function outlivesLink(linkExpiresAt: string | undefined, endsAt: string): boolean {
+  return linkExpiresAt !== undefined && Date.parse(endsAt) > Date.parse(linkExpiresAt);
+}

@@ -6,7 +6,14 @@ import { SHARE_CALL_DEADLINE_MS } from '../activities/share-links';
 import { HOUR, people, REQUESTER, requestInput, shareLinkGrant, vaultGroupGrant } from '../test/support/snapshots';
 import { vaultLeaseWorkflowId } from '../domain/ids';
 import { CATALOG_WORKFLOW_ID, catalogQuery, refreshCatalogUpdate } from '../contracts/catalog';
-import { approveUpdate, extendUpdate, grantAccessQuery, REFUSAL, rejectUpdate } from '../contracts/messages';
+import {
+  approveUpdate,
+  extendUpdate,
+  grantAccessQuery,
+  REFUSAL,
+  rejectUpdate,
+  revokeUpdate,
+} from '../contracts/messages';
 import { SA_GRANT_ENDS_AT } from '../contracts/search-attributes';
 import { catalogWorkflow } from './catalog';
 
@@ -102,6 +109,112 @@ describe('accessRequestWorkflow over time and failures (time-skipping server)', 
     expect((await sut.result()).status).toBe('EXPIRED');
     expect(suite.world.port.writes()).toEqual(['grantGroupPermissions', 'revokeGroupPermissions']);
     await recordHistory(sut, 'extension-reapproved');
+  });
+
+  it('extending a one-hour share-link grant by an hour past its link: once approved, a second link covers the new end', async () => {
+    const sut = await started({
+      grant: shareLinkGrant(),
+      durationMs: HOUR,
+      extensions: { maxCount: 1, maxExtensionMs: 2 * HOUR, requireApproval: true },
+    });
+    const approved = await approve(sut, people.alice);
+    const firstUrl = (await sut.query(grantAccessQuery))!.shareUrl!;
+    await suite.world.advance(30 * 60_000);
+
+    const asked = await sut.executeUpdate(extendUpdate, { args: [{ actor: people.bob, addMs: HOUR }] });
+    expect(asked.pendingExtension).toMatchObject({ addedMs: HOUR, approvals: [] });
+    expect(suite.world.port.callsOf('createShareLink')).toHaveLength(1);
+    const extended = await approve(sut, people.alice);
+
+    const newEnd = Date.parse(approved.grant!.endsAt) + HOUR;
+    const [first, second] = suite.world.port.callsOf('createShareLink').map((call) => call.args[0]);
+    expect(first).toMatchObject({ expiry: '1h', reference: `${sut.workflowId}:grant` });
+    // The new link lasts from now to the new end (90 minutes): the one-day bucket.
+    expect(second).toMatchObject({
+      expiry: '1d',
+      recipients: [REQUESTER.email],
+      reference: `${sut.workflowId}:extension-1`,
+    });
+    const [, link] = (await suite.world.port.local.readState()).shareLinks;
+    expect(extended.pendingExtension).toBeUndefined();
+    expect(extended.grant).toMatchObject({ endsAt: new Date(newEnd).toISOString(), providerExpiresAt: link.expiresAt });
+    expect(extended.grant!.guarantee.statement).toContain(`until ${link.expiresAt}`);
+    expect(extended.extensions).toEqual([
+      expect.objectContaining({ by: people.bob.id, addedMs: HOUR, linkExpiresAt: link.expiresAt }),
+    ]);
+    // The requester gets the new link through the grant query, and is told; the link is in neither state nor event.
+    const access = await sut.query(grantAccessQuery);
+    expect(access!.shareUrl).not.toBe(firstUrl);
+    expect(access!.shareUrl).toContain(link.id);
+    expect(await suite.world.port.local.viewShareLink(access!.shareUrl!, REQUESTER.email)).toMatchObject({
+      title: 'Production database',
+    });
+    const told = suite.world.notifier.ofKind('access-extended');
+    expect(told).toEqual([
+      expect.objectContaining({
+        recipients: [`user:${REQUESTER.id}`],
+        details: { endsAt: extended.grant!.endsAt, newLink: true, linkExpiresAt: link.expiresAt },
+      }),
+    ]);
+    expect(JSON.stringify([extended, told])).not.toContain(access!.shareUrl);
+
+    await suite.world.advance(HOUR); // past the first end, before the new one
+    expect((await stateOf(sut)).status).toBe('ACTIVE');
+    await suite.world.advance(HOUR);
+    const final = await sut.result();
+    expect(final.status).toBe('EXPIRED');
+    expect(Date.parse(final.grant!.revokedAt!)).toBeGreaterThanOrEqual(newEnd);
+    expect(suite.world.port.writes()).toEqual(['createShareLink', 'createShareLink']);
+    await recordHistory(sut, 'extension-new-link');
+  });
+
+  it('an extension whose new link the account policy cannot cover is refused, and the grant stays as it was', async () => {
+    await suite.world.port.local.administer((state) => {
+      state.sharePolicy.maxExpiry = '1h';
+    });
+    const sut = await started({ grant: shareLinkGrant(), durationMs: HOUR });
+    const approved = await approve(sut, people.alice);
+    const extend = sut.executeUpdate(extendUpdate, { args: [{ actor: people.bob, addMs: HOUR }] });
+    expect(await refusalOf(extend)).toBe(REFUSAL.invalid);
+    const after = await stateOf(sut);
+    expect(after.grant).toEqual(approved.grant);
+    expect(after).toMatchObject({ status: 'ACTIVE', extensions: [] });
+    expect(after.pendingExtension).toBeUndefined();
+    expect(suite.world.notifier.ofKind('grant-failed')).toEqual([
+      expect.objectContaining({ details: { code: 'LatchkeyGrantRefused', extension: true } }),
+    ]);
+    expect(suite.world.port.writes()).toEqual(['createShareLink']);
+
+    await suite.world.advance(HOUR + 60_000);
+    expect((await sut.result()).status).toBe('EXPIRED');
+    await recordHistory(sut, 'extension-link-refused');
+  });
+
+  it('a revoke while the new link of an extension is being made ends access, and the new link is never handed out', async () => {
+    const sut = await started({ grant: shareLinkGrant(), durationMs: HOUR });
+    const approved = await approve(sut, people.alice);
+    let release!: () => void;
+    suite.world.port.holdAfterEffect(
+      'createShareLink',
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    );
+    const extend = refusalOf(sut.executeUpdate(extendUpdate, { args: [{ actor: people.bob, addMs: HOUR }] }));
+    await eventually(() => Promise.resolve(expect(suite.world.port.callsOf('createShareLink')).toHaveLength(2)));
+    expect((await stateOf(sut)).pendingExtension).toMatchObject({ addedMs: HOUR, makingLinkSince: expect.any(String) });
+    // Nothing else decides or extends meanwhile.
+    expect(await refusalOf(approve(sut, people.alice))).toBe(REFUSAL.conflict);
+
+    expect((await sut.executeUpdate(revokeUpdate, { args: [{ actor: people.bob }] })).status).toBe('REVOKED');
+    release();
+    expect(await extend).toBe(REFUSAL.conflict);
+    const final = await sut.result();
+    expect(final).toMatchObject({ status: 'REVOKED', extensions: [], grant: { endsAt: approved.grant!.endsAt } });
+    expect(final.grant!.providerExpiresAt).toBe(approved.grant!.providerExpiresAt);
+    expect(final.pendingExtension).toBeUndefined();
+    expect(suite.world.notifier.ofKind('access-extended')).toEqual([]);
+    await recordHistory(sut, 'extension-revoked-while-linking');
   });
 
   it('the catalog workflow lists every vault and item, on a schedule and on demand', async () => {

@@ -104,6 +104,9 @@ describe('recorded access-request histories', () => {
         ...paths,
         'withdrawn-while-granting',
         'outage-30-days-then-expired',
+        'extension-new-link',
+        'extension-link-refused',
+        'extension-revoked-while-linking',
         ...paths.map((path) => `before-access-always-ends/${path}`),
       ]),
     );

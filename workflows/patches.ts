@@ -24,3 +24,9 @@ export const LEASE_CONVERGES = 'lease-converges';
  * flight at the deployment finishes with the activity it had scheduled.
  */
 export const RECONCILE_ROTATES_ONCE = 'reconcile-rotates-once';
+
+/**
+ * An extension of a share-link grant past the link's expiry is accepted: once approved, a new link covering the
+ * new end is made and handed out in place of the old one. Requests started before refuse such an extension.
+ */
+export const EXTENSION_RENEWS_LINK = 'extension-renews-link';

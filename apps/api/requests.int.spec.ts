@@ -232,7 +232,7 @@ describe('latchkey API over HTTP against a real Temporal dev server and worker',
     expect(forged.body.error.code).toBe('invalid-page-token');
   }, 60_000);
 
-  it('extends an active grant through the workflow and refuses an extension beyond the flow', async () => {
+  it('extends an active grant past its share link with a new link, and refuses an extension beyond the flow', async () => {
     const created = await world.call('POST', '/v1/requests', {
       as: PEOPLE.alice,
       json: { resourceId: 'staging-db', duration: 'PT30M', justification: 'Reproducing a staging bug' },
@@ -247,12 +247,19 @@ describe('latchkey API over HTTP against a real Temporal dev server and worker',
       json: { duration: 'PT5H' },
     });
     expect(tooLong.status).toBe(422);
+    const before = await world.call('GET', `/v1/requests/${id}/grant`, { as: PEOPLE.alice });
+    // Thirty minutes on a one-hour link, plus an hour: the link expires first, so a new one is made.
     const extended = await world.call('POST', `/v1/requests/${id}/extend`, {
       as: PEOPLE.alice,
-      json: { duration: 'PT15M', justification: 'Still reproducing' },
+      json: { duration: 'PT1H', justification: 'Still reproducing' },
     });
     expect(extended.status).toBe(200);
     expect(extended.body.status).toBe('ACTIVE');
+    const linkExpiresAt = extended.body.extensions[0].linkExpiresAt as string;
+    expect(extended.body.grant.providerExpiresAt).toBe(linkExpiresAt);
+    const after = await world.call('GET', `/v1/requests/${id}/grant`, { as: PEOPLE.alice });
+    expect(after.body).toMatchObject({ providerExpiresAt: linkExpiresAt, endsAt: extended.body.grant.endsAt });
+    expect(after.body.shareUrl).not.toBe(before.body.shareUrl);
   }, 60_000);
 
   it('serves health, readiness, metrics, the OpenAPI document and the docs page', async () => {

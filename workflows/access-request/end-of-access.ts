@@ -68,6 +68,8 @@ export async function endAccess(run: AccessRequestRun): Promise<void> {
     state.pendingExtension = undefined;
     state.ending = { since: iso(Date.now()) };
     run.moveTo('ENDING');
+    // An extension's new link still being made is not needed any more (and never handed out).
+    run.grantScope?.cancel();
   }
   grant.endedBy = run.alwaysEnds ? await endInOnePassword(run) : await endInOnePasswordBeforePatch(run);
   grant.revokedAt = iso(Date.now());

@@ -1,7 +1,11 @@
+import { type ActivityFailure, ApplicationFailure, isCancellation, log } from '@temporalio/workflow';
+import type { ShareLinkGrantResult } from '../../activities/types';
+import { GRANT_REFUSED_FAILURE, REFUSAL } from '../../contracts/messages';
 import type { ApprovalRecord } from '../../contracts/request';
 import { thresholdMet } from '../../domain/approval';
 import { guaranteeFor } from '../../domain/guarantees';
-import { sendLease } from './grant';
+import { outlivesLink } from '../../domain/share-links';
+import { failureOf, isGrantFailure, makeShareLink, sendLease } from './grant';
 import { type AccessRequestRun, iso } from './run';
 
 /**
@@ -38,12 +42,89 @@ async function extend(run: AccessRequestRun, by: string, addMs: number, justific
   const { state } = run;
   const grant = state.grant!;
   const newEndsAt = iso(Date.parse(grant.endsAt) + addMs);
-  state.extensions.push({ by, at: iso(Date.now()), addedMs: addMs, justification, newEndsAt });
+  // Only requests started after the patch `extension-renews-link` admit an extension past the link's expiry.
+  const link = outlivesLink(grant.providerExpiresAt, newEndsAt) ? await newLink(run, by, addMs, newEndsAt) : undefined;
+  state.extensions.push({
+    by,
+    at: iso(Date.now()),
+    addedMs: addMs,
+    justification,
+    newEndsAt,
+    ...(link && { linkExpiresAt: link.expiresAt }),
+  });
   grant.endsAt = newEndsAt;
+  if (link) {
+    run.shareUrl = link.url;
+    grant.providerExpiresAt = link.expiresAt;
+    if (link.unreceivedLinks) grant.unreceivedLinks = (grant.unreceivedLinks ?? 0) + link.unreceivedLinks;
+  }
   grant.guarantee = guaranteeFor(run.mode, newEndsAt, grant.providerExpiresAt);
   state.pendingExtension = undefined;
   run.publish();
   // The vault lease drops a holder after its grant's end: it learns the new one.
   if (run.alwaysEnds && run.snapshot.grant.mode === 'vault-group') await sendLease(run, 'acquire', newEndsAt);
-  await run.tell('access-extended', [run.requesterKey], { endsAt: grant.endsAt });
+  await run.tell('access-extended', [run.requesterKey], {
+    endsAt: grant.endsAt,
+    ...(link && { newLink: true, linkExpiresAt: link.expiresAt }),
+  });
+}
+
+/**
+ * The new share link an extension past the current link's expiry needs, lasting until the new end; the
+ * extension takes effect only once it is made. Meanwhile the extension stays pending, so that nothing else
+ * decides or extends. If the link cannot be made, or access ends first, the grant stays as it was and the
+ * Update fails.
+ */
+async function newLink(
+  run: AccessRequestRun,
+  by: string,
+  addMs: number,
+  newEndsAt: string,
+): Promise<ShareLinkGrantResult> {
+  const { state } = run;
+  const step = `extension-${state.extensions.length + 1}`;
+  state.pendingExtension = {
+    requestedBy: by,
+    at: state.pendingExtension?.at ?? iso(Date.now()),
+    addedMs: addMs,
+    approvals: state.pendingExtension?.approvals ?? [],
+    makingLinkSince: iso(Date.now()),
+  };
+  run.publish();
+  let failure: ApplicationFailure;
+  try {
+    const link = await makeShareLink(run, step, Date.parse(newEndsAt) - Date.now());
+    if (state.status === 'ACTIVE' && !state.revocation) return link;
+    failure = endedFirst();
+  } catch (error) {
+    if (isCancellation(error)) failure = endedFirst();
+    else if (isGrantFailure(error)) failure = await notMade(run, step, error);
+    else throw error; // a bug: fails the workflow task, retried until fixed code is deployed
+  }
+  state.pendingExtension = undefined;
+  run.publish();
+  throw failure;
+}
+
+/** Access ended (or is ending) before the link was made: it is never handed out, and it expires on its own. */
+function endedFirst(): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: REFUSAL.conflict,
+    message: 'access ended before the new share link of the extension was made',
+    nonRetryable: true,
+  });
+}
+
+/** The link could not be made: the requester is told, and the Update fails with the reason. */
+async function notMade(
+  run: AccessRequestRun,
+  step: string,
+  error: ActivityFailure | ApplicationFailure,
+): Promise<ApplicationFailure> {
+  const { code, message } = failureOf(error);
+  log.warn('the share link of an extension could not be made', { requestId: run.state.requestId, step, code });
+  await run.tell('grant-failed', [run.requesterKey], { code, extension: true });
+  // The account's sharing policy allows no link that long: the extension asked too much.
+  const type = code === GRANT_REFUSED_FAILURE ? REFUSAL.invalid : code;
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
 }

@@ -6,6 +6,7 @@ import {
   isCancellation,
   log,
 } from '@temporalio/workflow';
+import type { ShareLinkGrantResult } from '../../activities/types';
 import type { GrantAccess } from '../../contracts/request';
 import type { LeaseRequest, LeaseResult } from '../../contracts/vault-lease';
 import { guaranteeFor } from '../../domain/guarantees';
@@ -50,7 +51,7 @@ export async function makeGrant(run: AccessRequestRun): Promise<boolean> {
 
 class StoppedBeforeGrant extends Error {}
 
-function isGrantFailure(error: unknown): error is ActivityFailure | ApplicationFailure {
+export function isGrantFailure(error: unknown): error is ActivityFailure | ApplicationFailure {
   return error instanceof ActivityFailure || error instanceof ApplicationFailure;
 }
 
@@ -61,21 +62,9 @@ function isGrantFailure(error: unknown): error is ActivityFailure | ApplicationF
 async function grantInOnePassword(
   run: AccessRequestRun,
 ): Promise<{ providerExpiresAt?: string; unreceivedLinks?: number }> {
-  const { snapshot, state } = run;
+  const { snapshot } = run;
   if (snapshot.grant.mode === 'share-link') {
-    const { vaultId, itemId, oneTimeView } = snapshot.grant;
-    run.grantScope = new CancellationScope();
-    const link = await run.grantScope.run(() =>
-      granting.createShareLink({
-        idempotencyKey: `${run.workflowId}:grant`,
-        integration: state.integration,
-        vaultId,
-        itemId,
-        recipientEmail: run.requester.email,
-        durationMs: snapshot.durationMs,
-        oneTimeView,
-      }),
-    );
+    const link = await makeShareLink(run, 'grant', snapshot.durationMs);
     run.shareUrl = link.url;
     return { providerExpiresAt: link.expiresAt, unreceivedLinks: link.unreceivedLinks };
   }
@@ -91,6 +80,33 @@ async function grantInOnePassword(
 }
 
 /**
+ * A share link for the requester lasting `durationMs`, made by the step `step` (`<workflow id>:<step>` names it in
+ * 1Password and in logs; attempts of one step find the link an earlier one made in their heartbeat details).
+ * Cancelled through `run.grantScope`.
+ */
+export async function makeShareLink(
+  run: AccessRequestRun,
+  step: string,
+  durationMs: number,
+): Promise<ShareLinkGrantResult> {
+  const { snapshot, state } = run;
+  if (snapshot.grant.mode !== 'share-link') throw new Error('share links are for share-link grants');
+  const { vaultId, itemId, oneTimeView } = snapshot.grant;
+  run.grantScope = new CancellationScope();
+  return run.grantScope.run(() =>
+    granting.createShareLink({
+      idempotencyKey: `${run.workflowId}:${step}`,
+      integration: state.integration,
+      vaultId,
+      itemId,
+      recipientEmail: run.requester.email,
+      durationMs,
+      oneTimeView,
+    }),
+  );
+}
+
+/**
  * A failed call granted nothing that could reach the requester: a share link is only ever handed out
  * from a successful answer, and the lease entity removes any group permission a failed call may have
  * applied once no holder needs it.
@@ -102,7 +118,7 @@ async function fail(run: AccessRequestRun, error: ActivityFailure | ApplicationF
   await run.tell('grant-failed', [run.requesterKey], { code: run.state.failure.code });
 }
 
-function failureOf(error: ActivityFailure | ApplicationFailure): { code: string; message: string } {
+export function failureOf(error: ActivityFailure | ApplicationFailure): { code: string; message: string } {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   return cause instanceof ApplicationFailure
     ? { code: cause.type ?? 'GrantFailed', message: cause.message }

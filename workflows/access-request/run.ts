@@ -16,7 +16,7 @@ import { type GrantMode, grantModeOf } from '../../domain/guarantees';
 import { canMove } from '../../domain/lifecycle';
 import { currentDetails, searchAttributesOf } from '../../domain/visibility';
 import { notify } from '../activity-stubs';
-import { ACCESS_ALWAYS_ENDS } from '../patches';
+import { ACCESS_ALWAYS_ENDS, EXTENSION_RENEWS_LINK } from '../patches';
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -34,13 +34,18 @@ export class AccessRequestRun {
   readonly workflowId = workflowInfo().workflowId;
   /** False for requests started before the patch: they replay and go on along the old path. */
   readonly alwaysEnds = patched(ACCESS_ALWAYS_ENDS);
+  /** Share links only, and false for requests started before the patch: an extension past the link's expiry makes a new link. */
+  readonly renewsLink: boolean;
   readonly startMs = Date.now();
   readonly pendingDeadlineMs: number;
   /** The share link: only in workflow memory (restored on replay from the codec-encrypted activity result). */
   shareUrl?: string;
   /** Answers of the vault-lease entity, by operation. */
   readonly leaseResults = new Map<LeaseResult['op'], LeaseResult>();
-  /** The grant in flight, cancelled when the request is withdrawn or revoked while it is being made. */
+  /**
+   * The share link being made (the grant's, or an extension's new one), cancelled when the request is withdrawn
+   * or revoked, or access ends, meanwhile.
+   */
   grantScope?: CancellationScope;
   private notificationSeq = 0;
   private readonly publishedSearchAttributes = new Map<string, string>();
@@ -50,6 +55,8 @@ export class AccessRequestRun {
     this.snapshot = snapshot;
     this.requester = requester;
     this.mode = grantModeOf(snapshot.grant);
+    // Asked only of share-link grants, so that other requests carry no marker for it.
+    this.renewsLink = snapshot.grant.mode === 'share-link' && patched(EXTENSION_RENEWS_LINK);
     this.pendingDeadlineMs = this.startMs + snapshot.pendingTimeoutMs;
     this.state = {
       requestId: input.requestId,

@@ -75,7 +75,8 @@ const UPDATE_RULES = [
   rule({
     update: extendUpdate,
     text: ['justification'],
-    admit: (run, actor, { addMs }) => checkExtend(run.snapshot, run.state, actor, addMs),
+    admit: (run, actor, { addMs }) =>
+      checkExtend(run.snapshot, run.state, actor, addMs, { renewsLink: run.renewsLink, nowMs: Date.now() }),
     apply: (run, actor, { addMs, justification }) => requestExtension(run, actor.id, addMs, justification),
   }),
 ];

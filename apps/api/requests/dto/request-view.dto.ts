@@ -26,6 +26,13 @@ export class ExtensionRecordDto {
   @ApiProperty() addedMs!: number;
   @ApiPropertyOptional() justification?: string;
   @ApiProperty({ format: 'date-time' }) newEndsAt!: string;
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description:
+      'Share links only: the expiry of the new link this extension made, because the link before expired before ' +
+      'newEndsAt (the grant query hands out the new one). Absent when the link before covered it.',
+  })
+  linkExpiresAt?: string;
 }
 
 export class GrantGuaranteeDto {
@@ -36,7 +43,11 @@ export class GrantGuaranteeDto {
 export class GrantViewDto {
   @ApiProperty({ format: 'date-time' }) grantedAt!: string;
   @ApiProperty({ format: 'date-time' }) endsAt!: string;
-  @ApiPropertyOptional({ format: 'date-time' }) providerExpiresAt?: string;
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: "When 1Password stops honouring the grant: the latest share link's expiry bucket.",
+  })
+  providerExpiresAt?: string;
   @ApiProperty({ type: GrantGuaranteeDto }) guarantee!: GrantGuaranteeDto;
   @ApiPropertyOptional({
     description:
