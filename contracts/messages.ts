@@ -31,6 +31,8 @@ export const REFUSAL = {
   conflict: 'LatchkeyConflict',
   /** The arguments break the pinned policy, e.g. an extension too long (HTTP 422). */
   invalid: 'LatchkeyInvalid',
+  /** 1Password failed what the change needed, e.g. the new link of an extension; nothing changed (HTTP 502). */
+  upstream: 'LatchkeyOnePasswordFailed',
 } as const;
 
 /** ApplicationFailure type for a grant refused by latchkey's own reading of the account policy. */

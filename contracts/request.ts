@@ -79,9 +79,11 @@ export interface GrantView {
   guarantee: GrantGuarantee;
   /**
    * Share links only: calls to create the link whose answer never reached latchkey (a time-out after the
-   * write, a worker that died). Each may have made a link nobody received: its URL never left 1Password,
-   * it goes to the same recipient and expires before providerExpiresAt. 1Password cannot list or withdraw
-   * links, so latchkey can only count them (docs/onepassword.md says how exactly). Absent when there were none.
+   * write, a worker that died), and an extension's link made after access had ended. Each may have made a
+   * link nobody received: its URL was never handed to anyone, it goes to the same recipient,
+   * and it expires before providerExpiresAt (the extension's link: at the end that extension asked for).
+   * 1Password cannot list or withdraw links, so latchkey can only count them (docs/onepassword.md says how
+   * exactly). Absent when there were none.
    */
   unreceivedLinks?: number;
   /** When latchkey ended access and 1Password confirmed it (or, for a share link, when latchkey stopped offering it). */

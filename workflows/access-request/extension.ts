@@ -95,6 +95,8 @@ async function newLink(
   try {
     const link = await makeShareLink(run, step, Date.parse(newEndsAt) - Date.now());
     if (state.status === 'ACTIVE' && !state.revocation) return link;
+    // Made after access ended: never handed out, so counted with the links nobody received.
+    state.grant!.unreceivedLinks = (state.grant!.unreceivedLinks ?? 0) + 1 + (link.unreceivedLinks ?? 0);
     failure = endedFirst();
   } catch (error) {
     if (isCancellation(error)) failure = endedFirst();
@@ -124,7 +126,8 @@ async function notMade(
   const { code, message } = failureOf(error);
   log.warn('the share link of an extension could not be made', { requestId: run.state.requestId, step, code });
   await run.tell('grant-failed', [run.requesterKey], { code, extension: true });
-  // The account's sharing policy allows no link that long: the extension asked too much.
-  const type = code === GRANT_REFUSED_FAILURE ? REFUSAL.invalid : code;
+  // The account's sharing policy allows no link that long: the extension asked too much. Anything else
+  // is 1Password failing (after the activity's retries).
+  const type = code === GRANT_REFUSED_FAILURE ? REFUSAL.invalid : REFUSAL.upstream;
   return ApplicationFailure.create({ type, message, nonRetryable: true });
 }

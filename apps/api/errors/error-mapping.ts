@@ -15,6 +15,7 @@ const REFUSAL_STATUS: Record<string, { status: number; code: string }> = {
   [REFUSAL.forbidden]: { status: 403, code: 'forbidden' },
   [REFUSAL.conflict]: { status: 409, code: 'conflict' },
   [REFUSAL.invalid]: { status: 422, code: 'invalid' },
+  [REFUSAL.upstream]: { status: 502, code: 'onepassword-failed' },
 };
 
 /** Words for statuses raised by the framework (routing, body parsing) rather than by latchkey. */
@@ -90,7 +91,7 @@ export function toErrorResponse(err: unknown): ErrorResponse {
       return {
         status: refusal.status,
         body: { error: { code: refusal.code, message: safeRefusalMessage(err.cause.message) } },
-        serverFault: false,
+        serverFault: refusal.status >= 500,
       };
     }
   }

@@ -111,6 +111,17 @@ export class RequestsController {
   @ApiOperation({ summary: 'Approve a pending request (or a pending extension)' })
   @ApiOkResponse({ type: RequestStateDto })
   @ApiResponse({ status: 409, description: 'The state no longer allows it.', type: ErrorResponseDto })
+  @ApiResponse({
+    status: 422,
+    description: 'The extension needs a share link the account policy refuses.',
+    type: ErrorResponseDto,
+  })
+  @ApiResponse({
+    status: 502,
+    description:
+      '1Password could not make the new share link an extension past the current one needs; nothing changed.',
+    type: ErrorResponseDto,
+  })
   @applyAll(...errors)
   approve(@CurrentCaller() caller: Caller, @Param('id', RequestIdPipe) id: string, @Body() body: DecisionDto) {
     return this.requests.change(caller, id, 'approve', body);
@@ -152,6 +163,12 @@ export class RequestsController {
   @ApiOkResponse({ type: RequestStateDto })
   @ApiResponse({ status: 409, description: 'The state no longer allows it.', type: ErrorResponseDto })
   @ApiResponse({ status: 422, description: 'Beyond what the pinned flow allows.', type: ErrorResponseDto })
+  @ApiResponse({
+    status: 502,
+    description:
+      '1Password could not make the new share link an extension past the current one needs; nothing changed.',
+    type: ErrorResponseDto,
+  })
   @applyAll(...errors)
   extend(@CurrentCaller() caller: Caller, @Param('id', RequestIdPipe) id: string, @Body() body: ExtendRequestDto) {
     return this.requests.change(caller, id, 'extend', body);

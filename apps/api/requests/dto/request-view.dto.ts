@@ -51,8 +51,9 @@ export class GrantViewDto {
   @ApiProperty({ type: GrantGuaranteeDto }) guarantee!: GrantGuaranteeDto;
   @ApiPropertyOptional({
     description:
-      'Share links only: calls to create the link whose answer was lost; each may have made a link nobody ' +
-      'received (same recipient, expiring before providerExpiresAt). Absent when none.',
+      'Share links only: calls to create the link whose answer was lost, and an extension link made after ' +
+      'access ended; each may have made a link nobody received (same recipient, expiring before ' +
+      'providerExpiresAt, or at the end the extension asked for). Absent when none.',
     minimum: 1,
   })
   unreceivedLinks?: number;
