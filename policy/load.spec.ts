@@ -367,6 +367,7 @@ resources:
     integration: small
     vault: vlt_ops
     permissions: [read_items]
+    grantsWholeGroup: true
     groups:
       engineering: grp_engineering
 flows:

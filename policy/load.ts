@@ -142,6 +142,7 @@ interface RawResource {
   grant?: 'share-link' | 'rotate-on-revoke' | 'vault-group';
   permissions?: string[];
   groups?: Record<string, string | { group: string; type: OnePasswordGroupType }>;
+  grantsWholeGroup?: true;
 }
 
 interface RawFlow {
@@ -197,7 +198,14 @@ class Checker {
     const resources = this.raw.resources.map((raw) => resourceOf(raw));
     resources.forEach((resource, i) => {
       const integration = integrations.find((candidate) => candidate.name === resource.integration);
-      if (resource.type === 'vault' && integration) this.vaultGrant(resource, i, integration.plan);
+      if (resource.type !== 'vault') return;
+      if (this.raw.resources[i].grantsWholeGroup !== true) {
+        this.fail(
+          ['resources', i, 'groups'],
+          'a vault-group grant gives the permissions to every member of the 1Password group, not only to the requester: add grantsWholeGroup: true to accept that (latchkey onepassword check names each group)',
+        );
+      }
+      if (integration) this.vaultGrant(resource, i, integration.plan);
     });
     this.unique(
       this.raw.resources.map((raw, i) =>

@@ -29,6 +29,7 @@ const policyText = demoPolicy
     vault: vlt_acme_ops
     grant: vault-group
     permissions: [read_items]
+    grantsWholeGroup: true
     groups:
       engineering: grp_acme_eng
 `,

@@ -38,6 +38,7 @@ resources:
     integration: demo
     vault: vlt_oncall
     permissions: [read_items, reveal_item_password]
+    grantsWholeGroup: true
     groups:
       engineering: grp_engineering
       sre: grp_sre
@@ -45,6 +46,7 @@ resources:
     integration: demo
     vault: vlt_legacy
     permissions: [read_items]
+    grantsWholeGroup: true
     groups:
       engineering: grp_engineering
   - idPrefix: prod
