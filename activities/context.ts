@@ -16,8 +16,11 @@ export interface ActivityDeps {
   logger: ActivityLogger;
   /** Needed by the vault-lease activity (signal-with-start) and the reconciler (visibility, queries). */
   temporal?: Client;
-  /** The integrations the reconciler reads, and whether it may repair what it finds (policy: `reconcile`). */
-  integrations?: Array<{ name: string; repair: boolean }>;
+  /**
+   * The integrations the reconciler reads, whether it may repair what it finds (policy: `reconcile`), and
+   * the 1Password groups its vault-group resources name (the catalog says whom they reach).
+   */
+  integrations?: Array<{ name: string; repair: boolean; groupIds?: string[] }>;
   now?: () => Date;
 }
 

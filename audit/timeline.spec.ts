@@ -106,6 +106,24 @@ describe(buildAuditTimeline.name, () => {
     expect(text).not.toContain('roles');
   });
 
+  it('names the 1Password group a vault-group grant reaches', async () => {
+    const started = history[0].workflowExecutionStartedEventAttributes!;
+    const [input] = (await decode(started.input!.payloads)) as [Record<string, { grant?: unknown }>];
+    input.snapshot.grant = {
+      mode: 'vault-group',
+      vaultId: 'vlt_oncall',
+      groupId: 'grp_engineering',
+      groupTitle: 'Engineering',
+      groupType: 'userDefined',
+      permissions: ['read_items'],
+    };
+    const vaultHistory = [{ ...history[0], workflowExecutionStartedEventAttributes: { input: payloads(input) } }];
+    const [requested] = await buildAuditTimeline(vaultHistory, decode);
+    expect(requested.details).toMatchObject({
+      reaches: { onePasswordGroupId: 'grp_engineering', title: 'Engineering', type: 'userDefined' },
+    });
+  });
+
   it('never decodes activity results', async () => {
     const decoded: unknown[] = [];
     await buildAuditTimeline(history, async (list) => {

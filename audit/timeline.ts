@@ -100,6 +100,14 @@ export async function buildAuditTimeline(events: HistoryEvent[], decode: Payload
             threshold: tier.threshold,
           })),
           automatic: snapshot?.approval.automatic,
+          // A vault-group grant reaches every member of this 1Password group, not only the requester.
+          ...(snapshot?.grant?.mode === 'vault-group' && {
+            reaches: {
+              onePasswordGroupId: snapshot.grant.groupId,
+              title: snapshot.grant.groupTitle,
+              type: snapshot.grant.groupType,
+            },
+          }),
         },
       });
     } else if (event.workflowExecutionUpdateAcceptedEventAttributes) {

@@ -21,10 +21,21 @@ export interface CatalogItem {
   tags: string[];
 }
 
+/** A 1Password group a vault-group resource names: whom its grants reach. */
+export interface CatalogGroup {
+  integration: string;
+  groupId: string;
+  title: string;
+  /** The SDK's `GroupType` (teamMembers, userDefined, ...). 1Password does not say how many members it has. */
+  type: string;
+}
+
 export interface ResourceCatalog {
   refreshedAt: string;
   vaults: CatalogVault[];
   items: CatalogItem[];
+  /** Absent in catalogs made before groups were described. */
+  groups?: CatalogGroup[];
 }
 
 export const CATALOG_WORKFLOW_ID = 'LatchkeyCatalog';

@@ -66,6 +66,12 @@ export interface VaultGroupGrantSpec {
   vaultId: string;
   /** The 1Password group that receives the permissions, mapped from the requester's identity groups. */
   groupId: string;
+  /**
+   * Its name and kind as the catalog knew them when the request was made: every member of the group gets
+   * the permissions, not only the requester. Absent when the catalog had not described the group.
+   */
+  groupTitle?: string;
+  groupType?: string;
   /** 1Password vault permission names, e.g. `read_items`, `reveal_item_password`. */
   permissions: string[];
 }

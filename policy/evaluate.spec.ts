@@ -227,8 +227,13 @@ describe(evaluateRequest.name, () => {
       expect(
         allowed({ resourceId: 'oncall-vault', ...GOOD }, { ...ALICE, groups: ['marketing', 'engineering', 'sre'] })
           .grant,
-      ).toMatchObject({
+      ).toEqual({
+        mode: 'vault-group',
+        vaultId: 'vlt_oncall',
         groupId: 'grp_engineering',
+        groupTitle: 'Engineering',
+        groupType: 'userDefined',
+        permissions: ['read_items', 'reveal_item_password'],
       });
     });
 
@@ -476,7 +481,13 @@ describe(requestableResources.name, () => {
     expect(sut.find((resource) => resource.id === 'oncall-vault')).toMatchObject({
       type: 'vault',
       grantMode: 'vault-group',
+      // Whom a grant reaches: named where the catalog has described the group.
+      reaches: [
+        { identityGroup: 'engineering', groupId: 'grp_engineering', title: 'Engineering', type: 'userDefined' },
+        { identityGroup: 'sre', groupId: 'grp_sre' },
+      ],
     });
+    expect(sut.find((resource) => resource.id === 'prod-db')).not.toHaveProperty('reaches');
     expect(sut.find((resource) => resource.id === 'stripe-key')).toMatchObject({ grantMode: 'rotate-on-revoke' });
     expect(sut.find((resource) => resource.id === 'cloud-db')).not.toHaveProperty('accessDetails');
   });

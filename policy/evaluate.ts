@@ -1,5 +1,5 @@
 import type { OnePasswordPlan } from '../domain/vault-permissions';
-import type { CatalogItem, ResourceCatalog } from '../contracts/catalog';
+import type { CatalogGroup, CatalogItem, ResourceCatalog } from '../contracts/catalog';
 import { type Identity, type Principal, principalKey } from '../contracts/identity';
 import type { ApprovalTier, FlowSnapshot, GrantSpec, ResourceSnapshot } from '../contracts/snapshot';
 import { formatIsoDuration, parseIsoDuration } from '../domain/duration';
@@ -64,6 +64,11 @@ export interface RequestableResource {
     approvers: Principal[][];
   };
   accessDetails?: string;
+  /**
+   * Vaults: whom a grant reaches. The permissions go to the whole 1Password group mapped from the
+   * requester's identity group, so every member of it gets them (title and kind when the catalog knows them).
+   */
+  reaches?: Array<{ identityGroup: string; groupId: string; title?: string; type?: string }>;
 }
 
 /** One requestable resource, after selections have been expanded against the catalog. */
@@ -407,9 +412,16 @@ function grantSpec(
       ),
     };
   }
+  const group = catalogGroup(catalog, resource.integration, groupId);
   return {
     ok: true,
-    spec: { mode: 'vault-group', vaultId: resource.vaultId, groupId, permissions: [...definition.permissions] },
+    spec: {
+      mode: 'vault-group',
+      vaultId: resource.vaultId,
+      groupId,
+      ...(group && { groupTitle: group.title, groupType: group.type }),
+      permissions: [...definition.permissions],
+    },
   };
 }
 
@@ -441,9 +453,19 @@ export function requestableResources(
           approvers: flow.automatic ? [] : flow.tiers.map((tier) => resolveTier(tier, owner, integration)),
         },
         ...(integration.accessDetails !== undefined ? { accessDetails: integration.accessDetails } : {}),
+        ...(resource.definition.type === 'vault' && {
+          reaches: resource.definition.groups.map(({ identityGroup, onePasswordGroup }) => {
+            const group = catalogGroup(catalog, resource.integration, onePasswordGroup);
+            return { identityGroup, groupId: onePasswordGroup, ...(group && { title: group.title, type: group.type }) };
+          }),
+        }),
       },
     ];
   });
+}
+
+function catalogGroup(catalog: ResourceCatalog, integration: string, groupId: string): CatalogGroup | undefined {
+  return catalog.groups?.find((group) => group.integration === integration && group.groupId === groupId);
 }
 
 /** The integrations a worker must connect to; token files are absolute (resolved against the policy file). */

@@ -58,6 +58,12 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
   it('an eight-hour vault-group grant expires at eight hours and is revoked exactly once', async () => {
     const sut = await started({ grant: vaultGroupGrant() });
     const approved = await approve(sut, people.alice, 'on call');
+    // Approvers were told whom the grant reaches: every member of the 1Password group.
+    expect(suite.world.notifier.ofKind('approval-requested')[0].details).toMatchObject({
+      onePasswordGroup: 'Engineering',
+      onePasswordGroupId: 'grp_engineering',
+      onePasswordGroupType: 'userDefined',
+    });
     expect(approved.status).toBe('ACTIVE');
     expect(approved.approvals).toEqual([
       expect.objectContaining({ approverId: people.alice.id, comment: 'on call', tier: 0 }),

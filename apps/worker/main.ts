@@ -9,7 +9,7 @@ import { ADMINS } from '../../contracts/notifications';
 import { LogNotifier, type Notifier, WebhookNotifier } from '../../notify';
 import { readSecret } from '../../config/secrets';
 import { integrationUnusable } from '../../onepassword/check';
-import { integrationsOf, loadPolicyFile } from '../../policy';
+import { integrationsOf, type LoadedPolicy, loadPolicyFile } from '../../policy';
 import type { catalogWorkflow } from '../../workflows/catalog';
 import { reportRateBudgets } from './budget-metrics';
 import { ensureReconcileSchedule } from './reconcile-schedule';
@@ -83,7 +83,11 @@ async function main(): Promise<void> {
       notifier,
       logger,
       temporal: client,
-      integrations: integrations.map(({ name, reconcile }) => ({ name, repair: reconcile === 'repair' })),
+      integrations: integrations.map(({ name, reconcile }) => ({
+        name,
+        repair: reconcile === 'repair',
+        groupIds: groupIdsOf(policy, name),
+      })),
     }),
   });
 
@@ -125,6 +129,16 @@ async function main(): Promise<void> {
     await connection.close();
     logger.info('worker stopped');
   }
+}
+
+/** The 1Password groups the vault-group resources of an integration name: the catalog describes them. */
+function groupIdsOf(policy: LoadedPolicy, integration: string): string[] {
+  const ids = policy.resources.flatMap((resource) =>
+    resource.type === 'vault' && resource.integration === integration
+      ? resource.groups.map((group) => group.onePasswordGroup)
+      : [],
+  );
+  return [...new Set(ids)];
 }
 
 function notifierFor(config: LatchkeyConfig, logger: pino.Logger): Notifier {

@@ -102,6 +102,7 @@ export const CATALOG: ResourceCatalog = {
     { integration: 'demo', vaultId: 'vlt_oncall', title: 'On-call', createdByServiceAccount: true },
     { integration: 'demo', vaultId: 'vlt_legacy', title: 'Legacy', createdByServiceAccount: false },
   ],
+  groups: [{ integration: 'demo', groupId: 'grp_engineering', title: 'Engineering', type: 'userDefined' }],
   items: [
     {
       integration: 'demo',

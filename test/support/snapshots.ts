@@ -31,6 +31,8 @@ export const vaultGroupGrant = (): GrantSpec => ({
   mode: 'vault-group',
   vaultId: 'vlt_oncall',
   groupId: 'grp_engineering',
+  groupTitle: 'Engineering',
+  groupType: 'userDefined',
   permissions: ['read_items', 'reveal_item_password'],
 });
 

@@ -12,7 +12,11 @@ import { type AccessRequestRun, iso } from './run';
 export async function awaitDecision(run: AccessRequestRun): Promise<void> {
   const { snapshot, state } = run;
   let tierAskedAtMs = run.startMs;
-  await run.tell('approval-requested', run.pendingApprovers(), { tier: 0, deadline: state.pendingDeadline! });
+  await run.tell('approval-requested', run.pendingApprovers(), {
+    tier: 0,
+    deadline: state.pendingDeadline!,
+    ...run.reachDetails(),
+  });
   while (state.status === 'PENDING_APPROVAL') {
     const now = Date.now();
     const reminderAt = nextReminderAt(run.startMs, snapshot.reminderIntervalMs, now, run.pendingDeadlineMs);

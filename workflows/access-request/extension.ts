@@ -21,7 +21,7 @@ export async function requestExtension(
   if (!run.snapshot.extensions.requireApproval) return extend(run, by, addMs, justification);
   run.state.pendingExtension = { requestedBy: by, at: iso(Date.now()), addedMs: addMs, approvals: [] };
   run.publish();
-  await run.tell('approval-requested', run.pendingApprovers(), { extensionMs: addMs });
+  await run.tell('approval-requested', run.pendingApprovers(), { extensionMs: addMs, ...run.reachDetails() });
 }
 
 export async function approveExtension(run: AccessRequestRun, record: ApprovalRecord): Promise<void> {

@@ -116,6 +116,20 @@ export class AccessRequestRun {
   }
 
   /** Tells people; a lost notification never stops a request (the log says what was lost). */
+  /**
+   * What approvers of a vault-group grant are told besides: whom it reaches (the whole 1Password group,
+   * by name when the catalog knew it). Empty for share links, which reach the requester only.
+   */
+  reachDetails(): Record<string, string> {
+    const grant = this.snapshot.grant;
+    if (grant.mode !== 'vault-group') return {};
+    return {
+      onePasswordGroup: grant.groupTitle ?? grant.groupId,
+      onePasswordGroupId: grant.groupId,
+      ...(grant.groupType !== undefined && { onePasswordGroupType: grant.groupType }),
+    };
+  }
+
   async tell(
     kind: NotificationKind,
     recipients: string[],

@@ -37,6 +37,16 @@ class FlowDto {
   approvers!: Array<Array<{ kind: string; id: string }>>;
 }
 
+class ReachDto {
+  @ApiProperty({ description: "The requester's identity group this mapping applies to.", example: 'engineering' })
+  identityGroup!: string;
+  @ApiProperty({ description: 'The 1Password group that receives the permissions.' }) groupId!: string;
+  @ApiPropertyOptional({ description: "The group's name in 1Password, when the catalog has described it." })
+  title?: string;
+  @ApiPropertyOptional({ description: "1Password's kind of group: teamMembers, userDefined, administrators, ..." })
+  type?: string;
+}
+
 class ResourceDto {
   @ApiProperty({ example: 'prod-db' }) id!: string;
   @ApiProperty() name!: string;
@@ -45,6 +55,12 @@ class ResourceDto {
   @ApiProperty({ enum: ['share-link', 'rotate-on-revoke', 'vault-group'] }) grantMode!: string;
   @ApiProperty({ type: FlowDto }) flow!: FlowDto;
   @ApiPropertyOptional() accessDetails?: string;
+  @ApiPropertyOptional({
+    type: [ReachDto],
+    description:
+      'Vaults only: a grant gives the permissions to every member of the 1Password group mapped from your identity group, not only to you.',
+  })
+  reaches?: ReachDto[];
 }
 
 @ApiTags('resources')
