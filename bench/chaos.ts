@@ -119,7 +119,13 @@ runMain('chaos', async (onStack) => {
   log(`machine: ${describeMachine(machine)}`);
   log(`settings: ${JSON.stringify(settings)}`);
   // WAL only: the server is restarted on this file, so no pragma that trades durability for speed.
-  const stack = new Stack({ log, sqlitePragmas: ['journal_mode=WAL'], keepData: flags['keep-data'] });
+  // A worker restarted while the token is revoked must let requests wait for it, not fail them fast.
+  const stack = new Stack({
+    log,
+    sqlitePragmas: ['journal_mode=WAL'],
+    keepData: flags['keep-data'],
+    onePasswordCheck: 'warn',
+  });
   onStack(stack);
   await stack.start();
   log(`stack ready in ${stack.dataDir}: API ${stack.apiUrl}, Temporal ${stack.temporalAddress}`);

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
       logger[severity === 'error' ? 'error' : 'warn']({ integration: name, subject }, `1Password check: ${message}`);
     }
     if (integrationUnusable(report) && config.worker.onePasswordCheck === 'refuse') {
-      logger.error({ integration: name }, 'new grants of this integration are refused until the worker restarts');
+      logger.error({ integration: name }, 'new grants of this integration are refused while it cannot work');
       ports.refuseGrants(name, `integration "${name}" failed its 1Password check at the worker's start`);
     }
   }

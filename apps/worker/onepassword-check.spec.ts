@@ -78,29 +78,37 @@ describe(checkIntegration.name, () => {
 });
 
 describe('WorkerPorts.refuseGrants', () => {
-  it('refuses new grants of the integration, and still lets access end', async () => {
+  it('refuses new grants while the integration cannot work, never ends of access, and lifts once it works again', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-refuse-'));
     try {
       const policy = parsePolicy(demoPolicy, 'policy.yaml');
-      const ports = createWorkerPorts(policy, loadConfig({ LATCHKEY_DATA_DIR: dataDir }));
+      const config = loadConfig({ LATCHKEY_DATA_DIR: dataDir });
+      const ports = createWorkerPorts(policy, config);
+      const local = new LocalOnePassword({ stateFile: config.localOnePassword.stateFile });
       const grant = { vaultId: 'vlt_oncall', groupId: 'grp_engineering', permissions: ['read_items'] };
       await ports.forIntegration('demo').grantGroupPermissions(grant);
+      await local.setFaults({ tokenRevoked: true });
       ports.refuseGrants('demo', 'integration "demo" failed its 1Password check');
       const port = ports.forIntegration('demo');
 
-      await expect(port.grantGroupPermissions(grant)).rejects.toMatchObject({ kind: 'forbidden' });
+      await expect(port.grantGroupPermissions(grant)).rejects.toMatchObject({
+        kind: 'forbidden',
+        message: 'integration "demo" failed its 1Password check',
+      });
+      // Ending access still goes to 1Password (which refuses it for now, and the activity retries).
       await expect(
-        port.createShareLink({
-          vaultId: 'vlt_prod',
-          itemId: 'itm_prod_db',
-          recipients: ['alice@example.com'],
-          expiry: '1h',
-          oneTimeOnly: true,
-          reference: 'r',
-        }),
-      ).rejects.toMatchObject({ kind: 'forbidden', message: 'integration "demo" failed its 1Password check' });
+        port.revokeGroupPermissions({ vaultId: 'vlt_oncall', groupId: 'grp_engineering' }),
+      ).rejects.toMatchObject({
+        kind: 'auth',
+      });
+
+      await local.setFaults({});
       await port.revokeGroupPermissions({ vaultId: 'vlt_oncall', groupId: 'grp_engineering' });
-      expect(await port.listGroupPermissions('vlt_oncall')).toEqual([]);
+      await port.grantGroupPermissions(grant);
+      expect(await port.listGroupPermissions('vlt_oncall')).toEqual([
+        expect.objectContaining({ groupId: 'grp_engineering', permissions: ['read_items'] }),
+      ]);
+      expect(ports.forIntegration('demo')).toBeInstanceOf(LocalOnePassword);
     } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });
     }

@@ -12,8 +12,9 @@ export interface WorkerPorts {
   /** The real-1Password adapters, whose rate budgets the worker reports as metrics. */
   sdkAdapters: Map<string, OnePasswordSdkAdapter>;
   /**
-   * From now on, new grants of this integration fail at once with `reason` (its start check found it
-   * cannot work). Ending access is never refused: it goes on trying until 1Password accepts it.
+   * New grants of this integration fail at once with `reason` (its start check found it cannot work),
+   * for as long as it still cannot list its vaults. Ending access is never refused: it goes on trying
+   * until 1Password accepts it.
    */
   refuseGrants(this: void, integration: string, reason: string): void;
 }
@@ -72,21 +73,38 @@ export function createWorkerPorts(
     },
     refuseGrants(integration, reason) {
       const port = ports.get(integration);
-      if (port) ports.set(integration, refusingGrants(port, reason));
+      if (port)
+        ports.set(
+          integration,
+          refusingGrants(port, reason, () => ports.set(integration, port)),
+        );
     },
   };
 }
 
-/** The port with its two grant calls refused (non-retryable: the request fails with the reason). */
-function refusingGrants(port: OnePasswordPort, reason: string): OnePasswordPort {
-  const refuse = () => Promise.reject(new OnePasswordError('forbidden', reason));
+/**
+ * The port with its two grant calls refused (non-retryable: the request fails with the reason) while the
+ * integration still cannot list its vaults; once it can again, `recovered` puts the port back.
+ */
+function refusingGrants(port: OnePasswordPort, reason: string, recovered: () => void): OnePasswordPort {
+  const unlessRecovered =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const usable = await port.listVaults().then(
+        () => true,
+        () => false,
+      );
+      if (!usable) throw new OnePasswordError('forbidden', reason);
+      recovered();
+      return call(...args);
+    };
   return {
     listVaults: () => port.listVaults(),
     listItems: (vaultId) => port.listItems(vaultId),
     getItem: (vaultId, itemId) => port.getItem(vaultId, itemId),
     getSharePolicy: (vaultId, itemId) => port.getSharePolicy(vaultId, itemId),
-    createShareLink: refuse,
-    grantGroupPermissions: refuse,
+    createShareLink: unlessRecovered((params) => port.createShareLink(params)),
+    grantGroupPermissions: unlessRecovered((params) => port.grantGroupPermissions(params)),
     revokeGroupPermissions: (params) => port.revokeGroupPermissions(params),
     describeGroup: (groupId) => port.describeGroup(groupId),
     listGroupPermissions: (vaultId) => port.listGroupPermissions(vaultId),

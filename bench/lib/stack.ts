@@ -39,6 +39,8 @@ export interface StackOptions {
   baselineWorker?: boolean;
   /** Keep the data folder after stop (for a post-mortem). */
   keepData?: boolean;
+  /** LATCHKEY_ONEPASSWORD_CHECK for the workers (the chaos run revokes the token for seconds on purpose). */
+  onePasswordCheck?: 'refuse' | 'warn';
 }
 
 interface ManagedChild {
@@ -120,6 +122,7 @@ export class Stack {
       LATCHKEY_LOCAL_1PASSWORD_FILE: path.join(this.dataDir, 'local-1password.json'),
       LATCHKEY_WORKER_METRICS_PORT: String(metricsPort),
       LATCHKEY_LOG_LEVEL: 'warn',
+      LATCHKEY_ONEPASSWORD_CHECK: this.options.onePasswordCheck ?? 'refuse',
     };
     this.config = loadConfig(this.env);
 
