@@ -37,25 +37,23 @@ class Reader {
     return this.bytes[this.at++];
   }
 
+  /** LEB128, as WebAssembly encodes integers. */
   unsigned(): number {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      const byte = this.byte();
-      result += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-      if (byte < 0x80) return result;
-    }
+    return this.leb128(false);
   }
 
   signed(): number {
+    return this.leb128(true);
+  }
+
+  private leb128(signed: boolean): number {
     let result = 0;
     let shift = 0;
     for (;;) {
       const byte = this.byte();
       result += (byte & 0x7f) * 2 ** shift;
       shift += 7;
-      if (byte < 0x80) return byte & 0x40 ? result - 2 ** shift : result;
+      if (byte < 0x80) return signed && byte & 0x40 ? result - 2 ** shift : result;
     }
   }
 
