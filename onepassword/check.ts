@@ -22,6 +22,9 @@ export interface CheckedResource {
 
 export type FindingSeverity = 'error' | 'warning';
 
+/** Adds a finding to the report being made. */
+type Finder = (severity: FindingSeverity, subject: string, message: string) => void;
+
 export interface CheckFinding {
   severity: FindingSeverity;
   /** The policy resource (or `integration`) the finding is about. */
@@ -73,8 +76,7 @@ export async function checkOnePasswordIntegration(
     canCreateVaults: 'unknown',
     findings: [],
   };
-  const finding = (severity: FindingSeverity, subject: string, message: string) =>
-    report.findings.push({ severity, subject, message });
+  const finding: Finder = (severity, subject, message) => report.findings.push({ severity, subject, message });
 
   let visible: Awaited<ReturnType<OnePasswordPort['listVaults']>>;
   try {
@@ -125,7 +127,7 @@ async function checkItem(
   resource: CheckedResource,
   itemId: string,
   report: OnePasswordCheckReport,
-  finding: (severity: FindingSeverity, subject: string, message: string) => void,
+  finding: Finder,
 ): Promise<void> {
   const subject = nameOf(resource);
   let item;
@@ -151,7 +153,7 @@ async function checkVaultGrant(
   resource: CheckedResource,
   plan: OnePasswordPlan,
   report: OnePasswordCheckReport,
-  finding: (severity: FindingSeverity, subject: string, message: string) => void,
+  finding: Finder,
 ): Promise<void> {
   const subject = nameOf(resource);
   try {
