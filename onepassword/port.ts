@@ -95,6 +95,35 @@ export interface RotationResult {
   version: number;
 }
 
+export interface SetItemSecretParams {
+  vaultId: string;
+  itemId: string;
+  /** The new value of the item's secret (its password field): never logged, never in an error message. */
+  secret: string;
+  /** Who asks (workflow id + step), as for share links: recorded by the local 1Password only. */
+  reference: string;
+}
+
+/** A field of an item latchkey makes; `concealed` fields are secrets. */
+export interface NewItemField {
+  id: string;
+  title: string;
+  type: 'text' | 'concealed';
+  value: string;
+}
+
+export interface CreateItemParams {
+  vaultId: string;
+  /** Unique per request (it names the request), so that a retried attempt finds the item an earlier one made. */
+  title: string;
+  /** 1Password's item category: `Database` for a database login. */
+  category: 'Database';
+  fields: NewItemField[];
+  tags: string[];
+  /** Who asks (workflow id + step), recorded by the local 1Password only. */
+  reference: string;
+}
+
 export interface OnePasswordPort {
   listVaults(): Promise<VaultSummary[]>;
   listItems(vaultId: string): Promise<ItemSummary[]>;
@@ -114,6 +143,17 @@ export interface OnePasswordPort {
    * (1Password has no idempotency key); `reference` is recorded by the local 1Password only.
    */
   rotateItemSecret(params: RotateItemSecretParams): Promise<RotationResult>;
+  /** The current value of the item's secret (its password field): what a rotation replaces. */
+  getItemSecret(vaultId: string, itemId: string): Promise<string>;
+  /**
+   * Writes `secret` into the item's password field and returns the item's version. Idempotent: when the
+   * field already holds `secret`, nothing is written and the current version is returned.
+   */
+  setItemSecret(params: SetItemSecretParams): Promise<RotationResult>;
+  /** Makes an item (a request's own database login) in a vault the service account manages. */
+  createItem(params: CreateItemParams): Promise<ItemSummary>;
+  /** Deletes an item; fails with kind `not-found` when it does not exist. */
+  deleteItem(vaultId: string, itemId: string): Promise<void>;
 }
 
 /**
