@@ -59,9 +59,11 @@ export interface ExtensionRecord {
   linkExpiresAt?: string;
 }
 
+export type GrantMode = 'share-link' | 'vault-group' | 'rotate-on-revoke' | 'database-role';
+
 /** What latchkey promises about the end of access, stated honestly per grant mode. */
 export interface GrantGuarantee {
-  mode: 'share-link' | 'vault-group' | 'rotate-on-revoke';
+  mode: GrantMode;
   /** Human-readable promise, e.g. "viewable once, by this e-mail, until 2026-11-28T10:00:00Z". */
   statement: string;
 }
@@ -95,10 +97,14 @@ export interface GrantView {
    * same group and vault still hold the permissions (they go when the last one ends).
    * `vault-gone` / `item-gone`: the vault (with every permission on it) or the item was deleted in
    * 1Password before access ended; admins are told, since an item that is gone cannot be rotated.
+   * `item-secret-replaced`: rotate-on-revoke with `rotator: none`, only the item's secret changed.
+   * `login-dropped`: the database login's sessions were ended and the role dropped.
    */
   endedBy?:
     | 'group-permissions-removed'
     | 'secret-rotated'
+    | 'item-secret-replaced'
+    | 'login-dropped'
     | 'link-left-to-expire'
     | 'group-still-held-by-other-grants'
     | 'vault-gone'
@@ -156,7 +162,7 @@ export interface AccessRequestState {
 
 /** What the requester needs to reach the secret while access is active (grant query). */
 export interface GrantAccess {
-  mode: 'share-link' | 'vault-group' | 'rotate-on-revoke';
+  mode: GrantMode;
   /** The share link: itself a secret. Only in this query result, which the payload codec encrypts. */
   shareUrl?: string;
   vaultId?: string;

@@ -40,7 +40,9 @@ export interface ResourceSnapshot {
   /** Stable id the API uses, e.g. `demo-db-password`. */
   id: string;
   name: string;
-  type: 'item' | 'vault';
+  /** `database`: a login of the requester's own on a PostgreSQL target (its item is made per grant). */
+  type: 'item' | 'vault' | 'database';
+  /** For a database login: the vault where its item is made. */
   vaultId: string;
   /** Present for items. */
   itemId?: string;
@@ -49,7 +51,16 @@ export interface ResourceSnapshot {
 }
 
 /** How access is granted, and therefore what 1Password really guarantees at the end. */
-export type GrantSpec = ShareLinkGrantSpec | VaultGroupGrantSpec;
+export type GrantSpec = ShareLinkGrantSpec | VaultGroupGrantSpec | DatabaseRoleGrantSpec;
+
+/**
+ * What changes a rotate-on-revoke credential where it is used: a PostgreSQL role's password, a command
+ * latchkey runs, or nothing (the policy said `rotator: none`: only the 1Password item changes).
+ */
+export type RotatorSpec =
+  | { kind: 'none' }
+  | { kind: 'postgres'; target: string; role: string; endSessions: boolean }
+  | { kind: 'command'; target: string };
 
 export interface ShareLinkGrantSpec {
   mode: 'share-link';
@@ -59,6 +70,24 @@ export interface ShareLinkGrantSpec {
   oneTimeView: boolean;
   /** Rotate the item's secret when the grant ends (mode "rotate-on-revoke" of the brief). */
   rotateOnRevoke: boolean;
+  /**
+   * With rotateOnRevoke: what changes the credential where it is used. Absent in requests made before
+   * rotation reached the target: their end only replaces the item's secret, as it did then.
+   */
+  rotator?: RotatorSpec;
+}
+
+/**
+ * A PostgreSQL login of the requester's own: a role made for the grant with `VALID UNTIL` its end, shared
+ * through a one-view link to an item made in `vaultId`, and dropped when access ends.
+ */
+export interface DatabaseRoleGrantSpec {
+  mode: 'database-role';
+  /** The postgres target (policy `targets:`) whose admin connection the worker holds. */
+  target: string;
+  vaultId: string;
+  memberOf: string[];
+  connectionLimit: number;
 }
 
 export interface VaultGroupGrantSpec {

@@ -4,12 +4,17 @@ import type { GrantSpec } from '../contracts/snapshot';
 export type GrantMode = GrantGuarantee['mode'];
 
 export function grantModeOf(grant: GrantSpec): GrantMode {
-  if (grant.mode === 'vault-group') return 'vault-group';
+  if (grant.mode !== 'share-link') return grant.mode;
   return grant.rotateOnRevoke ? 'rotate-on-revoke' : 'share-link';
 }
 
-/** What 1Password really guarantees about the end of access, per mode (BRIEF §5). */
-export function guaranteeFor(mode: GrantMode, endsAt: string, providerExpiresAt?: string): GrantGuarantee {
+/**
+ * What really happens at the end of access, per mode (BRIEF §5). A rotation promises that the credential
+ * stops working only when something changes it where it is used; with `rotator: none` (or in a request
+ * made before rotators existed) only the 1Password item changes, and the statement says so.
+ */
+export function guaranteeFor(grant: GrantSpec, endsAt: string, providerExpiresAt?: string): GrantGuarantee {
+  const mode = grantModeOf(grant);
   switch (mode) {
     case 'share-link':
       return {
@@ -18,7 +23,16 @@ export function guaranteeFor(mode: GrantMode, endsAt: string, providerExpiresAt?
       };
     case 'vault-group':
       return { mode, statement: `1Password access removed at ${endsAt}` };
-    case 'rotate-on-revoke':
-      return { mode, statement: `the credential you saw stops working at ${endsAt}` };
+    case 'database-role':
+      return { mode, statement: `a database login of your own, refused by the database after ${endsAt}` };
+    case 'rotate-on-revoke': {
+      const rotator = grant.mode === 'share-link' ? grant.rotator : undefined;
+      if (rotator?.kind === 'postgres' || rotator?.kind === 'command')
+        return { mode, statement: `the credential you saw stops working at ${endsAt}` };
+      return {
+        mode,
+        statement: `the 1Password item gets a new secret at ${endsAt}; only the item changes: the secret you saw keeps working wherever it is used until someone changes it there`,
+      };
+    }
   }
 }

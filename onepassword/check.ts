@@ -10,7 +10,7 @@ import type { OnePasswordPort, SharePolicy } from './port';
 
 /** A resource of the policy, as far as the check needs it (structurally, a policy resource). */
 export interface CheckedResource {
-  type: 'item' | 'vault' | 'selection';
+  type: 'item' | 'vault' | 'selection' | 'database-role';
   id?: string;
   idPrefix?: string;
   vaultId: string;
@@ -109,6 +109,8 @@ export async function checkOnePasswordIntegration(
     try {
       if (resource.type === 'vault') await checkVaultGrant(port, resource, plan, report, finding);
       else if (resource.type === 'item') await checkItem(port, resource, resource.itemId!, report, finding);
+      // A visible vault is all a login's item needs; whether the service account may write there, only a write tells.
+      else if (resource.type === 'database-role') continue;
       else {
         const items = await port.listItems(resource.vaultId);
         const selected = items.filter((item) => (resource.tags ?? []).every((tag) => item.tags.includes(tag)));

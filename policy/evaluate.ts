@@ -1,7 +1,7 @@
 import type { OnePasswordPlan } from '../domain/vault-permissions';
 import type { CatalogGroup, CatalogItem, ResourceCatalog } from '../contracts/catalog';
 import { type Identity, type Principal, principalKey } from '../contracts/identity';
-import type { ApprovalTier, FlowSnapshot, GrantSpec, ResourceSnapshot } from '../contracts/snapshot';
+import type { ApprovalTier, FlowSnapshot, GrantSpec, ResourceSnapshot, RotatorSpec } from '../contracts/snapshot';
 import { formatIsoDuration, parseIsoDuration } from '../domain/duration';
 import type {
   FlowPolicy,
@@ -13,7 +13,7 @@ import type {
   SelectionResourcePolicy,
   TierPolicy,
   TokenSource,
-  VaultResourcePolicy,
+  RotatorPolicy,
 } from './model';
 
 /** What a requester asks for, before policy has looked at it. */
@@ -50,7 +50,8 @@ export type Evaluation = { ok: true; snapshot: FlowSnapshot } | { ok: false; ref
 export interface RequestableResource {
   id: string;
   name: string;
-  type: 'item' | 'vault';
+  /** `database`: a login of the requester's own, made for each grant. */
+  type: 'item' | 'vault' | 'database';
   integration: string;
   grantMode: GrantMode;
   flow: {
@@ -75,7 +76,7 @@ export interface RequestableResource {
 interface ResolvedResource {
   id: string;
   name: string;
-  type: 'item' | 'vault';
+  type: 'item' | 'vault' | 'database';
   /** Resource id, or the selection's prefix: the name flows use to offer it. */
   flowName: string;
   integration: string;
@@ -138,6 +139,19 @@ function resolveResources(policy: LoadedPolicy, catalog: ResourceCatalog): Resol
         grant: resource.grant,
         definition: resource,
         ...(item ? { item } : {}),
+      });
+      continue;
+    }
+    if (resource.type === 'database-role') {
+      resolved.push({
+        id: resource.id,
+        name: resource.name ?? resource.id,
+        type: 'database',
+        flowName: resource.id,
+        integration: resource.integration,
+        vaultId: resource.vaultId,
+        grant: 'database-role',
+        definition: resource,
       });
       continue;
     }
@@ -315,7 +329,7 @@ export function evaluateRequest(
     return refuse('ticket-required', `${rule}.ticket.required`, 'a ticket reference is required');
   }
 
-  const grant = grantSpec(resource, identity, catalog);
+  const grant = grantSpec(policy, resource, identity, catalog);
   if (!grant.ok) return grant.evaluation;
 
   const integration = integrationOf(policy, resource.integration);
@@ -367,11 +381,18 @@ export function evaluateRequest(
 }
 
 function grantSpec(
+  policy: LoadedPolicy,
   resource: ResolvedResource,
   identity: Identity,
   catalog: ResourceCatalog,
 ): { ok: true; spec: GrantSpec } | { ok: false; evaluation: Evaluation } {
-  if (resource.grant !== 'vault-group') {
+  const definition = resource.definition;
+  if (definition.type === 'database-role') {
+    const { target, vaultId, memberOf, connectionLimit } = definition;
+    return { ok: true, spec: { mode: 'database-role', target, vaultId, memberOf: [...memberOf], connectionLimit } };
+  }
+  if (definition.type !== 'vault') {
+    const rotator = definition.rotator && rotatorSpec(policy, definition.rotator);
     return {
       ok: true,
       spec: {
@@ -380,6 +401,7 @@ function grantSpec(
         itemId: resource.itemId!,
         oneTimeView: true,
         rotateOnRevoke: resource.grant === 'rotate-on-revoke',
+        ...(rotator && { rotator }),
       },
     };
   }
@@ -398,7 +420,6 @@ function grantSpec(
       ),
     };
   }
-  const definition = resource.definition as VaultResourcePolicy;
   const groupId = identity.groups
     .map((group) => definition.groups.find((mapping) => mapping.identityGroup === group)?.onePasswordGroup)
     .find((mapped) => mapped !== undefined);
@@ -462,6 +483,15 @@ export function requestableResources(
       },
     ];
   });
+}
+
+/** The policy's rotator, with the target's kind that the worker needs to pick its adapter. */
+function rotatorSpec(policy: LoadedPolicy, rotator: RotatorPolicy): RotatorSpec {
+  if (rotator.kind === 'none') return { kind: 'none' };
+  const target = policy.targets.find((candidate) => candidate.name === rotator.target)!;
+  return target.kind === 'postgres'
+    ? { kind: 'postgres', target: target.name, role: rotator.role!, endSessions: rotator.endSessions }
+    : { kind: 'command', target: target.name };
 }
 
 function catalogGroup(catalog: ResourceCatalog, integration: string, groupId: string): CatalogGroup | undefined {

@@ -24,6 +24,8 @@ import type {
   IntegrationPolicy,
   LoadedPolicy,
   ResourcePolicy,
+  RotatorPolicy,
+  TargetPolicy,
   Threshold,
   TierPolicy,
   TokenSource,
@@ -131,6 +133,12 @@ interface RawIntegration {
   resourceOwner?: { tagKey: string };
 }
 
+type RawTarget =
+  | { name: string; kind: 'postgres'; admin: TokenSource }
+  | { name: string; kind: 'command'; command: string[]; timeout?: string };
+
+type RawRotator = 'none' | { target: string; role?: string; endSessions?: boolean };
+
 interface RawResource {
   id?: string;
   idPrefix?: string;
@@ -139,7 +147,11 @@ interface RawResource {
   vault?: string;
   item?: string;
   select?: { vault: string; tags?: string[] };
-  grant?: 'share-link' | 'rotate-on-revoke' | 'vault-group';
+  grant?: 'share-link' | 'rotate-on-revoke' | 'vault-group' | 'database-role';
+  rotator?: RawRotator;
+  target?: string;
+  memberOf?: string[];
+  connectionLimit?: number;
   permissions?: string[];
   groups?: Record<string, string | { group: string; type: OnePasswordGroupType }>;
   grantsWholeGroup?: true;
@@ -166,6 +178,7 @@ interface RawFlow {
 
 interface RawPolicy {
   integrations: RawIntegration[];
+  targets?: RawTarget[];
   resources: RawResource[];
   flows: RawFlow[];
 }
@@ -189,6 +202,12 @@ class Checker {
       'integration name',
     );
 
+    const targets = (this.raw.targets ?? []).map((raw, i) => this.target(raw, i));
+    this.unique(
+      (this.raw.targets ?? []).map((raw, i) => ({ name: raw.name, at: ['targets', i, 'name'] })),
+      'target name',
+    );
+
     const known = new Set(integrations.map((integration) => integration.name));
     this.raw.resources.forEach((raw, i) => {
       if (!known.has(raw.integration)) {
@@ -196,6 +215,7 @@ class Checker {
       }
     });
     const resources = this.raw.resources.map((raw) => resourceOf(raw));
+    resources.forEach((resource, i) => this.targetOf(resource, i, targets));
     resources.forEach((resource, i) => {
       const integration = integrations.find((candidate) => candidate.name === resource.integration);
       if (resource.type !== 'vault') return;
@@ -221,7 +241,7 @@ class Checker {
       this.raw.flows.map((raw, i) => ({ name: raw.name, at: ['flows', i, 'name'] })),
       'flow name',
     );
-    return { issues: this.issues, policy: { integrations, resources, flows } };
+    return { issues: this.issues, policy: { integrations, targets, resources, flows } };
   }
 
   private fail(at: KeyPath, message: string): void {
@@ -254,6 +274,57 @@ class Checker {
       owners: (raw.owners ?? []).map(principalOf),
       ...(raw.resourceOwner ? { resourceOwner: { tagKey: raw.resourceOwner.tagKey } } : {}),
     };
+  }
+
+  private target(raw: RawTarget, i: number): TargetPolicy {
+    if (raw.kind === 'command') {
+      return {
+        name: raw.name,
+        kind: 'command',
+        command: raw.command,
+        timeoutMs: this.duration(['targets', i, 'timeout'], raw.timeout ?? 'PT1M'),
+      };
+    }
+    const admin = 'file' in raw.admin ? { file: path.resolve(path.dirname(this.file), raw.admin.file) } : raw.admin;
+    return { name: raw.name, kind: 'postgres', admin };
+  }
+
+  /**
+   * A rotate-on-revoke resource says what changes the credential where it is used (or that nothing does), a
+   * database-role resource names a PostgreSQL target, and both name targets that exist and fit.
+   */
+  private targetOf(resource: ResourcePolicy, i: number, targets: TargetPolicy[]): void {
+    const at = (...rest: Array<string | number>): KeyPath => ['resources', i, ...rest];
+    const find = (name: string, key: KeyPath) => {
+      const target = targets.find((candidate) => candidate.name === name);
+      if (!target) this.fail(key, `target "${name}" is not defined (add it under targets:)`);
+      return target;
+    };
+    if (resource.type === 'database-role') {
+      const target = find(resource.target, at('target'));
+      if (target && target.kind !== 'postgres')
+        this.fail(at('target'), `a database-role grant needs a postgres target; "${target.name}" is a ${target.kind}`);
+      return;
+    }
+    if (resource.type === 'vault') return;
+    const rotator = this.raw.resources[i].rotator;
+    if (resource.grant !== 'rotate-on-revoke') {
+      if (rotator !== undefined) this.fail(at('rotator'), 'a rotator is for rotate-on-revoke grants only');
+      return;
+    }
+    if (rotator === undefined) {
+      this.fail(
+        at('grant'),
+        'a rotate-on-revoke grant needs a rotator that changes the credential where it is used: rotator: { target: NAME, role: ROLE } for a postgres target, { target: NAME } for a command, or rotator: none to accept that only the 1Password item changes',
+      );
+      return;
+    }
+    if (rotator === 'none') return;
+    const target = find(rotator.target, at('rotator', 'target'));
+    if (target?.kind === 'postgres' && rotator.role === undefined)
+      this.fail(at('rotator'), `a postgres rotator names the role whose password the item holds: role: ROLE`);
+    if (target?.kind === 'command' && (rotator.role !== undefined || rotator.endSessions !== undefined))
+      this.fail(at('rotator'), 'role and endSessions are for postgres targets; a command knows its own account');
   }
 
   /** What the integration's 1Password plan can grant: its permission sets, and on Teams built-in groups only. */
@@ -508,7 +579,19 @@ function principalOf(raw: RawPrincipal): Principal {
   return 'user' in raw ? { kind: 'user', id: raw.user } : { kind: 'group', id: raw.group };
 }
 
+function rotatorOf(raw: RawRotator | undefined): RotatorPolicy | undefined {
+  if (raw === undefined) return undefined;
+  if (raw === 'none') return { kind: 'none' };
+  return {
+    kind: 'target',
+    target: raw.target,
+    ...(raw.role !== undefined ? { role: raw.role } : {}),
+    endSessions: raw.endSessions ?? true,
+  };
+}
+
 function resourceOf(raw: RawResource): ResourcePolicy {
+  const rotator = raw.grant === 'rotate-on-revoke' ? rotatorOf(raw.rotator) : undefined;
   if (raw.select) {
     return {
       type: 'selection',
@@ -517,6 +600,7 @@ function resourceOf(raw: RawResource): ResourcePolicy {
       vaultId: raw.select.vault,
       tags: raw.select.tags ?? [],
       grant: raw.grant === 'rotate-on-revoke' ? 'rotate-on-revoke' : 'share-link',
+      ...(rotator ? { rotator } : {}),
     };
   }
   const named = raw.name !== undefined ? { name: raw.name } : {};
@@ -529,6 +613,20 @@ function resourceOf(raw: RawResource): ResourcePolicy {
       vaultId: raw.vault!,
       itemId: raw.item,
       grant: raw.grant === 'rotate-on-revoke' ? 'rotate-on-revoke' : 'share-link',
+      ...(rotator ? { rotator } : {}),
+    };
+  }
+  if (raw.grant === 'database-role') {
+    return {
+      type: 'database-role',
+      id: raw.id!,
+      ...named,
+      integration: raw.integration,
+      vaultId: raw.vault!,
+      grant: 'database-role',
+      target: raw.target!,
+      memberOf: raw.memberOf ?? [],
+      connectionLimit: raw.connectionLimit ?? 2,
     };
   }
   return {

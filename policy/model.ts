@@ -12,6 +12,8 @@ export interface LoadedPolicy {
   /** `sha256:<hex>` of the exact bytes of the file: the same text always yields the same version. */
   version: string;
   integrations: IntegrationPolicy[];
+  /** The systems behind the secrets, in file order. */
+  targets: TargetPolicy[];
   /** In file order. */
   resources: ResourcePolicy[];
   /** In file order, which is also the order in which flows are tried. */
@@ -41,7 +43,31 @@ export interface IntegrationPolicy {
 }
 
 export type ItemGrantMode = 'share-link' | 'rotate-on-revoke';
-export type GrantMode = ItemGrantMode | 'vault-group';
+export type GrantMode = ItemGrantMode | 'vault-group' | 'database-role';
+
+/** A system behind the secrets: where a rotation, or a database login of a request's own, takes effect. */
+export type TargetPolicy = PostgresTargetPolicy | CommandTargetPolicy;
+
+export interface PostgresTargetPolicy {
+  name: string;
+  kind: 'postgres';
+  /** Where the admin connection URL comes from; read by the worker when it connects, never stored here. */
+  admin: SecretSource;
+}
+
+export interface CommandTargetPolicy {
+  name: string;
+  kind: 'command';
+  /** The executable and its fixed arguments; it reads the new secret on its standard input. */
+  command: string[];
+  timeoutMs: number;
+}
+
+/**
+ * What changes the credential of a rotate-on-revoke item where it is used: a target (with the role, for
+ * PostgreSQL), or nothing, which the policy must say (`rotator: none`) and the guarantee then states.
+ */
+export type RotatorPolicy = { kind: 'none' } | { kind: 'target'; target: string; role?: string; endSessions: boolean };
 
 export interface ItemResourcePolicy {
   type: 'item';
@@ -51,6 +77,23 @@ export interface ItemResourcePolicy {
   vaultId: string;
   itemId: string;
   grant: ItemGrantMode;
+  /** Present exactly when the grant is rotate-on-revoke. */
+  rotator?: RotatorPolicy;
+}
+
+/** A PostgreSQL login of the requester's own, made for each grant and dropped at its end. */
+export interface DatabaseRoleResourcePolicy {
+  type: 'database-role';
+  id: string;
+  name?: string;
+  integration: string;
+  /** The vault (managed by the service account) where each grant's login item is made and shared. */
+  vaultId: string;
+  grant: 'database-role';
+  /** A postgres target. */
+  target: string;
+  memberOf: string[];
+  connectionLimit: number;
 }
 
 export interface VaultResourcePolicy {
@@ -73,9 +116,15 @@ export interface SelectionResourcePolicy {
   vaultId: string;
   tags: string[];
   grant: ItemGrantMode;
+  /** Present exactly when the grant is rotate-on-revoke. */
+  rotator?: RotatorPolicy;
 }
 
-export type ResourcePolicy = ItemResourcePolicy | VaultResourcePolicy | SelectionResourcePolicy;
+export type ResourcePolicy =
+  | ItemResourcePolicy
+  | VaultResourcePolicy
+  | DatabaseRoleResourcePolicy
+  | SelectionResourcePolicy;
 
 /** A principal, or the owner of the requested resource (falling back to the integration owners). */
 export type ApproverRef = Principal | { kind: 'resource-owner' };

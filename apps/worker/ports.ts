@@ -109,5 +109,10 @@ function refusingGrants(port: OnePasswordPort, reason: string, recovered: () => 
     describeGroup: (groupId) => port.describeGroup(groupId),
     listGroupPermissions: (vaultId) => port.listGroupPermissions(vaultId),
     rotateItemSecret: (params) => port.rotateItemSecret(params),
+    getItemSecret: (vaultId, itemId) => port.getItemSecret(vaultId, itemId),
+    setItemSecret: (params) => port.setItemSecret(params),
+    // A login's item is part of a grant; deleting one is part of an end, never refused.
+    createItem: unlessRecovered((params) => port.createItem(params)),
+    deleteItem: (vaultId, itemId) => port.deleteItem(vaultId, itemId),
   };
 }

@@ -58,7 +58,7 @@ async function extend(run: AccessRequestRun, by: string, addMs: number, justific
     grant.providerExpiresAt = link.expiresAt;
     if (link.unreceivedLinks) grant.unreceivedLinks = (grant.unreceivedLinks ?? 0) + link.unreceivedLinks;
   }
-  grant.guarantee = guaranteeFor(run.mode, newEndsAt, grant.providerExpiresAt);
+  grant.guarantee = guaranteeFor(run.snapshot.grant, newEndsAt, grant.providerExpiresAt);
   state.pendingExtension = undefined;
   run.publish();
   // The vault lease drops a holder after its grant's end: it learns the new one.

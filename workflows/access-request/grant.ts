@@ -29,7 +29,7 @@ export async function makeGrant(run: AccessRequestRun): Promise<boolean> {
       grantedAt: iso(grantedAt),
       endsAt,
       providerExpiresAt,
-      guarantee: guaranteeFor(run.mode, endsAt, providerExpiresAt),
+      guarantee: guaranteeFor(run.snapshot.grant, endsAt, providerExpiresAt),
       ...(unreceivedLinks && { unreceivedLinks }),
     };
     if (run.stopRequested) return true;

@@ -13,6 +13,7 @@ import {
 import { demoCatalog } from '../../../policy/demo-catalog';
 import { formatIsoDuration } from '../../../domain/duration';
 import { shortestCoveringBucket } from '../../../domain/share-links';
+import { guaranteeFor } from '../../../domain/guarantees';
 
 const HELP = `latchkey policy: check and explain the access policy
 
@@ -96,7 +97,9 @@ function check(argv: string[], io: Io): number {
         ? `  ${resource.idPrefix}-<itemId>: items of vault ${resource.vaultId}${resource.tags.length ? ` tagged ${resource.tags.join(', ')}` : ''} (${resource.integration}, ${resource.grant})`
         : resource.type === 'item'
           ? `  ${resource.id}: item ${resource.vaultId}/${resource.itemId} (${resource.integration}, ${resource.grant})`
-          : `  ${resource.id}: vault ${resource.vaultId} (${resource.integration}, vault-group)`,
+          : resource.type === 'database-role'
+            ? `  ${resource.id}: a login of one's own on target ${resource.target}, its item in vault ${resource.vaultId} (${resource.integration}, database-role)`
+            : `  ${resource.id}: vault ${resource.vaultId} (${resource.integration}, vault-group)`,
     );
   }
   lines.push(`flows         ${policy.flows.length} (tried in this order)`);
@@ -207,7 +210,11 @@ function relaxUnchecked(policy: LoadedPolicy, values: { justification?: string; 
 function describeResource(snapshot: FlowSnapshot, asksOwner: boolean): string[] {
   const { resource, integration } = snapshot;
   const where =
-    resource.type === 'item' ? `item ${resource.itemId} in vault ${resource.vaultId}` : `vault ${resource.vaultId}`;
+    resource.type === 'item'
+      ? `item ${resource.itemId} in vault ${resource.vaultId}`
+      : resource.type === 'database'
+        ? `a database login made per grant, its item in vault ${resource.vaultId}`
+        : `vault ${resource.vaultId}`;
   const lines = [
     `resource      ${resource.id} "${resource.name}": ${where} (integration ${integration.name}, ${integration.kind})`,
   ];
@@ -274,24 +281,32 @@ function describeDeadlines(snapshot: FlowSnapshot): string[] {
 
 function describeGrant(snapshot: FlowSnapshot, email: string | undefined): string[] {
   const { grant } = snapshot;
-  const end = `${formatIsoDuration(snapshot.durationMs)} after the grant`;
+  const end = `T = ${formatIsoDuration(snapshot.durationMs)} after the grant`;
+  const guarantee = (providerExpiry?: string) =>
+    `guarantee     "${guaranteeFor(grant, 'T', providerExpiry).statement}" (${providerExpiry ? `${providerExpiry} after the grant: a share link cannot be withdrawn early` : end})`;
   if (grant.mode === 'vault-group') {
     return [
       `grant         vault-group: 1Password group ${grant.groupId} gets ${grant.permissions.join(', ')} on vault ${grant.vaultId}`,
-      `guarantee     "1Password access removed at T" (T = ${end})`,
+      guarantee(),
     ];
   }
   const bucket = shortestCoveringBucket(snapshot.durationMs);
   const link = `one-view share link to ${email ?? "the requester's verified e-mail"}, expiring after ${bucket ?? '(no 1Password expiry is long enough)'}, the shortest 1Password expiry that covers ${formatIsoDuration(snapshot.durationMs)}`;
-  return grant.rotateOnRevoke
-    ? [
-        `grant         rotate-on-revoke: ${link}; the secret is rotated when access ends`,
-        `guarantee     "the credential you saw stops working at T" (T = ${end})`,
-      ]
-    : [
-        `grant         share-link: ${link}`,
-        `guarantee     "viewable once, by this e-mail, until T" (T = ${bucket ?? '?'} after the grant: a share link cannot be withdrawn early)`,
-      ];
+  if (grant.mode === 'database-role') {
+    return [
+      `grant         database-role: a PostgreSQL login of the requester's own on target ${grant.target} (member of ${grant.memberOf.join(', ')}, at most ${grant.connectionLimit} connections, VALID UNTIL T), in an item of vault ${grant.vaultId} sent as a ${link}; dropped with its sessions when access ends`,
+      guarantee(),
+    ];
+  }
+  if (!grant.rotateOnRevoke) return [`grant         share-link: ${link}`, guarantee(bucket ?? '?')];
+  const rotator = grant.rotator ?? { kind: 'none' };
+  const where =
+    rotator.kind === 'postgres'
+      ? `role ${rotator.role}'s password on target ${rotator.target} then the item`
+      : rotator.kind === 'command'
+        ? `the command of target ${rotator.target} then the item`
+        : 'the item only (rotator: none)';
+  return [`grant         rotate-on-revoke: ${link}; when access ends a new secret is set in ${where}`, guarantee()];
 }
 
 function describeExtensions(snapshot: FlowSnapshot): string {
