@@ -1,6 +1,14 @@
 import type { Client } from '@temporalio/client';
 import type { Notifier } from '../notify/notifier';
 import type { OnePasswordPort } from '../onepassword/port';
+import type { DatabaseLogins, Rotator } from '../targets/port';
+
+/** The systems behind the secrets, by the policy's target name (`targets:`); throws for one it does not define. */
+export interface TargetPorts {
+  /** What changes the credential of a rotate-on-revoke item: a role's password on a postgres target, or a command. */
+  rotator(spec: { target: string; role?: string; endSessions?: boolean }): Rotator;
+  databaseLogins(target: string): DatabaseLogins;
+}
 
 /** The logging surface activities use (pino's, narrowed). Never pass a secret or an e-mail in a field. */
 export interface ActivityLogger {
@@ -14,6 +22,8 @@ export interface ActivityDeps {
   onePassword: (integration: string) => OnePasswordPort;
   notifier: Notifier;
   logger: ActivityLogger;
+  /** Needed by rotations that reach the target and by database-role grants. */
+  targets?: TargetPorts;
   /** Needed by the vault-lease activity (signal-with-start) and the reconciler (visibility, queries). */
   temporal?: Client;
   /**

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { onePasswordFailureDetails } from '../onepassword/errors';
+import { onePasswordFailureDetails, type OnePasswordFailureDetails } from '../onepassword/errors';
 import type { OnePasswordErrorKind } from '../onepassword/port';
+import { TargetError, type TargetErrorKind } from '../targets/port';
 
 /**
  * The one mapping from whatever a 1Password port threw to a Temporal failure: the classifier in
@@ -9,7 +10,7 @@ import type { OnePasswordErrorKind } from '../onepassword/port';
  */
 export function toActivityFailure(error: unknown): ApplicationFailure {
   if (error instanceof ApplicationFailure) return error;
-  const details = onePasswordFailureDetails(error);
+  const details = failureDetails(error);
   return ApplicationFailure.create({
     type: details.type,
     message: details.message,
@@ -28,6 +29,25 @@ export async function callOnePassword<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
+type FailureKind = OnePasswordErrorKind | TargetErrorKind;
+
+/**
+ * A target's failure (a database, a command) in the classifier's terms; anything else goes through the
+ * 1Password classifier. Only an unreachable target, or latchkey's own credential refused, may mend itself.
+ */
+function failureDetails(error: unknown): Omit<OnePasswordFailureDetails, 'kind'> & { kind: FailureKind } {
+  if (!(error instanceof TargetError)) return onePasswordFailureDetails(error);
+  return {
+    type: `Target:${error.kind}`,
+    kind: error.kind,
+    message: error.message,
+    retryable: error.kind === 'unavailable' || error.kind === 'auth',
+  };
+}
+
+/** Runs one call to a target and maps its failure like a 1Password one. */
+export const callTarget = callOnePassword;
+
 /** Between attempts to end access that only a person can unblock (a revoked token, a vault no longer managed). */
 export const BLOCKED_RETRY_DELAY_MS = 15 * 60_000;
 
@@ -39,6 +59,9 @@ const NEEDS_A_PERSON: ReadonlySet<OnePasswordErrorKind> = new Set([
   'auth',
 ]);
 
+/** A target that refuses the change, whose account is gone, or that refuses latchkey's own credential. */
+const TARGET_NEEDS_A_PERSON: ReadonlySet<TargetErrorKind> = new Set(['refused', 'not-found', 'invalid-argument', 'auth']);
+
 /**
  * The first attempts after an expired session are quick (about 15 s with the policy's backoff): the
  * adapter authenticates again, and a token replaced in its source is read again.
@@ -49,7 +72,7 @@ export interface EndingFailure {
   failure: ApplicationFailure;
   /** True when only a person can unblock it: the activity tells admins. */
   blocked: boolean;
-  kind: OnePasswordErrorKind;
+  kind: FailureKind;
 }
 
 /**
@@ -58,8 +81,12 @@ export interface EndingFailure {
  * a failure only a person can mend waits longer between attempts and is reported as such.
  */
 export function toEndingFailure(error: unknown, attempt: number): EndingFailure {
-  const details = onePasswordFailureDetails(error);
-  const blocked = NEEDS_A_PERSON.has(details.kind) && !(details.kind === 'auth' && attempt <= QUICK_AUTH_RETRIES);
+  const details = failureDetails(error);
+  const needsAPerson =
+    error instanceof TargetError
+      ? TARGET_NEEDS_A_PERSON.has(error.kind)
+      : NEEDS_A_PERSON.has(details.kind as OnePasswordErrorKind);
+  const blocked = needsAPerson && !(details.kind === 'auth' && attempt <= QUICK_AUTH_RETRIES);
   const nextRetryDelay = blocked ? BLOCKED_RETRY_DELAY_MS : details.retryAfterMs;
   const failure = ApplicationFailure.create({
     type: details.type,

@@ -1,6 +1,7 @@
 import type { NotificationEvent } from '../contracts/notifications';
 import { catalogActivities } from './catalog';
 import type { ActivityContext, ActivityDeps } from './context';
+import { databaseLoginActivities } from './database-logins';
 import { workflowIdOf } from './heartbeat';
 import { reconcileActivities } from './reconcile';
 import { rotationActivities } from './rotation';
@@ -8,7 +9,7 @@ import { shareLinkActivities } from './share-links';
 import { vaultPermissionActivities } from './vault-permissions';
 
 export * from './types';
-export type { ActivityDeps, ActivityLogger } from './context';
+export type { ActivityDeps, ActivityLogger, TargetPorts } from './context';
 
 /**
  * The activities, made by a factory that receives their dependencies. Each is one external effect,
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...shareLinkActivities(context),
     ...vaultPermissionActivities(context),
     ...rotationActivities(context),
+    ...databaseLoginActivities(context),
     ...catalogActivities(context),
     ...reconcileActivities(context),
   };

@@ -1,5 +1,7 @@
 import type { ExpiryBucket } from '../domain/share-links';
+import type { RotatorSpec } from '../contracts/snapshot';
 import type { RotationResult } from '../onepassword/port';
+import type { ConnectionInfo } from '../targets/port';
 import type { LeaseRequest, VaultLeaseKey } from '../contracts/vault-lease';
 
 /**
@@ -46,6 +48,67 @@ export interface RotateSecretInput {
   integration: string;
   vaultId: string;
   itemId: string;
+}
+
+/** What every step of a rotation or of a database login carries, for logs and alerts. */
+export interface RotationStepInput {
+  idempotencyKey: string;
+  integration: string;
+  /** The policy resource, for alerts. */
+  resourceId: string;
+}
+
+/** Secrets: they live only in this codec-encrypted result and in workflow memory, never in logs. */
+export type PreparedRotation = { secret: string; previous: string; gone?: undefined } | { gone: true };
+
+export type TargetRotatorSpec = Exclude<RotatorSpec, { kind: 'none' }>;
+
+export interface TargetSecretInput extends RotationStepInput {
+  rotator: TargetRotatorSpec;
+  secret: string;
+}
+
+export interface StoreItemSecretInput extends RotationStepInput {
+  vaultId: string;
+  itemId: string;
+  secret: string;
+  /** The target already accepts only this secret: a failure to store it is alerted at once. */
+  targetChanged: boolean;
+}
+
+export interface VerifyRotationInput extends RotationStepInput {
+  rotator: TargetRotatorSpec;
+  secret: string;
+  previous: string;
+}
+
+export interface DatabaseLoginInput extends RotationStepInput {
+  target: string;
+  role: string;
+}
+
+export interface CreateDatabaseLoginInput extends DatabaseLoginInput {
+  validUntil: string;
+  memberOf: string[];
+  connectionLimit: number;
+}
+
+/** The password is a secret: only in this codec-encrypted result and in workflow memory. */
+export interface CreatedDatabaseLogin {
+  password: string;
+  connection: ConnectionInfo;
+}
+
+export interface LoginItemInput extends RotationStepInput {
+  vaultId: string;
+  /** Unique per request: a retried attempt finds the item an earlier one made. */
+  title: string;
+}
+
+export interface CreateLoginItemInput extends LoginItemInput {
+  role: string;
+  password: string;
+  connection: ConnectionInfo;
 }
 
 /** `gone`: the item no longer exists in 1Password, so nothing could be rotated. */

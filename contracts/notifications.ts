@@ -17,6 +17,7 @@ export const NOTIFICATION_KINDS = [
   'grant-failed',
   'revoke-failing',
   'revoke-blocked',
+  'rotation-incomplete',
   'resource-gone',
   'drift-found',
   'onepassword-error-unrecognised',

@@ -166,6 +166,8 @@ export interface GrantAccess {
   /** The share link: itself a secret. Only in this query result, which the payload codec encrypts. */
   shareUrl?: string;
   vaultId?: string;
+  /** Database-role grants: the login's role name (its password is in the shared item). */
+  databaseRole?: string;
   accessDetails?: string;
   endsAt: string;
   providerExpiresAt?: string;

@@ -27,3 +27,16 @@ export function terminatedRotationWorkflowId(requestWorkflowId: string): string 
 export function vaultLeaseWorkflowId(integration: string, vaultId: string, groupId: string): string {
   return `VaultLease:${integration}:${vaultId}:${groupId}`;
 }
+
+/**
+ * The PostgreSQL role of a database-role grant: named after its request, so that every attempt of every
+ * step (and the reconciler) finds the same one. `lk_` and the request id's token: within PostgreSQL's 63 bytes.
+ */
+export function databaseLoginRole(requestId: string): string {
+  return `lk_${requestId.replace(/^req_/, '')}`;
+}
+
+/** The title of the 1Password item that carries a request's login: unique, so a retried attempt finds it. */
+export function databaseLoginItemTitle(requestId: string): string {
+  return `latchkey database login ${requestId}`;
+}

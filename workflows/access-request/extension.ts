@@ -5,6 +5,7 @@ import type { ApprovalRecord } from '../../contracts/request';
 import { thresholdMet } from '../../domain/approval';
 import { guaranteeFor } from '../../domain/guarantees';
 import { outlivesLink } from '../../domain/share-links';
+import { granting } from '../activity-stubs';
 import { failureOf, isGrantFailure, makeShareLink, sendLease } from './grant';
 import { type AccessRequestRun, iso } from './run';
 
@@ -42,6 +43,7 @@ async function extend(run: AccessRequestRun, by: string, addMs: number, justific
   const { state } = run;
   const grant = state.grant!;
   const newEndsAt = iso(Date.parse(grant.endsAt) + addMs);
+  if (run.snapshot.grant.mode === 'database-role') await extendLogin(run, newEndsAt);
   // Only requests started after the patch `extension-renews-link` admit an extension past the link's expiry.
   const link = outlivesLink(grant.providerExpiresAt, newEndsAt) ? await newLink(run, by, addMs, newEndsAt) : undefined;
   state.extensions.push({
@@ -106,6 +108,31 @@ async function newLink(
   state.pendingExtension = undefined;
   run.publish();
   throw failure;
+}
+
+/**
+ * The database accepts the login until the new end before latchkey says so. If it cannot be moved, the grant
+ * stays as it was and the Update fails (the login still ends at the old end).
+ */
+async function extendLogin(run: AccessRequestRun, newEndsAt: string): Promise<void> {
+  const { snapshot, state } = run;
+  if (snapshot.grant.mode !== 'database-role') return;
+  try {
+    await granting.extendDatabaseLogin({
+      idempotencyKey: `${run.workflowId}:extension-${state.extensions.length + 1}`,
+      integration: state.integration,
+      resourceId: snapshot.resource.id,
+      target: snapshot.grant.target,
+      role: run.loginRole,
+      validUntil: newEndsAt,
+    });
+  } catch (error) {
+    if (!isGrantFailure(error)) throw error;
+    state.pendingExtension = undefined;
+    run.publish();
+    const { message } = failureOf(error);
+    throw ApplicationFailure.create({ type: REFUSAL.upstream, message, nonRetryable: true });
+  }
 }
 
 /** Access ended (or is ending) before the link was made: it is never handed out, and it expires on its own. */

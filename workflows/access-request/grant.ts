@@ -10,7 +10,8 @@ import type { ShareLinkGrantResult } from '../../activities/types';
 import type { GrantAccess } from '../../contracts/request';
 import type { LeaseRequest, LeaseResult } from '../../contracts/vault-lease';
 import { guaranteeFor } from '../../domain/guarantees';
-import { granting, leasing } from '../activity-stubs';
+import { databaseLoginItemTitle } from '../../domain/ids';
+import { ending, granting, leasing } from '../activity-stubs';
 import { withdraw } from './approval';
 import { type AccessRequestRun, iso } from './run';
 
@@ -22,8 +23,9 @@ import { type AccessRequestRun, iso } from './run';
 export async function makeGrant(run: AccessRequestRun): Promise<boolean> {
   try {
     if (run.stopRequested) throw new StoppedBeforeGrant();
-    const { providerExpiresAt, unreceivedLinks } = await grantInOnePassword(run);
-    const grantedAt = Date.now();
+    const { providerExpiresAt, unreceivedLinks, accessSince } = await grantInOnePassword(run);
+    // A database login works from the moment it is made, and the database ends it at `VALID UNTIL`.
+    const grantedAt = accessSince ?? Date.now();
     const endsAt = iso(grantedAt + run.snapshot.durationMs);
     run.state.grant = {
       grantedAt: iso(grantedAt),
@@ -37,6 +39,9 @@ export async function makeGrant(run: AccessRequestRun): Promise<boolean> {
     await run.tell('access-granted', [run.requesterKey], { endsAt });
     return true;
   } catch (error) {
+    // A login made before a later step failed, or the request (or the workflow) was stopped, must not outlive it.
+    if (run.snapshot.grant.mode === 'database-role' && isGrantFailure(error))
+      await CancellationScope.nonCancellable(() => removeDatabaseLogin(run));
     if (run.stopRequested && (error instanceof StoppedBeforeGrant || isGrantFailure(error))) {
       await stoppedWhileGranting(run);
       return false;
@@ -61,8 +66,9 @@ export function isGrantFailure(error: unknown): error is ActivityFailure | Appli
  */
 async function grantInOnePassword(
   run: AccessRequestRun,
-): Promise<{ providerExpiresAt?: string; unreceivedLinks?: number }> {
+): Promise<{ providerExpiresAt?: string; unreceivedLinks?: number; accessSince?: number }> {
   const { snapshot } = run;
+  if (snapshot.grant.mode === 'database-role') return grantDatabaseLogin(run);
   if (snapshot.grant.mode === 'share-link') {
     const link = await makeShareLink(run, 'grant', snapshot.durationMs);
     run.shareUrl = link.url;
@@ -89,21 +95,88 @@ export async function makeShareLink(
   step: string,
   durationMs: number,
 ): Promise<ShareLinkGrantResult> {
-  const { snapshot, state } = run;
+  const { snapshot } = run;
   if (snapshot.grant.mode !== 'share-link') throw new Error('share links are for share-link grants');
-  const { vaultId, itemId, oneTimeView } = snapshot.grant;
+  const { vaultId, itemId } = snapshot.grant;
   run.grantScope = new CancellationScope();
-  return run.grantScope.run(() =>
-    granting.createShareLink({
-      idempotencyKey: `${run.workflowId}:${step}`,
-      integration: state.integration,
+  return run.grantScope.run(() => shareItem(run, step, vaultId, itemId, durationMs));
+}
+
+/** A one-view link to an item for the requester's verified e-mail. */
+function shareItem(
+  run: AccessRequestRun,
+  step: string,
+  vaultId: string,
+  itemId: string,
+  durationMs: number,
+): Promise<ShareLinkGrantResult> {
+  return granting.createShareLink({
+    idempotencyKey: `${run.workflowId}:${step}`,
+    integration: run.state.integration,
+    vaultId,
+    itemId,
+    recipientEmail: run.requester.email,
+    durationMs,
+    oneTimeView: true,
+  });
+}
+
+/**
+ * A database-role grant: the login (valid until the grant's end, so the database refuses it after that even if
+ * latchkey is down), its item in the vault the policy names, and a one-view link to the item. Cancelled through
+ * `run.grantScope`; whatever was made is removed by the caller when a step fails.
+ */
+async function grantDatabaseLogin(
+  run: AccessRequestRun,
+): Promise<{ providerExpiresAt?: string; unreceivedLinks?: number; accessSince: number }> {
+  const { snapshot, state } = run;
+  if (snapshot.grant.mode !== 'database-role') throw new Error('for database-role grants');
+  const { target, vaultId, memberOf, connectionLimit } = snapshot.grant;
+  const accessSince = Date.now();
+  const step = (name: string) => ({
+    idempotencyKey: `${run.workflowId}:${name}`,
+    integration: state.integration,
+    resourceId: snapshot.resource.id,
+  });
+  run.grantScope = new CancellationScope();
+  return run.grantScope.run(async () => {
+    const login = await granting.createDatabaseLogin({
+      ...step('login'),
+      target,
+      role: run.loginRole,
+      validUntil: iso(accessSince + snapshot.durationMs),
+      memberOf,
+      connectionLimit,
+    });
+    const { itemId } = await granting.createLoginItem({
+      ...step('login-item'),
       vaultId,
-      itemId,
-      recipientEmail: run.requester.email,
-      durationMs,
-      oneTimeView,
-    }),
-  );
+      title: databaseLoginItemTitle(state.requestId),
+      role: run.loginRole,
+      password: login.password,
+      connection: login.connection,
+    });
+    const link = await shareItem(run, 'grant', vaultId, itemId, snapshot.durationMs);
+    run.shareUrl = link.url;
+    return { unreceivedLinks: link.unreceivedLinks, accessSince };
+  });
+}
+
+/** Drops a request's database login with its sessions, then deletes its item. Retried without limit. */
+export async function removeDatabaseLogin(run: AccessRequestRun): Promise<void> {
+  const { snapshot, state } = run;
+  if (snapshot.grant.mode !== 'database-role') throw new Error('for database-role grants');
+  const step = (name: string) => ({
+    idempotencyKey: `${run.workflowId}:${name}`,
+    integration: state.integration,
+    resourceId: snapshot.resource.id,
+  });
+  await ending.dropDatabaseLogin({ ...step('drop-login'), target: snapshot.grant.target, role: run.loginRole });
+  await ending.deleteLoginItem({
+    ...step('delete-login-item'),
+    vaultId: snapshot.grant.vaultId,
+    title: databaseLoginItemTitle(state.requestId),
+  });
 }
 
 /**
@@ -163,6 +236,7 @@ export function grantAccessOf(run: AccessRequestRun): GrantAccess | undefined {
     mode: run.mode,
     shareUrl: run.shareUrl,
     vaultId: snapshot.grant.mode === 'vault-group' ? snapshot.grant.vaultId : undefined,
+    ...(snapshot.grant.mode === 'database-role' && { databaseRole: run.loginRole }),
     accessDetails: snapshot.integration.accessDetails,
     endsAt: state.grant.endsAt,
     providerExpiresAt: state.grant.providerExpiresAt,

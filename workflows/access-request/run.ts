@@ -13,6 +13,7 @@ import type { FlowSnapshot } from '../../contracts/snapshot';
 import type { LeaseResult } from '../../contracts/vault-lease';
 import { approvalsRequired, pendingApproverKeys } from '../../domain/approval';
 import { type GrantMode, grantModeOf } from '../../domain/guarantees';
+import { databaseLoginRole } from '../../domain/ids';
 import { canMove } from '../../domain/lifecycle';
 import { currentDetails, searchAttributesOf } from '../../domain/visibility';
 import { notify } from '../activity-stubs';
@@ -38,6 +39,8 @@ export class AccessRequestRun {
   readonly renewsLink: boolean;
   readonly startMs = Date.now();
   readonly pendingDeadlineMs: number;
+  /** A database-role grant's PostgreSQL role: named after the request. */
+  readonly loginRole: string;
   /** The share link: only in workflow memory (restored on replay from the codec-encrypted activity result). */
   shareUrl?: string;
   /** Answers of the vault-lease entity, by operation. */
@@ -55,6 +58,7 @@ export class AccessRequestRun {
     this.snapshot = snapshot;
     this.requester = requester;
     this.mode = grantModeOf(snapshot.grant);
+    this.loginRole = databaseLoginRole(input.requestId);
     // Asked only of share-link grants, so that other requests carry no marker for it.
     this.renewsLink = snapshot.grant.mode === 'share-link' && patched(EXTENSION_RENEWS_LINK);
     this.pendingDeadlineMs = this.startMs + snapshot.pendingTimeoutMs;

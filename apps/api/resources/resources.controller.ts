@@ -50,9 +50,9 @@ class ReachDto {
 class ResourceDto {
   @ApiProperty({ example: 'prod-db' }) id!: string;
   @ApiProperty() name!: string;
-  @ApiProperty({ enum: ['item', 'vault'] }) type!: string;
+  @ApiProperty({ enum: ['item', 'vault', 'database'] }) type!: string;
   @ApiProperty() integration!: string;
-  @ApiProperty({ enum: ['share-link', 'rotate-on-revoke', 'vault-group'] }) grantMode!: string;
+  @ApiProperty({ enum: ['share-link', 'rotate-on-revoke', 'vault-group', 'database-role'] }) grantMode!: string;
   @ApiProperty({ type: FlowDto }) flow!: FlowDto;
   @ApiPropertyOptional() accessDetails?: string;
   @ApiPropertyOptional({

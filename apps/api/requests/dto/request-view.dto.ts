@@ -5,7 +5,7 @@ import { REQUEST_STATUSES, type RequestStatus } from '../../../../contracts/requ
  * Response shapes, described for the OpenAPI document. The bodies themselves are the workflow's own
  * state and grant objects (contracts/request.ts), returned as they are.
  */
-const GRANT_MODES = ['share-link', 'vault-group', 'rotate-on-revoke'];
+const GRANT_MODES = ['share-link', 'vault-group', 'rotate-on-revoke', 'database-role'];
 
 export class ApprovalRecordDto {
   @ApiProperty() approverId!: string;
@@ -95,6 +95,10 @@ export class GrantAccessDto {
   @ApiProperty({ enum: GRANT_MODES }) mode!: string;
   @ApiPropertyOptional({ description: 'The share link (a secret: for the requester only).' }) shareUrl?: string;
   @ApiPropertyOptional() vaultId?: string;
+  @ApiPropertyOptional({
+    description: "Database-role grants: the login's role name; its password is in the item the share link opens.",
+  })
+  databaseRole?: string;
   @ApiPropertyOptional() accessDetails?: string;
   @ApiProperty({ format: 'date-time' }) endsAt!: string;
   @ApiPropertyOptional({ format: 'date-time' }) providerExpiresAt?: string;
