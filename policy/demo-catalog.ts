@@ -13,6 +13,7 @@ export function demoCatalog(refreshedAt: string = new Date().toISOString()): Res
       { integration, vaultId: 'vlt_prod', title: 'Production', createdByServiceAccount: false },
       { integration, vaultId: 'vlt_staging', title: 'Staging', createdByServiceAccount: false },
       { integration, vaultId: 'vlt_oncall', title: 'On-call runbooks', createdByServiceAccount: true },
+      { integration, vaultId: 'vlt_logins', title: 'latchkey database logins', createdByServiceAccount: true },
     ],
     items: [
       {
@@ -28,6 +29,13 @@ export function demoCatalog(refreshedAt: string = new Date().toISOString()): Res
         itemId: 'itm_stripe_key',
         title: 'Stripe API key',
         tags: ['owner:payments', 'env:prod'],
+      },
+      {
+        integration,
+        vaultId: 'vlt_prod',
+        itemId: 'itm_reporting_db',
+        title: 'Reporting database',
+        tags: ['owner:security'],
       },
       {
         integration,

@@ -33,6 +33,8 @@ describe('config/policy.yaml with the demo catalog', () => {
     expect(requestableResources(sut, catalog, alice).map((resource) => [resource.id, resource.grantMode])).toEqual([
       ['prod-db', 'share-link'],
       ['stripe-key', 'rotate-on-revoke'],
+      ['reporting-db', 'rotate-on-revoke'],
+      ['reporting-login', 'database-role'],
       ['staging-db', 'share-link'],
       ['oncall-vault', 'vault-group'],
     ]);

@@ -212,6 +212,7 @@ describe(evaluateRequest.name, () => {
         itemId: 'itm_stripe_key',
         oneTimeView: true,
         rotateOnRevoke: true,
+        rotator: { kind: 'none' },
       });
       expect(snapshot.resource.name).toBe('Stripe (live)');
     });

@@ -258,7 +258,7 @@ describe(parsePolicy.name, () => {
         text,
         'item: itm_x',
         'resources[5].item',
-        /^unknown key \(allowed here: idPrefix, integration, select, grant\)$/,
+        /^unknown key \(allowed here: idPrefix, integration, select, grant, rotator\)$/,
       );
     });
 

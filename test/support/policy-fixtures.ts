@@ -30,6 +30,7 @@ resources:
     vault: vlt_prod
     item: itm_stripe_key
     grant: rotate-on-revoke
+    rotator: none
   - id: untagged
     integration: demo
     vault: vlt_prod

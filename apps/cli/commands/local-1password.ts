@@ -20,6 +20,10 @@ const HELP = `latchkey local-1password: inspect or drive the local 1Password
                          [--operations op1,op2] [--retry-after-ms N] | --clear
       Switch fault injection for every process using the state file (replaces the current faults).
       Operations: ${LOCAL_OPERATIONS.join(', ')}.
+  local-1password open URL --as EMAIL [--env]
+      Open a share link as its recipient would (a one-view link has then been viewed) and print the item's
+      fields; with --env, a database login as shell exports for psql (PGHOST, PGPORT, PGDATABASE, PGUSER,
+      PGPASSWORD), for eval "$(...)".
   local-1password reset
       Seed the demo account again (new random secrets, no links, no grants).`;
 
@@ -54,6 +58,18 @@ export async function runLocalOnePasswordCommand(argv: string[], io: Io, stateFi
         io.out(JSON.stringify({ faults }, null, 2));
         return 0;
       }
+      case 'open': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          options: { as: { type: 'string' }, env: { type: 'boolean' } },
+          allowPositionals: true,
+          strict: true,
+        });
+        if (positionals.length !== 1 || !values.as) throw new UsageError('open takes a share link URL and --as EMAIL');
+        const view = await local.viewShareLink(positionals[0], values.as);
+        io.out(values.env ? databaseLoginExports(view.fields) : formatView(view));
+        return 0;
+      }
       case 'reset': {
         if (rest.length > 0) throw new UsageError('reset takes no arguments');
         await local.reset();
@@ -76,6 +92,31 @@ export async function runLocalOnePasswordCommand(argv: string[], io: Io, stateFi
     }
     throw error;
   }
+}
+
+function formatView(view: { title: string; fields: Array<{ title: string; value: string }> }): string {
+  return [view.title, ...view.fields.map((field) => `  ${field.title}: ${field.value}`)].join('\n');
+}
+
+/** The fields of a 1Password database item, named as libpq's environment variables. */
+const LIBPQ_VARIABLES: Record<string, string> = {
+  server: 'PGHOST',
+  host: 'PGHOST',
+  hostname: 'PGHOST',
+  port: 'PGPORT',
+  database: 'PGDATABASE',
+  username: 'PGUSER',
+  password: 'PGPASSWORD',
+};
+
+function databaseLoginExports(fields: Array<{ title: string; value: string }>): string {
+  const exports = fields.flatMap((field) => {
+    const variable = LIBPQ_VARIABLES[field.title.toLowerCase()];
+    return variable ? [`export ${variable}='${field.value.replaceAll("'", "'\\''")}'`] : [];
+  });
+  if (!exports.some((line) => line.startsWith('export PGPASSWORD=')))
+    throw new UsageError('the shared item is not a database login (it has no password field)');
+  return exports.join('\n');
 }
 
 function positiveInt(name: string, raw: string | undefined, min = 1): number | undefined {

@@ -19,10 +19,10 @@ describe('latchkey policy check', () => {
     expect(sut.out).toContain(`${POLICY}: valid`);
     expect(sut.out).toMatch(/version {7}sha256:[0-9a-f]{64}/);
     expect(sut.out).toContain('integrations  1\n  demo (local, service account latchkey-demo, no token)');
-    expect(sut.out).toContain('resources     4');
+    expect(sut.out).toContain('resources     6');
     expect(sut.out).toContain('  oncall-vault: vault vlt_oncall (demo, vault-group)');
     expect(sut.out).toContain(
-      'flows         3 (tried in this order)\n  staging-self-service: staging-db; automatic; up to PT8H',
+      'flows         4 (tried in this order)\n  staging-self-service: staging-db; automatic; up to PT8H',
     );
   });
 
@@ -32,7 +32,7 @@ describe('latchkey policy check', () => {
       const file = path.join(dir, 'policy.yaml');
       const broken = fs
         .readFileSync(POLICY, 'utf8')
-        .replace('resources: [stripe-key, oncall-vault]', 'resources: [stripe-key, oncall-vaults]')
+        .replace('resources: [stripe-key, reporting-db, oncall-vault]', 'resources: [stripe-key, reporting-db, oncall-vaults]')
         .replace("accessDetails: 'Connect", `token: secret-in-the-file\n    accessDetails: 'Connect`);
       fs.writeFileSync(file, broken);
       const at = (text: string, needle: string) => {
@@ -53,7 +53,7 @@ describe('latchkey policy check', () => {
       fs.writeFileSync(file, rest);
       const second = await run('check', file);
       expect(second.err).toContain(
-        `${file}:${at(rest, 'oncall-vaults]')} flows[2].resources[1]: resource "oncall-vaults" is not defined`,
+        `${file}:${at(rest, 'oncall-vaults]')} flows[3].resources[2]: resource "oncall-vaults" is not defined`,
       );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -80,7 +80,9 @@ describe('latchkey policy explain', () => {
     expect(sut.out).toContain('tier 1 is asked PT4H after the request');
     expect(sut.out).toContain('the request times out P7D after');
     expect(sut.out).toContain('expiring after 1d');
-    expect(sut.out).toContain('"viewable once, by this e-mail, until T"');
+    expect(sut.out).toContain(
+      `guarantee     "viewable once, by the requester's e-mail, until T; a share link cannot be withdrawn early" (T = 1d after the grant)`,
+    );
   });
 
   it('explains a vault-group grant and its guarantee', async () => {

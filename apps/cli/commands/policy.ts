@@ -282,8 +282,9 @@ function describeDeadlines(snapshot: FlowSnapshot): string[] {
 function describeGrant(snapshot: FlowSnapshot, email: string | undefined): string[] {
   const { grant } = snapshot;
   const end = `T = ${formatIsoDuration(snapshot.durationMs)} after the grant`;
-  const guarantee = (providerExpiry?: string) =>
-    `guarantee     "${guaranteeFor(grant, 'T', providerExpiry).statement}" (${providerExpiry ? `${providerExpiry} after the grant: a share link cannot be withdrawn early` : end})`;
+  // A share link's T is its expiry bucket; every other mode's is the end of the approved time.
+  const guarantee = (bucket?: string) =>
+    `guarantee     "${guaranteeFor(grant, 'T', bucket && 'T').statement}" (${bucket ? `T = ${bucket} after the grant` : end})`;
   if (grant.mode === 'vault-group') {
     return [
       `grant         vault-group: 1Password group ${grant.groupId} gets ${grant.permissions.join(', ')} on vault ${grant.vaultId}`,
