@@ -19,6 +19,8 @@ export interface LatchkeyConfig {
     /** Web UI port of the dev server that `npm start` runs. */
     devUiPort: number;
   };
+  /** The demo PostgreSQL that `npm start` runs (state in `<dataDir>/postgres`): the demo policy's target `demo-db`. */
+  demoDatabase: { port: number };
   api: {
     host: string;
     port: number;
@@ -158,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
       taskQueue: env.LATCHKEY_TASK_QUEUE || TASK_QUEUE,
       devUiPort,
     },
+    demoDatabase: { port: int(env, 'LATCHKEY_DEMO_DB_PORT', 5433, 1, 65535) },
     api: {
       host,
       port,

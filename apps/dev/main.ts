@@ -5,6 +5,8 @@ import { loadConfig, type LatchkeyConfig } from '../../config/config';
 import { CATALOG_WORKFLOW_ID, catalogQuery } from '../../contracts/catalog';
 import { stderrLog } from '../../devstack/cache';
 import { startDevServer, waitForPort, type RunningDevServer } from '../../devstack/dev-server';
+import { DEMO_DATABASE, seedDemoDatabase, startPostgres } from '../../devstack/postgres';
+import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
 import { ensureTemporalCli } from '../../devstack/temporal-cli';
 import { createDataConverter, loadOrCreateCodecKey } from '../../codec';
 import { loadOrCreateLocalSigningKey } from '../api/identity/local-signing-key';
@@ -35,6 +37,8 @@ async function main(): Promise<void> {
     log: stderrLog,
   });
 
+  const database = await startDemoDatabase(config, log);
+
   const children: ChildProcess[] = [];
   let stopping = false;
   const stopAll = async (code: number) => {
@@ -42,7 +46,7 @@ async function main(): Promise<void> {
     stopping = true;
     log('stopping…');
     await Promise.all(children.map((child) => stopChild(child)));
-    await temporal.stop();
+    await Promise.all([temporal.stop(), database.server.stop()]);
     log('stopped');
     process.exit(code);
   };
@@ -56,6 +60,8 @@ async function main(): Promise<void> {
       path.join(dist, 'worker', 'main.js'),
       () => void stopAll(1),
       () => stopping,
+      // The demo policy's target demo-db reads its admin URL from here: only the worker holds it.
+      { [DEMO_DATABASE_ADMIN_VARIABLE]: database.demoAdminUrl },
     ),
   );
   children.push(
@@ -101,8 +107,39 @@ async function waitForCatalog(config: LatchkeyConfig, timeoutMs: number): Promis
   }
 }
 
-function runChild(name: string, script: string, onCrash: () => void, stopping: () => boolean): ChildProcess {
-  const child = spawn(process.execPath, ['--enable-source-maps', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** The variable that the demo policy's target `demo-db` names for its admin URL. */
+const DEMO_DATABASE_ADMIN_VARIABLE = 'LATCHKEY_DEMO_DB_ADMIN_URL';
+
+/**
+ * The demo PostgreSQL (state in data/postgres), seeded once so that the local 1Password's "Reporting database"
+ * item holds the password of its `reporting` role: from then on only rotations change either.
+ */
+async function startDemoDatabase(config: LatchkeyConfig, log: (message: string) => void) {
+  const dir = path.join(config.dataDir, 'postgres');
+  log(`starting PostgreSQL on 127.0.0.1:${config.demoDatabase.port} (state in ${dir})`);
+  const server = await startPostgres({ dir, port: config.demoDatabase.port, log: stderrLog });
+  const item = DEMO_REPORTING_ITEM;
+  const password = await new LocalOnePassword({ stateFile: config.localOnePassword.stateFile }).getItemSecret(
+    item.vaultId,
+    item.itemId,
+  );
+  await seedDemoDatabase(server.adminUrl, password);
+  const demoAdminUrl = new URL(server.adminUrl);
+  demoAdminUrl.pathname = `/${DEMO_DATABASE.database}`;
+  return { server, demoAdminUrl: demoAdminUrl.toString() };
+}
+
+function runChild(
+  name: string,
+  script: string,
+  onCrash: () => void,
+  stopping: () => boolean,
+  env: NodeJS.ProcessEnv = {},
+): ChildProcess {
+  const child = spawn(process.execPath, ['--enable-source-maps', script], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   const prefix = (stream: NodeJS.WritableStream) => (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) if (line) stream.write(`[${name}] ${line}\n`);
   };
@@ -131,6 +168,7 @@ function printWhere(config: LatchkeyConfig, temporal: RunningDevServer, log: (m:
   log(`  API               ${apiUrl}   (health ${apiUrl}/healthz, docs ${apiUrl}/docs)`);
   log(`  Temporal          ${temporal.address}`);
   log(`  Temporal Web UI   ${temporal.uiUrl ?? '(headless)'}`);
+  log(`  PostgreSQL        127.0.0.1:${config.demoDatabase.port}   (the demo database, target demo-db)`);
   log(
     `  worker            task queue "${config.temporal.taskQueue}", local 1Password in ${config.localOnePassword.stateFile}`,
   );

@@ -15,6 +15,7 @@ import { reportRateBudgets } from './budget-metrics';
 import { ensureReconcileSchedule } from './reconcile-schedule';
 import { checkIntegration } from './onepassword-check';
 import { createWorkerPorts } from './ports';
+import { createTargetPorts } from './targets';
 import { createLatchkeyWorker } from './worker';
 
 const CATALOG_REFRESH_MS = 5 * 60_000;
@@ -83,6 +84,7 @@ async function main(): Promise<void> {
       notifier,
       logger,
       temporal: client,
+      targets: createTargetPorts(policy),
       integrations: integrations.map(({ name, reconcile }) => ({
         name,
         repair: reconcile === 'repair',
