@@ -434,7 +434,13 @@ export class LocalOnePassword implements OnePasswordPort {
     field.value = secret;
     item.version += 1;
     item.updatedAt = now.toISOString();
-    state.rotations.push({ reference, vaultId: item.vaultId, itemId: item.id, version: item.version, at: item.updatedAt });
+    state.rotations.push({
+      reference,
+      vaultId: item.vaultId,
+      itemId: item.id,
+      version: item.version,
+      at: item.updatedAt,
+    });
     return { itemId: item.id, vaultId: item.vaultId, version: item.version };
   }
 
