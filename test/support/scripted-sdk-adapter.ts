@@ -7,6 +7,8 @@ import { ScriptedOnePasswordCore, scriptedCreateClient } from './scripted-sdk-co
 export interface ScriptedAdapterSetup {
   sut: OnePasswordSdkAdapter;
   core: ScriptedOnePasswordCore;
+  /** The adapter's clients, for calling the SDK directly (what the adapter would never send). */
+  clients: SdkClientRegistry;
 }
 
 export async function scriptedAdapter(
@@ -23,5 +25,5 @@ export async function scriptedAdapter(
     budget: new RateBudget(options.budgetOptions),
     ...options,
   });
-  return { sut, core };
+  return { sut, core, clients };
 }
