@@ -195,7 +195,7 @@ export function seedState(now: Date): LocalState {
         tags: ['owner:payments', 'env:prod'],
         fields: [{ id: 'credential', title: 'credential', type: 'concealed', value: generateSecret() }],
       }),
-      // The login of a real database (the demo's PostgreSQL role is made with this password at start).
+      // The login of a real database: the demo gives its PostgreSQL role this password at start.
       item(at, {
         id: 'itm_reporting_db',
         vaultId: 'vlt_prod',
