@@ -21,7 +21,7 @@ export async function scriptedAdapter(
   const sut = new OnePasswordSdkAdapter({
     integration: 'demo',
     clients,
-    serviceAccountVaultIds: ['vlt_oncall'],
+    serviceAccountVaultIds: ['vlt_oncall', 'vlt_logins'],
     budget: new RateBudget(options.budgetOptions),
     ...options,
   });
