@@ -21,13 +21,12 @@ registerOnePasswordContract(LocalOnePassword.name, async () => {
   return {
     sut,
     account: DEMO_CONTRACT_ACCOUNT,
-    readSecret: (vaultId, itemId) => sut.getItemSecret(vaultId, itemId),
     groupPermissions: async (vaultId, groupId) => {
       const state = await sut.readState();
       const vault = state.vaults.find((candidate) => candidate.id === vaultId);
       return vault?.groupPermissions.find((entry) => entry.groupId === groupId)?.permissions ?? [];
     },
-    injectFailure: (failure) => sut.setFaults(LOCAL_FAULTS[failure]),
+    injectFailure: (failure, call) => sut.setFaults({ ...LOCAL_FAULTS[failure], failOperations: [call] }),
     clearFailures: () => sut.setFaults({}),
     dispose: () => rm(dir, { recursive: true, force: true }),
   };

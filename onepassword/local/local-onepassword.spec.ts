@@ -2,7 +2,7 @@ import { demoShareLinkParams } from '../../test/support/onepassword-contract';
 import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { OnePasswordError } from '../port';
+import { type CreateItemParams, OnePasswordError } from '../port';
 import { describeAccess } from './describe-access';
 import { LocalOnePassword } from './local-onepassword';
 import type { LocalState } from './state';
@@ -42,11 +42,13 @@ describe(LocalOnePassword.name, () => {
         { id: 'vlt_prod', title: 'Production', createdByServiceAccount: false },
         { id: 'vlt_staging', title: 'Staging', createdByServiceAccount: false },
         { id: 'vlt_oncall', title: 'On-call runbooks', createdByServiceAccount: true },
+        { id: 'vlt_logins', title: 'latchkey database logins', createdByServiceAccount: true },
       ]);
       const state = await stateOnDisk();
       expect(state.items.map((item) => [item.id, item.vaultId, item.tags])).toEqual([
         ['itm_prod_db', 'vlt_prod', ['owner:security', 'env:prod']],
         ['itm_stripe_key', 'vlt_prod', ['owner:payments', 'env:prod']],
+        ['itm_reporting_db', 'vlt_prod', ['owner:security']],
         ['itm_staging_db', 'vlt_staging', ['env:staging']],
         ['itm_runbook', 'vlt_oncall', ['env:prod']],
       ]);
@@ -69,6 +71,20 @@ describe(LocalOnePassword.name, () => {
       const second = await sut.getItemSecret('vlt_prod', 'itm_prod_db');
       expect(second).not.toBe(first);
       expect(first.length).toBeGreaterThanOrEqual(20);
+    });
+
+    it('seeds a reporting database login whose password the port reads', async () => {
+      const password = await sut.getItemSecret('vlt_prod', 'itm_reporting_db');
+      expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+      const item = (await stateOnDisk()).items.find((candidate) => candidate.id === 'itm_reporting_db')!;
+      expect(item).toMatchObject({ title: 'Reporting database', category: 'Database' });
+      expect(item.fields.map(({ id, type, value }) => [id, type, value])).toEqual([
+        ['username', 'text', 'reporting'],
+        ['password', 'concealed', password],
+        ['host', 'text', '127.0.0.1'],
+        ['database', 'text', 'demo'],
+      ]);
+      expect(await sut.listItems('vlt_logins')).toEqual([]);
     });
   });
 
@@ -198,6 +214,73 @@ describe(LocalOnePassword.name, () => {
     });
   });
 
+  describe('item writes', () => {
+    const login = (vaultId = 'vlt_logins'): CreateItemParams => ({
+      vaultId,
+      title: 'AccessRequest:req_1 login',
+      category: 'Database',
+      fields: [
+        { id: 'username', title: 'username', type: 'text', value: 'lk_req_1' },
+        { id: 'password', title: 'password', type: 'concealed', value: 'a-secret-for-req-1' },
+      ],
+      tags: ['latchkey'],
+      reference: 'AccessRequest:req_1:login',
+    });
+
+    it('records a set secret as a rotation with who asked, and a repeated one not at all', async () => {
+      const params = { vaultId: 'vlt_prod', itemId: 'itm_reporting_db', secret: 'x'.repeat(32) };
+      now = new Date('2026-11-27T10:05:00.000Z');
+      await sut.setItemSecret({ ...params, reference: 'AccessRequest:req_1:set' });
+      await sut.setItemSecret({ ...params, reference: 'AccessRequest:req_1:set' });
+      const state = await stateOnDisk();
+      expect(state.rotations).toEqual([
+        {
+          reference: 'AccessRequest:req_1:set',
+          vaultId: 'vlt_prod',
+          itemId: 'itm_reporting_db',
+          version: 2,
+          at: '2026-11-27T10:05:00.000Z',
+        },
+      ]);
+      expect(state.items.find((item) => item.id === 'itm_reporting_db')!.updatedAt).toBe('2026-11-27T10:05:00.000Z');
+    });
+
+    it('refuses to set the secret of an item with no concealed field', async () => {
+      const params = { vaultId: 'vlt_oncall', itemId: 'itm_runbook', secret: 'x', reference: 'k' };
+      expect((await refusal(sut.setItemSecret(params))).kind).toBe('invalid-argument');
+    });
+
+    it('creates an item with a new id, version 1 and its times, in any vault it sees', async () => {
+      const created = await sut.createItem(login());
+      expect(created.id).toMatch(/^itm_[0-9a-f]{16}$/);
+      expect((await sut.createItem(login('vlt_prod'))).id).not.toBe(created.id);
+      const stored = (await stateOnDisk()).items.find((item) => item.id === created.id);
+      expect(stored).toMatchObject({
+        vaultId: 'vlt_logins',
+        version: 1,
+        files: [],
+        createdAt: now.toISOString(),
+        updatedAt: now.toISOString(),
+      });
+    });
+
+    it('refuses an item in a vault that does not exist, or with a field id twice', async () => {
+      expect((await refusal(sut.createItem(login('vlt_nowhere')))).kind).toBe('not-found');
+      const twice = login();
+      twice.fields.push({ ...twice.fields[0] });
+      expect((await refusal(sut.createItem(twice))).kind).toBe('invalid-argument');
+      expect(await sut.listItems('vlt_logins')).toEqual([]);
+    });
+
+    it('deletes an item, while a link made from it still opens until it expires (a snapshot)', async () => {
+      const link = await sut.createShareLink(share({ itemId: 'itm_reporting_db' }));
+      await sut.deleteItem('vlt_prod', 'itm_reporting_db');
+      expect((await refusal(sut.getItem('vlt_prod', 'itm_reporting_db'))).kind).toBe('not-found');
+      const view = await sut.viewShareLink(link.url, 'alice@example.com');
+      expect(view.title).toBe('Reporting database');
+    });
+  });
+
   describe('counters', () => {
     it('counts reads and writes per operation, including refused calls', async () => {
       await sut.listVaults();
@@ -207,9 +290,18 @@ describe(LocalOnePassword.name, () => {
       await refusal(
         sut.grantGroupPermissions({ vaultId: 'vlt_prod', groupId: 'grp_engineering', permissions: ['read_items'] }),
       );
+      const item = { vaultId: 'vlt_prod', itemId: 'itm_reporting_db' };
+      await sut.setItemSecret({ ...item, secret: 'x'.repeat(32), reference: 'k' });
+      await sut.deleteItem(item.vaultId, item.itemId);
+      await refusal(sut.deleteItem(item.vaultId, item.itemId));
       const { counters } = await stateOnDisk();
       expect(counters.reads).toEqual({ listVaults: 1, getItem: 2 });
-      expect(counters.writes).toEqual({ createShareLink: 1, grantGroupPermissions: 1 });
+      expect(counters.writes).toEqual({
+        createShareLink: 1,
+        grantGroupPermissions: 1,
+        setItemSecret: 1,
+        deleteItem: 2,
+      });
     });
   });
 
@@ -231,7 +323,7 @@ describe(LocalOnePassword.name, () => {
       await sut.setFaults({ failNextCalls: 2 });
       expect((await refusal(sut.listVaults())).kind).toBe('unavailable');
       expect((await refusal(sut.listVaults())).kind).toBe('unavailable');
-      await expect(sut.listVaults()).resolves.toHaveLength(3);
+      await expect(sut.listVaults()).resolves.toHaveLength(4);
     });
 
     it('applies faults only to the listed operations', async () => {
@@ -262,14 +354,14 @@ describe(LocalOnePassword.name, () => {
       await sut.setFaults({ outageUntil: new Date(now.getTime() + 60_000).toISOString() });
       expect((await refusal(sut.listVaults())).kind).toBe('unavailable');
       now = new Date(now.getTime() + 61_000);
-      await expect(sut.listVaults()).resolves.toHaveLength(3);
+      await expect(sut.listVaults()).resolves.toHaveLength(4);
     });
 
     it('refuses every call as unauthenticated while the token is revoked', async () => {
       await sut.setFaults({ tokenRevoked: true });
       expect((await refusal(sut.listVaults())).kind).toBe('auth');
       await sut.setFaults({});
-      await expect(sut.listVaults()).resolves.toHaveLength(3);
+      await expect(sut.listVaults()).resolves.toHaveLength(4);
     });
 
     it('adds latency to every call', async () => {
@@ -314,7 +406,7 @@ describe(LocalOnePassword.name, () => {
       await writeFile(`${stateFile}.lock`, 'dead-process');
       const old = new Date(Date.now() - 60_000);
       await utimes(`${stateFile}.lock`, old, old);
-      await expect(sut.listVaults()).resolves.toHaveLength(3);
+      await expect(sut.listVaults()).resolves.toHaveLength(4);
       await expect(stat(`${stateFile}.lock`)).rejects.toMatchObject({ code: 'ENOENT' });
     });
 

@@ -5,6 +5,7 @@ import { type FileLockOptions, withFileLock, writeFileAtomic } from '../file-loc
 import { isVaultPermission } from '../../domain/vault-permissions';
 import { EXPIRY_BUCKET_MS } from '../../domain/share-links';
 import {
+  type CreateItemParams,
   type CreateShareLinkParams,
   type GroupPermission,
   type GroupSummary,
@@ -14,6 +15,7 @@ import {
   type OnePasswordPort,
   type RotateItemSecretParams,
   type RotationResult,
+  type SetItemSecretParams,
   type ShareLink,
   type SharePolicy,
   type VaultSummary,
@@ -23,6 +25,7 @@ import {
   generateSecret,
   LOCAL_STATE_SCHEMA_VERSION,
   type LocalFaults,
+  type LocalField,
   type LocalItem,
   type LocalOperation,
   type LocalShareLink,
@@ -65,13 +68,14 @@ function newId(prefix: string): string {
   return `${prefix}_${randomBytes(8).toString('hex')}`;
 }
 
-/** The secret a rotation replaces: the password, else a credential, else the first concealed field. */
-function secretField(item: LocalItem): LocalItem['fields'][number] | undefined {
-  return (
-    item.fields.find((field) => field.type === 'concealed' && field.id === 'password') ??
-    item.fields.find((field) => field.type === 'concealed' && field.id === 'credential') ??
-    item.fields.find((field) => field.type === 'concealed')
-  );
+/** The item's secret: the password, else a credential, else the first concealed field. */
+function secretField(item: LocalItem): LocalField {
+  const field =
+    item.fields.find((candidate) => candidate.type === 'concealed' && candidate.id === 'password') ??
+    item.fields.find((candidate) => candidate.type === 'concealed' && candidate.id === 'credential') ??
+    item.fields.find((candidate) => candidate.type === 'concealed');
+  if (!field) throw new OnePasswordError('invalid-argument', 'the item has no concealed field');
+  return field;
 }
 
 /**
@@ -204,32 +208,61 @@ export class LocalOnePassword implements OnePasswordPort {
   rotateItemSecret(params: RotateItemSecretParams): Promise<RotationResult> {
     return this.call('rotateItemSecret', (state, now) => {
       const item = this.item(state, params.vaultId, params.itemId);
+      return this.writeSecret(state, now, item, secretField(item), generateSecret(), params.reference);
+    });
+  }
+
+  /** The current value of the item's secret (its password field). */
+  getItemSecret(vaultId: string, itemId: string): Promise<string> {
+    return this.call('getItemSecret', (state) => secretField(this.item(state, vaultId, itemId)).value);
+  }
+
+  setItemSecret(params: SetItemSecretParams): Promise<RotationResult> {
+    return this.call('setItemSecret', (state, now) => {
+      const item = this.item(state, params.vaultId, params.itemId);
       const field = secretField(item);
-      if (!field) throw new OnePasswordError('invalid-argument', 'the item has no concealed field to rotate');
-      field.value = generateSecret();
-      item.version += 1;
-      item.updatedAt = now.toISOString();
-      state.rotations.push({
-        reference: params.reference,
-        vaultId: item.vaultId,
-        itemId: item.id,
-        version: item.version,
-        at: now.toISOString(),
-      });
-      return { itemId: item.id, vaultId: item.vaultId, version: item.version };
+      // A retried attempt finds its secret already there: no new version, no new rotation on record.
+      if (field.value === params.secret) return { itemId: item.id, vaultId: item.vaultId, version: item.version };
+      return this.writeSecret(state, now, item, field, params.secret, params.reference);
+    });
+  }
+
+  /**
+   * Like 1Password, any vault the service account can see takes new items (group permissions are what
+   * only its own vaults allow), and titles need not be unique.
+   */
+  createItem(params: CreateItemParams): Promise<ItemSummary> {
+    return this.call('createItem', (state, now) => {
+      this.vault(state, params.vaultId);
+      if (new Set(params.fields.map((field) => field.id)).size !== params.fields.length) {
+        throw new OnePasswordError('invalid-argument', 'item field ids must be unique');
+      }
+      const item: LocalItem = {
+        id: newId('itm'),
+        vaultId: params.vaultId,
+        title: params.title,
+        category: params.category,
+        tags: [...params.tags],
+        version: 1,
+        fields: params.fields.map(({ id, title, type, value }) => ({ id, title, type, value })),
+        files: [],
+        createdAt: now.toISOString(),
+        updatedAt: now.toISOString(),
+      };
+      state.items.push(item);
+      return summarize(item);
+    });
+  }
+
+  /** Share links made from the item are snapshots, so they still open until they expire, as 1Password's do. */
+  deleteItem(vaultId: string, itemId: string): Promise<void> {
+    return this.call('deleteItem', (state) => {
+      const item = this.item(state, vaultId, itemId);
+      state.items = state.items.filter((candidate) => candidate !== item);
     });
   }
 
   // ----- Beyond the port: for tests, the demo and the CLI -----
-
-  /** The current value of the secret a rotation replaces (tests prove rotation changed it). */
-  getItemSecret(vaultId: string, itemId: string): Promise<string> {
-    return this.call('getItemSecret', (state) => {
-      const field = secretField(this.item(state, vaultId, itemId));
-      if (!field) throw new OnePasswordError('invalid-argument', 'the item has no concealed field');
-      return field.value;
-    });
-  }
 
   /**
    * A recipient opens a link: like 1Password, only a listed recipient, only before expiry, and a
@@ -387,6 +420,28 @@ export class LocalOnePassword implements OnePasswordPort {
 
   private save(state: LocalState): Promise<void> {
     return writeFileAtomic(this.stateFile, JSON.stringify(state, null, 2) + '\n');
+  }
+
+  /** Writes a new secret into the item's field, as a new version, and records who asked for it. */
+  private writeSecret(
+    state: LocalState,
+    now: Date,
+    item: LocalItem,
+    field: LocalField,
+    secret: string,
+    reference: string,
+  ): RotationResult {
+    field.value = secret;
+    item.version += 1;
+    item.updatedAt = now.toISOString();
+    state.rotations.push({
+      reference,
+      vaultId: item.vaultId,
+      itemId: item.id,
+      version: item.version,
+      at: item.updatedAt,
+    });
+    return { itemId: item.id, vaultId: item.vaultId, version: item.version };
   }
 
   private vault(state: LocalState, vaultId: string): LocalState['vaults'][number] {

@@ -22,6 +22,9 @@ export const LOCAL_WRITE_OPERATIONS = [
   'grantGroupPermissions',
   'revokeGroupPermissions',
   'rotateItemSecret',
+  'setItemSecret',
+  'createItem',
+  'deleteItem',
 ] as const;
 export type LocalOperation = (typeof LOCAL_READ_OPERATIONS)[number] | (typeof LOCAL_WRITE_OPERATIONS)[number];
 export const LOCAL_OPERATIONS: readonly LocalOperation[] = [...LOCAL_READ_OPERATIONS, ...LOCAL_WRITE_OPERATIONS];
@@ -86,6 +89,7 @@ export interface LocalShareLink {
   reference: string;
 }
 
+/** A change of an item's secret: by `rotateItemSecret`, or by a `setItemSecret` that wrote. */
 export interface LocalRotation {
   /** Who asked (workflow id + step), as for share links. */
   reference: string;
@@ -168,6 +172,8 @@ export function seedState(now: Date): LocalState {
       { id: 'vlt_prod', title: 'Production', createdByServiceAccount: false, groupPermissions: [] },
       { id: 'vlt_staging', title: 'Staging', createdByServiceAccount: false, groupPermissions: [] },
       { id: 'vlt_oncall', title: 'On-call runbooks', createdByServiceAccount: true, groupPermissions: [] },
+      // Where latchkey makes each request's own database login.
+      { id: 'vlt_logins', title: 'latchkey database logins', createdByServiceAccount: true, groupPermissions: [] },
     ],
     items: [
       item(at, {
@@ -188,6 +194,20 @@ export function seedState(now: Date): LocalState {
         category: 'ApiCredentials',
         tags: ['owner:payments', 'env:prod'],
         fields: [{ id: 'credential', title: 'credential', type: 'concealed', value: generateSecret() }],
+      }),
+      // The login of a real database: the demo gives its PostgreSQL role this password at start.
+      item(at, {
+        id: 'itm_reporting_db',
+        vaultId: 'vlt_prod',
+        title: 'Reporting database',
+        category: 'Database',
+        tags: ['owner:security'],
+        fields: [
+          { id: 'username', title: 'username', type: 'text', value: 'reporting' },
+          { id: 'password', title: 'password', type: 'concealed', value: generateSecret() },
+          { id: 'host', title: 'host', type: 'text', value: '127.0.0.1' },
+          { id: 'database', title: 'database', type: 'text', value: 'demo' },
+        ],
       }),
       item(at, {
         id: 'itm_staging_db',

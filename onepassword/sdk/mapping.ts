@@ -6,6 +6,8 @@ import {
   EXPORT_ITEMS,
   IMPORT_ITEMS,
   type Item,
+  ItemCategory,
+  type ItemCreateParams,
   ItemFieldType,
   type ItemShareAccountPolicy,
   ItemShareDuration,
@@ -20,7 +22,7 @@ import {
 } from '@1password/sdk';
 import { type VaultPermission, VAULT_PERMISSIONS } from '../../domain/vault-permissions';
 import type { ExpiryBucket } from '../../domain/share-links';
-import { OnePasswordError, type SharePolicy } from '../port';
+import { type CreateItemParams, OnePasswordError, type SharePolicy } from '../port';
 
 /** Translations between latchkey's port vocabulary and the SDK's. */
 
@@ -94,12 +96,41 @@ export function itemHasFiles(item: Item): boolean {
   return (item.files?.length ?? 0) > 0 || item.document != null;
 }
 
-/** The secret a rotation replaces: the password, else a credential, else the first concealed field. */
-export function secretFieldOf(item: Item): Item['fields'][number] | undefined {
+/** The item's secret: the password, else a credential, else the first concealed field. */
+export function secretFieldOf(item: Item): Item['fields'][number] {
   const concealed = item.fields.filter((field) => field.fieldType === ItemFieldType.Concealed);
-  return (
-    concealed.find((field) => field.id === 'password') ??
-    concealed.find((field) => field.id === 'credential') ??
-    concealed[0]
-  );
+  const field =
+    concealed.find((candidate) => candidate.id === 'password') ??
+    concealed.find((candidate) => candidate.id === 'credential') ??
+    concealed[0];
+  if (!field) throw new OnePasswordError('invalid-argument', 'the item has no concealed field');
+  return field;
+}
+
+const CATEGORIES: Record<CreateItemParams['category'], ItemCategory> = { Database: ItemCategory.Database };
+
+/**
+ * The core accepts a field outside any section only when it is one of the category's built-in fields
+ * (otherwise: "custom field with id '…' must be part of a section"). Username and password are built in
+ * wherever latchkey makes items; every other field goes into one section of its own.
+ */
+const BUILT_IN_FIELD_IDS = new Set(['username', 'password']);
+const DETAILS_SECTION = { id: 'details', title: 'details' };
+
+export function toItemCreateParams(params: CreateItemParams): ItemCreateParams {
+  const fields = params.fields.map(({ id, title, type, value }) => ({
+    id,
+    title,
+    value,
+    fieldType: type === 'concealed' ? ItemFieldType.Concealed : ItemFieldType.Text,
+    ...(BUILT_IN_FIELD_IDS.has(id) ? {} : { sectionId: DETAILS_SECTION.id }),
+  }));
+  return {
+    category: CATEGORIES[params.category],
+    vaultId: params.vaultId,
+    title: params.title,
+    fields,
+    sections: fields.some((field) => field.sectionId) ? [DETAILS_SECTION] : [],
+    tags: [...params.tags],
+  };
 }

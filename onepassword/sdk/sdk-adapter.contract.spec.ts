@@ -1,5 +1,6 @@
 import {
   DEMO_CONTRACT_ACCOUNT,
+  type FailingCall,
   type InjectedFailure,
   registerOnePasswordContract,
 } from '../../test/support/onepassword-contract';
@@ -11,21 +12,27 @@ registerOnePasswordContract(`${OnePasswordSdkAdapter.name} through the SDK Clien
   // The budget's clock, moved past a rate limit's window when the failures are cleared.
   let now = Date.now();
   const { sut, core } = await scriptedAdapter({ budgetOptions: { now: () => now } });
-  const failures: Record<InjectedFailure, () => void> = {
-    'token-revoked': () => core.failNext('ItemsGet', CORE_FAILURES.tokenRevoked, 'Auth'),
-    outage: () => core.failNext('ItemsGet', CORE_FAILURES.badGateway),
-    'rate-limited': () => core.failNext('ItemsGet', CORE_FAILURES.rateLimited, 'RateLimitExceeded'),
+  const failures: Record<InjectedFailure, (invocation: string) => void> = {
+    'token-revoked': (invocation) => core.failNext(invocation, CORE_FAILURES.tokenRevoked, 'Auth'),
+    outage: (invocation) => core.failNext(invocation, CORE_FAILURES.badGateway),
+    'rate-limited': (invocation) => core.failNext(invocation, CORE_FAILURES.rateLimited, 'RateLimitExceeded'),
+  };
+  // The invocation that fails: for setItemSecret the write, after its read went through.
+  const invocations: Record<FailingCall, string> = {
+    getItem: 'ItemsGet',
+    setItemSecret: 'ItemsPut',
+    createItem: 'ItemsCreate',
+    deleteItem: 'ItemsDelete',
   };
   return {
     sut,
     // Each failure answers the next call only, as a passing outage would.
-    injectFailure: (failure) => Promise.resolve(failures[failure]()),
+    injectFailure: (failure, call) => Promise.resolve(failures[failure](invocations[call])),
     clearFailures: () => {
       now += 3_600_000;
       return Promise.resolve();
     },
     account: DEMO_CONTRACT_ACCOUNT,
-    readSecret: (vaultId, itemId) => sut.getItemSecret(vaultId, itemId),
     groupPermissions: (vaultId, groupId) => sut.groupPermissions(vaultId, groupId),
   };
 });

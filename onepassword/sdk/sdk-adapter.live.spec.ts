@@ -3,8 +3,9 @@
  * by its own command (docs/onepassword.md), with a service account token and test vaults given in
  * the environment. Without them it fails, naming what is missing, rather than passing vacuously.
  *
- * It creates one throwaway Login item in the managed vault, rotates it, shares it (to the allowed
- * recipient, one view, one hour), grants and revokes the group, and deletes the item at the end.
+ * It creates one throwaway Login item in the managed vault, rotates it and sets its secret, shares it
+ * (to the allowed recipient, one view, one hour), grants and revokes the group, and deletes the item at
+ * the end. It also creates and deletes throwaway Database items (per-request logins) in that vault.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ItemCategory, ItemFieldType, Secrets } from '@1password/sdk';
@@ -58,13 +59,13 @@ registerOnePasswordContract(
           .toString('hex')
           .slice(0, 26)
           .replace(/[0189]/g, 'a'),
+        itemsVaultId: settings.LATCHKEY_LIVE_VAULT,
         managedVaultId: settings.LATCHKEY_LIVE_VAULT,
         unmanagedVaultId: settings.LATCHKEY_LIVE_UNMANAGED_VAULT,
         groupId: settings.LATCHKEY_LIVE_GROUP,
         allowedRecipient: settings.LATCHKEY_LIVE_RECIPIENT,
         refusedRecipient: settings.LATCHKEY_LIVE_REFUSED_RECIPIENT,
       },
-      readSecret: (vaultId, itemId) => sut.getItemSecret(vaultId, itemId),
       groupPermissions: (vaultId, groupId) => sut.groupPermissions(vaultId, groupId),
       dispose: () => client.items.delete(item.vaultId, item.id),
     };

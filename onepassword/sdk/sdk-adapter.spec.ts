@@ -1,5 +1,6 @@
 import { demoShareLinkParams } from '../../test/support/onepassword-contract';
-import { ItemShareDuration, READ_ITEMS, REVEAL_ITEM_PASSWORD } from '@1password/sdk';
+import { ItemCategory, ItemFieldType, ItemShareDuration, READ_ITEMS, REVEAL_ITEM_PASSWORD } from '@1password/sdk';
+import { classifyOnePasswordError } from '../errors';
 import { OnePasswordError } from '../port';
 import { latchkeyVersion } from './client-registry';
 import { OnePasswordSdkAdapter } from './sdk-adapter';
@@ -18,6 +19,8 @@ const READS = new Set([
 const WRITES = new Set([
   'ItemsSharesCreate',
   'ItemsPut',
+  'ItemsCreate',
+  'ItemsDelete',
   'VaultsGrantGroupPermissions',
   'VaultsUpdateGroupPermissions',
   'VaultsRevokeGroupPermissions',
@@ -276,6 +279,109 @@ describe(OnePasswordSdkAdapter.name, () => {
     });
   });
 
+  describe('setting a secret', () => {
+    const item = { vaultId: 'vlt_prod', itemId: 'itm_prod_db' };
+
+    it('writes nothing when the item already holds the secret: one read, no write', async () => {
+      const secret = await setup.sut.getItemSecret(item.vaultId, item.itemId);
+      const start = setup.core.invocations.length;
+      const result = await setup.sut.setItemSecret({ ...item, secret, reference: 'k' });
+      expect(result).toEqual({ ...item, version: 1 });
+      expect(cost(setup.core.operations().slice(start))).toEqual({ reads: 1, writes: 0 });
+    });
+
+    it('reads again after someone else changed the item, and writes nothing if they wrote the same secret', async () => {
+      const secret = 'x'.repeat(32);
+      setup.core.beforeNext('ItemsPut', (account) => {
+        account.items[0].version += 1;
+        account.items[0].fields.find((field) => field.id === 'password')!.value = secret;
+      });
+      const result = await setup.sut.setItemSecret({ ...item, secret, reference: 'k' });
+      expect(setup.core.operations()).toEqual(['ItemsGet', 'ItemsPut', 'ItemsGet']);
+      expect(result).toEqual({ ...item, version: 2 });
+    });
+  });
+
+  describe('items', () => {
+    const login = {
+      vaultId: 'vlt_logins',
+      title: 'AccessRequest:req_1 login',
+      category: 'Database' as const,
+      fields: [
+        { id: 'username', title: 'username', type: 'text' as const, value: 'lk_req_1' },
+        { id: 'password', title: 'password', type: 'concealed' as const, value: 'a-secret-for-req-1' },
+        { id: 'host', title: 'host', type: 'text' as const, value: '127.0.0.1' },
+      ],
+      tags: ['latchkey'],
+      reference: 'AccessRequest:req_1:login',
+    };
+
+    it('creates a Database item with one write: username and password built in, other fields in a section', async () => {
+      const created = await setup.sut.createItem(login);
+      expect(setup.core.invocations).toEqual([
+        expect.objectContaining({
+          name: 'ItemsCreate',
+          parameters: {
+            params: {
+              category: 'Database',
+              vaultId: 'vlt_logins',
+              title: 'AccessRequest:req_1 login',
+              fields: [
+                { id: 'username', title: 'username', value: 'lk_req_1', fieldType: 'Text' },
+                { id: 'password', title: 'password', value: 'a-secret-for-req-1', fieldType: 'Concealed' },
+                { id: 'host', title: 'host', value: '127.0.0.1', fieldType: 'Text', sectionId: 'details' },
+              ],
+              sections: [{ id: 'details', title: 'details' }],
+              tags: ['latchkey'],
+            },
+          },
+        }),
+      ]);
+      expect(created).toMatchObject({ vaultId: 'vlt_logins', category: 'Database', version: 1, hasFiles: false });
+      expect(created.id).toMatch(/^[a-z2-7]{26}$/);
+      expect(setup.sut.budget()).toMatchObject({ readsLastHour: 0, writesLastHour: 1 });
+    });
+
+    it("is held to the core's rule: a field outside any section must be one of the category's own", async () => {
+      const client = await setup.clients.get('demo');
+      const error: unknown = await client.items
+        .create({
+          category: ItemCategory.Database,
+          vaultId: 'vlt_logins',
+          title: 't',
+          fields: [{ id: 'host', title: 'host', value: 'h', fieldType: ItemFieldType.Text }],
+        })
+        .then(
+          () => undefined,
+          (thrown: unknown) => thrown,
+        );
+      expect((error as Error).message).toBe(
+        "invalid user input: encountered the following errors: custom field with id 'host' must be part of a section",
+      );
+      expect(classifyOnePasswordError(error).kind).toBe('invalid-argument');
+    });
+
+    it('lists a created item and no longer a deleted one, though lists are cached', async () => {
+      expect(await setup.sut.listItems('vlt_logins')).toEqual([]);
+      const created = await setup.sut.createItem(login);
+      expect((await setup.sut.listItems('vlt_logins')).map((listed) => listed.id)).toEqual([created.id]);
+      await setup.sut.deleteItem('vlt_logins', created.id);
+      expect(await setup.sut.listItems('vlt_logins')).toEqual([]);
+    });
+
+    it('deletes with one write, and reports a missing item as not-found', async () => {
+      await setup.sut.deleteItem('vlt_prod', 'itm_reporting_db');
+      expect(setup.core.invocations).toEqual([
+        expect.objectContaining({
+          name: 'ItemsDelete',
+          parameters: { vault_id: 'vlt_prod', item_id: 'itm_reporting_db' },
+        }),
+      ]);
+      expect((await refusal(setup.sut.deleteItem('vlt_prod', 'itm_reporting_db'))).kind).toBe('not-found');
+      expect(cost(setup.core.operations())).toEqual({ reads: 0, writes: 2 });
+    });
+  });
+
   describe('discovery', () => {
     it('caches vaults and items until refreshed', async () => {
       await setup.sut.listVaults();
@@ -297,6 +403,7 @@ describe(OnePasswordSdkAdapter.name, () => {
       expect(items.map((item) => [item.id, item.version, item.hasFiles])).toEqual([
         ['itm_prod_db', 1, false],
         ['itm_stripe_key', 1, false],
+        ['itm_reporting_db', 1, false],
       ]);
     });
   });

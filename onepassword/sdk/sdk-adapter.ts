@@ -11,6 +11,7 @@ import {
 import { classifyOnePasswordError, type UnrecognisedFailure, unrecognisedFailureOf } from '../errors';
 import { EXPIRY_BUCKET_MS } from '../../domain/share-links';
 import {
+  type CreateItemParams,
   type CreateShareLinkParams,
   type GroupPermission,
   type GroupPermissionsParams,
@@ -20,6 +21,7 @@ import {
   type OnePasswordPort,
   type RotateItemSecretParams,
   type RotationResult,
+  type SetItemSecretParams,
   type ShareLink,
   type SharePolicy,
   type VaultSummary,
@@ -32,6 +34,7 @@ import {
   permissionBits,
   permissionNames,
   secretFieldOf,
+  toItemCreateParams,
   toSharePolicy,
 } from './mapping';
 import { type BudgetSnapshot, RateBudget, type RequestKind } from './rate-budget';
@@ -248,14 +251,63 @@ export class OnePasswordSdkAdapter implements OnePasswordPort {
       .map((entry) => ({ groupId: entry.accessorUuid, permissions: permissionNames(entry.permissions) }));
   }
 
-  // ----- Rotation -----
+  // ----- Item secrets -----
 
-  async rotateItemSecret(params: RotateItemSecretParams): Promise<RotationResult> {
+  /** Every call writes a newly generated password: 1Password has no idempotency key. */
+  rotateItemSecret(params: RotateItemSecretParams): Promise<RotationResult> {
+    return this.writeSecret(params, () => Secrets.generatePassword(this.recipe).password);
+  }
+
+  /** A retried attempt finds its secret already there and writes nothing, so the version stays. */
+  setItemSecret(params: SetItemSecretParams): Promise<RotationResult> {
+    return this.writeSecret(params, (current) => (current === params.secret ? undefined : params.secret));
+  }
+
+  /** The current value of the item's secret (its password field). One read. */
+  async getItemSecret(vaultId: string, itemId: string): Promise<string> {
+    return secretFieldOf(await this.readItem(vaultId, itemId)).value;
+  }
+
+  // ----- Items -----
+
+  async createItem(params: CreateItemParams): Promise<ItemSummary> {
+    try {
+      return summarize(await this.request('write', (client) => client.items.create(toItemCreateParams(params))));
+    } finally {
+      // Even after a failure, which may have made the item: a retry looks for it by title.
+      this.itemsCache.delete(params.vaultId);
+    }
+  }
+
+  async deleteItem(vaultId: string, itemId: string): Promise<void> {
+    try {
+      await this.request('write', (client) => client.items.delete(vaultId, itemId));
+    } finally {
+      this.itemsCache.delete(vaultId);
+    }
+  }
+
+  /** Requests counted against the service account's limits, for metrics. */
+  budget(): BudgetSnapshot {
+    return this.rateBudget.snapshot();
+  }
+
+  // ----- Internals -----
+
+  /**
+   * Reads the item and puts it back with its secret set to `next(current)`, or returns its version
+   * untouched when `next` gives nothing. Someone else's change in between makes it read again.
+   */
+  private async writeSecret(
+    { vaultId, itemId }: { vaultId: string; itemId: string },
+    next: (current: string) => string | undefined,
+  ): Promise<RotationResult> {
     for (let attempt = 0; ; attempt++) {
-      const item = await this.readItem(params.vaultId, params.itemId);
+      const item = await this.readItem(vaultId, itemId);
       const field = secretFieldOf(item);
-      if (!field) throw new OnePasswordError('invalid-argument', 'the item has no concealed field to rotate');
-      field.value = Secrets.generatePassword(this.recipe).password;
+      const secret = next(field.value);
+      if (secret === undefined) return { itemId: item.id, vaultId: item.vaultId, version: item.version };
+      field.value = secret;
       try {
         const updated = await this.request('write', (client) => client.items.put(item));
         return { itemId: updated.id, vaultId: updated.vaultId, version: updated.version };
@@ -266,20 +318,6 @@ export class OnePasswordSdkAdapter implements OnePasswordPort {
       }
     }
   }
-
-  /** The current value of the secret a rotation replaces (for tests and the live suite). One read. */
-  async getItemSecret(vaultId: string, itemId: string): Promise<string> {
-    const field = secretFieldOf(await this.readItem(vaultId, itemId));
-    if (!field) throw new OnePasswordError('invalid-argument', 'the item has no concealed field');
-    return field.value;
-  }
-
-  /** Requests counted against the service account's limits, for metrics. */
-  budget(): BudgetSnapshot {
-    return this.rateBudget.snapshot();
-  }
-
-  // ----- Internals -----
 
   private readItem(vaultId: string, itemId: string): Promise<Item> {
     return this.request('read', (client) => client.items.get(vaultId, itemId));

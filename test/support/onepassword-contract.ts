@@ -1,8 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { EXPIRY_BUCKET_MS, EXPIRY_BUCKETS } from '../../domain/share-links';
 import {
   ONEPASSWORD_ERROR_KINDS,
   OnePasswordError,
+  type CreateItemParams,
   type CreateShareLinkParams,
   type OnePasswordPort,
 } from '../../onepassword/port';
@@ -10,14 +11,16 @@ import {
 /**
  * The behaviour every OnePasswordPort adapter must show, registered as jest tests for any adapter:
  * the local 1Password, the real adapter over the SDK with a scripted core, and the real adapter
- * against a live account. Observations outside the port (the secret, group access) come from the
- * fixture, which reads them its own way.
+ * against a live account. Observations outside the port (group access) come from the fixture, which
+ * reads them its own way.
  */
 export interface ContractAccount {
   /** An item that may be shared to `allowedRecipient` and rotated. */
   item: { vaultId: string; itemId: string; title: string; tags: string[] };
   /** An id in the item's vault that names no item. */
   missingItemId: string;
+  /** A vault where the service account may make and delete items (per-request logins). */
+  itemsVaultId: string;
   /** A vault the service account created: group permissions may be managed there. */
   managedVaultId: string;
   /** A vault it did not create: 1Password refuses group permission changes. */
@@ -37,6 +40,7 @@ export const DEMO_CONTRACT_ACCOUNT: ContractAccount = {
     tags: ['owner:security', 'env:prod'],
   },
   missingItemId: 'itm_missing',
+  itemsVaultId: 'vlt_logins',
   managedVaultId: 'vlt_oncall',
   unmanagedVaultId: 'vlt_prod',
   groupId: 'grp_engineering',
@@ -60,15 +64,14 @@ export function demoShareLinkParams(overrides: Partial<CreateShareLinkParams> = 
 export interface ContractFixture {
   sut: OnePasswordPort;
   account: ContractAccount;
-  readSecret(vaultId: string, itemId: string): Promise<string>;
   /** Permission names the group has on the vault now; empty when it has none. */
   groupPermissions(vaultId: string, groupId: string): Promise<string[]>;
   dispose?(): Promise<void>;
   /**
    * Makes the backend fail as it really does (the scripted core with the pinned core's messages, the
-   * local 1Password with its faults) until `clearFailures`. Absent against a live account.
+   * local 1Password with its faults) in `call` until `clearFailures`. Absent against a live account.
    */
-  injectFailure?(failure: InjectedFailure): Promise<void>;
+  injectFailure?(failure: InjectedFailure, call: FailingCall): Promise<void>;
   clearFailures?(): Promise<void>;
 }
 
@@ -79,6 +82,14 @@ export const INJECTED_FAILURE_KINDS = {
   'rate-limited': 'rate-limited',
 } as const;
 export type InjectedFailure = keyof typeof INJECTED_FAILURE_KINDS;
+
+/** The calls made to fail: a read, and each write that makes, changes or deletes an item. */
+export const FAILING_CALLS = ['getItem', 'setItemSecret', 'createItem', 'deleteItem'] as const;
+export type FailingCall = (typeof FAILING_CALLS)[number];
+
+const FAILURE_CASES = Object.entries(INJECTED_FAILURE_KINDS).flatMap(([failure, kind]) =>
+  FAILING_CALLS.map((call) => [failure as InjectedFailure, call, kind] as const),
+);
 
 async function rejection(promise: Promise<unknown>): Promise<OnePasswordError> {
   try {
@@ -94,6 +105,28 @@ async function rejection(promise: Promise<unknown>): Promise<OnePasswordError> {
 /** References unique per run, so runs against a live account can be told apart. */
 function key(step: string): string {
   return `contract-${randomUUID()}:${step}`;
+}
+
+function newSecret(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/** A per-request database login, as latchkey makes them, with a title unique to this run. */
+function loginParams(vaultId: string, password = newSecret()): CreateItemParams {
+  return {
+    vaultId,
+    title: `latchkey contract login ${randomUUID()}`,
+    category: 'Database',
+    fields: [
+      { id: 'username', title: 'username', type: 'text', value: 'lk_contract' },
+      { id: 'password', title: 'password', type: 'concealed', value: password },
+      { id: 'host', title: 'host', type: 'text', value: '127.0.0.1' },
+      { id: 'port', title: 'port', type: 'text', value: '5432' },
+      { id: 'database', title: 'database', type: 'text', value: 'demo' },
+    ],
+    tags: ['latchkey-contract'],
+    reference: key('login'),
+  };
 }
 
 export function registerOnePasswordContract(
@@ -280,39 +313,115 @@ export function registerOnePasswordContract(
     // A live account cannot be made to fail on demand; its failures are the classifier's tests.
     if (injectsFailures) {
       describe('failures', () => {
-        it.each(Object.entries(INJECTED_FAILURE_KINDS))(
-          'reports %s as %s, and works again once it is over',
-          async (failure, kind) => {
+        /** Each call ready to be made twice: refused, then once the failure is over. */
+        const prepare: Record<FailingCall, () => Promise<() => Promise<unknown>>> = {
+          getItem: () => Promise.resolve(() => fixture.sut.getItem(account.item.vaultId, account.item.itemId)),
+          setItemSecret: () => {
+            const { vaultId, itemId } = account.item;
+            const params = { vaultId, itemId, secret: newSecret(), reference: key('set') };
+            return Promise.resolve(() => fixture.sut.setItemSecret(params));
+          },
+          createItem: () =>
+            Promise.resolve(async () => {
+              const item = await fixture.sut.createItem(loginParams(account.itemsVaultId));
+              await fixture.sut.deleteItem(item.vaultId, item.id);
+            }),
+          deleteItem: async () => {
+            const item = await fixture.sut.createItem(loginParams(account.itemsVaultId));
+            return () => fixture.sut.deleteItem(item.vaultId, item.id);
+          },
+        };
+
+        it.each(FAILURE_CASES)(
+          'reports %s in %s as %s, and works again once it is over',
+          async (failure, call, kind) => {
             if (!fixture.injectFailure || !fixture.clearFailures) {
               throw new Error(`${adapterName} cannot inject failures; register it with { injectsFailures: false }`);
             }
-            const { vaultId, itemId } = account.item;
-            await fixture.injectFailure(failure as InjectedFailure);
-            const error = await rejection(fixture.sut.getItem(vaultId, itemId));
-            expect(error.kind).toBe(kind);
+            const attempt = await prepare[call]();
+            await fixture.injectFailure(failure, call);
+            expect((await rejection(attempt())).kind).toBe(kind);
             await fixture.clearFailures();
-            expect((await fixture.sut.getItem(vaultId, itemId)).id).toBe(itemId);
+            await attempt();
           },
         );
       });
     }
 
-    describe('rotation', () => {
-      it('gives the item a new secret and version on every call, as 1Password has no idempotency key', async () => {
+    describe('item secrets', () => {
+      it('gives the item a new secret and version on every rotation, as 1Password has no idempotency key', async () => {
         const { vaultId, itemId } = account.item;
-        const secretBefore = await fixture.readSecret(vaultId, itemId);
+        const secretBefore = await fixture.sut.getItemSecret(vaultId, itemId);
         const versionBefore = (await fixture.sut.getItem(vaultId, itemId)).version;
         const reference = key('rotate');
 
         const rotated = await fixture.sut.rotateItemSecret({ vaultId, itemId, reference });
-        const secretAfter = await fixture.readSecret(vaultId, itemId);
+        const secretAfter = await fixture.sut.getItemSecret(vaultId, itemId);
         expect(rotated).toEqual({ vaultId, itemId, version: versionBefore + 1 });
         expect(secretAfter).not.toBe(secretBefore);
         expect(secretAfter.length).toBeGreaterThanOrEqual(20);
 
         const again = await fixture.sut.rotateItemSecret({ vaultId, itemId, reference });
         expect(again).toEqual({ vaultId, itemId, version: versionBefore + 2 });
-        expect(await fixture.readSecret(vaultId, itemId)).not.toBe(secretAfter);
+        expect(await fixture.sut.getItemSecret(vaultId, itemId)).not.toBe(secretAfter);
+      });
+
+      it('sets a given secret, and sets it again without a new version (a retried attempt)', async () => {
+        const { vaultId, itemId } = account.item;
+        const versionBefore = (await fixture.sut.getItem(vaultId, itemId)).version;
+        const secret = newSecret();
+
+        const set = await fixture.sut.setItemSecret({ vaultId, itemId, secret, reference: key('set') });
+        expect(set).toEqual({ vaultId, itemId, version: versionBefore + 1 });
+        expect(await fixture.sut.getItemSecret(vaultId, itemId)).toBe(secret);
+
+        expect(await fixture.sut.setItemSecret({ vaultId, itemId, secret, reference: key('set') })).toEqual(set);
+        expect((await fixture.sut.getItem(vaultId, itemId)).version).toBe(versionBefore + 1);
+      });
+
+      it('sets a different secret as a new version', async () => {
+        const { vaultId, itemId } = account.item;
+        const first = await fixture.sut.setItemSecret({ vaultId, itemId, secret: newSecret(), reference: key('set') });
+        const secret = newSecret();
+        const second = await fixture.sut.setItemSecret({ vaultId, itemId, secret, reference: key('set') });
+        expect(second).toEqual({ vaultId, itemId, version: first.version + 1 });
+        expect(await fixture.sut.getItemSecret(vaultId, itemId)).toBe(secret);
+      });
+
+      it('refuses the secret of an unknown item as not-found', async () => {
+        const { vaultId } = account.item;
+        const params = { vaultId, itemId: account.missingItemId, secret: newSecret(), reference: key('set') };
+        expect((await rejection(fixture.sut.getItemSecret(vaultId, account.missingItemId))).kind).toBe('not-found');
+        expect((await rejection(fixture.sut.setItemSecret(params))).kind).toBe('not-found');
+      });
+    });
+
+    describe('items', () => {
+      it('creates a database login that is found by id and in its vault, with its password as its secret', async () => {
+        const password = newSecret();
+        const params = loginParams(account.itemsVaultId, password);
+        const created = await fixture.sut.createItem(params);
+        const expected = { id: created.id, vaultId: params.vaultId, title: params.title, category: 'Database' };
+        expect(created).toMatchObject({ ...expected, version: 1, hasFiles: false });
+        expect(created.tags).toEqual(params.tags);
+
+        const read = await fixture.sut.getItem(params.vaultId, created.id);
+        expect(read).toMatchObject(expected);
+        expect(read.tags).toEqual(params.tags);
+        expect((await fixture.sut.listItems(params.vaultId)).find((item) => item.id === created.id)).toMatchObject(
+          expected,
+        );
+        expect(await fixture.sut.getItemSecret(params.vaultId, created.id)).toBe(password);
+
+        await fixture.sut.deleteItem(params.vaultId, created.id);
+      });
+
+      it('deletes an item, and refuses to delete it again as not-found', async () => {
+        const created = await fixture.sut.createItem(loginParams(account.itemsVaultId));
+        await fixture.sut.deleteItem(created.vaultId, created.id);
+        expect((await rejection(fixture.sut.getItem(created.vaultId, created.id))).kind).toBe('not-found');
+        expect((await fixture.sut.listItems(created.vaultId)).map((item) => item.id)).not.toContain(created.id);
+        expect((await rejection(fixture.sut.deleteItem(created.vaultId, created.id))).kind).toBe('not-found');
       });
     });
   });

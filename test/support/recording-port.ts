@@ -3,13 +3,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
 import type {
+  CreateItemParams,
   CreateShareLinkParams,
   GroupPermission,
   GroupSummary,
   GroupPermissionsParams,
+  ItemSummary,
   OnePasswordPort,
   RotateItemSecretParams,
   RotationResult,
+  SetItemSecretParams,
   ShareLink,
 } from '../../onepassword/port';
 
@@ -86,6 +89,9 @@ export class RecordingPort implements OnePasswordPort {
       'grantGroupPermissions',
       'revokeGroupPermissions',
       'rotateItemSecret',
+      'setItemSecret',
+      'createItem',
+      'deleteItem',
     ];
     return this.calls.filter((call) => writes.includes(call.method)).map((call) => call.method);
   }
@@ -140,5 +146,17 @@ export class RecordingPort implements OnePasswordPort {
   }
   rotateItemSecret(params: RotateItemSecretParams): Promise<RotationResult> {
     return this.record('rotateItemSecret', [params], () => this.local.rotateItemSecret(params));
+  }
+  getItemSecret(vaultId: string, itemId: string): Promise<string> {
+    return this.record('getItemSecret', [vaultId, itemId], () => this.local.getItemSecret(vaultId, itemId));
+  }
+  setItemSecret(params: SetItemSecretParams): Promise<RotationResult> {
+    return this.record('setItemSecret', [params], () => this.local.setItemSecret(params));
+  }
+  createItem(params: CreateItemParams): Promise<ItemSummary> {
+    return this.record('createItem', [params], () => this.local.createItem(params));
+  }
+  deleteItem(vaultId: string, itemId: string): Promise<void> {
+    return this.record('deleteItem', [vaultId, itemId], () => this.local.deleteItem(vaultId, itemId));
   }
 }

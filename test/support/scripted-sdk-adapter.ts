@@ -7,6 +7,8 @@ import { ScriptedOnePasswordCore, scriptedCreateClient } from './scripted-sdk-co
 export interface ScriptedAdapterSetup {
   sut: OnePasswordSdkAdapter;
   core: ScriptedOnePasswordCore;
+  /** The adapter's clients, for calling the SDK directly (what the adapter would never send). */
+  clients: SdkClientRegistry;
 }
 
 export async function scriptedAdapter(
@@ -19,9 +21,9 @@ export async function scriptedAdapter(
   const sut = new OnePasswordSdkAdapter({
     integration: 'demo',
     clients,
-    serviceAccountVaultIds: ['vlt_oncall'],
+    serviceAccountVaultIds: ['vlt_oncall', 'vlt_logins'],
     budget: new RateBudget(options.budgetOptions),
     ...options,
   });
-  return { sut, core };
+  return { sut, core, clients };
 }

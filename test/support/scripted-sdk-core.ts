@@ -7,6 +7,7 @@ import {
   GroupType,
   type Item,
   ItemCategory,
+  type ItemCreateParams,
   ItemFieldType,
   type ItemShareAccountPolicy,
   ItemShareDuration,
@@ -102,6 +103,7 @@ export function demoScriptedAccount(): ScriptedAccount {
       { id: 'vlt_prod', title: 'Production', createdByServiceAccount: false, access: [] },
       { id: 'vlt_staging', title: 'Staging', createdByServiceAccount: false, access: [] },
       { id: 'vlt_oncall', title: 'On-call runbooks', createdByServiceAccount: true, access: [] },
+      { id: 'vlt_logins', title: 'latchkey database logins', createdByServiceAccount: true, access: [] },
     ],
     items: [
       item(
@@ -119,6 +121,14 @@ export function demoScriptedAccount(): ScriptedAccount {
         ItemCategory.ApiCredentials,
         ['owner:payments', 'env:prod'],
         ['credential'],
+      ),
+      item(
+        'itm_reporting_db',
+        'vlt_prod',
+        'Reporting database',
+        ItemCategory.Database,
+        ['owner:security'],
+        ['password'],
       ),
       item('itm_staging_db', 'vlt_staging', 'Staging database', ItemCategory.Database, ['env:staging'], ['password']),
       item('itm_runbook', 'vlt_oncall', 'Runbook', ItemCategory.SecureNote, ['env:prod'], []),
@@ -166,6 +176,8 @@ export const CORE_FAILURES = {
   tokenRevoked: 'authentication error: bad service account token, please rotate it: ',
   sessionExpired: 'session seems expired even after retrying',
   rateLimited: 'rate limit exceeded',
+  /** The core checks a new item's fields and lists what is wrong after this. */
+  invalidItem: 'invalid user input: encountered the following errors: ',
   badGateway: 'unexpected status code in response: 502 Bad Gateway',
 } as const;
 
@@ -182,6 +194,41 @@ function coreItem(item: StoredItem): unknown {
       details: field.details ?? null,
     })),
   };
+}
+
+/**
+ * Fields a category's template holds outside any section, as far as latchkey relies on them (the SDK
+ * documents usernames and passwords as built in); the core wants every other field in a section.
+ */
+const BUILT_IN_FIELDS: Partial<Record<ItemCategory, string[]>> = {
+  [ItemCategory.Login]: ['username', 'password'],
+  [ItemCategory.Database]: ['username', 'password'],
+  [ItemCategory.Password]: ['password'],
+};
+
+/** The core's own checks of a new item's fields and sections, with its phrases (the first one is reported). */
+function itemCreateProblems(params: ItemCreateParams): string[] {
+  const fields = params.fields ?? [];
+  const sections = new Set((params.sections ?? []).map((section) => section.id));
+  const builtIn = BUILT_IN_FIELDS[params.category] ?? [];
+  const problems = fields.flatMap((field) => {
+    if (field.sectionId === undefined || field.sectionId === null) {
+      return builtIn.includes(field.id) ? [] : [`custom field with id '${field.id}' must be part of a section`];
+    }
+    return sections.has(field.sectionId)
+      ? []
+      : [`field ${field.id} was linked to section id '${field.sectionId}', but no section with this id exists`];
+  });
+  if (new Set(fields.map((field) => field.id)).size !== fields.length) {
+    problems.push('item contained duplicate field ids. Make sure every id is unique.');
+  }
+  return problems;
+}
+
+/** A new id as 1Password makes them: 26 lowercase base-32 characters. */
+function itemId(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
+  return Array.from(randomBytes(26), (byte) => alphabet[byte % 32]).join('');
 }
 
 function corePolicy(policy: ItemShareAccountPolicy): unknown {
@@ -313,6 +360,35 @@ export class ScriptedOnePasswordCore {
         const updated = { ...incoming, version: stored.version + 1, updatedAt: new Date().toISOString() };
         this.account.items[this.account.items.indexOf(stored)] = updated;
         return coreItem(updated);
+      }
+      case 'ItemsCreate': {
+        const params = p.params as ItemCreateParams;
+        this.vault(params.vaultId);
+        const problems = itemCreateProblems(params);
+        if (problems.length > 0) fail(CORE_FAILURES.invalidItem + problems[0]);
+        const at = new Date().toISOString();
+        const created: StoredItem = {
+          id: itemId(),
+          vaultId: params.vaultId,
+          title: params.title,
+          category: params.category,
+          fields: params.fields ?? [],
+          sections: params.sections ?? [],
+          notes: params.notes ?? '',
+          tags: params.tags ?? [],
+          websites: params.websites ?? [],
+          version: 1,
+          files: [],
+          createdAt: at,
+          updatedAt: at,
+        };
+        this.account.items.push(created);
+        return coreItem(created);
+      }
+      case 'ItemsDelete': {
+        const stored = this.item(p.vault_id as string, p.item_id as string);
+        this.account.items.splice(this.account.items.indexOf(stored), 1);
+        return undefined;
       }
       case 'ItemsSharesGetAccountPolicy':
         this.item(p.vault_id as string, p.item_id as string);

@@ -43,7 +43,7 @@ describe(runLocalOnePasswordCommand.name, () => {
     expect(await run('state')).toBe(0);
     const printed = out.join('\n');
     const state = JSON.parse(printed) as { vaults: unknown[]; shareLinks: Array<{ id: string; url: string }> };
-    expect(state.vaults).toHaveLength(3);
+    expect(state.vaults).toHaveLength(4);
     expect(state.shareLinks[0].url).toBe(`[redacted share link ${state.shareLinks[0].id}]`);
     expect(printed).not.toContain(url.split('#')[1]);
     expect(printed).not.toContain(secret);

@@ -47,7 +47,7 @@ describe('latchkey reconcile, on a real dev server with the local 1Password', ()
     expect(await runReconcileCommand(['--dry-run'], dry, world.config)).toBe(1);
     expect(dry.stdout).toEqual([
       'unexplained demo: group grp_security on vault vlt_oncall [read_items]: would remove (dry run)',
-      expect.stringMatching(/^1 managed vault\(s\) read, [1-9]\d* active grant\(s\), 1 difference\(s\)$/),
+      expect.stringMatching(/^2 managed vault\(s\) read, [1-9]\d* active grant\(s\), 1 difference\(s\)$/),
     ]);
     expect(await permissionsOn('vlt_oncall')).toHaveLength(2);
 
