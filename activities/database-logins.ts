@@ -27,10 +27,7 @@ export function databaseLoginActivities(deps: ActivityContext) {
     resourceId: input.resourceId,
   });
   /** The item an earlier attempt made, found by its title (1Password takes no idempotency key). */
-  const findItem = async (input: LoginItemInput) => {
-    const items = await deps.onePassword(input.integration).listItems(input.vaultId);
-    return items.find((item) => item.title === input.title);
-  };
+  const findItem = (input: LoginItemInput) => deps.onePassword(input.integration).findItemId(input.vaultId, input.title);
 
   return {
     /**
@@ -61,11 +58,11 @@ export function databaseLoginActivities(deps: ActivityContext) {
         if (earlier) {
           await port.setItemSecret({
             vaultId: input.vaultId,
-            itemId: earlier.id,
+            itemId: earlier,
             secret: input.password,
             reference: input.idempotencyKey,
           });
-          return { itemId: earlier.id };
+          return { itemId: earlier };
         }
         const { host, port: dbPort, database } = input.connection;
         const item = await port.createItem({
@@ -104,10 +101,10 @@ export function databaseLoginActivities(deps: ActivityContext) {
     async deleteLoginItem(input: LoginItemInput): Promise<{ deleted: boolean }> {
       const port = deps.onePassword(input.integration);
       return endingAttempt(deps, subject(input), async () => {
-        const item = await findItem(input);
-        if (!item) return { deleted: false };
+        const itemId = await findItem(input);
+        if (!itemId) return { deleted: false };
         try {
-          await port.deleteItem(input.vaultId, item.id);
+          await port.deleteItem(input.vaultId, itemId);
         } catch (error) {
           if (!isGone(error)) throw error;
         }

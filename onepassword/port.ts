@@ -128,6 +128,11 @@ export interface OnePasswordPort {
   listVaults(): Promise<VaultSummary[]>;
   listItems(vaultId: string): Promise<ItemSummary[]>;
   getItem(vaultId: string, itemId: string): Promise<ItemSummary>;
+  /**
+   * The id of the active item titled `title`, read from 1Password now (never from a cache): how a retried
+   * attempt finds the item an earlier one made, on this worker or another.
+   */
+  findItemId(vaultId: string, title: string): Promise<string | undefined>;
   getSharePolicy(vaultId: string, itemId: string): Promise<SharePolicy>;
   createShareLink(params: CreateShareLinkParams): Promise<ShareLink>;
   /** Idempotent: granting what is already granted changes nothing. */

@@ -228,7 +228,7 @@ describe('accessRequestWorkflow over time and failures (time-skipping server)', 
       expect(catalog).toBeDefined();
       return catalog!;
     });
-    expect(first.vaults.map((vault) => vault.vaultId)).toEqual(['vlt_prod', 'vlt_staging', 'vlt_oncall']);
+    expect(first.vaults.map((vault) => vault.vaultId)).toEqual(['vlt_prod', 'vlt_staging', 'vlt_oncall', 'vlt_logins']);
     expect(first.items.map((item) => item.itemId)).toEqual(
       expect.arrayContaining(['itm_prod_db', 'itm_stripe_key', 'itm_staging_db', 'itm_runbook']),
     );
@@ -238,7 +238,7 @@ describe('accessRequestWorkflow over time and failures (time-skipping server)', 
     });
     expect(suite.world.port.callsOf('listVaults')).toHaveLength(1);
     const refreshed = await sut.executeUpdate(refreshCatalogUpdate);
-    expect(refreshed.vaults).toHaveLength(3);
+    expect(refreshed.vaults).toHaveLength(4);
     expect(suite.world.port.callsOf('listVaults')).toHaveLength(2);
     await suite.world.advance(HOUR + 60_000);
     await eventually(() => Promise.resolve(expect(suite.world.port.callsOf('listVaults')).toHaveLength(3)));

@@ -118,7 +118,8 @@ async function startDemoDatabase(config: LatchkeyConfig, log: (message: string) 
   const dir = path.join(config.dataDir, 'postgres');
   log(`starting PostgreSQL on 127.0.0.1:${config.demoDatabase.port} (state in ${dir})`);
   const server = await startPostgres({ dir, port: config.demoDatabase.port, log: stderrLog });
-  const item = DEMO_REPORTING_ITEM;
+  // The demo policy's reporting-db: the local 1Password's "Reporting database" (docs/demo-data.md).
+  const item = { vaultId: 'vlt_prod', itemId: 'itm_reporting_db' };
   const password = await new LocalOnePassword({ stateFile: config.localOnePassword.stateFile }).getItemSecret(
     item.vaultId,
     item.itemId,

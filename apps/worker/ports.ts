@@ -102,6 +102,7 @@ function refusingGrants(port: OnePasswordPort, reason: string, recovered: () => 
     listVaults: () => port.listVaults(),
     listItems: (vaultId) => port.listItems(vaultId),
     getItem: (vaultId, itemId) => port.getItem(vaultId, itemId),
+    findItemId: (vaultId, title) => port.findItemId(vaultId, title),
     getSharePolicy: (vaultId, itemId) => port.getSharePolicy(vaultId, itemId),
     createShareLink: unlessRecovered((params) => port.createShareLink(params)),
     grantGroupPermissions: unlessRecovered((params) => port.grantGroupPermissions(params)),

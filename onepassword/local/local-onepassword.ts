@@ -116,6 +116,13 @@ export class LocalOnePassword implements OnePasswordPort {
     return this.call('getItem', (state) => summarize(this.item(state, vaultId, itemId)));
   }
 
+  findItemId(vaultId: string, title: string): Promise<string | undefined> {
+    return this.call('listItems', (state) => {
+      this.vault(state, vaultId);
+      return state.items.find((item) => item.vaultId === vaultId && item.title === title)?.id;
+    });
+  }
+
   getSharePolicy(vaultId: string, itemId: string): Promise<SharePolicy> {
     return this.call('getSharePolicy', (state) => {
       this.item(state, vaultId, itemId);

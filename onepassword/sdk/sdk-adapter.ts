@@ -149,6 +149,14 @@ export class OnePasswordSdkAdapter implements OnePasswordPort {
     return summarize(await this.readItem(vaultId, itemId));
   }
 
+  /** One uncached read: the vault's active item overviews carry titles. */
+  async findItemId(vaultId: string, title: string): Promise<string | undefined> {
+    const overviews = await this.request('read', (client) =>
+      client.items.list(vaultId, { type: 'ByState', content: { active: true, archived: false } }),
+    );
+    return overviews.find((item) => item.title === title)?.id;
+  }
+
   async getSharePolicy(vaultId: string, itemId: string): Promise<SharePolicy> {
     return toSharePolicy(await this.accountPolicy(vaultId, itemId));
   }

@@ -123,6 +123,9 @@ export class RecordingPort implements OnePasswordPort {
   listItems(vaultId: string) {
     return this.record('listItems', [vaultId], () => this.local.listItems(vaultId));
   }
+  findItemId(vaultId: string, title: string) {
+    return this.record('findItemId', [vaultId, title], () => this.local.findItemId(vaultId, title));
+  }
   getItem(vaultId: string, itemId: string) {
     return this.record('getItem', [vaultId, itemId], () => this.local.getItem(vaultId, itemId));
   }
