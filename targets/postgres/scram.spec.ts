@@ -53,6 +53,8 @@ describe(scramSha256Verifier.name, () => {
   });
 
   it('writes RFC 7677’s salt and iterations as given', () => {
-    expect(scramSha256Verifier(RFC7677.password, RFC7677.salt)).toMatch(/^SCRAM-SHA-256\$4096:W22ZaJ0SNY7soEsUEjb6gQ==\$/);
+    expect(scramSha256Verifier(RFC7677.password, RFC7677.salt)).toMatch(
+      /^SCRAM-SHA-256\$4096:W22ZaJ0SNY7soEsUEjb6gQ==\$/,
+    );
   });
 });
