@@ -18,7 +18,7 @@ export interface DevelopmentSettings {
   /** `LATCHKEY_RECORD_HISTORIES=1`: the time-skipping tests write the histories they drive as fixtures. */
   recordHistories: boolean;
   /** Servers the integration tier's global setup started, handed to the test files through the environment. */
-  testServers: { devServerAddress?: string; timeSkippingSource?: string };
+  testServers: { devServerAddress?: string; timeSkippingSource?: string; postgresAdminUrl?: string };
   /** The environment that programs run by the provisioning (go, mvn, apt-get) inherit: PATH and the rest. */
   childEnv: NodeJS.ProcessEnv;
 }
@@ -27,6 +27,8 @@ export interface DevelopmentSettings {
 export const TEST_SERVER_VARIABLES = {
   devServerAddress: 'LATCHKEY_TEST_TEMPORAL_ADDRESS',
   timeSkippingSource: 'LATCHKEY_TEST_SERVER_SOURCE',
+  /** The admin URL (a password in it) of the PostgreSQL the targets' tests run against. */
+  postgresAdminUrl: 'LATCHKEY_TEST_POSTGRES_ADMIN_URL',
 } as const;
 
 export function loadDevelopmentSettings(env: NodeJS.ProcessEnv = process.env): DevelopmentSettings {
@@ -40,15 +42,17 @@ export function loadDevelopmentSettings(env: NodeJS.ProcessEnv = process.env): D
     testServers: {
       devServerAddress: env[TEST_SERVER_VARIABLES.devServerAddress] || undefined,
       timeSkippingSource: env[TEST_SERVER_VARIABLES.timeSkippingSource] || undefined,
+      postgresAdminUrl: env[TEST_SERVER_VARIABLES.postgresAdminUrl] || undefined,
     },
     childEnv: env,
   };
 }
 
 /** What the integration tier's global setup writes for the test files (jest runs them in child processes). */
-export function handTestServersToTestFiles(servers: { devServerAddress: string; timeSkippingSource: string }): void {
+export function handTestServersToTestFiles(servers: Required<DevelopmentSettings['testServers']>): void {
   process.env[TEST_SERVER_VARIABLES.devServerAddress] = servers.devServerAddress;
   process.env[TEST_SERVER_VARIABLES.timeSkippingSource] = servers.timeSkippingSource;
+  process.env[TEST_SERVER_VARIABLES.postgresAdminUrl] = servers.postgresAdminUrl;
 }
 
 const LIVE_ONEPASSWORD_VARIABLES = [
