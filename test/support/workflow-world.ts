@@ -1,6 +1,6 @@
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities } from '../../activities';
+import { createActivities, type TargetPorts } from '../../activities';
 import { createDataConverter } from '../../codec';
 import { TEST_ONLY_CODEC_KEY } from './codec-test-key';
 import { requestWorkflowId, vaultLeaseWorkflowId } from '../../domain/ids';
@@ -76,6 +76,10 @@ export class SharedWorker {
         notifier: { notify: (event) => this.world().notifier.notify(event) },
         logger: silentLogger,
         temporal: client,
+        targets: {
+          rotator: (spec) => this.world().targetPorts().rotator(spec),
+          databaseLogins: (target) => this.world().targetPorts().databaseLogins(target),
+        },
       }),
       workflowBundle: await workflowBundle(),
     });
@@ -104,6 +108,8 @@ export class WorkflowTestWorld {
    */
   readonly integration = `demo-t${++queueCounter}`;
   readonly dataConverter = createDataConverter(TEST_ONLY_CODEC_KEY);
+  /** The systems behind the secrets of this test (a real PostgreSQL), where it needs them. */
+  targets?: TargetPorts;
   private readonly workers: Array<{ worker: Worker; running: Promise<void> }> = [];
   /** Workflow ids this test started (and the lease entities they may have started). */
   private readonly started: string[] = [];
@@ -128,12 +134,18 @@ export class WorkflowTestWorld {
     return world;
   }
 
+  targetPorts(): TargetPorts {
+    if (!this.targets) throw new Error('this test gave its world no targets');
+    return this.targets;
+  }
+
   activities(port: OnePasswordPort = this.port) {
     return createActivities({
       onePassword: () => port,
       notifier: this.notifier,
       logger: silentLogger,
       temporal: this.client,
+      targets: this.targets,
     });
   }
 

@@ -1,0 +1,284 @@
+import { Client, escapeIdentifier as id, escapeLiteral as literal } from 'pg';
+import { parseIntoClientConfig } from 'pg-connection-string';
+import type { TargetPorts } from '../activities';
+import { extendUpdate, grantAccessQuery, revokeUpdate } from '../contracts/messages';
+import type { GrantSpec, RotatorSpec } from '../contracts/snapshot';
+import { databaseLoginItemTitle, databaseLoginRole } from '../domain/ids';
+import { OnePasswordError } from '../onepassword/port';
+import { TargetError, type Rotator } from '../targets/port';
+import { PostgresTarget } from '../targets/postgres/postgres-target';
+import { testPostgresAdminUrl } from '../test/support/postgres';
+import { HOUR, people, REQUESTER, shareLinkGrant } from '../test/support/snapshots';
+import { approve, eventually, stateOf, useTimeSkippingWorld } from '../test/support/time-skipping';
+
+/**
+ * Rotate-on-revoke that reaches the database, and database logins of a request's own, end to end: the request
+ * workflow on the time-skipping server, its activities against the integration tier's real PostgreSQL and the
+ * local 1Password. Every check logs in as a person would.
+ */
+const suite = useTimeSkippingWorld();
+const adminUrl = testPostgresAdminUrl();
+const MINUTE = 60_000;
+const TABLE = 'it_orders';
+const READER = 'it_reader';
+let serial = 0;
+
+async function admin(sql: string, values: unknown[] = []) {
+  const client = new Client(parseIntoClientConfig(adminUrl));
+  await client.connect();
+  try {
+    return (await client.query(sql, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Logs in as `role`: 'accepted', or the SQLSTATE of the refusal (28P01: password refused). */
+async function login(role: string, password: string): Promise<string> {
+  const client = new Client({ ...parseIntoClientConfig(adminUrl), user: role, password });
+  try {
+    await client.connect();
+    await client.query(`select count(*) from ${TABLE}`);
+    return 'accepted';
+  } catch (error) {
+    return (error as { code?: string }).code ?? String(error);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** An open session as `role`, as a person keeps psql open. */
+async function session(role: string, password: string): Promise<Client> {
+  const client = new Client({ ...parseIntoClientConfig(adminUrl), user: role, password });
+  client.on('error', () => undefined); // ended by the server: the next query says so
+  await client.connect();
+  return client;
+}
+
+async function sessionAlive(client: Client): Promise<boolean> {
+  return client.query('select 1').then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Targets of this test: `it-db` is the real PostgreSQL (its admin URL read at each call, so a test can cut it). */
+function targetsOn(database: PostgresTarget, wrap: (rotator: Rotator) => Rotator = (rotator) => rotator): TargetPorts {
+  return {
+    rotator: ({ role, endSessions }) => wrap(database.rotator(role!, { endSessions })),
+    databaseLogins: () => database,
+  };
+}
+
+beforeAll(async () => {
+  await admin(`create table if not exists ${TABLE} (id integer primary key)`);
+  await admin(`insert into ${TABLE} values (1) on conflict do nothing`);
+  await admin(`create role ${READER} nologin`).catch(() => undefined);
+  await admin(`grant select on ${TABLE} to ${READER}`);
+});
+
+describe('rotate-on-revoke that reaches the database (time-skipping server, real PostgreSQL)', () => {
+  let role: string;
+  let first: string;
+  let grant: GrantSpec;
+
+  /** A role whose password the demo item holds, as a person set it up before latchkey. */
+  beforeEach(async () => {
+    role = `it_app_${Date.now().toString(36)}_${++serial}`;
+    first = await suite.world.port.local.getItemSecret('vlt_prod', 'itm_prod_db');
+    await admin(`create role ${id(role)} login password ${literal(first)} in role ${READER}`);
+    const rotator: RotatorSpec = { kind: 'postgres', target: 'it-db', role, endSessions: true };
+    grant = { ...shareLinkGrant(true), rotator } as GrantSpec;
+  });
+
+  it('at the end, the old password is refused, the item’s new one logs in, and the open session is gone', async () => {
+    suite.world.targets = targetsOn(new PostgresTarget({ adminUrl: () => adminUrl, name: 'it-db' }));
+    const sut = await suite.started({ grant, durationMs: HOUR });
+    await approve(sut, people.alice);
+    await eventually(async () => expect((await stateOf(sut)).status).toBe('ACTIVE'));
+    const open = await session(role, first);
+
+    await suite.world.advance(HOUR + MINUTE);
+    const final = await eventually(async () => {
+      const state = await stateOf(sut);
+      expect(state.status).toBe('EXPIRED');
+      return state;
+    });
+
+    expect(final.grant!.endedBy).toBe('secret-rotated');
+    expect(final.grant!.guarantee.statement).toMatch(/^the credential you saw stops working at /);
+    const now = await suite.world.port.local.getItemSecret('vlt_prod', 'itm_prod_db');
+    expect(now).not.toBe(first);
+    expect(await login(role, first)).toBe('28P01');
+    expect(await login(role, now)).toBe('accepted');
+    expect(await sessionAlive(open)).toBe(false);
+    await open.end().catch(() => undefined);
+  });
+
+  it('a step that takes effect and then fails, at every step, still leaves exactly one new password, the same in both', async () => {
+    const unavailable = () => new TargetError('unavailable', 'the connection ended');
+    const failedOnce = new Set<string>();
+    // Each call of the target takes effect, then (once per kind of call) its answer is lost.
+    const losingAnswers = (rotator: Rotator): Rotator => ({
+      async setSecret(secret, reference) {
+        await rotator.setSecret(secret, reference);
+        if (!failedOnce.has('set') && failedOnce.add('set')) throw unavailable();
+      },
+      async verify(secret, previous) {
+        const check = await rotator.verify(secret, previous);
+        if (!failedOnce.has('verify') && failedOnce.add('verify')) throw unavailable();
+        return check;
+      },
+    });
+    suite.world.targets = targetsOn(new PostgresTarget({ adminUrl: () => adminUrl, name: 'it-db' }), losingAnswers);
+    suite.world.port.applyThenFail('setItemSecret', new OnePasswordError('unavailable', '1Password is unavailable'));
+    suite.world.port.applyThenFail('getItemSecret', new OnePasswordError('unavailable', '1Password is unavailable'));
+    const sut = await suite.started({ grant, durationMs: HOUR });
+    await approve(sut, people.alice);
+    await eventually(async () => expect((await stateOf(sut)).status).toBe('ACTIVE'));
+
+    await suite.world.advance(HOUR + MINUTE);
+    const final = await eventually(async () => {
+      await suite.world.advance(MINUTE); // the retries' backoff
+      const state = await stateOf(sut);
+      expect(state.status).toBe('EXPIRED');
+      return state;
+    }, 60_000);
+
+    expect(final.grant!.endedBy).toBe('secret-rotated');
+    expect(failedOnce).toEqual(new Set(['set', 'verify']));
+    const writes = suite.world.port.callsOf('setItemSecret');
+    expect(writes.length).toBe(2); // the lost answer, then its retry
+    const written = new Set(writes.map((call) => (call.args[0] as { secret: string }).secret));
+    expect(written.size).toBe(1);
+    const [secret] = written;
+    expect(await suite.world.port.local.getItemSecret('vlt_prod', 'itm_prod_db')).toBe(secret);
+    expect(await login(role, secret)).toBe('accepted');
+    expect(await login(role, first)).toBe('28P01');
+    const rotations = (await suite.world.port.local.readState()).rotations.filter((r) => r.itemId === 'itm_prod_db');
+    expect(rotations).toHaveLength(1);
+  });
+
+  it('the database down while access ends: ENDING, retried, admins alerted, then rotated once it is back', async () => {
+    let reachable = false;
+    const closed = adminUrl.replace(/:(\d+)\//, ':1/');
+    suite.world.targets = targetsOn(
+      new PostgresTarget({ adminUrl: () => (reachable ? adminUrl : closed), name: 'it-db', connectTimeoutMs: 1_000 }),
+    );
+    const sut = await suite.started({ grant, durationMs: HOUR, revokeAlertAfterMs: 15 * MINUTE });
+    await approve(sut, people.alice);
+    await eventually(async () => expect((await stateOf(sut)).status).toBe('ACTIVE'));
+
+    await suite.world.advance(HOUR + MINUTE);
+    await eventually(async () => expect((await stateOf(sut)).status).toBe('ENDING'));
+    for (let moved = 0; moved < 20 * MINUTE; moved += 2 * MINUTE) await suite.world.advance(2 * MINUTE);
+    await eventually(async () => expect(suite.world.notifier.ofKind('revoke-failing')).toHaveLength(1));
+    expect((await stateOf(sut)).status).toBe('ENDING');
+    expect(await login(role, first)).toBe('accepted'); // nothing changed yet: the database was never reached
+
+    reachable = true;
+    const final = await eventually(async () => {
+      await suite.world.advance(10 * MINUTE);
+      const state = await stateOf(sut);
+      expect(state.status).toBe('EXPIRED');
+      return state;
+    }, 60_000);
+    expect(final.grant!.endedBy).toBe('secret-rotated');
+    expect(await login(role, first)).toBe('28P01');
+    expect(await login(role, await suite.world.port.local.getItemSecret('vlt_prod', 'itm_prod_db'))).toBe('accepted');
+  });
+});
+
+describe('database-role: a login of the request’s own (time-skipping server, real PostgreSQL)', () => {
+  const grant: GrantSpec = {
+    mode: 'database-role',
+    target: 'it-db',
+    vaultId: 'vlt_logins',
+    memberOf: [READER],
+    connectionLimit: 2,
+  };
+  const flow = {
+    grant,
+    resource: { id: 'it-login', name: 'A login of your own', type: 'database' as const, vaultId: 'vlt_logins' },
+    approval: { automatic: true, tiers: [], allowSelfApproval: false },
+    durationMs: HOUR,
+  };
+
+  beforeEach(() => {
+    suite.world.targets = targetsOn(new PostgresTarget({ adminUrl: () => adminUrl, name: 'it-db' }));
+  });
+
+  /** What the requester sees after opening the share link: the login's fields. */
+  async function openedLogin(sut: Awaited<ReturnType<typeof suite.started>>) {
+    const access = await sut.query(grantAccessQuery);
+    const view = await suite.world.port.local.viewShareLink(access!.shareUrl!, REQUESTER.email);
+    const field = (title: string) => view.fields.find((candidate) => candidate.title === title)!.value;
+    return { access: access!, username: field('username'), password: field('password') };
+  }
+
+  it('grants a login that works, refused by the database after the end; revoking ends its session, drops it and deletes its item', async () => {
+    const sut = await suite.started(flow);
+    const active = await eventually(async () => {
+      const state = await stateOf(sut);
+      expect(state.status).toBe('ACTIVE');
+      return state;
+    });
+    const requestId = active.requestId;
+    const { access, username, password } = await openedLogin(sut);
+    expect(access.mode).toBe('database-role');
+    expect(access.databaseRole).toBe(databaseLoginRole(requestId));
+    expect(username).toBe(databaseLoginRole(requestId));
+    expect(active.grant!.guarantee.statement).toBe(
+      `a database login of your own, refused by the database after ${active.grant!.endsAt}`,
+    );
+    const [row] = await admin('select rolvaliduntil, rolconnlimit from pg_roles where rolname = $1', [username]);
+    expect(new Date(row.rolvaliduntil as string).toISOString()).toBe(active.grant!.endsAt);
+    expect(row.rolconnlimit).toBe(2);
+    const open = await session(username, password);
+    expect(await login(username, password)).toBe('accepted');
+
+    const final = await sut.executeUpdate(revokeUpdate, { args: [{ actor: people.bob, reason: 'done' }] });
+    expect(final.status).toBe('REVOKED');
+    expect(final.grant!.endedBy).toBe('login-dropped');
+    expect(await sessionAlive(open)).toBe(false);
+    await open.end().catch(() => undefined);
+    expect(await admin('select 1 from pg_roles where rolname = $1', [username])).toEqual([]);
+    expect(await login(username, password)).toBe('28P01');
+    expect(await suite.world.port.local.findItemId('vlt_logins', databaseLoginItemTitle(requestId))).toBeUndefined();
+  });
+
+  it('an extension moves VALID UNTIL to the new end', async () => {
+    const sut = await suite.started({ ...flow, extensions: { maxCount: 1, maxExtensionMs: HOUR, requireApproval: false } });
+    const active = await eventually(async () => {
+      const state = await stateOf(sut);
+      expect(state.status).toBe('ACTIVE');
+      return state;
+    });
+    const extended = await sut.executeUpdate(extendUpdate, { args: [{ actor: people.bob, addMs: 30 * MINUTE }] });
+    const role = databaseLoginRole(active.requestId);
+    const [row] = await admin('select rolvaliduntil from pg_roles where rolname = $1', [role]);
+    expect(new Date(row.rolvaliduntil as string).toISOString()).toBe(extended.grant!.endsAt);
+    expect(Date.parse(extended.grant!.endsAt) - Date.parse(active.grant!.endsAt)).toBe(30 * MINUTE);
+
+    await suite.world.advance(HOUR + 31 * MINUTE);
+    const final = await eventually(async () => {
+      const state = await stateOf(sut);
+      expect(state.status).toBe('EXPIRED');
+      return state;
+    });
+    expect(final.grant!.endedBy).toBe('login-dropped');
+    expect(await admin('select 1 from pg_roles where rolname = $1', [role])).toEqual([]);
+  });
+
+  it('a login made before the item could be made is dropped: the request FAILED and nothing is left', async () => {
+    const refused = () => new OnePasswordError('forbidden', 'the service account may not write to this vault');
+    suite.world.port.failNext('createItem', refused());
+    const sut = await suite.started(flow);
+    const final = await eventually(async () => {
+      const state = await stateOf(sut);
+      expect(state.status).toBe('FAILED');
+      return state;
+    });
+    expect(await admin('select 1 from pg_roles where rolname = $1', [databaseLoginRole(final.requestId)])).toEqual([]);
+  });
+});
