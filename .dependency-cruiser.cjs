@@ -14,7 +14,9 @@ const MAY_IMPORT = {
   audit: ['contracts', 'codec'],
   policy: ['contracts', 'domain', 'config'],
   onepassword: ['contracts', 'domain', 'config'],
-  activities: ['contracts', 'domain', 'codec', 'onepassword', 'notify'],
+  // The systems behind the secrets (PostgreSQL, a command): packages only, for now.
+  targets: [],
+  activities: ['contracts', 'domain', 'codec', 'onepassword', 'notify', 'targets'],
   // Activities as types only (proxyActivities); eslint and the rule below both say so.
   workflows: ['contracts', 'domain', 'activities'],
   devstack: ['contracts', 'config'],
@@ -26,6 +28,7 @@ const MAY_IMPORT = {
     'policy',
     'notify',
     'onepassword',
+    'targets',
     'activities',
     'workflows',
   ],

@@ -17,6 +17,7 @@ COPY contracts contracts
 COPY config config
 COPY policy policy
 COPY onepassword onepassword
+COPY targets targets
 COPY codec codec
 COPY notify notify
 COPY devstack devstack

@@ -88,7 +88,7 @@ async function query(
   const client = new Client({ ...parseIntoClientConfig(url), ...login });
   await client.connect();
   try {
-    return (await client.query(text, Array.isArray(asOrParams) ? asOrParams : [])).rows;
+    return (await client.query<Record<string, unknown>>(text, Array.isArray(asOrParams) ? asOrParams : [])).rows;
   } finally {
     await client.end();
   }

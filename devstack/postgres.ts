@@ -70,8 +70,9 @@ export class PostgresStartError extends Error {
  */
 export async function startPostgres(options: PostgresServerOptions): Promise<RunningPostgres> {
   const host = options.host ?? '127.0.0.1';
-  const binaries = postgresBinaries();
   const account = serverAccount();
+  prepareDir(options.dir, account);
+  const binaries = reachableBinaries(postgresBinaries(), options.dir, account);
   const cluster = await ensureCluster(options.dir, binaries, account, options.log);
   let port = options.port ?? (await chooseServerPort({ host }));
   for (let attempt = 1; ; attempt++) {
@@ -90,6 +91,9 @@ export async function startPostgres(options: PostgresServerOptions): Promise<Run
 }
 
 interface Binaries {
+  /** The platform package's `native/` (bin, lib, share), and its version. */
+  native: string;
+  version: string;
   initdb: string;
   postgres: string;
 }
@@ -133,8 +137,32 @@ export function postgresBinaries(): Binaries {
     fs.rmSync(target, { force: true }); // a dangling link
     fs.symlinkSync(path.relative(path.dirname(target), path.join(root, link.source)), target);
   }
-  const bin = path.join(root, 'native', 'bin');
-  return { initdb: path.join(bin, 'initdb'), postgres: path.join(bin, 'postgres') };
+  const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+  return binariesIn(path.join(root, 'native'), version);
+}
+
+function binariesIn(native: string, version: string): Binaries {
+  return {
+    native,
+    version,
+    initdb: path.join(native, 'bin', 'initdb'),
+    postgres: path.join(native, 'bin', 'postgres'),
+  };
+}
+
+/**
+ * Binaries the server's account can run. As root, node_modules may lie where that account cannot enter
+ * (a clone in a 0700 temporary directory, /root): then they are copied, once, into the cluster's directory.
+ */
+function reachableBinaries(binaries: Binaries, dir: string, account: Account | undefined): Binaries {
+  if (!account || !unreachableAncestor(account, binaries.native)) return binaries;
+  const copy = binariesIn(path.join(dir, `postgres-${binaries.version}`), binaries.version);
+  if (!fs.existsSync(copy.postgres)) {
+    fs.rmSync(copy.native, { recursive: true, force: true });
+    fs.cpSync(binaries.native, `${copy.native}.copying`, { recursive: true, verbatimSymlinks: true });
+    fs.renameSync(`${copy.native}.copying`, copy.native);
+  }
+  return copy;
 }
 
 function serverAccount(): Account | undefined {
@@ -164,11 +192,6 @@ async function ensureCluster(
     }
     return { dir, pgdata, password: fs.readFileSync(passwordFile, 'utf8').trim(), initialised: false };
   }
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (account) {
-    fs.chownSync(dir, account.uid, account.gid);
-    assertReachable(account, [dir, path.dirname(binaries.postgres)]);
-  }
   const password = randomBytes(24).toString('base64url');
   fs.writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
   fs.chmodSync(passwordFile, 0o600); // an earlier, interrupted start may have left one with another mode
@@ -189,21 +212,31 @@ async function ensureCluster(
   return { dir, pgdata, password, initialised: true };
 }
 
-/** PostgreSQL, run as another account, must be able to walk down to its data directory and its binaries. */
-function assertReachable(account: Account, dirs: string[]): void {
-  for (const dir of dirs) {
-    for (let at = path.resolve(dir); ; at = path.dirname(at)) {
-      const { uid, gid, mode } = fs.statSync(at);
-      const searchable = uid === account.uid ? mode & 0o100 : gid === account.gid ? mode & 0o010 : mode & 0o001;
-      if (!searchable) {
-        throw new Error(
-          `PostgreSQL runs as ${account.name} (it refuses root), who cannot enter ${at} ` +
-            `(mode ${(mode & 0o777).toString(8)}): choose a directory outside it`,
-        );
-      }
-      if (at === path.dirname(at)) break;
-    }
+/** The cluster's directory, the server's account's own (it creates pgdata there), which it must be able to reach. */
+function prepareDir(dir: string, account: Account | undefined): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!account) return;
+  fs.chownSync(dir, account.uid, account.gid);
+  const blocked = unreachableAncestor(account, dir);
+  if (blocked) {
+    throw new Error(
+      `PostgreSQL runs as ${account.name} (it refuses root), who cannot enter ${blocked}: ` +
+        `choose a directory for it outside ${blocked}`,
+    );
   }
+}
+
+/** The first directory on the way down to `dir` that `account` may not pass through, if any. */
+function unreachableAncestor(account: Account, dir: string): string | undefined {
+  const ancestors: string[] = [];
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    ancestors.unshift(at);
+    if (at === path.dirname(at)) break;
+  }
+  return ancestors.find((at) => {
+    const { uid, gid, mode } = fs.statSync(at);
+    return !(uid === account.uid ? mode & 0o100 : gid === account.gid ? mode & 0o010 : mode & 0o001);
+  });
 }
 
 async function runToCompletion(program: string, args: string[], account: Account | undefined): Promise<void> {

@@ -82,7 +82,10 @@ export const TARGET_ERROR_KINDS = [
 ] as const;
 export type TargetErrorKind = (typeof TARGET_ERROR_KINDS)[number];
 
-/** A target's failure. The message is safe to log: it never contains a secret (nor a command's output). */
+/**
+ * A target's failure. The message is safe to log: it never contains a secret; of a command's output it
+ * quotes at most the first 200 characters of its stderr, with the secret blanked out.
+ */
 export class TargetError extends Error {
   constructor(
     readonly kind: TargetErrorKind,

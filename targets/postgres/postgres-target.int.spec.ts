@@ -239,7 +239,7 @@ describe(PostgresTarget.name, () => {
     const client = new Client(parseIntoClientConfig(adminUrl));
     await client.connect();
     try {
-      return (await client.query(text, params)).rows;
+      return (await client.query<Record<string, unknown>>(text, params)).rows;
     } finally {
       await client.end();
     }

@@ -23,7 +23,7 @@ export function scramSha256Keys(
 ): ScramKeys {
   // PostgreSQL runs the password through SASLprep, which leaves ASCII unchanged; SASLprep for the rest is
   // not written here, so a password outside ASCII is refused rather than hashed differently from a login.
-  if (!/^[\x00-\x7f]*$/.test(password)) {
+  if ([...password].some((char) => char.charCodeAt(0) > 0x7f)) {
     throw new TargetError('invalid-argument', 'a PostgreSQL password made by latchkey must be ASCII');
   }
   const saltedPassword = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, 32, 'sha256');
