@@ -46,7 +46,8 @@ const MAY_IMPORT = {
     // The worker's 1Password ports and its start check, for `latchkey onepassword check`.
     'apps/worker',
   ],
-  'apps/dev': ['contracts', 'domain', 'config', 'codec', 'devstack', 'apps/api'],
+  // The dev runner seeds the demo database with the local 1Password's demo item.
+  'apps/dev': ['contracts', 'domain', 'config', 'codec', 'devstack', 'onepassword', 'apps/api'],
 };
 const FOLDERS = [...Object.keys(MAY_IMPORT), 'bench', 'test'];
 const folderPattern = (folders) => `^(${folders.map((folder) => folder.replace('/', '\\/')).join('|')})/`;

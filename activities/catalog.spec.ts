@@ -24,7 +24,12 @@ describe('refreshCatalog', () => {
     expect(catalog.groups).toEqual([
       { integration: 'demo', groupId: 'grp_engineering', title: 'Engineering', type: 'userDefined' },
     ]);
-    expect(catalog.vaults.map((vault) => vault.vaultId)).toEqual(['vlt_prod', 'vlt_staging', 'vlt_oncall', 'vlt_logins']);
+    expect(catalog.vaults.map((vault) => vault.vaultId)).toEqual([
+      'vlt_prod',
+      'vlt_staging',
+      'vlt_oncall',
+      'vlt_logins',
+    ]);
   });
 
   it('fails (to be retried) when 1Password is unavailable while describing a group', async () => {

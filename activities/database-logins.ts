@@ -27,7 +27,8 @@ export function databaseLoginActivities(deps: ActivityContext) {
     resourceId: input.resourceId,
   });
   /** The item an earlier attempt made, found by its title (1Password takes no idempotency key). */
-  const findItem = (input: LoginItemInput) => deps.onePassword(input.integration).findItemId(input.vaultId, input.title);
+  const findItem = (input: LoginItemInput) =>
+    deps.onePassword(input.integration).findItemId(input.vaultId, input.title);
 
   return {
     /**
@@ -87,7 +88,11 @@ export function databaseLoginActivities(deps: ActivityContext) {
     /** An extension: the database accepts the login until the new end. */
     async extendDatabaseLogin(input: DatabaseLoginInput & { validUntil: string }): Promise<void> {
       await callTarget(() => logins(input.target).setValidUntil(input.role, input.validUntil));
-      deps.log('database login extended', { step: input.idempotencyKey, role: input.role, validUntil: input.validUntil });
+      deps.log('database login extended', {
+        step: input.idempotencyKey,
+        role: input.role,
+        validUntil: input.validUntil,
+      });
     },
 
     /** Ends the login: memberships revoked, its sessions ended, the role dropped. Retried without limit. */

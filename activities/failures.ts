@@ -60,7 +60,12 @@ const NEEDS_A_PERSON: ReadonlySet<OnePasswordErrorKind> = new Set([
 ]);
 
 /** A target that refuses the change, whose account is gone, or that refuses latchkey's own credential. */
-const TARGET_NEEDS_A_PERSON: ReadonlySet<TargetErrorKind> = new Set(['refused', 'not-found', 'invalid-argument', 'auth']);
+const TARGET_NEEDS_A_PERSON: ReadonlySet<TargetErrorKind> = new Set([
+  'refused',
+  'not-found',
+  'invalid-argument',
+  'auth',
+]);
 
 /**
  * The first attempts after an expired session are quick (about 15 s with the policy's backoff): the

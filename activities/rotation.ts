@@ -160,6 +160,9 @@ async function reportIncomplete(deps: ActivityContext, input: StoreItemSecretInp
       details: { attempt },
     });
   } catch (error) {
-    deps.logger.warn({ step: input.idempotencyKey, error: String(error) }, 'alert about an incomplete rotation not delivered');
+    deps.logger.warn(
+      { step: input.idempotencyKey, error: String(error) },
+      'alert about an incomplete rotation not delivered',
+    );
   }
 }

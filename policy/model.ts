@@ -121,10 +121,7 @@ export interface SelectionResourcePolicy {
 }
 
 export type ResourcePolicy =
-  | ItemResourcePolicy
-  | VaultResourcePolicy
-  | DatabaseRoleResourcePolicy
-  | SelectionResourcePolicy;
+  ItemResourcePolicy | VaultResourcePolicy | DatabaseRoleResourcePolicy | SelectionResourcePolicy;
 
 /** A principal, or the owner of the requested resource (falling back to the integration owners). */
 export type ApproverRef = Principal | { kind: 'resource-owner' };

@@ -23,11 +23,11 @@ const TABLE = 'it_orders';
 const READER = 'it_reader';
 let serial = 0;
 
-async function admin(sql: string, values: unknown[] = []) {
+async function admin(sql: string, values: unknown[] = []): Promise<Array<Record<string, unknown>>> {
   const client = new Client(parseIntoClientConfig(adminUrl));
   await client.connect();
   try {
-    return (await client.query(sql, values)).rows;
+    return (await client.query<Record<string, unknown>>(sql, values)).rows;
   } finally {
     await client.end();
   }
@@ -172,7 +172,7 @@ describe('rotate-on-revoke that reaches the database (time-skipping server, real
     await suite.world.advance(HOUR + MINUTE);
     await eventually(async () => expect((await stateOf(sut)).status).toBe('ENDING'));
     for (let moved = 0; moved < 20 * MINUTE; moved += 2 * MINUTE) await suite.world.advance(2 * MINUTE);
-    await eventually(async () => expect(suite.world.notifier.ofKind('revoke-failing')).toHaveLength(1));
+    await eventually(() => Promise.resolve(expect(suite.world.notifier.ofKind('revoke-failing')).toHaveLength(1)));
     expect((await stateOf(sut)).status).toBe('ENDING');
     expect(await login(role, first)).toBe('accepted'); // nothing changed yet: the database was never reached
 
@@ -248,7 +248,10 @@ describe('database-role: a login of the request’s own (time-skipping server, r
   });
 
   it('an extension moves VALID UNTIL to the new end', async () => {
-    const sut = await suite.started({ ...flow, extensions: { maxCount: 1, maxExtensionMs: HOUR, requireApproval: false } });
+    const sut = await suite.started({
+      ...flow,
+      extensions: { maxCount: 1, maxExtensionMs: HOUR, requireApproval: false },
+    });
     const active = await eventually(async () => {
       const state = await stateOf(sut);
       expect(state.status).toBe('ACTIVE');

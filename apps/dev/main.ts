@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, type LatchkeyConfig } from '../../config/config';
+import { loadDevelopmentSettings } from '../../config/development';
 import { CATALOG_WORKFLOW_ID, catalogQuery } from '../../contracts/catalog';
 import { stderrLog } from '../../devstack/cache';
 import { startDevServer, waitForPort, type RunningDevServer } from '../../devstack/dev-server';
@@ -139,7 +140,7 @@ function runChild(
 ): ChildProcess {
   const child = spawn(process.execPath, ['--enable-source-maps', script], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
+    env: { ...loadDevelopmentSettings().childEnv, ...env },
   });
   const prefix = (stream: NodeJS.WritableStream) => (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) if (line) stream.write(`[${name}] ${line}\n`);

@@ -32,7 +32,10 @@ describe('latchkey policy check', () => {
       const file = path.join(dir, 'policy.yaml');
       const broken = fs
         .readFileSync(POLICY, 'utf8')
-        .replace('resources: [stripe-key, reporting-db, oncall-vault]', 'resources: [stripe-key, reporting-db, oncall-vaults]')
+        .replace(
+          'resources: [stripe-key, reporting-db, oncall-vault]',
+          'resources: [stripe-key, reporting-db, oncall-vaults]',
+        )
         .replace("accessDetails: 'Connect", `token: secret-in-the-file\n    accessDetails: 'Connect`);
       fs.writeFileSync(file, broken);
       const at = (text: string, needle: string) => {
