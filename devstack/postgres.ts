@@ -23,6 +23,11 @@ export interface PostgresServerOptions {
   host?: string;
   /** Kept when given (clients know it); otherwise one outside the ephemeral range is chosen (devstack/ports.ts). */
   port?: number;
+  /**
+   * A directory of latchkey's own above `dir` (the data directory, 0700) that the server's account may pass
+   * through when running as root: its group becomes the account's, with execute only.
+   */
+  letThrough?: string;
   log: Log;
 }
 
@@ -71,7 +76,7 @@ export class PostgresStartError extends Error {
 export async function startPostgres(options: PostgresServerOptions): Promise<RunningPostgres> {
   const host = options.host ?? '127.0.0.1';
   const account = serverAccount();
-  prepareDir(options.dir, account);
+  prepareDir(options.dir, account, options.letThrough);
   const binaries = reachableBinaries(postgresBinaries(), options.dir, account);
   const cluster = await ensureCluster(options.dir, binaries, account, options.log);
   let port = options.port ?? (await chooseServerPort({ host }));
@@ -213,11 +218,18 @@ async function ensureCluster(
 }
 
 /** The cluster's directory, the server's account's own (it creates pgdata there), which it must be able to reach. */
-function prepareDir(dir: string, account: Account | undefined): void {
+function prepareDir(dir: string, account: Account | undefined, letThrough: string | undefined): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (!account) return;
   fs.chownSync(dir, account.uid, account.gid);
-  const blocked = unreachableAncestor(account, dir);
+  let blocked = unreachableAncestor(account, dir);
+  if (blocked && letThrough && path.resolve(blocked) === path.resolve(letThrough)) {
+    // Passing through only (group execute), never listing: the keys beside it keep their own 0700 and 0600.
+    const { uid, mode } = fs.statSync(blocked);
+    fs.chownSync(blocked, uid, account.gid);
+    fs.chmodSync(blocked, (mode & 0o700) | 0o010);
+    blocked = unreachableAncestor(account, dir);
+  }
   if (blocked) {
     throw new Error(
       `PostgreSQL runs as ${account.name} (it refuses root), who cannot enter ${blocked}: ` +

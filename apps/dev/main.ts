@@ -118,7 +118,12 @@ const DEMO_DATABASE_ADMIN_VARIABLE = 'LATCHKEY_DEMO_DB_ADMIN_URL';
 async function startDemoDatabase(config: LatchkeyConfig, log: (message: string) => void) {
   const dir = path.join(config.dataDir, 'postgres');
   log(`starting PostgreSQL on 127.0.0.1:${config.demoDatabase.port} (state in ${dir})`);
-  const server = await startPostgres({ dir, port: config.demoDatabase.port, log: stderrLog });
+  const server = await startPostgres({
+    dir,
+    port: config.demoDatabase.port,
+    letThrough: config.dataDir,
+    log: stderrLog,
+  });
   // The demo policy's reporting-db: the local 1Password's "Reporting database" (docs/demo-data.md).
   const item = { vaultId: 'vlt_prod', itemId: 'itm_reporting_db' };
   const password = await new LocalOnePassword({ stateFile: config.localOnePassword.stateFile }).getItemSecret(
