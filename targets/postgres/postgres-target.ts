@@ -33,6 +33,9 @@ export interface PostgresRotatorOptions {
  * rotated roles it did not create) and membership in pg_signal_backend to end sessions; a superuser will
  * do for the embedded demo, and should not be used elsewhere.
  *
+ * VALID UNTIL makes the server refuse new logins after the end, with latchkey down or not; sessions opened
+ * before it stay open until `dropLogin` ends them.
+ *
  * Passwords are sent as SCRAM-SHA-256 verifiers computed here, never as such. Names are quoted with the
  * driver's escapeIdentifier, values with escapeLiteral (utility statements take no parameters).
  */
