@@ -17,6 +17,15 @@ export interface PostgresTargetOptions {
   statementTimeoutMs?: number;
 }
 
+export interface AdminSession {
+  /** Blanked out of any failure's message (the server may quote a statement). */
+  secrets?: readonly string[];
+  /** Shown in pg_stat_activity and the server's log lines. */
+  applicationName?: string;
+  /** Another database than the admin URL's. */
+  database?: string;
+}
+
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 const DEFAULT_STATEMENT_TIMEOUT_MS = 15_000;
 /** How long ending one session may take before it is counted as not ended. */
@@ -31,20 +40,20 @@ export class PostgresConnection {
   constructor(private readonly options: PostgresTargetOptions) {}
 
   /** Runs `use` on a new admin session; any failure becomes a TargetError saying `operation` and where. */
-  async asAdmin<T>(
-    operation: string,
-    secrets: readonly string[],
-    use: (client: Client) => Promise<T>,
-    applicationName = 'latchkey',
-  ): Promise<T> {
+  async asAdmin<T>(operation: string, use: (client: Client) => Promise<T>, session: AdminSession = {}): Promise<T> {
     const context = `${operation} on ${this.describe()}`;
-    const client = new Client({ ...this.sessionConfig(this.adminConfig()), application_name: applicationName });
+    const admin = this.adminConfig();
+    const client = new Client({
+      ...this.sessionConfig(admin),
+      database: session.database ?? admin.database,
+      application_name: session.applicationName ?? 'latchkey',
+    });
     client.on('error', noop); // the server ending the session between queries: the next query says so
     try {
       await client.connect();
       return await use(client);
     } catch (error) {
-      throw toTargetError(error, context, secrets);
+      throw toTargetError(error, context, session.secrets);
     } finally {
       await client.end().catch(noop);
     }
@@ -127,6 +136,17 @@ export async function endSessions(client: Client, role: string): Promise<number>
     [role, TERMINATE_WAIT_MS],
   );
   return result.rows[0].ended;
+}
+
+/** The other databases in which `role` owns objects or holds privileges: DROP OWNED works in one database only. */
+export async function otherDatabasesWithObjectsOf(client: Client, role: string): Promise<string[]> {
+  const result = await client.query<{ datname: string }>(
+    `select distinct d.datname from pg_shdepend s join pg_database d on d.oid = s.dbid
+     where s.refclassid = 'pg_authid'::regclass and s.refobjid = (select oid from pg_roles where rolname = $1)
+       and d.datname <> current_database() order by 1`,
+    [role],
+  );
+  return result.rows.map((row) => row.datname);
 }
 
 export async function roleExists(client: Client, role: string): Promise<boolean> {

@@ -61,7 +61,9 @@ function classify(error: unknown): { kind: TargetErrorKind; reason: string } {
     const code = error.code ?? '';
     // Anything else the server answered is a refusal: trying again would get the same answer.
     const kind = BY_SQLSTATE[code] ?? BY_CLASS[code.slice(0, 2)] ?? 'refused';
-    return { kind, reason: `${error.message} (SQLSTATE ${code})` };
+    // The detail says which objects a DROP ROLE trips on, which role a grant lacks.
+    const detail = error.detail ? `; ${error.detail}` : '';
+    return { kind, reason: `${error.message} (SQLSTATE ${code})${detail}` };
   }
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const message = error instanceof Error ? error.message : String(error);

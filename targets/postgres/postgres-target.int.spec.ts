@@ -136,6 +136,24 @@ describe(PostgresTarget.name, () => {
       await expect(sut.dropLogin(role)).resolves.toEqual({ existed: false, sessionsEnded: 0 });
     });
 
+    it('drops a login that holds privileges in another database than the admin URL’s', async () => {
+      const role = uniqueName('lk_spec_');
+      await sut.ensureLogin({
+        role,
+        password: 'login-secret',
+        validUntil: inAnHour(),
+        memberOf: [],
+        connectionLimit: 1,
+      });
+      const other = uniqueName('spec_db_');
+      await admin(`create database ${id(other)}`);
+      await admin(`create table elsewhere (id integer)`, [], other);
+      await admin(`grant select on elsewhere to ${id(role)}`, [], other);
+
+      await expect(sut.dropLogin(role)).resolves.toEqual({ existed: true, sessionsEnded: 0 });
+      expect(await admin('select 1 from pg_roles where rolname = $1', [role])).toEqual([]);
+    });
+
     it('lists the logins with a prefix, with their VALID UNTIL', async () => {
       const prefix = uniqueName('lk_list_');
       const validUntil = inAnHour();
@@ -235,8 +253,13 @@ describe(PostgresTarget.name, () => {
     });
   });
 
-  async function admin(text: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> {
-    const client = new Client(parseIntoClientConfig(adminUrl));
+  async function admin(
+    text: string,
+    params: unknown[] = [],
+    database?: string,
+  ): Promise<Array<Record<string, unknown>>> {
+    const config = parseIntoClientConfig(adminUrl);
+    const client = new Client({ ...config, database: database ?? config.database });
     await client.connect();
     try {
       return (await client.query<Record<string, unknown>>(text, params)).rows;

@@ -8,7 +8,14 @@ import {
   type RotationCheck,
   type Rotator,
 } from '../port';
-import { endSessions, membershipsOf, PostgresConnection, roleExists, type PostgresTargetOptions } from './connection';
+import {
+  endSessions,
+  membershipsOf,
+  otherDatabasesWithObjectsOf,
+  PostgresConnection,
+  roleExists,
+  type PostgresTargetOptions,
+} from './connection';
 import { scramSha256Verifier } from './scram';
 
 export type { PostgresTargetOptions } from './connection';
@@ -25,6 +32,9 @@ export interface PostgresRotatorOptions {
  * CREATEROLE (on PostgreSQL 16 and later with ADMIN OPTION on the roles logins are made members of, and on
  * rotated roles it did not create) and membership in pg_signal_backend to end sessions; a superuser will
  * do for the embedded demo, and should not be used elsewhere.
+ *
+ * VALID UNTIL makes the server refuse new logins after the end, with latchkey down or not; sessions opened
+ * before it stay open until `dropLogin` ends them.
  *
  * Passwords are sent as SCRAM-SHA-256 verifiers computed here, never as such. Names are quoted with the
  * driver's escapeIdentifier, values with escapeLiteral (utility statements take no parameters).
@@ -49,36 +59,41 @@ export class PostgresTarget implements DatabaseLogins {
     }
     const memberOf = [...new Set(params.memberOf.map(checkedRoleName))];
     const verifier = scramSha256Verifier(params.password);
-    await this.connection.asAdmin(`ensure login "${role}"`, [params.password, verifier], async (client) => {
-      await client.query('begin');
-      await this.assertRolesExist(client, memberOf, role);
-      // Attributes not named keep CREATE ROLE's defaults (no superuser, createdb, createrole, replication,
-      // bypassrls), and are not named so that a CREATEROLE admin, not a superuser, may ALTER them.
-      const settings = `login password ${literal(verifier)} valid until ${literal(validUntil)} connection limit ${params.connectionLimit}`;
-      const verb = (await roleExists(client, role)) ? 'alter' : 'create';
-      await client.query(`${verb} role ${id(role)} ${settings}`);
-      const current = await membershipsOf(client, role);
-      for (const granted of memberOf.filter((r) => !current.includes(r))) {
-        await client.query(`grant ${id(granted)} to ${id(role)}`);
-      }
-      for (const extra of current.filter((r) => !memberOf.includes(r))) {
-        await client.query(`revoke ${id(extra)} from ${id(role)}`);
-      }
-      await client.query('commit');
-    });
+    const secrets = [params.password, verifier];
+    await this.connection.asAdmin(
+      `ensure login "${role}"`,
+      async (client) => {
+        await client.query('begin');
+        await this.assertRolesExist(client, memberOf, role);
+        // Attributes not named keep CREATE ROLE's defaults (no superuser, createdb, createrole, replication,
+        // bypassrls), and are not named so that a CREATEROLE admin, not a superuser, may ALTER them.
+        const settings = `login password ${literal(verifier)} valid until ${literal(validUntil)} connection limit ${params.connectionLimit}`;
+        const verb = (await roleExists(client, role)) ? 'alter' : 'create';
+        await client.query(`${verb} role ${id(role)} ${settings}`);
+        const current = await membershipsOf(client, role);
+        for (const granted of memberOf.filter((r) => !current.includes(r))) {
+          await client.query(`grant ${id(granted)} to ${id(role)}`);
+        }
+        for (const extra of current.filter((r) => !memberOf.includes(r))) {
+          await client.query(`revoke ${id(extra)} from ${id(role)}`);
+        }
+        await client.query('commit');
+      },
+      { secrets },
+    );
   }
 
   async setValidUntil(role: string, validUntil: string): Promise<void> {
     const login = checkedLoginRole(role);
     const until = checkedInstant(validUntil);
-    await this.connection.asAdmin(`move VALID UNTIL of login "${login}"`, [], async (client) => {
+    await this.connection.asAdmin(`move VALID UNTIL of login "${login}"`, async (client) => {
       await client.query(`alter role ${id(login)} valid until ${literal(until)}`);
     });
   }
 
   async dropLogin(role: string): Promise<{ existed: boolean; sessionsEnded: number }> {
     const login = checkedLoginRole(role);
-    return this.connection.asAdmin(`drop login "${login}"`, [], async (client) => {
+    return this.connection.asAdmin(`drop login "${login}"`, async (client) => {
       if (!(await roleExists(client, login))) return { existed: false, sessionsEnded: 0 };
       // First no new session and no privilege through a membership (both at commit), then end the sessions.
       await client.query('begin');
@@ -88,15 +103,21 @@ export class PostgresTarget implements DatabaseLogins {
       }
       await client.query('commit');
       const sessionsEnded = await endSessions(client, login);
-      // What it owns or was granted in this database; objects in another one make DROP ROLE refuse (2BP01).
-      await client.query(`drop owned by ${id(login)}`);
+      // What it owns or was granted, in every database: any of it left makes DROP ROLE refuse (2BP01).
+      const dropOwned = (session: Client) => session.query(`drop owned by ${id(login)}`);
+      for (const database of await otherDatabasesWithObjectsOf(client, login)) {
+        await this.connection.asAdmin(`drop what login "${login}" owns in database "${database}"`, dropOwned, {
+          database,
+        });
+      }
+      await dropOwned(client);
       await client.query(`drop role if exists ${id(login)}`);
       return { existed: true, sessionsEnded };
     });
   }
 
   async listLogins(prefix: string): Promise<Array<{ role: string; validUntil?: string }>> {
-    return this.connection.asAdmin(`list logins "${prefix}…"`, [], async (client) => {
+    return this.connection.asAdmin(`list logins "${prefix}…"`, async (client) => {
       // left() rather than LIKE, where `_` of `lk_` is a wildcard.
       const result = await client.query<{ rolname: string; rolvaliduntil: Date | number | null }>(
         'select rolname, rolvaliduntil from pg_roles where left(rolname, length($1)) = $1 order by rolname',
@@ -141,13 +162,12 @@ class PostgresRotator implements Rotator {
     const verifier = scramSha256Verifier(secret);
     await this.connection.asAdmin(
       `set the password of role "${this.role}"`,
-      [secret, verifier],
       async (client) => {
         await client.query(`alter role ${id(this.role)} password ${literal(verifier)}`);
         if (this.options.endSessions) await endSessions(client, this.role);
       },
       // The reference shows in pg_stat_activity and in the server's log lines (%a), where a DBA looks.
-      `latchkey ${reference}`.slice(0, 63),
+      { secrets: [secret, verifier], applicationName: `latchkey ${reference}`.slice(0, 63) },
     );
   }
 
