@@ -1,11 +1,12 @@
 import { stderrLog } from './cache';
-import { ensureChromium } from './chromium';
+import { CHROMIUM, ensureDebianProgram, JQ, PSQL } from './debian-programs';
 import { ensureTemporalCli } from './temporal-cli';
 import { ensureTestServer } from './test-server';
 
 /**
  * Makes sure everything the tests need exists before they run: the CLI's dev server, the Java
- * time-skipping test server (both cached outside the work tree) and Chromium for the UI test.
+ * time-skipping test server (both cached outside the work tree), Chromium for the UI test, and psql and jq
+ * for the README's database walkthrough.
  * A second run does nothing.
  */
 async function main(): Promise<void> {
@@ -15,7 +16,9 @@ async function main(): Promise<void> {
   stderrLog(
     `Temporal test server: ${testServer.kind === 'sdk-download' ? 'SDK download at first use' : testServer.path}`,
   );
-  stderrLog(`Chromium: ${await ensureChromium(stderrLog)}`);
+  for (const program of [CHROMIUM, PSQL, JQ]) {
+    stderrLog(`${program.command}: ${await ensureDebianProgram(program, stderrLog)}`);
+  }
 }
 
 main().catch((error: unknown) => {

@@ -27,7 +27,9 @@ async function main(): Promise<void> {
 
   const [host, portText] = config.temporal.address.split(':');
   const cli = await ensureTemporalCli(stderrLog);
+  const database = await startDemoDatabase(config, log);
   log(`starting the Temporal dev server (state in ${path.join(config.dataDir, 'temporal.db')})`);
+  // A start that fails here leaves no server behind.
   const temporal = await startDevServer(cli, {
     ip: host === 'localhost' ? '127.0.0.1' : host,
     port: Number(portText),
@@ -36,9 +38,10 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     dbFile: path.join(config.dataDir, 'temporal.db'),
     log: stderrLog,
+  }).catch(async (error: unknown) => {
+    await database.server.stop();
+    throw error;
   });
-
-  const database = await startDemoDatabase(config, log);
 
   const children: ChildProcess[] = [];
   let stopping = false;
@@ -124,13 +127,15 @@ async function startDemoDatabase(config: LatchkeyConfig, log: (message: string) 
     letThrough: config.dataDir,
     log: stderrLog,
   });
-  // The demo policy's reporting-db: the local 1Password's "Reporting database" (docs/demo-data.md).
+  // The demo policy's reporting-db: the local 1Password's "Reporting database" (docs/demo-data.md), which
+  // says where the database listens, as an administrator would keep it.
   const item = { vaultId: 'vlt_prod', itemId: 'itm_reporting_db' };
-  const password = await new LocalOnePassword({ stateFile: config.localOnePassword.stateFile }).getItemSecret(
-    item.vaultId,
-    item.itemId,
-  );
-  await seedDemoDatabase(server.adminUrl, password);
+  const onePassword = new LocalOnePassword({ stateFile: config.localOnePassword.stateFile });
+  await seedDemoDatabase(server.adminUrl, await onePassword.getItemSecret(item.vaultId, item.itemId));
+  await onePassword.administer((state) => {
+    const port = state.items.find((candidate) => candidate.id === item.itemId)?.fields.find((f) => f.id === 'port');
+    if (port) port.value = String(server.port);
+  });
   const demoAdminUrl = new URL(server.adminUrl);
   demoAdminUrl.pathname = `/${DEMO_DATABASE.database}`;
   return { server, demoAdminUrl: demoAdminUrl.toString() };

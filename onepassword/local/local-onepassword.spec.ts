@@ -82,6 +82,7 @@ describe(LocalOnePassword.name, () => {
         ['username', 'text', 'reporting'],
         ['password', 'concealed', password],
         ['host', 'text', '127.0.0.1'],
+        ['port', 'text', '5433'],
         ['database', 'text', 'demo'],
       ]);
       expect(await sut.listItems('vlt_logins')).toEqual([]);

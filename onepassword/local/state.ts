@@ -206,6 +206,8 @@ export function seedState(now: Date): LocalState {
           { id: 'username', title: 'username', type: 'text', value: 'reporting' },
           { id: 'password', title: 'password', type: 'concealed', value: generateSecret() },
           { id: 'host', title: 'host', type: 'text', value: '127.0.0.1' },
+          // Where `npm start` runs it by default; the dev runner writes the port it really uses.
+          { id: 'port', title: 'port', type: 'text', value: '5433' },
           { id: 'database', title: 'database', type: 'text', value: 'demo' },
         ],
       }),

@@ -3,7 +3,7 @@ import { which } from '../../devstack/cache';
 
 /**
  * Debian's Chromium, driven by playwright-core (no browser download). `npm test` installs it
- * (devstack/chromium.ts); a missing browser fails the test with what to install.
+ * (devstack/debian-programs.ts); a missing browser fails the test with what to install.
  */
 export async function launchChromium(): Promise<Browser> {
   const executablePath = which('chromium');
