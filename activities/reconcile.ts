@@ -13,7 +13,12 @@ import type {
 import type { AccessRequestInput } from '../contracts/request';
 import { SA_GRANT_ENDS_AT } from '../contracts/search-attributes';
 import { leaseStateQuery, VAULT_LEASE_WORKFLOW_TYPE } from '../contracts/vault-lease';
-import { requestIdFromWorkflowId, terminatedRotationWorkflowId } from '../domain/ids';
+import {
+  databaseLoginItemTitle,
+  databaseLoginRole,
+  requestIdFromWorkflowId,
+  terminatedRotationWorkflowId,
+} from '../domain/ids';
 import type { ActivityContext } from './context';
 import { callOnePassword } from './failures';
 
@@ -165,20 +170,35 @@ async function unrotatedGrants(temporal: Client, now: Date): Promise<UnrotatedGr
   const decode = payloadDecoder(temporal);
   const found: UnrotatedGrant[] = [];
   for await (const request of temporal.workflow.list({ query })) {
-    if (request.memo?.grantMode !== 'rotate-on-revoke') continue;
+    if (request.memo?.grantMode !== 'rotate-on-revoke' && request.memo?.grantMode !== 'database-role') continue;
     // A reset terminates the run it replaces: the request goes on in a newer run, which ends access itself.
     if (!(await isLatestRun(temporal, request))) continue;
     if (await rotatedOrRotating(temporal, request.workflowId)) continue;
     const input = await pinnedInput(temporal, request, decode);
     const grant = input?.snapshot.grant;
-    if (!input || grant?.mode !== 'share-link') continue;
-    found.push({
-      integration: input.snapshot.integration.name,
-      vaultId: grant.vaultId,
-      itemId: grant.itemId,
-      workflowId: request.workflowId,
-      requestId: input.requestId,
-    });
+    if (!input || grant?.mode === 'vault-group' || !grant) continue;
+    const { snapshot, requestId } = input;
+    const common = { integration: snapshot.integration.name, workflowId: request.workflowId, requestId };
+    found.push(
+      grant.mode === 'database-role'
+        ? {
+            ...common,
+            resourceId: snapshot.resource.id,
+            vaultId: grant.vaultId,
+            itemId: '',
+            login: {
+              target: grant.target,
+              role: databaseLoginRole(requestId),
+              itemTitle: databaseLoginItemTitle(requestId),
+            },
+          }
+        : {
+            ...common,
+            vaultId: grant.vaultId,
+            itemId: grant.itemId,
+            ...(grant.rotator && { resourceId: snapshot.resource.id, rotator: grant.rotator }),
+          },
+    );
     Context.current().heartbeat();
   }
   return found;

@@ -1,3 +1,4 @@
+import type { RotatorSpec } from './snapshot';
 import type { HolderClaim } from './vault-lease';
 
 /**
@@ -36,10 +37,21 @@ export interface ExplainedGrant extends HolderClaim {
  * A rotate-on-revoke grant whose request was terminated by an operator before its secret was rotated:
  * the credential the requester saw would keep working, so the reconciler rotates it.
  */
+/**
+ * A terminated request whose access only its end removes: a rotate-on-revoke secret never rotated, or a
+ * database login never dropped (`login`).
+ */
 export interface UnrotatedGrant {
   integration: string;
   vaultId: string;
+  /** The rotated item; for a database login, none (its item is found by title). */
   itemId: string;
+  /** The policy resource, for alerts (absent in passes made before database logins). */
+  resourceId?: string;
+  /** What changes the credential where it is used; absent in requests made before rotators existed. */
+  rotator?: RotatorSpec;
+  /** A database-role grant: the login to drop and its item to delete. */
+  login?: { target: string; role: string; itemTitle: string };
   /** The request's workflow id: its rotation is the step `<workflowId>:rotate`, made once per request. */
   workflowId: string;
   requestId: string;
@@ -63,7 +75,7 @@ export type DriftKind =
   | 'missing'
   /** 1Password grants more than the active grants need (a failed grant while others held). */
   | 'excess'
-  /** A terminated request's secret was never rotated (rotate-on-revoke). */
+  /** A terminated request's access was never ended: a secret never rotated, or a database login never dropped. */
   | 'unrotated'
   /** A vault lease still counts holders whose requests were terminated, though 1Password holds nothing for them. */
   | 'stale-holders';
@@ -75,6 +87,8 @@ export interface Drift {
   /** The group, for permission drift; the item, for an unrotated secret. */
   groupId?: string;
   itemId?: string;
+  /** A terminated database-role request's login (its role), for an unrotated drift. */
+  loginRole?: string;
   permissions: string[];
   /** Requests whose grants are concerned (for missing, excess and unrotated). */
   requestIds: string[];

@@ -56,7 +56,7 @@ export function findDrift(observation: GrantObservation, dryRun: boolean): Drift
       kind: 'unrotated',
       integration: grant.integration,
       vaultId: grant.vaultId,
-      itemId: grant.itemId,
+      ...(grant.login ? { loginRole: grant.login.role } : { itemId: grant.itemId }),
       permissions: [],
       requestIds: [grant.requestId],
       action: actionFor(grant.integration, 'rotated', 'would-rotate'),

@@ -18,6 +18,7 @@ import { type LeaseResult, leaseResultSignal } from '../contracts/vault-lease';
 import { terminatedRotationWorkflowId } from '../domain/ids';
 import { findDrift } from '../domain/reconcile';
 import { ending, leasing } from './activity-stubs';
+import { dropDatabaseLogin, rotateCredential } from './ending-steps';
 import { RECONCILE_ROTATES_ONCE } from './patches';
 
 /** Reads 1Password, visibility and the leases: minutes at most for a large account, heartbeating. */
@@ -134,8 +135,18 @@ async function rotateInPlaceBeforePatch(grant: UnrotatedGrant): Promise<Drift['a
   }
 }
 
-/** The rotation a terminated rotate-on-revoke request never made, under the request's own step name. */
-export async function rotateAfterTerminationWorkflow(grant: UnrotatedGrant): Promise<RotateSecretResult> {
+/**
+ * The end a terminated request never made, under the request's own step names: its rotation (through its
+ * rotator, as the request itself would have), or its database login dropped.
+ */
+export async function rotateAfterTerminationWorkflow(grant: UnrotatedGrant): Promise<RotateSecretResult | void> {
+  const subject = { workflowId: grant.workflowId, integration: grant.integration, resourceId: grant.resourceId ?? '' };
+  if (grant.login) return dropDatabaseLogin(subject, { ...grant.login, vaultId: grant.vaultId });
+  if (grant.rotator) {
+    await rotateCredential(subject, { vaultId: grant.vaultId, itemId: grant.itemId }, grant.rotator);
+    return;
+  }
+  // Requests made before rotators existed.
   return ending.rotateItemSecret({
     idempotencyKey: `${grant.workflowId}:rotate`,
     integration: grant.integration,

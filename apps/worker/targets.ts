@@ -10,14 +10,14 @@ import { PostgresTarget } from '../../targets/postgres/postgres-target';
  * URL read from its secret source at each connection, so a replaced one is used without a restart) and a
  * command rotator per command target.
  */
-export function createTargetPorts(policy: LoadedPolicy): TargetPorts {
+export function createTargetPorts(policy: LoadedPolicy, env?: NodeJS.ProcessEnv): TargetPorts {
   const postgres = new Map<string, PostgresTarget>();
   const commands = new Map<string, CommandRotator>();
   for (const target of policy.targets) {
     if (target.kind === 'postgres') {
       const adminUrl = () => {
         try {
-          return readSecret(target.admin);
+          return readSecret(target.admin, env);
         } catch (error) {
           // Retried (and reported after a few attempts): fixing the source lets the work go on.
           throw new TargetError('auth', `no admin URL for target "${target.name}": ${(error as Error).message}`);

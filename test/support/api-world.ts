@@ -24,6 +24,9 @@ import { createLatchkeyWorker } from '../../apps/worker/worker';
 import { createApiApp } from '../../apps/api/app';
 import { loadOrCreateLocalSigningKey, mintLocalToken } from '../../apps/api/identity/local-signing-key';
 import { createLogger } from '../../apps/api/logging/logger';
+import { createTargetPorts } from '../../apps/worker/targets';
+import { DEMO_DATABASE, seedDemoDatabase } from '../../devstack/postgres';
+import { testPostgresAdminUrl } from './postgres';
 
 // temporal.api.enums.v1.IndexedValueType
 const SEARCH_ATTRIBUTE_TYPES = { Keyword: 2, KeywordList: 7, Datetime: 6 } as const;
@@ -107,6 +110,10 @@ export class ApiWorld {
     const workerLogger = pino({ level: 'warn' });
     const local = new LocalOnePassword({ stateFile: config.localOnePassword.stateFile });
 
+    // The demo policy's target demo-db: the integration tier's real PostgreSQL, its demo database seeded.
+    const demoDatabaseUrl = testPostgresAdminUrl().replace(/\/[^/]*$/, `/${DEMO_DATABASE.database}`);
+    await seedDemoDatabase(testPostgresAdminUrl(), await local.getItemSecret('vlt_prod', 'itm_reporting_db'));
+
     const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
     const worker = await createLatchkeyWorker({
       connection: nativeConnection,
@@ -118,6 +125,7 @@ export class ApiWorld {
         notifier: new LogNotifier(workerLogger),
         logger: workerLogger,
         temporal: client,
+        targets: createTargetPorts(policy, { LATCHKEY_DEMO_DB_ADMIN_URL: demoDatabaseUrl }),
         integrations: integrationsOf(policy).map(({ name, reconcile }) => ({ name, repair: reconcile === 'repair' })),
       }),
     });

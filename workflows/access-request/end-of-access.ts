@@ -3,7 +3,7 @@ import { ADMINS } from '../../contracts/notifications';
 import type { GrantView } from '../../contracts/request';
 import { TERMINAL_STATUSES } from '../../domain/lifecycle';
 import { ending } from '../activity-stubs';
-import type { RotatorSpec } from '../../contracts/snapshot';
+import { rotateCredential } from '../ending-steps';
 import { awaitLease, removeDatabaseLogin } from './grant';
 import { endInOnePasswordBeforePatch } from './legacy';
 import { type AccessRequestRun, iso } from './run';
@@ -87,9 +87,9 @@ async function endInOnePassword(run: AccessRequestRun): Promise<EndedBy> {
     return 'login-dropped';
   }
   if (run.mode === 'rotate-on-revoke' && snapshot.grant.mode === 'share-link') {
-    if (snapshot.grant.rotator) return alertIfSlow(run, rotate(run, snapshot.grant.rotator));
+    const { rotator, vaultId, itemId } = snapshot.grant;
+    if (rotator) return alertIfSlow(run, rotateCredential(run.endingSubject(), { vaultId, itemId }, rotator));
     // Requests made before rotators existed: 1Password's generator replaces the item's secret.
-    const { vaultId, itemId } = snapshot.grant;
     const rotation = ending.rotateItemSecret({
       idempotencyKey: `${run.workflowId}:rotate`,
       integration: state.integration,
@@ -105,33 +105,6 @@ async function endInOnePassword(run: AccessRequestRun): Promise<EndedBy> {
   }
   // 1Password cannot withdraw a share link: the end is recorded truthfully, the link lapses at its bucket.
   return 'link-left-to-expire';
-}
-
-/**
- * Rotate-on-revoke, in the order that survives a crash anywhere: a new secret; set in the target; written to
- * the item; checked (the target takes the new one and refuses the old). The secrets are activity results,
- * so they live only in codec-encrypted history and every later step of a new worker uses the same ones.
- */
-async function rotate(run: AccessRequestRun, rotator: RotatorSpec): Promise<EndedBy> {
-  const { snapshot, state } = run;
-  if (snapshot.grant.mode !== 'share-link') throw new Error('rotation is for items');
-  const { vaultId, itemId } = snapshot.grant;
-  const step = (name: string) => ({
-    idempotencyKey: `${run.workflowId}:rotate:${name}`,
-    integration: state.integration,
-    resourceId: snapshot.resource.id,
-  });
-  const prepared = await ending.prepareRotation({ ...step('prepare'), vaultId, itemId });
-  // The item is gone (admins are told): nobody could hold a new secret, so the target is left as it is.
-  if (prepared.gone) return 'item-gone';
-  const { secret, previous } = prepared;
-  if (rotator.kind !== 'none') await ending.setTargetSecret({ ...step('target'), rotator, secret });
-  const targetChanged = rotator.kind !== 'none';
-  const stored = await ending.storeItemSecret({ ...step('item'), vaultId, itemId, secret, targetChanged });
-  if (stored.gone) return 'item-gone';
-  if (rotator.kind === 'none') return 'item-secret-replaced';
-  await ending.verifyRotation({ ...step('verify'), rotator, secret, previous });
-  return 'secret-rotated';
 }
 
 /**

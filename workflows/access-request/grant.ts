@@ -11,7 +11,8 @@ import type { GrantAccess } from '../../contracts/request';
 import type { LeaseRequest, LeaseResult } from '../../contracts/vault-lease';
 import { guaranteeFor } from '../../domain/guarantees';
 import { databaseLoginItemTitle } from '../../domain/ids';
-import { ending, granting, leasing } from '../activity-stubs';
+import { granting, leasing } from '../activity-stubs';
+import { dropDatabaseLogin } from '../ending-steps';
 import { withdraw } from './approval';
 import { type AccessRequestRun, iso } from './run';
 
@@ -166,17 +167,9 @@ async function grantDatabaseLogin(
 export async function removeDatabaseLogin(run: AccessRequestRun): Promise<void> {
   const { snapshot, state } = run;
   if (snapshot.grant.mode !== 'database-role') throw new Error('for database-role grants');
-  const step = (name: string) => ({
-    idempotencyKey: `${run.workflowId}:${name}`,
-    integration: state.integration,
-    resourceId: snapshot.resource.id,
-  });
-  await ending.dropDatabaseLogin({ ...step('drop-login'), target: snapshot.grant.target, role: run.loginRole });
-  await ending.deleteLoginItem({
-    ...step('delete-login-item'),
-    vaultId: snapshot.grant.vaultId,
-    title: databaseLoginItemTitle(state.requestId),
-  });
+  const { target, vaultId } = snapshot.grant;
+  const itemTitle = databaseLoginItemTitle(state.requestId);
+  await dropDatabaseLogin(run.endingSubject(), { target, role: run.loginRole, vaultId, itemTitle });
 }
 
 /**

@@ -17,6 +17,7 @@ import { databaseLoginRole } from '../../domain/ids';
 import { canMove } from '../../domain/lifecycle';
 import { currentDetails, searchAttributesOf } from '../../domain/visibility';
 import { notify } from '../activity-stubs';
+import type { EndingSubject } from '../ending-steps';
 import { ACCESS_ALWAYS_ENDS, EXTENSION_RENEWS_LINK } from '../patches';
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
@@ -104,6 +105,11 @@ export class AccessRequestRun {
     }
     this.state.status = status;
     this.publish();
+  }
+
+  /** Who and what the steps that end access are about (keys, logs, alerts). */
+  endingSubject(): EndingSubject {
+    return { workflowId: this.workflowId, integration: this.state.integration, resourceId: this.snapshot.resource.id };
   }
 
   /** Publishes the state: search attributes that changed, and the details the Temporal UI shows. */

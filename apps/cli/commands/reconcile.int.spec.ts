@@ -2,8 +2,20 @@ import { LocalOnePassword } from '../../../onepassword/local/local-onepassword';
 import { ApiWorld, PEOPLE } from '../../../test/support/api-world';
 import type { CommandIo } from '../io';
 import { runReconcileCommand } from './reconcile';
-import { terminatedRotationWorkflowId } from '../../../domain/ids';
+import { Client as PostgresClient } from 'pg';
+import { databaseLoginItemTitle, databaseLoginRole, terminatedRotationWorkflowId } from '../../../domain/ids';
+import { testPostgresAdminUrl } from '../../../test/support/postgres';
 import { rotateAfterTerminationWorkflow } from '../../../workflows/reconcile';
+
+async function adminQuery(sql: string, values: unknown[]): Promise<unknown[]> {
+  const client = new PostgresClient({ connectionString: testPostgresAdminUrl() });
+  await client.connect();
+  try {
+    return (await client.query(sql, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
 
 function capture(): CommandIo & { stdout: string[] } {
   const stdout: string[] = [];
@@ -136,6 +148,37 @@ describe('latchkey reconcile after an operator terminated requests', () => {
     await runReconcileCommand([], again, world.config);
     expect(again.stdout.join('\n')).not.toContain(rotateRequest);
     expect((await local.getItem('vlt_prod', 'itm_stripe_key')).version).toBe(versionBefore + 1);
+  });
+
+  it('drops the database login of a terminated database-role request, and deletes its item', async () => {
+    const created = await world.call('POST', '/v1/requests', {
+      as: PEOPLE.alice,
+      json: {
+        resourceId: 'reporting-login',
+        duration: 'PT1H',
+        justification: 'reconcile test: terminated by an operator',
+      },
+    });
+    const id = created.body.requestId as string;
+    const role = databaseLoginRole(id);
+    for (let tries = 0; tries < 100; tries++) {
+      const state = await world.call('GET', `/v1/requests/${id}`, { as: PEOPLE.alice });
+      if (state.body.status === 'ACTIVE') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const roles = () => adminQuery('select rolname from pg_roles where rolname = $1', [role]);
+    expect(await roles()).toHaveLength(1);
+    expect(await local.findItemId('vlt_logins', databaseLoginItemTitle(id))).toBeDefined();
+    await world.client.workflow.getHandle(`AccessRequest:${id}`).terminate('an operator cleaned up');
+    await untilVisible(`ExecutionStatus = 'Terminated' AND WorkflowId = 'AccessRequest:${id}'`, 1);
+
+    const io = capture();
+    expect(await runReconcileCommand([], io, world.config)).toBe(1);
+    expect(io.stdout).toContain(
+      `unrotated   demo: database login ${role}, its item in vault vlt_logins (requests ${id}): login dropped and its item deleted`,
+    );
+    expect(await roles()).toEqual([]);
+    expect(await local.findItemId('vlt_logins', databaseLoginItemTitle(id))).toBeUndefined();
   });
 
   it('rotates again when an operator stopped the rotation of an earlier pass', async () => {

@@ -55,13 +55,22 @@ const ACTION_WORDS: Record<Drift['action'], string> = {
   failed: 'not repaired yet: not confirmed in time (the next pass tries again)',
 };
 
+/** A database login is dropped, not rotated. */
+const LOGIN_ACTION_WORDS: Partial<Record<Drift['action'], string>> = {
+  rotated: 'login dropped and its item deleted',
+  'would-rotate': 'would drop the login (dry run)',
+};
+
 export function describeReport(report: ReconcileReport): string[] {
   const lines = report.drifts.map((drift) => {
-    const what = drift.itemId
-      ? `${drift.integration}: item ${drift.itemId} in vault ${drift.vaultId}`
-      : `${drift.integration}: group ${drift.groupId} on vault ${drift.vaultId} [${drift.permissions.join(', ')}]`;
+    const what = drift.loginRole
+      ? `${drift.integration}: database login ${drift.loginRole}, its item in vault ${drift.vaultId}`
+      : drift.itemId
+        ? `${drift.integration}: item ${drift.itemId} in vault ${drift.vaultId}`
+        : `${drift.integration}: group ${drift.groupId} on vault ${drift.vaultId} [${drift.permissions.join(', ')}]`;
     const requests = drift.requestIds.length > 0 ? ` (requests ${drift.requestIds.join(', ')})` : '';
-    return `${drift.kind.padEnd(11)} ${what}${requests}: ${ACTION_WORDS[drift.action]}`;
+    const action = drift.loginRole ? LOGIN_ACTION_WORDS[drift.action] : undefined;
+    return `${drift.kind.padEnd(11)} ${what}${requests}: ${action ?? ACTION_WORDS[drift.action]}`;
   });
   const summary = `${report.vaultsRead} managed vault(s) read, ${report.activeGrants} active grant(s), ${report.drifts.length} difference(s)`;
   return [...lines, summary];
