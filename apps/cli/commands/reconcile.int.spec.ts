@@ -11,7 +11,7 @@ async function adminQuery(sql: string, values: unknown[]): Promise<unknown[]> {
   const client = new PostgresClient({ connectionString: testPostgresAdminUrl() });
   await client.connect();
   try {
-    return (await client.query(sql, values)).rows;
+    return (await client.query<Record<string, unknown>>(sql, values)).rows;
   } finally {
     await client.end();
   }
