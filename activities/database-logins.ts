@@ -2,6 +2,7 @@ import { TargetError } from '../targets/port';
 import type { ActivityContext } from './context';
 import { endingAttempt, isGone } from './ending';
 import { callTarget, callOnePassword } from './failures';
+import { heartbeating } from './heartbeat';
 import { newSecret } from './rotation';
 import type {
   CreateDatabaseLoginInput,
@@ -39,13 +40,15 @@ export function databaseLoginActivities(deps: ActivityContext) {
       const target = logins(input.target);
       const password = newSecret();
       await callTarget(() =>
-        target.ensureLogin({
-          role: input.role,
-          password,
-          validUntil: input.validUntil,
-          memberOf: input.memberOf,
-          connectionLimit: input.connectionLimit,
-        }),
+        heartbeating(() =>
+          target.ensureLogin({
+            role: input.role,
+            password,
+            validUntil: input.validUntil,
+            memberOf: input.memberOf,
+            connectionLimit: input.connectionLimit,
+          }),
+        ),
       );
       deps.log('database login made', { step: input.idempotencyKey, role: input.role, validUntil: input.validUntil });
       return { password, connection: target.connectionInfo() };
@@ -54,35 +57,37 @@ export function databaseLoginActivities(deps: ActivityContext) {
     /** The 1Password item that carries the login; an item an earlier attempt made is brought up to date. */
     async createLoginItem(input: CreateLoginItemInput): Promise<{ itemId: string }> {
       const port = deps.onePassword(input.integration);
-      return callOnePassword(async () => {
-        const earlier = await findItem(input);
-        if (earlier) {
-          await port.setItemSecret({
+      return callOnePassword(() =>
+        heartbeating(async () => {
+          const earlier = await findItem(input);
+          if (earlier) {
+            await port.setItemSecret({
+              vaultId: input.vaultId,
+              itemId: earlier,
+              secret: input.password,
+              reference: input.idempotencyKey,
+            });
+            return { itemId: earlier };
+          }
+          const { host, port: dbPort, database } = input.connection;
+          const item = await port.createItem({
             vaultId: input.vaultId,
-            itemId: earlier,
-            secret: input.password,
+            title: input.title,
+            category: 'Database',
+            fields: [
+              { id: 'username', title: 'username', type: 'text', value: input.role },
+              { id: 'password', title: 'password', type: 'concealed', value: input.password },
+              { id: 'hostname', title: 'server', type: 'text', value: host },
+              { id: 'port', title: 'port', type: 'text', value: String(dbPort) },
+              { id: 'database', title: 'database', type: 'text', value: database },
+            ],
+            tags: ['latchkey', 'database-login'],
             reference: input.idempotencyKey,
           });
-          return { itemId: earlier };
-        }
-        const { host, port: dbPort, database } = input.connection;
-        const item = await port.createItem({
-          vaultId: input.vaultId,
-          title: input.title,
-          category: 'Database',
-          fields: [
-            { id: 'username', title: 'username', type: 'text', value: input.role },
-            { id: 'password', title: 'password', type: 'concealed', value: input.password },
-            { id: 'hostname', title: 'server', type: 'text', value: host },
-            { id: 'port', title: 'port', type: 'text', value: String(dbPort) },
-            { id: 'database', title: 'database', type: 'text', value: database },
-          ],
-          tags: ['latchkey', 'database-login'],
-          reference: input.idempotencyKey,
-        });
-        deps.log('login item made', { step: input.idempotencyKey, itemId: item.id });
-        return { itemId: item.id };
-      });
+          deps.log('login item made', { step: input.idempotencyKey, itemId: item.id });
+          return { itemId: item.id };
+        }),
+      );
     },
 
     /** An extension: the database accepts the login until the new end. */
@@ -97,7 +102,9 @@ export function databaseLoginActivities(deps: ActivityContext) {
 
     /** Ends the login: memberships revoked, its sessions ended, the role dropped. Retried without limit. */
     async dropDatabaseLogin(input: DatabaseLoginInput): Promise<{ existed: boolean; sessionsEnded: number }> {
-      const dropped = await endingAttempt(deps, subject(input), () => logins(input.target).dropLogin(input.role));
+      const dropped = await endingAttempt(deps, subject(input), () =>
+        heartbeating(() => logins(input.target).dropLogin(input.role)),
+      );
       deps.log('database login dropped', { step: input.idempotencyKey, role: input.role, ...dropped });
       return dropped;
     },
@@ -105,16 +112,18 @@ export function databaseLoginActivities(deps: ActivityContext) {
     /** The login's item goes too (its password no longer works anywhere). One already deleted is fine. */
     async deleteLoginItem(input: LoginItemInput): Promise<{ deleted: boolean }> {
       const port = deps.onePassword(input.integration);
-      return endingAttempt(deps, subject(input), async () => {
-        const itemId = await findItem(input);
-        if (!itemId) return { deleted: false };
-        try {
-          await port.deleteItem(input.vaultId, itemId);
-        } catch (error) {
-          if (!isGone(error)) throw error;
-        }
-        return { deleted: true };
-      });
+      return endingAttempt(deps, subject(input), () =>
+        heartbeating(async () => {
+          const itemId = await findItem(input);
+          if (!itemId) return { deleted: false };
+          try {
+            await port.deleteItem(input.vaultId, itemId);
+          } catch (error) {
+            if (!isGone(error)) throw error;
+          }
+          return { deleted: true };
+        }),
+      );
     },
   };
 }

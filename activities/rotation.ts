@@ -5,7 +5,7 @@ import type { RotatorSpec } from '../contracts/snapshot';
 import { TargetError, type RotationCheck } from '../targets/port';
 import type { ActivityContext } from './context';
 import { endingAttempt, isGone, reportGone } from './ending';
-import { workflowIdOf } from './heartbeat';
+import { heartbeating, workflowIdOf } from './heartbeat';
 import type {
   PreparedRotation,
   RotateSecretInput,
@@ -47,7 +47,8 @@ export function rotationActivities(deps: ActivityContext) {
       const port = deps.onePassword(input.integration);
       const prepared = await endingAttempt(deps, subject(input), async (): Promise<PreparedRotation> => {
         try {
-          return { secret: newSecret(), previous: await port.getItemSecret(input.vaultId, input.itemId) };
+          const previous = await heartbeating(() => port.getItemSecret(input.vaultId, input.itemId));
+          return { secret: newSecret(), previous };
         } catch (error) {
           if (!isGone(error)) throw error;
           return { gone: true };
@@ -60,7 +61,7 @@ export function rotationActivities(deps: ActivityContext) {
     /** The target accepts only the new secret from now on. Setting it again is harmless. */
     async setTargetSecret(input: TargetSecretInput): Promise<void> {
       await endingAttempt(deps, subject(input), () =>
-        target(input.rotator).setSecret(input.secret, input.idempotencyKey),
+        heartbeating(() => target(input.rotator).setSecret(input.secret, input.idempotencyKey)),
       );
       deps.log('target secret set', { step: input.idempotencyKey, target: input.rotator.target });
     },
@@ -74,12 +75,14 @@ export function rotationActivities(deps: ActivityContext) {
       try {
         const stored = await endingAttempt(deps, subject(input), async (): Promise<RotateSecretResult> => {
           try {
-            return await port.setItemSecret({
-              vaultId: input.vaultId,
-              itemId: input.itemId,
-              secret: input.secret,
-              reference: input.idempotencyKey,
-            });
+            return await heartbeating(() =>
+              port.setItemSecret({
+                vaultId: input.vaultId,
+                itemId: input.itemId,
+                secret: input.secret,
+                reference: input.idempotencyKey,
+              }),
+            );
           } catch (error) {
             if (!isGone(error)) throw error;
             return { vaultId: input.vaultId, itemId: input.itemId, version: 0, gone: true };
@@ -97,7 +100,7 @@ export function rotationActivities(deps: ActivityContext) {
     /** Logs in with each secret where the target can tell; a target that still takes the old one is an alert. */
     async verifyRotation(input: VerifyRotationInput): Promise<RotationCheck> {
       const check = await endingAttempt(deps, subject(input), async () => {
-        const result = await target(input.rotator).verify(input.secret, input.previous);
+        const result = await heartbeating(() => target(input.rotator).verify(input.secret, input.previous));
         if (result.checked && !result.newAccepted)
           throw new TargetError('refused', `target ${input.rotator.target} refuses the new secret`);
         if (result.checked && result.previousRefused === false)

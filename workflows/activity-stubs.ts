@@ -36,6 +36,17 @@ export const ending = proxyActivities<LatchkeyActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes' }, // unlimited
 });
 
+/**
+ * The steps of a rotation and of dropping a database login: retried without limit like every end of access,
+ * and heartbeating, so that a worker killed in the middle of a step is noticed within seconds and the same step
+ * runs again elsewhere (a command target may take a minute of its own).
+ */
+export const endingSteps = proxyActivities<LatchkeyActivities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes' }, // unlimited
+});
+
 /** What 1Password holds, read before a fresh lease acts: retried like the end of access. */
 export const reading = ending;
 

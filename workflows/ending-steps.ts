@@ -1,5 +1,5 @@
 import type { RotatorSpec } from '../contracts/snapshot';
-import { ending } from './activity-stubs';
+import { endingSteps } from './activity-stubs';
 
 /**
  * Ends of access made of several steps, shared by a request's own end and the reconciler's (after an operator
@@ -30,16 +30,16 @@ export async function rotateCredential(
     integration: subject.integration,
     resourceId: subject.resourceId,
   });
-  const prepared = await ending.prepareRotation({ ...step('prepare'), ...item });
+  const prepared = await endingSteps.prepareRotation({ ...step('prepare'), ...item });
   // The item is gone (admins are told): nobody could hold a new secret, so the target is left as it is.
   if (prepared.gone) return 'item-gone';
   const { secret, previous } = prepared;
   const targetChanged = rotator.kind !== 'none';
-  if (rotator.kind !== 'none') await ending.setTargetSecret({ ...step('target'), rotator, secret });
-  const stored = await ending.storeItemSecret({ ...step('item'), ...item, secret, targetChanged });
+  if (rotator.kind !== 'none') await endingSteps.setTargetSecret({ ...step('target'), rotator, secret });
+  const stored = await endingSteps.storeItemSecret({ ...step('item'), ...item, secret, targetChanged });
   if (stored.gone) return 'item-gone';
   if (rotator.kind === 'none') return 'item-secret-replaced';
-  await ending.verifyRotation({ ...step('verify'), rotator, secret, previous });
+  await endingSteps.verifyRotation({ ...step('verify'), rotator, secret, previous });
   return 'secret-rotated';
 }
 
@@ -53,6 +53,6 @@ export async function dropDatabaseLogin(
     integration: subject.integration,
     resourceId: subject.resourceId,
   });
-  await ending.dropDatabaseLogin({ ...step('drop-login'), target: login.target, role: login.role });
-  await ending.deleteLoginItem({ ...step('delete-login-item'), vaultId: login.vaultId, title: login.itemTitle });
+  await endingSteps.dropDatabaseLogin({ ...step('drop-login'), target: login.target, role: login.role });
+  await endingSteps.deleteLoginItem({ ...step('delete-login-item'), vaultId: login.vaultId, title: login.itemTitle });
 }
