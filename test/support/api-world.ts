@@ -5,7 +5,6 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client, Connection } from '@temporalio/client';
-import { msToTs } from '@temporalio/common/lib/time';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { createActivities } from '../../activities';
@@ -13,12 +12,11 @@ import { createDataConverter, loadOrCreateCodecKey } from '../../codec';
 import { type LatchkeyConfig, loadConfig, repoRoot } from '../../config/config';
 import { CATALOG_WORKFLOW_ID, refreshCatalogUpdate } from '../../contracts/catalog';
 import type { Role } from '../../contracts/identity';
-import { CUSTOM_SEARCH_ATTRIBUTES } from '../../contracts/search-attributes';
 import { chooseServerPort } from '../../devstack/ports';
 import { LogNotifier } from '../../notify';
 import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
 import { integrationsOf, loadPolicyFile } from '../../policy';
-import { devServerAddress } from './temporal';
+import { createDevServerNamespace, devServerAddress } from './temporal';
 import { catalogWorkflow } from '../../workflows';
 import { createLatchkeyWorker } from '../../apps/worker/worker';
 import { createApiApp } from '../../apps/api/app';
@@ -27,9 +25,6 @@ import { createLogger } from '../../apps/api/logging/logger';
 import { createTargetPorts } from '../../apps/worker/targets';
 import { DEMO_DATABASE, seedDemoDatabase } from '../../devstack/postgres';
 import { testPostgresAdminUrl } from './postgres';
-
-// temporal.api.enums.v1.IndexedValueType
-const SEARCH_ATTRIBUTE_TYPES = { Keyword: 2, KeywordList: 7, Datetime: 6 } as const;
 
 export interface Person {
   sub: string;
@@ -95,13 +90,7 @@ export class ApiWorld {
     });
 
     const connection = await Connection.connect({ address: config.temporal.address });
-    await connection.workflowService.registerNamespace({
-      namespace,
-      workflowExecutionRetentionPeriod: msToTs('1 day'),
-    });
-    const searchAttributes: Record<string, number> = {};
-    for (const { name: key, type } of CUSTOM_SEARCH_ATTRIBUTES) searchAttributes[key] = SEARCH_ATTRIBUTE_TYPES[type];
-    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
+    await createDevServerNamespace(connection, namespace);
 
     const key = await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
     const dataConverter = createDataConverter(key);

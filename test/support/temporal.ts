@@ -4,7 +4,9 @@ import { type InternalConnectionOptions, InternalConnectionOptionsSymbol } from 
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import Long from 'long';
 import type { NativeConnection } from '@temporalio/worker';
+import { msToTs } from '@temporalio/common/lib/time';
 import { loadDevelopmentSettings } from '../../config/development';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../../contracts/search-attributes';
 import { chooseServerPort } from '../../devstack/ports';
 import type { TestServerSource } from '../../devstack/test-server';
 
@@ -20,6 +22,20 @@ export function devServerAddress(): string {
     );
   }
   return address;
+}
+
+// temporal.api.enums.v1.IndexedValueType
+const SEARCH_ATTRIBUTE_TYPES = { Keyword: 2, KeywordList: 7, Datetime: 6 } as const;
+
+/** A namespace of a test's own on the shared dev server, with latchkey's search attributes. */
+export async function createDevServerNamespace(connection: Connection, namespace: string): Promise<void> {
+  await connection.workflowService.registerNamespace({
+    namespace,
+    workflowExecutionRetentionPeriod: msToTs('1 day'),
+  });
+  const searchAttributes: Record<string, number> = {};
+  for (const { name, type } of CUSTOM_SEARCH_ATTRIBUTES) searchAttributes[name] = SEARCH_ATTRIBUTE_TYPES[type];
+  await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
 }
 
 /** A client of the shared dev server (real persistence, visibility and custom search attributes). */
