@@ -668,6 +668,114 @@ flows:
     });
   });
 
+  describe('targets and rotators', () => {
+    const TARGETS = `targets:
+  - name: app-db
+    kind: postgres
+    admin: { env: APP_DB_ADMIN_URL }
+  - name: payments
+    kind: command
+    command: [/usr/local/bin/rotate-payments]
+resources:`;
+    const withTargets = (text: string) => text.replace('resources:', TARGETS);
+    const stripe = 'grant: rotate-on-revoke\n    rotator: none';
+
+    it('reads targets, a postgres rotator with its role and a command rotator, and database logins', () => {
+      const text = withTargets(VALID_POLICY)
+        .replace(stripe, 'grant: rotate-on-revoke\n    rotator: { target: app-db, role: stripe_app }')
+        .replace(
+          '  - id: untagged',
+          '  - id: app-login\n    integration: demo\n    vault: vlt_logins\n    grant: database-role\n    target: app-db\n    memberOf: [app_read]\n  - id: untagged',
+        );
+      const sut = parsePolicy(text, FILE);
+      expect(sut.targets).toEqual([
+        { name: 'app-db', kind: 'postgres', admin: { env: 'APP_DB_ADMIN_URL' } },
+        { name: 'payments', kind: 'command', command: ['/usr/local/bin/rotate-payments'], timeoutMs: 60_000 },
+      ]);
+      expect(sut.resources.find((resource) => resource.type === 'item' && resource.id === 'stripe-key')).toMatchObject({
+        rotator: { kind: 'target', target: 'app-db', role: 'stripe_app', endSessions: true },
+      });
+      expect(sut.resources.find((resource) => resource.type === 'database-role')).toEqual({
+        type: 'database-role',
+        id: 'app-login',
+        integration: 'demo',
+        vaultId: 'vlt_logins',
+        grant: 'database-role',
+        target: 'app-db',
+        memberOf: ['app_read'],
+        connectionLimit: 2,
+      });
+    });
+
+    it('refuses a rotate-on-revoke grant that says nothing of what changes the credential where it is used', () => {
+      expectOneIssue(
+        edit(VALID_POLICY, stripe, 'grant: rotate-on-revoke'),
+        'grant: rotate-on-revoke',
+        'resources[1].grant',
+        /^a rotate-on-revoke grant needs a rotator .* or rotator: none to accept that only the 1Password item changes$/,
+      );
+    });
+
+    it('refuses a rotator on a share-link grant, a target that is not defined, and a postgres rotator without its role', () => {
+      expectOneIssue(
+        edit(VALID_POLICY, 'item: itm_prod_db', 'item: itm_prod_db\n    rotator: none'),
+        'rotator: none',
+        'resources[0].rotator',
+        /^a rotator is for rotate-on-revoke grants only$/,
+      );
+      expectOneIssue(
+        edit(withTargets(VALID_POLICY), stripe, 'grant: rotate-on-revoke\n    rotator: { target: nowhere, role: app }'),
+        'target: nowhere',
+        'resources[1].rotator.target',
+        /^target "nowhere" is not defined \(add it under targets:\)$/,
+      );
+      expectOneIssue(
+        edit(withTargets(VALID_POLICY), stripe, 'grant: rotate-on-revoke\n    rotator: { target: app-db }'),
+        'rotator: { target: app-db }',
+        'resources[1].rotator',
+        /^a postgres rotator names the role whose password the item holds: role: ROLE$/,
+      );
+      expectOneIssue(
+        edit(
+          withTargets(VALID_POLICY),
+          stripe,
+          'grant: rotate-on-revoke\n    rotator: { target: payments, role: app }',
+        ),
+        'rotator: { target: payments, role: app }',
+        'resources[1].rotator',
+        /^role and endSessions are for postgres targets; a command knows its own account$/,
+      );
+    });
+
+    it('refuses a database login on a command target, and a duplicate target name', () => {
+      const login = (target: string) =>
+        `  - id: app-login\n    integration: demo\n    vault: vlt_logins\n    grant: database-role\n    target: ${target}\n    memberOf: [app_read]\n  - id: untagged`;
+      expectOneIssue(
+        edit(withTargets(VALID_POLICY), '  - id: untagged', login('payments')),
+        'target: payments\n    memberOf',
+        'resources[2].target',
+        /^a database-role grant needs a postgres target; "payments" is a command$/,
+      );
+      expectOneIssue(
+        edit(withTargets(VALID_POLICY), '  - name: payments', '  - name: app-db'),
+        'name: app-db\n    kind: command',
+        'targets[1].name',
+        /^duplicate target name "app-db" \(first defined at line \d+\)$/,
+      );
+    });
+
+    it('refuses an admin URL written in the policy: only where it comes from', () => {
+      const issues = issuesOf(
+        withTargets(VALID_POLICY).replace(
+          'admin: { env: APP_DB_ADMIN_URL }',
+          "admin: 'postgres://admin:hunter2@db:5432/app'",
+        ),
+      );
+      expect(issues.map((issue) => issue.path)).toEqual(['targets[0].admin']);
+      expect(issues[0].message).not.toContain('hunter2');
+    });
+  });
+
   it('lists every issue of a file, in file order, in one error', () => {
     const text = edit(edit(VALID_POLICY, 'kind: local', 'kind: vault'), 'threshold: any', 'threshold: most');
     const issues = issuesOf(text);

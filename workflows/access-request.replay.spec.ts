@@ -107,6 +107,10 @@ describe('recorded access-request histories', () => {
         'extension-new-link',
         'extension-link-refused',
         'extension-revoked-while-linking',
+        'rotated-in-database',
+        'rotation-answers-lost',
+        'database-login-revoked',
+        'database-login-extended-then-expired',
         ...paths.map((path) => `before-access-always-ends/${path}`),
       ]),
     );

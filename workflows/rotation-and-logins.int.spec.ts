@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Client, escapeIdentifier as id, escapeLiteral as literal } from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
 import type { TargetPorts } from '../activities';
@@ -6,7 +9,9 @@ import type { GrantSpec, RotatorSpec } from '../contracts/snapshot';
 import { databaseLoginItemTitle, databaseLoginRole } from '../domain/ids';
 import { OnePasswordError } from '../onepassword/port';
 import { TargetError, type Rotator } from '../targets/port';
+import { CommandRotator } from '../targets/command/command-rotator';
 import { PostgresTarget } from '../targets/postgres/postgres-target';
+import { recordHistory } from '../test/support/histories';
 import { testPostgresAdminUrl } from '../test/support/postgres';
 import { HOUR, people, REQUESTER, shareLinkGrant } from '../test/support/snapshots';
 import { approve, eventually, stateOf, useTimeSkippingWorld } from '../test/support/time-skipping';
@@ -113,6 +118,7 @@ describe('rotate-on-revoke that reaches the database (time-skipping server, real
     expect(await login(role, now)).toBe('accepted');
     expect(await sessionAlive(open)).toBe(false);
     await open.end().catch(() => undefined);
+    await recordHistory(sut, 'rotated-in-database');
   });
 
   it('a step that takes effect and then fails, at every step, still leaves exactly one new password, the same in both', async () => {
@@ -157,6 +163,65 @@ describe('rotate-on-revoke that reaches the database (time-skipping server, real
     expect(await login(role, first)).toBe('28P01');
     const rotations = (await suite.world.port.local.readState()).rotations.filter((r) => r.itemId === 'itm_prod_db');
     expect(rotations).toHaveLength(1);
+    await recordHistory(sut, 'rotation-answers-lost');
+  });
+
+  it('1Password failing after the database changed: admins are told at once, and the attempts go on until it holds the secret', async () => {
+    suite.world.targets = targetsOn(new PostgresTarget({ adminUrl: () => adminUrl, name: 'it-db' }));
+    const unavailable = () => new OnePasswordError('unavailable', '1Password is unavailable');
+    suite.world.port.failNext('setItemSecret', unavailable(), unavailable(), unavailable());
+    const sut = await suite.started({ grant, durationMs: HOUR });
+    await approve(sut, people.alice);
+    await eventually(async () => expect((await stateOf(sut)).status).toBe('ACTIVE'));
+
+    await suite.world.advance(HOUR + MINUTE);
+    const final = await eventually(async () => {
+      await suite.world.advance(MINUTE);
+      const state = await stateOf(sut);
+      expect(state.status).toBe('EXPIRED');
+      return state;
+    }, 60_000);
+
+    expect(final.grant!.endedBy).toBe('secret-rotated');
+    // Attempts 1 and 2 alert (then 4, 8, ...): never silent, never a flood.
+    expect(suite.world.notifier.ofKind('rotation-incomplete').map((event) => event.details)).toEqual([
+      { attempt: 1 },
+      { attempt: 2 },
+    ]);
+    const now = await suite.world.port.local.getItemSecret('vlt_prod', 'itm_prod_db');
+    expect(await login(role, now)).toBe('accepted');
+    expect(await login(role, first)).toBe('28P01');
+  });
+
+  it('a command target gets the new secret on its standard input, then the item', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-command-target-'));
+    const received = path.join(dir, 'received');
+    const script = path.join(dir, 'rotate.sh');
+    fs.writeFileSync(script, `#!/bin/sh\nread -r secret\nprintf '%s' "$secret" > ${received}\n`, { mode: 0o755 });
+    const command = new CommandRotator({ command: [script] });
+    suite.world.targets = {
+      rotator: () => command,
+      databaseLogins: () => {
+        throw new Error('no logins here');
+      },
+    };
+    const sut = await suite.started({
+      grant: { ...shareLinkGrant(true), rotator: { kind: 'command', target: 'payments' } } as GrantSpec,
+      durationMs: HOUR,
+    });
+    await approve(sut, people.alice);
+    await eventually(async () => expect((await stateOf(sut)).status).toBe('ACTIVE'));
+
+    await suite.world.advance(HOUR + MINUTE);
+    const final = await eventually(async () => {
+      const state = await stateOf(sut);
+      expect(state.status).toBe('EXPIRED');
+      return state;
+    });
+    expect(final.grant!.endedBy).toBe('secret-rotated');
+    const now = await suite.world.port.local.getItemSecret('vlt_prod', 'itm_prod_db');
+    expect(fs.readFileSync(received, 'utf8')).toBe(now);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('the database down while access ends: ENDING, retried, admins alerted, then rotated once it is back', async () => {
@@ -245,6 +310,7 @@ describe('database-role: a login of the request’s own (time-skipping server, r
     expect(await admin('select 1 from pg_roles where rolname = $1', [username])).toEqual([]);
     expect(await login(username, password)).toBe('28P01');
     expect(await suite.world.port.local.findItemId('vlt_logins', databaseLoginItemTitle(requestId))).toBeUndefined();
+    await recordHistory(sut, 'database-login-revoked');
   });
 
   it('an extension moves VALID UNTIL to the new end', async () => {
@@ -271,6 +337,7 @@ describe('database-role: a login of the request’s own (time-skipping server, r
     });
     expect(final.grant!.endedBy).toBe('login-dropped');
     expect(await admin('select 1 from pg_roles where rolname = $1', [role])).toEqual([]);
+    await recordHistory(sut, 'database-login-extended-then-expired');
   });
 
   it('a login made before the item could be made is dropped: the request FAILED and nothing is left', async () => {
