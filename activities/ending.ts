@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { ADMINS } from '../contracts/notifications';
+import { ADMINS, type NotificationEvent, type NotificationKind } from '../contracts/notifications';
 import { classifyOnePasswordError } from '../onepassword/errors';
 import type { ActivityContext } from './context';
 import { toEndingFailure } from './failures';
@@ -30,26 +30,45 @@ export async function endingAttempt<T>(
   }
 }
 
-async function reportBlocked(
+function reportBlocked(
   deps: ActivityContext,
   what: { step: string; integration: string; resourceId: string },
   kind: string,
   attempt: number,
 ): Promise<void> {
-  deps.logger.error({ workflowId: workflowIdOf(), step: what.step, kind, attempt }, 'ending access is blocked');
+  return alertAdmins(deps, what, 'revoke-blocked', `blocked:${attempt}`, 'ending access is blocked', {
+    cause: kind,
+    attempt,
+    retryingEveryMinutes: 15,
+  });
+}
+
+/**
+ * Tells admins of a step's problem, at attempts 1, 2, 4, 8, ... of its activity (never silent, never a flood),
+ * and logs it. An alert that cannot be delivered is logged, never thrown: the step goes on.
+ */
+export async function alertAdmins(
+  deps: ActivityContext,
+  what: { step: string; integration: string; resourceId: string },
+  kind: NotificationKind,
+  event: string,
+  message: string,
+  details: NonNullable<NotificationEvent['details']>,
+): Promise<void> {
+  deps.logger.error({ workflowId: workflowIdOf(), step: what.step, ...details }, message);
   try {
     await deps.notifier.notify({
-      kind: 'revoke-blocked',
-      eventId: `${what.step}:blocked:${attempt}`,
+      kind,
+      eventId: `${what.step}:${event}`,
       requestId: workflowIdOf() ?? what.step,
       resourceId: what.resourceId,
       integration: what.integration,
       recipients: [ADMINS],
       at: deps.clock().toISOString(),
-      details: { cause: kind, attempt, retryingEveryMinutes: 15 },
+      details,
     });
   } catch (error) {
-    deps.logger.warn({ step: what.step, error: String(error) }, 'alert about a blocked end of access not delivered');
+    deps.logger.warn({ step: what.step, error: String(error) }, `alert not delivered: ${message}`);
   }
 }
 

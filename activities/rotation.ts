@@ -1,11 +1,10 @@
 import { randomInt } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { ADMINS } from '../contracts/notifications';
 import type { RotatorSpec } from '../contracts/snapshot';
 import { TargetError, type RotationCheck } from '../targets/port';
 import type { ActivityContext } from './context';
-import { endingAttempt, isGone, reportGone } from './ending';
-import { heartbeating, workflowIdOf } from './heartbeat';
+import { alertAdmins, endingAttempt, isGone, reportGone } from './ending';
+import { heartbeating } from './heartbeat';
 import type {
   PreparedRotation,
   RotateSecretInput,
@@ -147,25 +146,13 @@ export function rotationActivities(deps: ActivityContext) {
 async function reportIncomplete(deps: ActivityContext, input: StoreItemSecretInput): Promise<void> {
   const attempt = Context.current().info.attempt;
   if ((attempt & (attempt - 1)) !== 0) return;
-  deps.logger.error(
-    { workflowId: workflowIdOf(), step: input.idempotencyKey, attempt },
+  const what = { step: input.idempotencyKey, integration: input.integration, resourceId: input.resourceId };
+  await alertAdmins(
+    deps,
+    what,
+    'rotation-incomplete',
+    `incomplete:${attempt}`,
     'the target has a new secret that 1Password does not hold yet; still trying',
+    { attempt },
   );
-  try {
-    await deps.notifier.notify({
-      kind: 'rotation-incomplete',
-      eventId: `${input.idempotencyKey}:incomplete:${attempt}`,
-      requestId: workflowIdOf() ?? input.idempotencyKey,
-      resourceId: input.resourceId,
-      integration: input.integration,
-      recipients: [ADMINS],
-      at: deps.clock().toISOString(),
-      details: { attempt },
-    });
-  } catch (error) {
-    deps.logger.warn(
-      { step: input.idempotencyKey, error: String(error) },
-      'alert about an incomplete rotation not delivered',
-    );
-  }
 }

@@ -4,7 +4,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
-import { testPostgresAdminUrl } from '../test/support/postgres';
 import { DEMO_DATABASE, PostgresStartError, seedDemoDatabase, startPostgres, type RunningPostgres } from './postgres';
 
 const quiet = () => undefined;
@@ -59,8 +58,17 @@ describe(startPostgres.name, () => {
 });
 
 describe(seedDemoDatabase.name, () => {
+  // A server of its own: the integration tier's is seeded by other files with passwords of their own.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-postgres-seed-'));
+  let running: RunningPostgres | undefined;
+  afterAll(async () => {
+    await running?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('is idempotent and sets reporting’s password only when it creates the role', async () => {
-    const adminUrl = testPostgresAdminUrl();
+    running = await startPostgres({ dir, log: quiet });
+    const { adminUrl } = running;
     await seedDemoDatabase(adminUrl, 'first-password');
     await seedDemoDatabase(adminUrl, 'second-password');
 

@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Client, escapeIdentifier as id, escapeLiteral as literal } from 'pg';
-import { parseIntoClientConfig } from 'pg-connection-string';
+import { escapeIdentifier as id, escapeLiteral as literal } from 'pg';
 import type { TargetPorts } from '../activities';
 import { extendUpdate, grantAccessQuery, revokeUpdate } from '../contracts/messages';
 import type { GrantSpec, RotatorSpec } from '../contracts/snapshot';
@@ -12,7 +11,13 @@ import { TargetError, type Rotator } from '../targets/port';
 import { CommandRotator } from '../targets/command/command-rotator';
 import { PostgresTarget } from '../targets/postgres/postgres-target';
 import { recordHistory } from '../test/support/histories';
-import { testPostgresAdminUrl } from '../test/support/postgres';
+import {
+  adminQuery as admin,
+  loginAs as session,
+  sessionAlive,
+  testPostgresAdminUrl,
+  tryLogin,
+} from '../test/support/postgres';
 import { HOUR, people, REQUESTER, shareLinkGrant } from '../test/support/snapshots';
 import { approve, eventually, stateOf, useTimeSkippingWorld } from '../test/support/time-skipping';
 
@@ -27,45 +32,6 @@ const MINUTE = 60_000;
 const TABLE = 'it_orders';
 const READER = 'it_reader';
 let serial = 0;
-
-async function admin(sql: string, values: unknown[] = []): Promise<Array<Record<string, unknown>>> {
-  const client = new Client(parseIntoClientConfig(adminUrl));
-  await client.connect();
-  try {
-    return (await client.query<Record<string, unknown>>(sql, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-/** Logs in as `role`: 'accepted', or the SQLSTATE of the refusal (28P01: password refused). */
-async function login(role: string, password: string): Promise<string> {
-  const client = new Client({ ...parseIntoClientConfig(adminUrl), user: role, password });
-  try {
-    await client.connect();
-    await client.query(`select count(*) from ${TABLE}`);
-    return 'accepted';
-  } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-/** An open session as `role`, as a person keeps psql open. */
-async function session(role: string, password: string): Promise<Client> {
-  const client = new Client({ ...parseIntoClientConfig(adminUrl), user: role, password });
-  client.on('error', () => undefined); // ended by the server: the next query says so
-  await client.connect();
-  return client;
-}
-
-async function sessionAlive(client: Client): Promise<boolean> {
-  return client.query('select 1').then(
-    () => true,
-    () => false,
-  );
-}
 
 /** Targets of this test: `it-db` is the real PostgreSQL (its admin URL read at each call, so a test can cut it). */
 function targetsOn(database: PostgresTarget, wrap: (rotator: Rotator) => Rotator = (rotator) => rotator): TargetPorts {
@@ -114,8 +80,8 @@ describe('rotate-on-revoke that reaches the database (time-skipping server, real
     expect(final.grant!.guarantee.statement).toMatch(/^the credential you saw stops working at /);
     const now = await suite.world.port.local.getItemSecret('vlt_prod', 'itm_prod_db');
     expect(now).not.toBe(first);
-    expect(await login(role, first)).toBe('28P01');
-    expect(await login(role, now)).toBe('accepted');
+    expect(await tryLogin(role, first)).toBe('28P01');
+    expect(await tryLogin(role, now)).toBe('accepted');
     expect(await sessionAlive(open)).toBe(false);
     await open.end().catch(() => undefined);
     await recordHistory(sut, 'rotated-in-database');
@@ -159,8 +125,8 @@ describe('rotate-on-revoke that reaches the database (time-skipping server, real
     expect(written.size).toBe(1);
     const [secret] = written;
     expect(await suite.world.port.local.getItemSecret('vlt_prod', 'itm_prod_db')).toBe(secret);
-    expect(await login(role, secret)).toBe('accepted');
-    expect(await login(role, first)).toBe('28P01');
+    expect(await tryLogin(role, secret)).toBe('accepted');
+    expect(await tryLogin(role, first)).toBe('28P01');
     const rotations = (await suite.world.port.local.readState()).rotations.filter((r) => r.itemId === 'itm_prod_db');
     expect(rotations).toHaveLength(1);
     await recordHistory(sut, 'rotation-answers-lost');
@@ -189,8 +155,8 @@ describe('rotate-on-revoke that reaches the database (time-skipping server, real
       { attempt: 2 },
     ]);
     const now = await suite.world.port.local.getItemSecret('vlt_prod', 'itm_prod_db');
-    expect(await login(role, now)).toBe('accepted');
-    expect(await login(role, first)).toBe('28P01');
+    expect(await tryLogin(role, now)).toBe('accepted');
+    expect(await tryLogin(role, first)).toBe('28P01');
   });
 
   it('a command target gets the new secret on its standard input, then the item', async () => {
@@ -239,7 +205,7 @@ describe('rotate-on-revoke that reaches the database (time-skipping server, real
     for (let moved = 0; moved < 20 * MINUTE; moved += 2 * MINUTE) await suite.world.advance(2 * MINUTE);
     await eventually(() => Promise.resolve(expect(suite.world.notifier.ofKind('revoke-failing')).toHaveLength(1)));
     expect((await stateOf(sut)).status).toBe('ENDING');
-    expect(await login(role, first)).toBe('accepted'); // nothing changed yet: the database was never reached
+    expect(await tryLogin(role, first)).toBe('accepted'); // nothing changed yet: the database was never reached
 
     reachable = true;
     const final = await eventually(async () => {
@@ -249,8 +215,10 @@ describe('rotate-on-revoke that reaches the database (time-skipping server, real
       return state;
     }, 60_000);
     expect(final.grant!.endedBy).toBe('secret-rotated');
-    expect(await login(role, first)).toBe('28P01');
-    expect(await login(role, await suite.world.port.local.getItemSecret('vlt_prod', 'itm_prod_db'))).toBe('accepted');
+    expect(await tryLogin(role, first)).toBe('28P01');
+    expect(await tryLogin(role, await suite.world.port.local.getItemSecret('vlt_prod', 'itm_prod_db'))).toBe(
+      'accepted',
+    );
   });
 });
 
@@ -300,7 +268,7 @@ describe('database-role: a login of the request’s own (time-skipping server, r
     expect(new Date(row.rolvaliduntil as string).toISOString()).toBe(active.grant!.endsAt);
     expect(row.rolconnlimit).toBe(2);
     const open = await session(username, password);
-    expect(await login(username, password)).toBe('accepted');
+    expect(await tryLogin(username, password)).toBe('accepted');
 
     const final = await sut.executeUpdate(revokeUpdate, { args: [{ actor: people.bob, reason: 'done' }] });
     expect(final.status).toBe('REVOKED');
@@ -308,7 +276,7 @@ describe('database-role: a login of the request’s own (time-skipping server, r
     expect(await sessionAlive(open)).toBe(false);
     await open.end().catch(() => undefined);
     expect(await admin('select 1 from pg_roles where rolname = $1', [username])).toEqual([]);
-    expect(await login(username, password)).toBe('28P01');
+    expect(await tryLogin(username, password)).toBe('28P01');
     expect(await suite.world.port.local.findItemId('vlt_logins', databaseLoginItemTitle(requestId))).toBeUndefined();
     await recordHistory(sut, 'database-login-revoked');
   });

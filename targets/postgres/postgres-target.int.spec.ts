@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, escapeIdentifier as id, escapeLiteral as literal } from 'pg';
+import { escapeIdentifier as id, escapeLiteral as literal } from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
 import { chooseServerPort, releaseServerPort } from '../../devstack/ports';
-import { testPostgresAdminUrl } from '../../test/support/postgres';
+import { adminQuery as admin, loginAs, testPostgresAdminUrl, tryLogin } from '../../test/support/postgres';
 import { TargetError } from '../port';
 import { PostgresTarget } from './postgres-target';
 
@@ -252,41 +252,4 @@ describe(PostgresTarget.name, () => {
       expect((error as Error).message).not.toContain(new URL(adminUrl).password);
     });
   });
-
-  async function admin(
-    text: string,
-    params: unknown[] = [],
-    database?: string,
-  ): Promise<Array<Record<string, unknown>>> {
-    const config = parseIntoClientConfig(adminUrl);
-    const client = new Client({ ...config, database: database ?? config.database });
-    await client.connect();
-    try {
-      return (await client.query<Record<string, unknown>>(text, params)).rows;
-    } finally {
-      await client.end();
-    }
-  }
-
-  async function loginAs(role: string, password: string): Promise<Client> {
-    const client = new Client({ ...parseIntoClientConfig(adminUrl), user: role, password });
-    client.on('error', () => undefined); // its session may be ended under it: that is the point
-    await client.connect();
-    return client;
-  }
-
-  /** 'accepted', or the SQLSTATE of the refusal (at login or at `query`). */
-  async function tryLogin(role: string, password: string, query = 'select 1'): Promise<string> {
-    const client = new Client({ ...parseIntoClientConfig(adminUrl), user: role, password });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      await client.query(query);
-      return 'accepted';
-    } catch (error) {
-      return (error as { code?: string }).code ?? String(error);
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  }
 });

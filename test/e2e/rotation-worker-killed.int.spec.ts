@@ -4,8 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { Client as PostgresClient, escapeIdentifier as id, escapeLiteral as literal } from 'pg';
-import { parseIntoClientConfig } from 'pg-connection-string';
+import { escapeIdentifier as id, escapeLiteral as literal } from 'pg';
 import { createDataConverter, loadOrCreateCodecKey } from '../../codec';
 import { loadConfig, repoRoot } from '../../config/config';
 import { loadDevelopmentSettings } from '../../config/development';
@@ -15,7 +14,7 @@ import { requestWorkflowId } from '../../domain/ids';
 import { chooseServerPort } from '../../devstack/ports';
 import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
 import { accessRequestWorkflow } from '../../workflows/access-request/workflow';
-import { testPostgresAdminUrl } from '../support/postgres';
+import { adminQuery as admin, testPostgresAdminUrl, tryLogin } from '../support/postgres';
 import { requestInput, snapshot } from '../support/snapshots';
 import { createDevServerNamespace, devServerAddress } from '../support/temporal';
 
@@ -56,28 +55,6 @@ flows:
     automatic: true
     duration: { max: PT1H }
 `;
-
-async function admin(sql: string, values: unknown[] = []): Promise<Array<Record<string, unknown>>> {
-  const client = new PostgresClient(parseIntoClientConfig(adminUrl));
-  await client.connect();
-  try {
-    return (await client.query<Record<string, unknown>>(sql, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-async function login(password: string): Promise<string> {
-  const client = new PostgresClient({ ...parseIntoClientConfig(adminUrl), user: role, password });
-  try {
-    await client.connect();
-    return 'accepted';
-  } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 describe('a rotation whose worker is SIGKILLed at every step (dev server, real PostgreSQL)', () => {
   let env: NodeJS.ProcessEnv;
@@ -182,8 +159,8 @@ describe('a rotation whose worker is SIGKILLed at every step (dev server, real P
     expect(final.grant!.endedBy).toBe('secret-rotated');
     const now = await local.getItemSecret('vlt_prod', 'itm_prod_db');
     expect(now).not.toBe(first);
-    expect(await login(now)).toBe('accepted');
-    expect(await login(first)).toBe('28P01');
+    expect(await tryLogin(role, now)).toBe('accepted');
+    expect(await tryLogin(role, first)).toBe('28P01');
     // One change of the item, by this request's rotation, whatever the attempts.
     const rotations = (await local.readState()).rotations.filter((rotation) => rotation.itemId === 'itm_prod_db');
     expect(rotations.map((rotation) => rotation.reference)).toEqual([`${handle.workflowId}:rotate:item`]);

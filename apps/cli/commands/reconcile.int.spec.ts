@@ -2,20 +2,9 @@ import { LocalOnePassword } from '../../../onepassword/local/local-onepassword';
 import { ApiWorld, PEOPLE } from '../../../test/support/api-world';
 import type { CommandIo } from '../io';
 import { runReconcileCommand } from './reconcile';
-import { Client as PostgresClient } from 'pg';
 import { databaseLoginItemTitle, databaseLoginRole, terminatedRotationWorkflowId } from '../../../domain/ids';
-import { testPostgresAdminUrl } from '../../../test/support/postgres';
+import { adminQuery } from '../../../test/support/postgres';
 import { rotateAfterTerminationWorkflow } from '../../../workflows/reconcile';
-
-async function adminQuery(sql: string, values: unknown[]): Promise<unknown[]> {
-  const client = new PostgresClient({ connectionString: testPostgresAdminUrl() });
-  await client.connect();
-  try {
-    return (await client.query<Record<string, unknown>>(sql, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 function capture(): CommandIo & { stdout: string[] } {
   const stdout: string[] = [];
