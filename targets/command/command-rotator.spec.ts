@@ -97,7 +97,7 @@ describe(CommandRotator.name, () => {
 });
 
 async function goneWithin(pid: number, ms: number): Promise<boolean> {
-  for (const deadline = Date.now() + ms; isRunning(pid); ) {
+  for (const deadline = Date.now() + ms; isRunning(pid);) {
     if (Date.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
