@@ -65,6 +65,9 @@ export interface DatabaseLogins {
   connectionInfo(): ConnectionInfo;
 }
 
+/** What every login role latchkey makes starts with (`lk_<request id>`). */
+export const DATABASE_LOGIN_PREFIX = 'lk_';
+
 /** Login role names latchkey makes: `lk_` then lowercase letters, digits and `_` (PostgreSQL's 63-byte limit). */
 export const DATABASE_LOGIN_PATTERN = /^lk_[a-z0-9_]{1,60}$/;
 

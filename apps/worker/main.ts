@@ -15,7 +15,7 @@ import { reportRateBudgets } from './budget-metrics';
 import { ensureReconcileSchedule } from './reconcile-schedule';
 import { checkIntegration } from './onepassword-check';
 import { createWorkerPorts } from './ports';
-import { createTargetPorts } from './targets';
+import { checkTargets, createTargetPorts } from './targets';
 import { createLatchkeyWorker } from './worker';
 
 const CATALOG_REFRESH_MS = 5 * 60_000;
@@ -67,6 +67,11 @@ async function main(): Promise<void> {
       ports.refuseGrants(name, `integration "${name}" failed its 1Password check at the worker's start`);
     }
   }
+  const targets = createTargetPorts(policy);
+  for (const finding of await checkTargets(policy, targets)) {
+    if (finding.ok) logger.info({ target: finding.target }, `target check: ${finding.message}`);
+    else logger.warn({ target: finding.target }, `target check: ${finding.message}; ending access will keep trying`);
+  }
   const stopBudgetReports = reportRateBudgets(Runtime.instance().metricMeter, ports.sdkAdapters);
 
   const connection = await NativeConnection.connect({ address: config.temporal.address });
@@ -84,7 +89,7 @@ async function main(): Promise<void> {
       notifier,
       logger,
       temporal: client,
-      targets: createTargetPorts(policy),
+      targets,
       integrations: integrations.map(({ name, reconcile }) => ({
         name,
         repair: reconcile === 'repair',

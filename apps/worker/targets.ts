@@ -1,8 +1,10 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { TargetPorts } from '../../activities';
 import { readSecret } from '../../config/secrets';
 import type { LoadedPolicy } from '../../policy';
 import { CommandRotator } from '../../targets/command/command-rotator';
-import { TargetError } from '../../targets/port';
+import { DATABASE_LOGIN_PREFIX, TargetError } from '../../targets/port';
 import { PostgresTarget } from '../../targets/postgres/postgres-target';
 
 /**
@@ -44,4 +46,36 @@ export function createTargetPorts(policy: LoadedPolicy, env?: NodeJS.ProcessEnv)
       return database;
     },
   };
+}
+
+export interface TargetFinding {
+  target: string;
+  ok: boolean;
+  message: string;
+}
+
+/**
+ * What the worker can reach of the policy's targets, told at its start (the 1Password check's counterpart):
+ * a postgres target answers with the admin URL's role, a command target's program can be run. Nothing is
+ * refused on a finding: ending access keeps trying until the target answers.
+ */
+export async function checkTargets(policy: LoadedPolicy, ports: TargetPorts): Promise<TargetFinding[]> {
+  return Promise.all(
+    policy.targets.map(async (target): Promise<TargetFinding> => {
+      if (target.kind === 'command') {
+        try {
+          fs.accessSync(target.command[0], fs.constants.X_OK);
+          return { target: target.name, ok: true, message: `runs ${path.basename(target.command[0])}` };
+        } catch {
+          return { target: target.name, ok: false, message: `${target.command[0]} cannot be run by this worker` };
+        }
+      }
+      try {
+        const logins = await ports.databaseLogins(target.name).listLogins(DATABASE_LOGIN_PREFIX);
+        return { target: target.name, ok: true, message: `reachable; ${logins.length} database login(s) of latchkey` };
+      } catch (error) {
+        return { target: target.name, ok: false, message: error instanceof Error ? error.message : String(error) };
+      }
+    }),
+  );
 }

@@ -107,11 +107,21 @@ export class PostgresConnection {
   }
 
   private adminConfig(): ClientConfig {
+    const name = this.options.name ?? 'a PostgreSQL target';
+    let url: string;
     try {
-      return parseIntoClientConfig(this.options.adminUrl());
+      url = this.options.adminUrl();
+    } catch (error) {
+      // A source that cannot be read says which (a TargetError names it, never the value).
+      if (error instanceof TargetError) throw error;
+      throw new TargetError('auth', `the admin URL of ${name} cannot be read`);
+    }
+    try {
+      return parseIntoClientConfig(url);
     } catch {
       // 'auth': latchkey's own credential is wrong; a person fixes the secret, and the retry reads it again.
-      throw new TargetError('auth', `the admin URL of ${this.options.name ?? 'a PostgreSQL target'} cannot be read`);
+      // The parser's message may quote the URL, password included: not passed on.
+      throw new TargetError('auth', `the admin URL of ${name} cannot be parsed`);
     }
   }
 
