@@ -96,16 +96,33 @@ export function rotationActivities(deps: ActivityContext) {
       }
     },
 
-    /** Logs in with each secret where the target can tell; a target that still takes the old one is an alert. */
+    /**
+     * The target accepts exactly what the item holds now, and refuses the secret this rotation replaced. The
+     * item is the truth: when two grants of one item end together, their rotations interleave (A and B set in
+     * the target, then B and A stored), and whichever is stored last is the secret; each rotation's last step
+     * brings the target to the item's secret, so the last one to run leaves both equal. A target that cannot be
+     * checked (a command) is given the item's secret again; one that still takes the old secret is an alert.
+     */
     async verifyRotation(input: VerifyRotationInput): Promise<RotationCheck> {
-      const check = await endingAttempt(deps, subject(input), async () => {
-        const result = await heartbeating(() => target(input.rotator).verify(input.secret, input.previous));
-        if (result.checked && !result.newAccepted)
-          throw new TargetError('refused', `target ${input.rotator.target} refuses the new secret`);
-        if (result.checked && result.previousRefused === false)
-          throw new TargetError('refused', `target ${input.rotator.target} still accepts the previous secret`);
-        return result;
-      });
+      const port = deps.onePassword(input.integration);
+      const check = await endingAttempt(deps, subject(input), () =>
+        heartbeating(async () => {
+          const rotator = target(input.rotator);
+          const current = await port.getItemSecret(input.vaultId, input.itemId);
+          let result = await rotator.verify(current, input.previous);
+          if (!result.checked || !result.newAccepted) {
+            await rotator.setSecret(current, input.idempotencyKey);
+            result = await rotator.verify(current, input.previous);
+          }
+          if (result.checked && !result.newAccepted)
+            throw new TargetError('refused', `target ${input.rotator.target} refuses the item's secret`);
+          if (result.checked && result.previousRefused === false)
+            throw new TargetError('refused', `target ${input.rotator.target} still accepts the previous secret`);
+          if (current !== input.secret)
+            deps.log('a later rotation of the item superseded this one', { step: input.idempotencyKey });
+          return result;
+        }),
+      );
       deps.log('rotation verified', { step: input.idempotencyKey, checked: check.checked });
       return check;
     },

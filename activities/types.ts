@@ -78,6 +78,9 @@ export interface StoreItemSecretInput extends RotationStepInput {
 
 export interface VerifyRotationInput extends RotationStepInput {
   rotator: TargetRotatorSpec;
+  vaultId: string;
+  itemId: string;
+  /** This rotation's secret; a later rotation of the same item may have replaced it in the item since. */
   secret: string;
   previous: string;
 }

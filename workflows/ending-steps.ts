@@ -17,7 +17,7 @@ export type RotationOutcome = 'secret-rotated' | 'item-secret-replaced' | 'item-
 
 /**
  * Rotate-on-revoke, in the order that survives a crash anywhere: a new secret; set in the target; written to
- * the item; checked (the target takes the new one and refuses the old). The secrets are activity results, so
+ * the item; checked (the target takes the item's secret and refuses the old, and is given it again if not). The secrets are activity results, so
  * they live only in codec-encrypted history and every later step of a new worker uses the same ones.
  */
 export async function rotateCredential(
@@ -39,7 +39,7 @@ export async function rotateCredential(
   const stored = await endingSteps.storeItemSecret({ ...step('item'), ...item, secret, targetChanged });
   if (stored.gone) return 'item-gone';
   if (rotator.kind === 'none') return 'item-secret-replaced';
-  await endingSteps.verifyRotation({ ...step('verify'), rotator, secret, previous });
+  await endingSteps.verifyRotation({ ...step('verify'), ...item, rotator, secret, previous });
   return 'secret-rotated';
 }
 

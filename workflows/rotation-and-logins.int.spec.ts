@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { escapeIdentifier as id, escapeLiteral as literal } from 'pg';
-import type { TargetPorts } from '../activities';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities, type PreparedRotation, type TargetPorts } from '../activities';
 import { extendUpdate, grantAccessQuery, revokeUpdate } from '../contracts/messages';
 import type { GrantSpec, RotatorSpec } from '../contracts/snapshot';
 import { databaseLoginItemTitle, databaseLoginRole } from '../domain/ids';
@@ -188,6 +189,64 @@ describe('rotate-on-revoke that reaches the database (time-skipping server, real
     const now = await suite.world.port.local.getItemSecret('vlt_prod', 'itm_prod_db');
     expect(fs.readFileSync(received, 'utf8')).toBe(now);
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('two grants of one item ending together: however their steps interleave, the database ends with the item’s secret', async () => {
+    const database = new PostgresTarget({ adminUrl: () => adminUrl, name: 'it-db' });
+    const activities = createActivities({
+      onePassword: () => suite.world.port,
+      notifier: suite.world.notifier,
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      targets: targetsOn(database),
+    });
+    const rotator = { kind: 'postgres', target: 'it-db', role, endSessions: true } as const;
+    const item = { vaultId: 'vlt_prod', itemId: 'itm_prod_db' };
+    const step = (request: string, name: string) => ({
+      idempotencyKey: `AccessRequest:${request}:rotate:${name}`,
+      integration: 'demo',
+      resourceId: 'it',
+    });
+    const env = new MockActivityEnvironment();
+    const prepare = (request: string) =>
+      env.run<Parameters<typeof activities.prepareRotation>, PreparedRotation, typeof activities.prepareRotation>(
+        activities.prepareRotation,
+        {
+          ...step(request, 'prepare'),
+          ...item,
+        },
+      );
+    const [a, b] = [await prepare('a'), await prepare('b')];
+    if (a.gone || b.gone) throw new Error('the item is there');
+    // A and B set in the database, then B and A stored: the item holds A, the database B.
+    await env.run(activities.setTargetSecret, { ...step('a', 'target'), rotator, secret: a.secret });
+    await env.run(activities.setTargetSecret, { ...step('b', 'target'), rotator, secret: b.secret });
+    for (const [request, secret] of [
+      ['b', b.secret],
+      ['a', a.secret],
+    ] as const) {
+      await env.run(activities.storeItemSecret, { ...step(request, 'item'), ...item, secret, targetChanged: true });
+    }
+    expect(await tryLogin(role, a.secret)).toBe('28P01');
+
+    await env.run(activities.verifyRotation, {
+      ...step('b', 'verify'),
+      ...item,
+      rotator,
+      secret: b.secret,
+      previous: first,
+    });
+    await env.run(activities.verifyRotation, {
+      ...step('a', 'verify'),
+      ...item,
+      rotator,
+      secret: a.secret,
+      previous: first,
+    });
+
+    expect(await suite.world.port.local.getItemSecret('vlt_prod', 'itm_prod_db')).toBe(a.secret);
+    expect(await tryLogin(role, a.secret)).toBe('accepted');
+    expect(await tryLogin(role, b.secret)).toBe('28P01');
+    expect(await tryLogin(role, first)).toBe('28P01');
   });
 
   it('the database down while access ends: ENDING, retried, admins alerted, then rotated once it is back', async () => {
