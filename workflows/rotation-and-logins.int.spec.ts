@@ -20,7 +20,8 @@ import {
   tryLogin,
 } from '../test/support/postgres';
 import { HOUR, people, REQUESTER, shareLinkGrant } from '../test/support/snapshots';
-import { approve, eventually, stateOf, useTimeSkippingWorld } from '../test/support/time-skipping';
+import { approve, eventually, type RequestHandle, stateOf, useTimeSkippingWorld } from '../test/support/time-skipping';
+import type { AccessRequestState, RequestStatus } from '../contracts/request';
 
 /**
  * Rotate-on-revoke that reaches the database, and database logins of a request's own, end to end: the request
@@ -33,6 +34,19 @@ const MINUTE = 60_000;
 const TABLE = 'it_orders';
 const READER = 'it_reader';
 let serial = 0;
+
+/** The request once it reaches `status`, moving the clock by `stepMs` between looks (the retries' backoff). */
+async function statusOf(sut: RequestHandle, status: RequestStatus, stepMs?: number): Promise<AccessRequestState> {
+  return eventually(
+    async () => {
+      if (stepMs) await suite.world.advance(stepMs);
+      const state = await stateOf(sut);
+      expect(state.status).toBe(status);
+      return state;
+    },
+    stepMs ? 60_000 : undefined,
+  );
+}
 
 /** Targets of this test: `it-db` is the real PostgreSQL (its admin URL read at each call, so a test can cut it). */
 function targetsOn(database: PostgresTarget, wrap: (rotator: Rotator) => Rotator = (rotator) => rotator): TargetPorts {
@@ -67,15 +81,11 @@ describe('rotate-on-revoke that reaches the database (time-skipping server, real
     suite.world.targets = targetsOn(new PostgresTarget({ adminUrl: () => adminUrl, name: 'it-db' }));
     const sut = await suite.started({ grant, durationMs: HOUR });
     await approve(sut, people.alice);
-    await eventually(async () => expect((await stateOf(sut)).status).toBe('ACTIVE'));
+    await statusOf(sut, 'ACTIVE');
     const open = await session(role, first);
 
     await suite.world.advance(HOUR + MINUTE);
-    const final = await eventually(async () => {
-      const state = await stateOf(sut);
-      expect(state.status).toBe('EXPIRED');
-      return state;
-    });
+    const final = await statusOf(sut, 'EXPIRED');
 
     expect(final.grant!.endedBy).toBe('secret-rotated');
     expect(final.grant!.guarantee.statement).toMatch(/^the credential you saw stops working at /);
@@ -108,15 +118,10 @@ describe('rotate-on-revoke that reaches the database (time-skipping server, real
     suite.world.port.applyThenFail('getItemSecret', new OnePasswordError('unavailable', '1Password is unavailable'));
     const sut = await suite.started({ grant, durationMs: HOUR });
     await approve(sut, people.alice);
-    await eventually(async () => expect((await stateOf(sut)).status).toBe('ACTIVE'));
+    await statusOf(sut, 'ACTIVE');
 
     await suite.world.advance(HOUR + MINUTE);
-    const final = await eventually(async () => {
-      await suite.world.advance(MINUTE); // the retries' backoff
-      const state = await stateOf(sut);
-      expect(state.status).toBe('EXPIRED');
-      return state;
-    }, 60_000);
+    const final = await statusOf(sut, 'EXPIRED', MINUTE);
 
     expect(final.grant!.endedBy).toBe('secret-rotated');
     expect(failedOnce).toEqual(new Set(['set', 'verify']));
@@ -139,15 +144,10 @@ describe('rotate-on-revoke that reaches the database (time-skipping server, real
     suite.world.port.failNext('setItemSecret', unavailable(), unavailable(), unavailable());
     const sut = await suite.started({ grant, durationMs: HOUR });
     await approve(sut, people.alice);
-    await eventually(async () => expect((await stateOf(sut)).status).toBe('ACTIVE'));
+    await statusOf(sut, 'ACTIVE');
 
     await suite.world.advance(HOUR + MINUTE);
-    const final = await eventually(async () => {
-      await suite.world.advance(MINUTE);
-      const state = await stateOf(sut);
-      expect(state.status).toBe('EXPIRED');
-      return state;
-    }, 60_000);
+    const final = await statusOf(sut, 'EXPIRED', MINUTE);
 
     expect(final.grant!.endedBy).toBe('secret-rotated');
     // Attempts 1 and 2 alert (then 4, 8, ...): never silent, never a flood.
@@ -177,14 +177,10 @@ describe('rotate-on-revoke that reaches the database (time-skipping server, real
       durationMs: HOUR,
     });
     await approve(sut, people.alice);
-    await eventually(async () => expect((await stateOf(sut)).status).toBe('ACTIVE'));
+    await statusOf(sut, 'ACTIVE');
 
     await suite.world.advance(HOUR + MINUTE);
-    const final = await eventually(async () => {
-      const state = await stateOf(sut);
-      expect(state.status).toBe('EXPIRED');
-      return state;
-    });
+    const final = await statusOf(sut, 'EXPIRED');
     expect(final.grant!.endedBy).toBe('secret-rotated');
     const now = await suite.world.port.local.getItemSecret('vlt_prod', 'itm_prod_db');
     expect(fs.readFileSync(received, 'utf8')).toBe(now);
@@ -257,22 +253,17 @@ describe('rotate-on-revoke that reaches the database (time-skipping server, real
     );
     const sut = await suite.started({ grant, durationMs: HOUR, revokeAlertAfterMs: 15 * MINUTE });
     await approve(sut, people.alice);
-    await eventually(async () => expect((await stateOf(sut)).status).toBe('ACTIVE'));
+    await statusOf(sut, 'ACTIVE');
 
     await suite.world.advance(HOUR + MINUTE);
-    await eventually(async () => expect((await stateOf(sut)).status).toBe('ENDING'));
+    await statusOf(sut, 'ENDING');
     for (let moved = 0; moved < 20 * MINUTE; moved += 2 * MINUTE) await suite.world.advance(2 * MINUTE);
     await eventually(() => Promise.resolve(expect(suite.world.notifier.ofKind('revoke-failing')).toHaveLength(1)));
     expect((await stateOf(sut)).status).toBe('ENDING');
     expect(await tryLogin(role, first)).toBe('accepted'); // nothing changed yet: the database was never reached
 
     reachable = true;
-    const final = await eventually(async () => {
-      await suite.world.advance(10 * MINUTE);
-      const state = await stateOf(sut);
-      expect(state.status).toBe('EXPIRED');
-      return state;
-    }, 60_000);
+    const final = await statusOf(sut, 'EXPIRED', 10 * MINUTE);
     expect(final.grant!.endedBy).toBe('secret-rotated');
     expect(await tryLogin(role, first)).toBe('28P01');
     expect(await tryLogin(role, await suite.world.port.local.getItemSecret('vlt_prod', 'itm_prod_db'))).toBe(
@@ -310,11 +301,7 @@ describe('database-role: a login of the request’s own (time-skipping server, r
 
   it('grants a login that works, refused by the database after the end; revoking ends its session, drops it and deletes its item', async () => {
     const sut = await suite.started(flow);
-    const active = await eventually(async () => {
-      const state = await stateOf(sut);
-      expect(state.status).toBe('ACTIVE');
-      return state;
-    });
+    const active = await statusOf(sut, 'ACTIVE');
     const requestId = active.requestId;
     const { access, username, password } = await openedLogin(sut);
     expect(access.mode).toBe('database-role');
@@ -345,11 +332,7 @@ describe('database-role: a login of the request’s own (time-skipping server, r
       ...flow,
       extensions: { maxCount: 1, maxExtensionMs: HOUR, requireApproval: false },
     });
-    const active = await eventually(async () => {
-      const state = await stateOf(sut);
-      expect(state.status).toBe('ACTIVE');
-      return state;
-    });
+    const active = await statusOf(sut, 'ACTIVE');
     const extended = await sut.executeUpdate(extendUpdate, { args: [{ actor: people.bob, addMs: 30 * MINUTE }] });
     const role = databaseLoginRole(active.requestId);
     const [row] = await admin('select rolvaliduntil from pg_roles where rolname = $1', [role]);
@@ -357,11 +340,7 @@ describe('database-role: a login of the request’s own (time-skipping server, r
     expect(Date.parse(extended.grant!.endsAt) - Date.parse(active.grant!.endsAt)).toBe(30 * MINUTE);
 
     await suite.world.advance(HOUR + 31 * MINUTE);
-    const final = await eventually(async () => {
-      const state = await stateOf(sut);
-      expect(state.status).toBe('EXPIRED');
-      return state;
-    });
+    const final = await statusOf(sut, 'EXPIRED');
     expect(final.grant!.endedBy).toBe('login-dropped');
     expect(await admin('select 1 from pg_roles where rolname = $1', [role])).toEqual([]);
     await recordHistory(sut, 'database-login-extended-then-expired');
@@ -371,11 +350,7 @@ describe('database-role: a login of the request’s own (time-skipping server, r
     const refused = () => new OnePasswordError('forbidden', 'the service account may not write to this vault');
     suite.world.port.failNext('createItem', refused());
     const sut = await suite.started(flow);
-    const final = await eventually(async () => {
-      const state = await stateOf(sut);
-      expect(state.status).toBe('FAILED');
-      return state;
-    });
+    const final = await statusOf(sut, 'FAILED');
     expect(await admin('select 1 from pg_roles where rolname = $1', [databaseLoginRole(final.requestId)])).toEqual([]);
   });
 });
