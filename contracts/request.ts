@@ -136,7 +136,7 @@ export interface AccessRequestState {
   extensions: ExtensionRecord[];
   /**
    * An extension not in effect yet: waiting for re-approval, if the flow requires it, or, once approved, for the
-   * new share link it needs (`makingLinkSince`; no decision applies then).
+   * new share link it needs, or a database login's new `VALID UNTIL` (`makingLinkSince`; no decision applies then).
    */
   pendingExtension?: {
     requestedBy: string;

@@ -43,7 +43,7 @@ async function extend(run: AccessRequestRun, by: string, addMs: number, justific
   const { state } = run;
   const grant = state.grant!;
   const newEndsAt = iso(Date.parse(grant.endsAt) + addMs);
-  if (run.snapshot.grant.mode === 'database-role') await extendLogin(run, newEndsAt);
+  if (run.snapshot.grant.mode === 'database-role') await extendLogin(run, by, addMs, newEndsAt);
   // Only requests started after the patch `extension-renews-link` admit an extension past the link's expiry.
   const link = outlivesLink(grant.providerExpiresAt, newEndsAt) ? await newLink(run, by, addMs, newEndsAt) : undefined;
   state.extensions.push({
@@ -111,12 +111,21 @@ async function newLink(
 }
 
 /**
- * The database accepts the login until the new end before latchkey says so. If it cannot be moved, the grant
- * stays as it was and the Update fails (the login still ends at the old end).
+ * The database accepts the login until the new end before latchkey says so. Meanwhile the extension stays
+ * pending (as while an extension's link is made), so that nothing else decides or extends. If it cannot be
+ * moved, the grant stays as it was and the Update fails (the login still ends at the old end).
  */
-async function extendLogin(run: AccessRequestRun, newEndsAt: string): Promise<void> {
+async function extendLogin(run: AccessRequestRun, by: string, addMs: number, newEndsAt: string): Promise<void> {
   const { snapshot, state } = run;
   if (snapshot.grant.mode !== 'database-role') return;
+  state.pendingExtension = {
+    requestedBy: by,
+    at: state.pendingExtension?.at ?? iso(Date.now()),
+    addedMs: addMs,
+    approvals: state.pendingExtension?.approvals ?? [],
+    makingLinkSince: iso(Date.now()),
+  };
+  run.publish();
   try {
     await granting.extendDatabaseLogin({
       idempotencyKey: `${run.workflowId}:extension-${state.extensions.length + 1}`,

@@ -98,18 +98,19 @@ export async function makeShareLink(
 ): Promise<ShareLinkGrantResult> {
   const { snapshot } = run;
   if (snapshot.grant.mode !== 'share-link') throw new Error('share links are for share-link grants');
-  const { vaultId, itemId } = snapshot.grant;
+  const { vaultId, itemId, oneTimeView } = snapshot.grant;
   run.grantScope = new CancellationScope();
-  return run.grantScope.run(() => shareItem(run, step, vaultId, itemId, durationMs));
+  return run.grantScope.run(() => shareItem(run, step, vaultId, itemId, durationMs, oneTimeView));
 }
 
-/** A one-view link to an item for the requester's verified e-mail. */
+/** A link to an item for the requester's verified e-mail. */
 function shareItem(
   run: AccessRequestRun,
   step: string,
   vaultId: string,
   itemId: string,
   durationMs: number,
+  oneTimeView = true,
 ): Promise<ShareLinkGrantResult> {
   return granting.createShareLink({
     idempotencyKey: `${run.workflowId}:${step}`,
@@ -118,7 +119,7 @@ function shareItem(
     itemId,
     recipientEmail: run.requester.email,
     durationMs,
-    oneTimeView: true,
+    oneTimeView,
   });
 }
 
