@@ -37,10 +37,10 @@ export function databaseLoginActivities(deps: ActivityContext) {
      * new password on the same role: only the password this attempt returns is ever delivered.
      */
     async createDatabaseLogin(input: CreateDatabaseLoginInput): Promise<CreatedDatabaseLogin> {
-      const target = logins(input.target);
       const password = newSecret();
-      await callTarget(() =>
-        heartbeating(() =>
+      const login = await callTarget(async () => {
+        const target = logins(input.target);
+        await heartbeating(() =>
           target.ensureLogin({
             role: input.role,
             password,
@@ -48,10 +48,11 @@ export function databaseLoginActivities(deps: ActivityContext) {
             memberOf: input.memberOf,
             connectionLimit: input.connectionLimit,
           }),
-        ),
-      );
+        );
+        return { password, connection: target.connectionInfo() };
+      });
       deps.log('database login made', { step: input.idempotencyKey, role: input.role, validUntil: input.validUntil });
-      return { password, connection: target.connectionInfo() };
+      return login;
     },
 
     /** The 1Password item that carries the login; an item an earlier attempt made is brought up to date. */
