@@ -26,7 +26,7 @@ export function newSecret(): string {
 /**
  * Rotate-on-revoke. A rotation is four steps, each its own activity keyed `<workflow id>:rotate:<step>`, whose
  * results (the secrets among them) live only in codec-encrypted history: make the new secret; set it in the
- * target; write it to the 1Password item; check that the target takes the new one and refuses the old. Every
+ * target; write it to the 1Password item; check that the target takes the item's secret and refuses the old. Every
  * step is idempotent, so a worker killed between or inside steps finishes the same rotation, never a second.
  */
 export function rotationActivities(deps: ActivityContext) {
