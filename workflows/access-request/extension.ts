@@ -85,14 +85,7 @@ async function newLink(
 ): Promise<ShareLinkGrantResult> {
   const { state } = run;
   const step = `extension-${state.extensions.length + 1}`;
-  state.pendingExtension = {
-    requestedBy: by,
-    at: state.pendingExtension?.at ?? iso(Date.now()),
-    addedMs: addMs,
-    approvals: state.pendingExtension?.approvals ?? [],
-    makingLinkSince: iso(Date.now()),
-  };
-  run.publish();
+  holdPending(run, by, addMs);
   let failure: ApplicationFailure;
   try {
     const link = await makeShareLink(run, step, Date.parse(newEndsAt) - Date.now());
@@ -111,13 +104,11 @@ async function newLink(
 }
 
 /**
- * The database accepts the login until the new end before latchkey says so. Meanwhile the extension stays
- * pending (as while an extension's link is made), so that nothing else decides or extends. If it cannot be
- * moved, the grant stays as it was and the Update fails (the login still ends at the old end).
+ * An approved extension that waits for its effect in 1Password or the database (`makingLinkSince`): pending
+ * meanwhile, so that nothing else decides or extends.
  */
-async function extendLogin(run: AccessRequestRun, by: string, addMs: number, newEndsAt: string): Promise<void> {
-  const { snapshot, state } = run;
-  if (snapshot.grant.mode !== 'database-role') return;
+function holdPending(run: AccessRequestRun, by: string, addMs: number): void {
+  const { state } = run;
   state.pendingExtension = {
     requestedBy: by,
     at: state.pendingExtension?.at ?? iso(Date.now()),
@@ -126,6 +117,17 @@ async function extendLogin(run: AccessRequestRun, by: string, addMs: number, new
     makingLinkSince: iso(Date.now()),
   };
   run.publish();
+}
+
+/**
+ * The database accepts the login until the new end before latchkey says so. Meanwhile the extension stays
+ * pending (as while an extension's link is made), so that nothing else decides or extends. If it cannot be
+ * moved, the grant stays as it was and the Update fails (the login still ends at the old end).
+ */
+async function extendLogin(run: AccessRequestRun, by: string, addMs: number, newEndsAt: string): Promise<void> {
+  const { snapshot, state } = run;
+  if (snapshot.grant.mode !== 'database-role') return;
+  holdPending(run, by, addMs);
   try {
     await granting.extendDatabaseLogin({
       idempotencyKey: `${run.workflowId}:extension-${state.extensions.length + 1}`,
