@@ -9,22 +9,25 @@ const MAY_IMPORT = {
   contracts: [],
   config: ['contracts', 'domain'],
   codec: [],
+  // Signed commands: the format, the signature check (pure, the workflow sandbox runs it) and the signer.
+  trust: ['contracts'],
   domain: ['contracts'],
   notify: ['contracts'],
-  audit: ['contracts', 'codec'],
+  audit: ['contracts', 'codec', 'trust'],
   policy: ['contracts', 'domain', 'config'],
   onepassword: ['contracts', 'domain', 'config'],
   // The systems behind the secrets (PostgreSQL, a command): packages only, for now.
   targets: [],
-  activities: ['contracts', 'domain', 'codec', 'onepassword', 'notify', 'targets'],
+  activities: ['contracts', 'domain', 'codec', 'trust', 'onepassword', 'notify', 'targets'],
   // Activities as types only (proxyActivities); eslint and the rule below both say so.
-  workflows: ['contracts', 'domain', 'activities'],
+  workflows: ['contracts', 'domain', 'trust', 'activities'],
   devstack: ['contracts', 'config'],
   'apps/worker': [
     'contracts',
     'domain',
     'config',
     'codec',
+    'trust',
     'policy',
     'notify',
     'onepassword',
@@ -32,12 +35,13 @@ const MAY_IMPORT = {
     'activities',
     'workflows',
   ],
-  'apps/api': ['contracts', 'domain', 'config', 'codec', 'policy', 'audit', 'workflows'],
+  'apps/api': ['contracts', 'domain', 'config', 'codec', 'trust', 'policy', 'audit', 'workflows'],
   'apps/cli': [
     'contracts',
     'domain',
     'config',
     'codec',
+    'trust',
     'policy',
     'audit',
     'onepassword',
@@ -47,7 +51,7 @@ const MAY_IMPORT = {
     'apps/worker',
   ],
   // The dev runner seeds the demo database with the local 1Password's demo item.
-  'apps/dev': ['contracts', 'domain', 'config', 'codec', 'devstack', 'onepassword', 'apps/api'],
+  'apps/dev': ['contracts', 'domain', 'config', 'codec', 'trust', 'devstack', 'onepassword', 'apps/api'],
 };
 const FOLDERS = [...Object.keys(MAY_IMPORT), 'bench', 'test'];
 const folderPattern = (folders) => `^(${folders.map((folder) => folder.replace('/', '\\/')).join('|')})/`;

@@ -1,4 +1,5 @@
-import { canonicalJson, ChainWriter, verifyChain } from './chain';
+import { canonicalJson } from '../trust/canonical-json';
+import { ChainWriter, verifyChain } from './chain';
 
 function exportOf(records: unknown[]): string[] {
   const writer = new ChainWriter<unknown>();

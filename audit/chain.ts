@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../trust/canonical-json';
 
 /**
  * Tamper-evident JSON Lines: every record carries the hash of the record before it and its own hash
@@ -12,16 +13,6 @@ export interface ChainedRecord<T> {
   prevHash: string;
   hash: string;
   record: T;
-}
-
-/** JSON with object keys sorted, so the same record always hashes the same. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, item]) => item !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
 }
 
 function hashOf(seq: number, prevHash: string, record: unknown): string {
