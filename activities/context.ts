@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { TrustedKeys } from '../contracts/command';
 import type { Notifier } from '../notify/notifier';
 import type { OnePasswordPort } from '../onepassword/port';
 import type { DatabaseLogins, Rotator } from '../targets/port';
@@ -31,6 +32,8 @@ export interface ActivityDeps {
    * the 1Password groups its vault-group resources name (the catalog says whom they reach).
    */
   integrations?: Array<{ name: string; repair: boolean; groupIds?: string[] }>;
+  /** The API keys whose signed commands this worker accepts (from its configuration); none: every start is refused. */
+  trustedCommandKeys?: TrustedKeys;
   now?: () => Date;
 }
 

@@ -1,5 +1,6 @@
 import type { NotificationEvent } from '../contracts/notifications';
 import { catalogActivities } from './catalog';
+import { commandActivities } from './commands';
 import type { ActivityContext, ActivityDeps } from './context';
 import { databaseLoginActivities } from './database-logins';
 import { workflowIdOf } from './heartbeat';
@@ -25,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     async notify(event: NotificationEvent): Promise<void> {
       await deps.notifier.notify(event);
     },
+    ...commandActivities(context),
     ...shareLinkActivities(context),
     ...vaultPermissionActivities(context),
     ...rotationActivities(context),

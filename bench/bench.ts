@@ -526,7 +526,12 @@ runMain('bench', async (onStack) => {
   const who = (p: Persona) => mint(stack.key, issuer, audience, p);
   const tokens: Tokens = { alice: await who(ALICE), bob: await who(BOB), ada: await who(ADA) };
   const api = new ApiClient(stack.apiUrl);
-  const direct = new DirectLatchkey(stack.client, loadPolicyFile(BENCH_POLICY_FILE), demoCatalog());
+  const direct = new DirectLatchkey(
+    stack.client,
+    loadPolicyFile(BENCH_POLICY_FILE),
+    demoCatalog(),
+    stack.commandSigner,
+  );
 
   log('calibrating: one whole lifecycle, then its history');
   const shape = await calibrate(api, tokens, direct, stack.client);

@@ -39,6 +39,13 @@ export interface LatchkeyConfig {
   auth:
     | { mode: 'local'; signingKeyFile: string; issuer: string; audience: string }
     | { mode: 'oidc'; issuer: string; audience: string; jwksUrl: string };
+  /** Signed commands (trust/command.ts): the API's private key and the public keys the workers trust. */
+  commands: {
+    /** The API's Ed25519 private JWK; `npm start` makes it on first run (and adds its public half to the trusted set). */
+    signingKeyFile: string;
+    /** The workers' trusted public keys, a JWK Set: rotating is adding the new key here first (docs/security.md). */
+    trustedKeysFile: string;
+  };
   codec: {
     /** File holding the payload encryption key (created on first run in local mode). */
     keyFile: string;
@@ -192,6 +199,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
             audience: required(env, 'LATCHKEY_AUTH_AUDIENCE', 'when LATCHKEY_AUTH_MODE=oidc'),
             jwksUrl: required(env, 'LATCHKEY_AUTH_JWKS_URL', 'when LATCHKEY_AUTH_MODE=oidc'),
           },
+    commands: {
+      signingKeyFile: path.resolve(
+        env.LATCHKEY_COMMAND_SIGNING_KEY_FILE || path.join(dataDir, 'keys', 'command-signing.jwk.json'),
+      ),
+      trustedKeysFile: path.resolve(
+        env.LATCHKEY_COMMAND_TRUSTED_KEYS_FILE || path.join(dataDir, 'keys', 'command-trusted.jwks.json'),
+      ),
+    },
     codec: {
       keyFile: path.resolve(env.LATCHKEY_CODEC_KEY_FILE || path.join(dataDir, 'keys', 'payload-codec.key')),
       keyId: env.LATCHKEY_CODEC_KEY_ID || 'local-1',

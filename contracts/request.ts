@@ -1,5 +1,6 @@
 import type { Actor, Identity } from './identity';
 import type { FlowSnapshot } from './snapshot';
+import type { SignedCommand } from './command';
 
 export const REQUEST_STATUSES = [
   'PENDING_APPROVAL',
@@ -24,6 +25,11 @@ export interface AccessRequestInput {
   /** ISO 8601 instant at which the API accepted the request. */
   requestedAt: string;
   snapshot: FlowSnapshot;
+  /**
+   * The API's signed `start`: the requester, bound to this input by its digest. Absent only in requests
+   * started before signed commands; a request started with a missing or bad one grants nothing.
+   */
+  command?: SignedCommand;
 }
 
 export interface ApprovalRecord {
@@ -174,26 +180,24 @@ export interface GrantAccess {
   guarantee: GrantGuarantee;
 }
 
-// ----- Update arguments. The actor always comes from the API's verified token. -----
+// ----- Update arguments: each Update takes one `SignedCommand` whose claims carry the actor and these. -----
 
 export interface ApproveArgs {
-  actor: Actor;
   comment?: string;
 }
 export interface RejectArgs {
-  actor: Actor;
   comment?: string;
 }
 export interface CancelArgs {
-  actor: Actor;
   reason?: string;
 }
 export interface RevokeArgs {
-  actor: Actor;
   reason?: string;
 }
 export interface ExtendArgs {
-  actor: Actor;
   addMs: number;
   justification?: string;
 }
+
+/** An Update's argument before signed commands, as histories recorded before them hold it: replay reads it. */
+export type LegacyUpdateArgs<Args> = Args & { actor: Actor };

@@ -7,7 +7,8 @@ import type { RequestStatus } from '../contracts/request';
  * request in a state nobody designed.
  */
 export const TRANSITIONS: Readonly<Record<RequestStatus, readonly RequestStatus[]>> = {
-  PENDING_APPROVAL: ['APPROVED', 'REJECTED', 'TIMED_OUT', 'CANCELLED'],
+  // FAILED: a request whose start the API did not sign (trust/command.ts) grants nothing.
+  PENDING_APPROVAL: ['APPROVED', 'REJECTED', 'TIMED_OUT', 'CANCELLED', 'FAILED'],
   // Withdrawn or revoked while the grant was being made: CANCELLED if nothing was granted, else ENDING.
   APPROVED: ['ACTIVE', 'FAILED', 'CANCELLED', 'ENDING'],
   // Straight to EXPIRED or REVOKED only for requests started before 0.2, which have no ENDING.

@@ -1,8 +1,17 @@
 import { ed25519 } from '@noble/curves/ed25519';
 import { sha256 } from '@noble/hashes/sha2';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils';
+import {
+  type CommandClaims,
+  type CommandKind,
+  COMMAND_KINDS,
+  type SignedCommand,
+  type TrustedKeys,
+} from '../contracts/command';
 import type { Actor } from '../contracts/identity';
 import { canonicalJson } from './canonical-json';
+
+export type { CommandClaims, CommandKind, SignedCommand, TrustedKeys };
 
 /**
  * Signed commands: the API signs every command it sends to a request's workflow (who, what, which
@@ -11,36 +20,6 @@ import { canonicalJson } from './canonical-json';
  * who decided: whoever can reach it cannot approve as someone else. The signatures stay in history, so an
  * audit export proves each decision offline. Pure code (noble's Ed25519): the workflow sandbox runs it.
  */
-export const COMMAND_KINDS = ['start', 'approve', 'reject', 'cancel', 'revoke', 'extend'] as const;
-export type CommandKind = (typeof COMMAND_KINDS)[number];
-
-/** What the API asserts. Signed as the exact text `SignedCommand.claims`, so no re-serialisation is trusted. */
-export interface CommandClaims<Args = Record<string, unknown>> {
-  v: 1;
-  kind: CommandKind;
-  /** The request's workflow id: a command made for one request is refused by every other. */
-  workflowId: string;
-  /** The verified token's subject, groups and roles. */
-  actor: Actor;
-  /** The command's arguments; for `start`, the digest of the workflow input (`inputDigest`). */
-  args: Args;
-  issuedAt: string;
-  expiresAt: string;
-  /** Unique per command: a workflow accepts each nonce once (the API also makes it the Update id). */
-  nonce: string;
-}
-
-/** A command as it travels: the claims text, the key that signed it, and the signature. */
-export interface SignedCommand {
-  keyId: string;
-  claims: string;
-  /** Ed25519 over `signingInput(claims)`, hex. */
-  signature: string;
-}
-
-/** Public keys a verifier trusts, by key id: raw 32-byte Ed25519 keys in hex. */
-export type TrustedKeys = Readonly<Record<string, string>>;
-
 /** How long a signed command stays valid: long enough for a slow Update, too short to be kept for later. */
 export const COMMAND_LIFETIME_MS = 5 * 60_000;
 /** Clocks of the API and the workers differ a little: a command issued slightly ahead is accepted. */

@@ -1,3 +1,4 @@
+import { toSign } from '../test/support/commands';
 import { WorkflowUpdateStage } from '@temporalio/client';
 import {
   extendUpdate,
@@ -49,7 +50,7 @@ describe('access always ends (time-skipping server)', () => {
     suite.world.port.applyThenFail('grantGroupPermissions', ...Array.from({ length: 20 }, unavailable));
     const sut = await started({ grant: vaultGroupGrant() });
     const approving = await sut.startUpdate(approveUpdate, {
-      args: [{ actor: people.alice }],
+      args: [toSign({ actor: people.alice })],
       waitForStage: WorkflowUpdateStage.ACCEPTED,
     });
     await advanceInSteps(3 * HOUR, 10 * MINUTE);
@@ -97,10 +98,10 @@ describe('access always ends (time-skipping server)', () => {
 
     expect(await sut.query(grantAccessQuery)).toBeUndefined();
     for (const update of [
-      sut.executeUpdate(extendUpdate, { args: [{ actor: people.bob, addMs: HOUR }] }),
-      sut.executeUpdate(revokeUpdate, { args: [{ actor: people.admin }] }),
-      sut.executeUpdate(approveUpdate, { args: [{ actor: people.alice }] }),
-      sut.executeUpdate(cancelUpdate, { args: [{ actor: people.bob }] }),
+      sut.executeUpdate(extendUpdate, { args: [toSign({ actor: people.bob, addMs: HOUR })] }),
+      sut.executeUpdate(revokeUpdate, { args: [toSign({ actor: people.admin })] }),
+      sut.executeUpdate(approveUpdate, { args: [toSign({ actor: people.alice })] }),
+      sut.executeUpdate(cancelUpdate, { args: [toSign({ actor: people.bob })] }),
     ]) {
       expect(await refusalOf(update)).toBe(REFUSAL.conflict);
     }
@@ -115,7 +116,7 @@ describe('access always ends (time-skipping server)', () => {
     suite.world.port.failNext('createShareLink', ...Array.from({ length: 10 }, unavailable));
     const sut = await started({ grant: shareLinkGrant() });
     const approving = await sut.startUpdate(approveUpdate, {
-      args: [{ actor: people.alice }],
+      args: [toSign({ actor: people.alice })],
       waitForStage: WorkflowUpdateStage.ACCEPTED,
     });
     await eventually(() =>
@@ -123,7 +124,9 @@ describe('access always ends (time-skipping server)', () => {
     );
     expect((await stateOf(sut)).status).toBe('APPROVED');
 
-    const cancelled = await sut.executeUpdate(cancelUpdate, { args: [{ actor: people.bob, reason: 'not needed' }] });
+    const cancelled = await sut.executeUpdate(cancelUpdate, {
+      args: [toSign({ actor: people.bob, reason: 'not needed' })],
+    });
     expect(cancelled.status).toBe('CANCELLED');
     expect(cancelled.cancellation).toMatchObject({ by: people.bob.id, comment: 'not needed' });
     expect((await approving.result()).status).toBe('CANCELLED');
@@ -136,13 +139,15 @@ describe('access always ends (time-skipping server)', () => {
     suite.world.port.failNext('createShareLink', ...Array.from({ length: 10 }, unavailable));
     const sut: RequestHandle = await started({ grant: shareLinkGrant() });
     await sut.startUpdate(approveUpdate, {
-      args: [{ actor: people.alice }],
+      args: [toSign({ actor: people.alice })],
       waitForStage: WorkflowUpdateStage.ACCEPTED,
     });
     await eventually(() =>
       Promise.resolve(expect(suite.world.port.callsOf('createShareLink').length).toBeGreaterThan(0)),
     );
-    const revoked = await sut.executeUpdate(revokeUpdate, { args: [{ actor: people.admin, reason: 'emergency' }] });
+    const revoked = await sut.executeUpdate(revokeUpdate, {
+      args: [toSign({ actor: people.admin, reason: 'emergency' })],
+    });
     expect(revoked.status).toBe('CANCELLED');
     expect((await suite.world.port.local.readState()).shareLinks).toEqual([]);
   });

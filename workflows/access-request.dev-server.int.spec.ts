@@ -1,3 +1,4 @@
+import { signingInterceptor, TEST_TRUSTED_COMMAND_KEYS, toSign } from '../test/support/commands';
 import { Client, type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, type Worker } from '@temporalio/worker';
@@ -35,7 +36,11 @@ const started: WorkflowHandle[] = [];
 beforeAll(async () => {
   const dev = await connectToDevServer();
   const dataConverter = createDataConverter(TEST_ONLY_CODEC_KEY);
-  client = new Client({ connection: dev.connection, dataConverter });
+  client = new Client({
+    connection: dev.connection,
+    dataConverter,
+    interceptors: { workflow: [signingInterceptor(() => Promise.resolve(Date.now()))] },
+  });
   closeClient = () => dev.connection.close();
   nativeConnection = await NativeConnection.connect({ address: devServerAddress() });
   port = await RecordingPort.create();
@@ -44,7 +49,9 @@ beforeAll(async () => {
     namespace: 'default',
     taskQueue,
     dataConverter,
+    trustedCommandKeys: TEST_TRUSTED_COMMAND_KEYS,
     activities: createActivities({
+      trustedCommandKeys: TEST_TRUSTED_COMMAND_KEYS,
       onePassword: () => port,
       notifier: new RecordingNotifier(),
       logger: silentLogger,
@@ -89,7 +96,7 @@ describe('accessRequestWorkflow (real dev server)', () => {
       expect(list.join()).toContain('EVENT_TYPE_TIMER_STARTED');
       return list;
     });
-    const refusal = await sut.executeUpdate(approveUpdate, { args: [{ actor: people.bob }] }).then(
+    const refusal = await sut.executeUpdate(approveUpdate, { args: [toSign({ actor: people.bob })] }).then(
       () => 'accepted',
       (error: unknown) =>
         error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure
@@ -121,7 +128,7 @@ describe('accessRequestWorkflow (real dev server)', () => {
     expect(ids).toContain(sut.workflowId);
     const description = await sut.describe();
     expect(await description.staticSummary()).toBe(`Production database for ${REQUESTER.id}`);
-    expect(await sut.executeUpdate(cancelUpdate, { args: [{ actor: people.bob }] })).toMatchObject({
+    expect(await sut.executeUpdate(cancelUpdate, { args: [toSign({ actor: people.bob })] })).toMatchObject({
       status: 'CANCELLED',
     });
     await eventually(async () => {

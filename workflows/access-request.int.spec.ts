@@ -1,3 +1,4 @@
+import { toSign } from '../test/support/commands';
 import { buildAuditTimeline } from '../audit/timeline';
 import { payloadDecoder } from '../codec/payload-decoder';
 import { WorkflowFailedError, WorkflowUpdateStage } from '@temporalio/client';
@@ -246,7 +247,7 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
     expect(after.approvals).toHaveLength(2);
     expect(after.grant).toEqual(second.grant);
     expect(suite.world.port.writes()).toEqual(['grantGroupPermissions']);
-    await sut.executeUpdate(revokeUpdate, { args: [{ actor: people.bob, reason: 'done' }] });
+    await sut.executeUpdate(revokeUpdate, { args: [toSign({ actor: people.bob, reason: 'done' })] });
     await recordHistory(sut, 'two-of-three-then-given-back');
   });
 
@@ -279,8 +280,8 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
       approval: { automatic: false, allowSelfApproval: true, tiers: [anyOf(REQUESTER.id)] },
     });
     expect((await approve(allowed, people.bob)).status).toBe('ACTIVE');
-    await allowed.executeUpdate(revokeUpdate, { args: [{ actor: people.bob }] });
-    await sut.executeUpdate(cancelUpdate, { args: [{ actor: people.bob, reason: 'not needed' }] });
+    await allowed.executeUpdate(revokeUpdate, { args: [toSign({ actor: people.bob })] });
+    await sut.executeUpdate(cancelUpdate, { args: [toSign({ actor: people.bob, reason: 'not needed' })] });
     expect((await sut.result()).status).toBe('CANCELLED');
     await recordHistory(sut, 'withdrawn');
   });
@@ -294,10 +295,13 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
         tiers: [{ ...anyOf(people.alice.id, people.carol.id), threshold: { kind: 'all' } }],
       },
     });
-    const once = await sut.executeUpdate(approveUpdate, { args: [{ actor: people.alice }], updateId: 'approve-alice' });
+    const once = await sut.executeUpdate(approveUpdate, {
+      args: [toSign({ actor: people.alice })],
+      updateId: 'approve-alice',
+    });
     // A retried delivery of the same Update (same id) is answered from the first, not applied again.
     const again = await sut.executeUpdate(approveUpdate, {
-      args: [{ actor: people.alice }],
+      args: [toSign({ actor: people.alice })],
       updateId: 'approve-alice',
     });
     expect(again).toEqual(once);
@@ -308,9 +312,9 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
     expect(state.approvals.map((a) => a.approverId)).toEqual([people.alice.id]);
     const history = eventTypes(await historyJson(sut));
     expect(history.filter((type) => type === 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED')).toHaveLength(1);
-    expect((await sut.executeUpdate(rejectUpdate, { args: [{ actor: people.carol, comment: 'no' }] })).status).toBe(
-      'REJECTED',
-    );
+    expect(
+      (await sut.executeUpdate(rejectUpdate, { args: [toSign({ actor: people.carol, comment: 'no' })] })).status,
+    ).toBe('REJECTED');
     const final = await sut.result();
     expect(final.rejection).toMatchObject({ by: people.carol.id, comment: 'no' });
     expect(suite.world.port.calls).toEqual([]);
@@ -345,13 +349,13 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
     suite.world.port.failNext('rotateItemSecret', ...failures);
 
     const revoking = await sut.startUpdate(revokeUpdate, {
-      args: [{ actor: people.alice, reason: 'incident closed' }],
+      args: [toSign({ actor: people.alice, reason: 'incident closed' })],
       waitForStage: WorkflowUpdateStage.ACCEPTED,
     });
     // Ending: no link is handed out and no Update changes the outcome.
     await eventually(async () => expect((await stateOf(sut)).status).toBe('ENDING'));
     expect(await sut.query(grantAccessQuery)).toBeUndefined();
-    expect(await refusalOf(sut.executeUpdate(revokeUpdate, { args: [{ actor: people.admin }] }))).toBe(
+    expect(await refusalOf(sut.executeUpdate(revokeUpdate, { args: [toSign({ actor: people.admin })] }))).toBe(
       REFUSAL.conflict,
     );
 
@@ -423,11 +427,13 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
     });
     await eventually(async () => expect((await stateOf(sut)).status).toBe('ACTIVE'));
     expect(suite.world.notifier.ofKind('approval-requested')).toEqual([]);
-    const revoked = await sut.executeUpdate(revokeUpdate, { args: [{ actor: people.admin, reason: 'emergency' }] });
+    const revoked = await sut.executeUpdate(revokeUpdate, {
+      args: [toSign({ actor: people.admin, reason: 'emergency' })],
+    });
     expect(revoked.status).toBe('REVOKED');
     expect(revoked.revocation).toMatchObject({ by: people.admin.id, comment: 'emergency' });
     expect(suite.world.port.writes()).toEqual(['grantGroupPermissions', 'revokeGroupPermissions']);
-    expect(await refusalOf(sut.executeUpdate(revokeUpdate, { args: [{ actor: people.admin }] }))).toBe(
+    expect(await refusalOf(sut.executeUpdate(revokeUpdate, { args: [toSign({ actor: people.admin })] }))).toBe(
       REFUSAL.conflict,
     );
     await recordHistory(sut, 'automatic-then-admin-revoked');
@@ -436,12 +442,14 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
   it('refuses outsiders: neither approve nor revoke nor withdraw', async () => {
     const sut = await started({ grant: vaultGroupGrant() });
     expect(await refusalOf(approve(sut, people.mallory))).toBe(REFUSAL.forbidden);
-    expect(await refusalOf(sut.executeUpdate(cancelUpdate, { args: [{ actor: people.mallory }] }))).toBe(
+    expect(await refusalOf(sut.executeUpdate(cancelUpdate, { args: [toSign({ actor: people.mallory })] }))).toBe(
       REFUSAL.forbidden,
     );
-    expect(await refusalOf(sut.executeUpdate(revokeUpdate, { args: [{ actor: people.bob }] }))).toBe(REFUSAL.conflict);
+    expect(await refusalOf(sut.executeUpdate(revokeUpdate, { args: [toSign({ actor: people.bob })] }))).toBe(
+      REFUSAL.conflict,
+    );
     expect(suite.world.port.calls).toEqual([]);
-    await sut.executeUpdate(cancelUpdate, { args: [{ actor: people.admin }] });
+    await sut.executeUpdate(cancelUpdate, { args: [toSign({ actor: people.admin })] });
     expect((await sut.result()).status).toBe('CANCELLED');
   });
 });

@@ -1,3 +1,4 @@
+import { toSign } from '../test/support/commands';
 import { WorkflowUpdateStage } from '@temporalio/client';
 import { WorkflowTestWorld } from '../test/support/workflow-world';
 import { approve, eventually, refusalOf, stateOf, useTimeSkippingWorld } from '../test/support/time-skipping';
@@ -59,14 +60,14 @@ describe('accessRequestWorkflow over time and failures (time-skipping server)', 
     const sut = await started({ grant: vaultGroupGrant() });
     const approved = await approve(sut, people.alice);
     await suite.world.advance(HOUR);
-    expect(await refusalOf(sut.executeUpdate(extendUpdate, { args: [{ actor: people.alice, addMs: HOUR }] }))).toBe(
-      REFUSAL.forbidden,
-    );
-    expect(await refusalOf(sut.executeUpdate(extendUpdate, { args: [{ actor: people.bob, addMs: 5 * HOUR }] }))).toBe(
-      REFUSAL.invalid,
-    );
+    expect(
+      await refusalOf(sut.executeUpdate(extendUpdate, { args: [toSign({ actor: people.alice, addMs: HOUR })] })),
+    ).toBe(REFUSAL.forbidden);
+    expect(
+      await refusalOf(sut.executeUpdate(extendUpdate, { args: [toSign({ actor: people.bob, addMs: 5 * HOUR })] })),
+    ).toBe(REFUSAL.invalid);
     const extended = await sut.executeUpdate(extendUpdate, {
-      args: [{ actor: people.bob, addMs: 2 * HOUR, justification: 'migration overran' }],
+      args: [toSign({ actor: people.bob, addMs: 2 * HOUR, justification: 'migration overran' })],
     });
     const newEnd = Date.parse(approved.grant!.endsAt) + 2 * HOUR;
     expect(extended.grant!.endsAt).toBe(new Date(newEnd).toISOString());
@@ -94,13 +95,13 @@ describe('accessRequestWorkflow over time and failures (time-skipping server)', 
       extensions: { maxCount: 2, maxExtensionMs: 4 * HOUR, requireApproval: true },
     });
     const approved = await approve(sut, people.alice);
-    const asked = await sut.executeUpdate(extendUpdate, { args: [{ actor: people.bob, addMs: HOUR }] });
+    const asked = await sut.executeUpdate(extendUpdate, { args: [toSign({ actor: people.bob, addMs: HOUR })] });
     expect(asked.pendingExtension).toMatchObject({ requestedBy: people.bob.id, addedMs: HOUR, approvals: [] });
     expect(asked.grant!.endsAt).toBe(approved.grant!.endsAt);
     // Rejected: the grant stays as it was, and the requester may ask again.
-    await sut.executeUpdate(rejectUpdate, { args: [{ actor: people.alice, comment: 'not now' }] });
+    await sut.executeUpdate(rejectUpdate, { args: [toSign({ actor: people.alice, comment: 'not now' })] });
     expect((await stateOf(sut)).pendingExtension).toBeUndefined();
-    await sut.executeUpdate(extendUpdate, { args: [{ actor: people.bob, addMs: 2 * HOUR }] });
+    await sut.executeUpdate(extendUpdate, { args: [toSign({ actor: people.bob, addMs: 2 * HOUR })] });
     const extended = await approve(sut, people.alice);
     expect(extended.pendingExtension).toBeUndefined();
     expect(extended.extensions).toEqual([expect.objectContaining({ by: people.bob.id, addedMs: 2 * HOUR })]);
@@ -121,7 +122,7 @@ describe('accessRequestWorkflow over time and failures (time-skipping server)', 
     const firstUrl = (await sut.query(grantAccessQuery))!.shareUrl!;
     await suite.world.advance(30 * 60_000);
 
-    const asked = await sut.executeUpdate(extendUpdate, { args: [{ actor: people.bob, addMs: HOUR }] });
+    const asked = await sut.executeUpdate(extendUpdate, { args: [toSign({ actor: people.bob, addMs: HOUR })] });
     expect(asked.pendingExtension).toMatchObject({ addedMs: HOUR, approvals: [] });
     expect(suite.world.port.callsOf('createShareLink')).toHaveLength(1);
     const extended = await approve(sut, people.alice);
@@ -174,7 +175,7 @@ describe('accessRequestWorkflow over time and failures (time-skipping server)', 
     });
     const sut = await started({ grant: shareLinkGrant(), durationMs: HOUR });
     const approved = await approve(sut, people.alice);
-    const extend = sut.executeUpdate(extendUpdate, { args: [{ actor: people.bob, addMs: HOUR }] });
+    const extend = sut.executeUpdate(extendUpdate, { args: [toSign({ actor: people.bob, addMs: HOUR })] });
     expect(await refusalOf(extend)).toBe(REFUSAL.invalid);
     const after = await stateOf(sut);
     expect(after.grant).toEqual(approved.grant);
@@ -200,13 +201,13 @@ describe('accessRequestWorkflow over time and failures (time-skipping server)', 
         release = resolve;
       }),
     );
-    const extend = refusalOf(sut.executeUpdate(extendUpdate, { args: [{ actor: people.bob, addMs: HOUR }] }));
+    const extend = refusalOf(sut.executeUpdate(extendUpdate, { args: [toSign({ actor: people.bob, addMs: HOUR })] }));
     await eventually(() => Promise.resolve(expect(suite.world.port.callsOf('createShareLink')).toHaveLength(2)));
     expect((await stateOf(sut)).pendingExtension).toMatchObject({ addedMs: HOUR, makingLinkSince: expect.any(String) });
     // Nothing else decides or extends meanwhile.
     expect(await refusalOf(approve(sut, people.alice))).toBe(REFUSAL.conflict);
 
-    expect((await sut.executeUpdate(revokeUpdate, { args: [{ actor: people.bob }] })).status).toBe('REVOKED');
+    expect((await sut.executeUpdate(revokeUpdate, { args: [toSign({ actor: people.bob })] })).status).toBe('REVOKED');
     release();
     expect(await extend).toBe(REFUSAL.conflict);
     const final = await sut.result();
@@ -264,7 +265,7 @@ describe('accessRequestWorkflow over time and failures (time-skipping server)', 
     });
     const sut = await suite.world.start(requestInput(flow({ grant: shareLinkGrant() })));
     await sut.startUpdate(approveUpdate, {
-      args: [{ actor: people.alice }],
+      args: [toSign({ actor: people.alice })],
       waitForStage: WorkflowUpdateStage.ACCEPTED,
     });
     // 1Password made the link, but the worker dies before it could report the result.

@@ -1,4 +1,4 @@
-import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { LatchkeyActivities } from '../activities';
 
 /**
@@ -63,4 +63,13 @@ export const endingOnce = proxyActivities<LatchkeyActivities>({
 export const leasing = proxyActivities<LatchkeyActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' }, // no maximumAttempts: unlimited
+});
+
+/**
+ * The check of a request's signed start: a local activity (no round trip to the server), whose verdict history
+ * records, so that replay never depends on the keys a worker trusts at the time. It only reads memory.
+ */
+export const { verifyStartCommand } = proxyLocalActivities<LatchkeyActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds' },
 });

@@ -30,3 +30,9 @@ export const RECONCILE_ROTATES_ONCE = 'reconcile-rotates-once';
  * new end is made and handed out in place of the old one. Requests started before refuse such an extension.
  */
 export const EXTENSION_RENEWS_LINK = 'extension-renews-link';
+
+/**
+ * Commands are signed by the API (trust/command.ts): a request checks its signed start before anything else.
+ * Requests started before have no signed start; their Updates are checked like every other's.
+ */
+export const SIGNED_COMMANDS = 'signed-commands';

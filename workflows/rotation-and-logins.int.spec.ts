@@ -1,3 +1,4 @@
+import { toSign } from '../test/support/commands';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -316,7 +317,7 @@ describe('database-role: a login of the request’s own (time-skipping server, r
     const open = await session(username, password);
     expect(await tryLogin(username, password)).toBe('accepted');
 
-    const final = await sut.executeUpdate(revokeUpdate, { args: [{ actor: people.bob, reason: 'done' }] });
+    const final = await sut.executeUpdate(revokeUpdate, { args: [toSign({ actor: people.bob, reason: 'done' })] });
     expect(final.status).toBe('REVOKED');
     expect(final.grant!.endedBy).toBe('login-dropped');
     expect(await sessionAlive(open)).toBe(false);
@@ -333,7 +334,9 @@ describe('database-role: a login of the request’s own (time-skipping server, r
       extensions: { maxCount: 1, maxExtensionMs: HOUR, requireApproval: false },
     });
     const active = await statusOf(sut, 'ACTIVE');
-    const extended = await sut.executeUpdate(extendUpdate, { args: [{ actor: people.bob, addMs: 30 * MINUTE }] });
+    const extended = await sut.executeUpdate(extendUpdate, {
+      args: [toSign({ actor: people.bob, addMs: 30 * MINUTE })],
+    });
     const role = databaseLoginRole(active.requestId);
     const [row] = await admin('select rolvaliduntil from pg_roles where rolname = $1', [role]);
     expect(new Date(row.rolvaliduntil as string).toISOString()).toBe(extended.grant!.endsAt);

@@ -18,6 +18,7 @@ import { MetricsController } from './metrics/metrics.controller';
 import { PageTokens } from './requests/page-token';
 import { RequestsController } from './requests/requests.controller';
 import { RequestsService } from './requests/requests.service';
+import { CommandSigner } from '../../trust/command-signer';
 import { CatalogService } from './resources/catalog.service';
 import { ResourcesController } from './resources/resources.controller';
 import { API_CONFIG, API_LOGGER, POLICY, TEMPORAL_CLIENT } from './tokens';
@@ -31,6 +32,7 @@ export interface ApiModuleDeps {
   metrics: ApiMetrics;
   openApi: OpenApiDocument;
   pageTokens: PageTokens;
+  commandSigner: CommandSigner;
 }
 
 /** The whole API as one module, built from what the process (or a test) already made. */
@@ -57,6 +59,7 @@ export class ApiModule {
         { provide: ApiMetrics, useValue: deps.metrics },
         { provide: OpenApiDocument, useValue: deps.openApi },
         { provide: PageTokens, useValue: deps.pageTokens },
+        { provide: CommandSigner, useValue: deps.commandSigner },
         CatalogService,
         RequestsService,
         { provide: APP_GUARD, useClass: AuthGuard },

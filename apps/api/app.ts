@@ -16,6 +16,7 @@ import { ApiMetrics } from './metrics/api-metrics';
 import { registerCodecRoutes } from './codec/codec-routes';
 import { OpenApiDocument } from './docs/openapi-document';
 import { PageTokens } from './requests/page-token';
+import type { CommandSigner } from '../../trust/command-signer';
 
 export interface ApiAppDeps {
   config: LatchkeyConfig;
@@ -31,6 +32,8 @@ export interface ApiAppDeps {
    * server derives it from the codec key); the default, a random key, suits a single process.
    */
   pageTokenKey?: Uint8Array;
+  /** Signs every command the API sends to a request's workflow (trust/command.ts). */
+  commandSigner: CommandSigner;
 }
 
 /**
@@ -64,6 +67,7 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
       metrics,
       openApi,
       pageTokens,
+      commandSigner: deps.commandSigner,
     }),
     adapter,
     { logger: new NestPinoLogger(logger), bufferLogs: false },

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { LatchkeyConfig } from '../../config/config';
 import { createDataConverter, loadOrCreateCodecKey } from '../../codec';
 import { loadPolicyFile } from '../../policy';
+import { loadCommandSigningKey } from '../../trust/command-keys';
+import { CommandSigner } from '../../trust/command-signer';
 import { createApiApp } from './app';
 import { createLogger } from './logging/logger';
 import { derivePageTokenKey } from './requests/page-token';
@@ -26,6 +28,8 @@ export async function startApiServer(
 ): Promise<RunningApi> {
   const policy = loadPolicyFile(config.policyFile);
   const key = await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
+  // Made on first use only for a local stack (`npm start` also adds it to the workers' trusted keys).
+  const commandKey = loadCommandSigningKey(config.commands.signingKeyFile, { create: config.auth.mode === 'local' });
   const connection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({
     connection,
@@ -34,7 +38,14 @@ export async function startApiServer(
   });
   let app: NestFastifyApplication;
   try {
-    app = await createApiApp({ config, temporal, policy, logger, pageTokenKey: derivePageTokenKey(key.key) });
+    app = await createApiApp({
+      config,
+      temporal,
+      policy,
+      logger,
+      pageTokenKey: derivePageTokenKey(key.key),
+      commandSigner: new CommandSigner(commandKey),
+    });
     await app.listen({ host: config.api.host, port: config.api.port });
   } catch (err) {
     await connection.close();

@@ -11,6 +11,7 @@ import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
 import { ensureTemporalCli } from '../../devstack/temporal-cli';
 import { createDataConverter, loadOrCreateCodecKey } from '../../codec';
 import { loadOrCreateLocalSigningKey } from '../api/identity/local-signing-key';
+import { loadCommandSigningKey, trustCommandKey } from '../../trust/command-keys';
 
 /**
  * `npm start`: the whole system on one machine, on its embedded defaults. The Temporal dev server
@@ -24,6 +25,11 @@ async function main(): Promise<void> {
   // Keys every process shares are made once here, before the processes race to create them.
   await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
   if (config.auth.mode === 'local') await loadOrCreateLocalSigningKey(config.auth.signingKeyFile);
+  // The API signs commands with this key; the worker trusts its public half (a deployment provides both).
+  trustCommandKey(
+    config.commands.trustedKeysFile,
+    loadCommandSigningKey(config.commands.signingKeyFile, { create: true }),
+  );
 
   const [host, portText] = config.temporal.address.split(':');
   const cli = await ensureTemporalCli(stderrLog);

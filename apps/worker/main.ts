@@ -10,6 +10,7 @@ import { LogNotifier, type Notifier, WebhookNotifier } from '../../notify';
 import { readSecret } from '../../config/secrets';
 import { integrationUnusable } from '../../onepassword/check';
 import { integrationsOf, type LoadedPolicy, loadPolicyFile } from '../../policy';
+import { readTrustedCommandKeys } from '../../trust/command-keys';
 import type { catalogWorkflow } from '../../workflows/catalog';
 import { reportRateBudgets } from './budget-metrics';
 import { ensureReconcileSchedule } from './reconcile-schedule';
@@ -34,6 +35,8 @@ async function main(): Promise<void> {
 
   const key = await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
   const dataConverter = createDataConverter(key);
+  const trustedCommandKeys = readTrustedCommandKeys(config.commands.trustedKeysFile);
+  logger.info({ keyIds: Object.keys(trustedCommandKeys) }, 'accepting commands signed by these API keys');
   const policy = loadPolicyFile(config.policyFile);
   const integrations = integrationsOf(policy);
 
@@ -84,7 +87,9 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     dataConverter,
+    trustedCommandKeys,
     activities: createActivities({
+      trustedCommandKeys,
       onePassword: ports.forIntegration,
       notifier,
       logger,

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import type { DataConverter } from '@temporalio/common';
 import {
   bundleWorkflowCode,
@@ -8,6 +9,8 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import type { createActivities } from '../../activities';
+import type { TrustedKeys } from '../../contracts/command';
+import { TRUSTED_COMMAND_KEYS_GLOBAL } from '../../workflows/access-request/commands';
 
 export interface LatchkeyWorkerOptions {
   connection: NativeConnection;
@@ -15,8 +18,13 @@ export interface LatchkeyWorkerOptions {
   taskQueue: string;
   dataConverter: DataConverter;
   activities: ReturnType<typeof createActivities>;
+  /**
+   * The API keys whose signed commands the workflows accept (the worker's configuration): written into the
+   * workflow bundle, where the Update validators read them. The activities must be made with the same keys.
+   */
+  trustedCommandKeys: TrustedKeys;
   /** A prebuilt workflow bundle (production image, tests that start many workers); default: bundle `workflows/`. */
-  workflowBundle?: WorkerOptions['workflowBundle'];
+  workflowBundle?: { code: string; sourceMap?: string } | { codePath: string; sourceMapPath?: string };
   /** Lifecycle knobs for tests and operators; everything else is fixed here. */
   tuning?: Pick<WorkerOptions, 'identity' | 'shutdownGraceTime' | 'shutdownForceTime' | 'maxCachedWorkflows'>;
 }
@@ -36,9 +44,10 @@ export async function createLatchkeyWorker(opts: LatchkeyWorkerOptions): Promise
     // being made). The SDK holds all but the first of an attempt's heartbeats for up to 80 % of the heartbeat
     // timeout (24 s for grants); a worker that died meanwhile would take them along. One second at most.
     maxHeartbeatThrottleInterval: '1 second',
-    ...(opts.workflowBundle
-      ? { workflowBundle: opts.workflowBundle }
-      : { workflowsPath: require.resolve('../../workflows') }),
+    workflowBundle: withTrustedCommandKeys(
+      opts.workflowBundle ?? (await bundleLatchkeyWorkflows()),
+      opts.trustedCommandKeys,
+    ),
     ...opts.tuning,
   });
 }
@@ -56,4 +65,18 @@ export function bundleLatchkeyWorkflows(
     workflowsPath: require.resolve('../../workflows'),
     failureConverterPath: require.resolve('../../codec/failure-converter'),
   });
+}
+
+/**
+ * The bundle with the trusted command keys set before any workflow code runs: the only way configuration
+ * reaches the validators, since nothing a Temporal client sends may. The sandbox freezes the global.
+ */
+export function withTrustedCommandKeys(
+  bundle: NonNullable<LatchkeyWorkerOptions['workflowBundle']>,
+  keys: TrustedKeys,
+): { code: string } {
+  const code = 'code' in bundle ? bundle.code : fs.readFileSync(bundle.codePath, 'utf8');
+  const prelude = `globalThis[${JSON.stringify(TRUSTED_COMMAND_KEYS_GLOBAL)}] = ${JSON.stringify(keys)};`;
+  // On the bundle's first line, so that the source map's lines still match.
+  return { code: prelude + code };
 }

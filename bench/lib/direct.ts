@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { buildListQuery } from '../../apps/api/requests/visibility-query';
-import type { Caller } from '../../apps/api/identity/caller';
+import { actorOf, type Caller } from '../../apps/api/identity/caller';
+import type { CommandSigner } from '../../trust/command-signer';
 import type { ResourceCatalog } from '../../contracts/catalog';
 import { requestWorkflowId } from '../../domain/ids';
 import { approveUpdate, stateQuery } from '../../contracts/messages';
@@ -27,6 +28,7 @@ export class DirectLatchkey {
     private readonly client: Client,
     private readonly policy: LoadedPolicy,
     private readonly catalog: ResourceCatalog,
+    private readonly signer: CommandSigner,
   ) {}
 
   async create(requester: Persona, resourceId: string, duration: string): Promise<AccessRequestState> {
@@ -39,16 +41,17 @@ export class DirectLatchkey {
     if (!evaluation.ok) throw new Error(`policy refused: ${evaluation.refusal.message}`);
     const snapshot = evaluation.snapshot;
     const requestId = `req_${randomBytes(12).toString('hex')}`;
-    const input: AccessRequestInput = {
+    const workflowId = requestWorkflowId(requestId);
+    const input: AccessRequestInput = this.signer.signStart(workflowId, actorOf(caller), {
       requestId,
       requester: caller.identity,
       justification: 'benchmark: direct client request',
       requestedAt: new Date().toISOString(),
       snapshot,
-    };
+    });
     const handle = await this.client.workflow.start(accessRequestWorkflow, {
       args: [input],
-      workflowId: requestWorkflowId(requestId),
+      workflowId,
       taskQueue: TASK_QUEUE,
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
@@ -62,8 +65,11 @@ export class DirectLatchkey {
   }
 
   approve(approver: Persona, requestId: string): Promise<AccessRequestState> {
-    const actor = { id: approver.sub, groups: approver.groups, roles: approver.roles };
-    return this.handle(requestId).executeUpdate(approveUpdate, { args: [{ actor, comment: 'benchmark' }] });
+    const handle = this.handle(requestId);
+    const command = this.signer.sign('approve', handle.workflowId, actorOf(callerOf(approver)), {
+      comment: 'benchmark',
+    });
+    return handle.executeUpdate(approveUpdate, { args: [command] });
   }
 
   /** The raw description: pending activities and workflow task included. */

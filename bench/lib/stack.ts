@@ -1,3 +1,5 @@
+import { loadCommandSigningKey, trustCommandKey } from '../../trust/command-keys';
+import { CommandSigner } from '../../trust/command-signer';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -71,6 +73,8 @@ export class Stack {
   private connection?: Connection;
   private clientInstance?: Client;
   private signingKey?: LocalSigningKey;
+  /** Signs commands as the stack's API does, for benchmarks that talk to Temporal directly. */
+  commandSigner!: CommandSigner;
   private onePasswordInstance?: LocalOnePassword;
 
   constructor(private readonly options: StackOptions) {
@@ -130,6 +134,9 @@ export class Stack {
     const codecKey = await loadOrCreateCodecKey(this.config.codec.keyFile, this.config.codec.keyId);
     if (this.config.auth.mode !== 'local') throw new Error('the bench stack uses local tokens');
     this.signingKey = await loadOrCreateLocalSigningKey(this.config.auth.signingKeyFile);
+    const commandKey = loadCommandSigningKey(this.config.commands.signingKeyFile, { create: true });
+    trustCommandKey(this.config.commands.trustedKeysFile, commandKey);
+    this.commandSigner = new CommandSigner(commandKey);
 
     // A fresh local 1Password with the demo seed, and the requested latency.
     await writeFileAtomic(

@@ -1,3 +1,5 @@
+import { loadCommandSigningKey, trustCommandKey } from '../../trust/command-keys';
+import { signingInterceptor } from '../support/commands';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -107,7 +109,15 @@ describe('a rotation whose worker is SIGKILLed at every step (dev server, real P
     connection = await Connection.connect({ address: config.temporal.address });
     await createDevServerNamespace(connection, namespace);
     const key = await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
-    client = new Client({ connection, namespace, dataConverter: createDataConverter(key) });
+    // The workers trust this stack's command key; the test signs its request's start with it, as the API would.
+    const commandKey = loadCommandSigningKey(config.commands.signingKeyFile, { create: true });
+    trustCommandKey(config.commands.trustedKeysFile, commandKey);
+    client = new Client({
+      connection,
+      namespace,
+      dataConverter: createDataConverter(key),
+      interceptors: { workflow: [signingInterceptor(() => Promise.resolve(Date.now()), commandKey)] },
+    });
   }, 120_000);
 
   afterAll(async () => {

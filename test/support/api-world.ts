@@ -19,6 +19,8 @@ import { integrationsOf, loadPolicyFile } from '../../policy';
 import { createDevServerNamespace, devServerAddress } from './temporal';
 import { catalogWorkflow } from '../../workflows';
 import { createLatchkeyWorker } from '../../apps/worker/worker';
+import { CommandSigner } from '../../trust/command-signer';
+import { TEST_ONLY_COMMAND_KEY, TEST_TRUSTED_COMMAND_KEYS } from './commands';
 import { createApiApp } from '../../apps/api/app';
 import { loadOrCreateLocalSigningKey, mintLocalToken } from '../../apps/api/identity/local-signing-key';
 import { createLogger } from '../../apps/api/logging/logger';
@@ -109,7 +111,9 @@ export class ApiWorld {
       namespace,
       taskQueue: config.temporal.taskQueue,
       dataConverter,
+      trustedCommandKeys: TEST_TRUSTED_COMMAND_KEYS,
       activities: createActivities({
+        trustedCommandKeys: TEST_TRUSTED_COMMAND_KEYS,
         onePassword: () => local,
         notifier: new LogNotifier(workerLogger),
         logger: workerLogger,
@@ -137,7 +141,13 @@ export class ApiWorld {
         done();
       },
     });
-    const app = await createApiApp({ config, temporal: client, policy, logger: createLogger('debug', sink) });
+    const app = await createApiApp({
+      config,
+      temporal: client,
+      policy,
+      logger: createLogger('debug', sink),
+      commandSigner: new CommandSigner(TEST_ONLY_COMMAND_KEY),
+    });
     await app.listen({ host: '127.0.0.1', port });
     return new ApiWorld(
       config,

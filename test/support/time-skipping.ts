@@ -1,3 +1,4 @@
+import { toSign } from './commands';
 import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Actor, Identity } from '../../contracts/identity';
@@ -39,7 +40,7 @@ export async function refusalOf(update: Promise<unknown>): Promise<string | null
 export const stateOf = (handle: RequestHandle): Promise<AccessRequestState> => handle.query(stateQuery);
 
 export const approve = (handle: RequestHandle, actor: Actor, comment?: string) =>
-  handle.executeUpdate(approveUpdate, { args: [{ actor, comment }] });
+  handle.executeUpdate(approveUpdate, { args: [toSign({ actor, comment })] });
 
 /**
  * One time-skipping test server per test file, one shared worker on it, and a fresh world (task

@@ -2,6 +2,7 @@ import { Client, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type TargetPorts } from '../../activities';
 import { createDataConverter } from '../../codec';
+import { signingInterceptor, TEST_TRUSTED_COMMAND_KEYS } from './commands';
 import { TEST_ONLY_CODEC_KEY } from './codec-test-key';
 import { requestWorkflowId, vaultLeaseWorkflowId } from '../../domain/ids';
 import type { AccessRequestInput } from '../../contracts/request';
@@ -71,7 +72,9 @@ export class SharedWorker {
       namespace: env.namespace,
       taskQueue: this.taskQueue,
       dataConverter,
+      trustedCommandKeys: TEST_TRUSTED_COMMAND_KEYS,
       activities: createActivities({
+        trustedCommandKeys: TEST_TRUSTED_COMMAND_KEYS,
         onePassword: ports,
         notifier: { notify: (event) => this.world().notifier.notify(event) },
         logger: silentLogger,
@@ -124,6 +127,8 @@ export class WorkflowTestWorld {
       connection: env.connection,
       namespace: env.namespace,
       dataConverter: this.dataConverter,
+      // Starts and Updates signed as the API signs them, at the server's time.
+      interceptors: { workflow: [signingInterceptor(() => env.currentTimeMs())] },
     });
   }
 
@@ -141,6 +146,7 @@ export class WorkflowTestWorld {
 
   activities(port: OnePasswordPort = this.port) {
     return createActivities({
+      trustedCommandKeys: TEST_TRUSTED_COMMAND_KEYS,
       onePassword: () => port,
       notifier: this.notifier,
       logger: silentLogger,
@@ -157,6 +163,7 @@ export class WorkflowTestWorld {
       namespace: this.env.namespace,
       taskQueue: this.taskQueue,
       dataConverter: this.dataConverter,
+      trustedCommandKeys: TEST_TRUSTED_COMMAND_KEYS,
       activities: this.activities(),
       workflowBundle: await workflowBundle(),
       tuning,

@@ -44,6 +44,8 @@ export class AccessRequestRun {
   readonly loginRole: string;
   /** The share link: only in workflow memory (restored on replay from the codec-encrypted activity result). */
   shareUrl?: string;
+  /** Nonces of the signed commands accepted so far: each is accepted once. */
+  readonly commandNonces = new Set<string>();
   /** Answers of the vault-lease entity, by operation. */
   readonly leaseResults = new Map<LeaseResult['op'], LeaseResult>();
   /**

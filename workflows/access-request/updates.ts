@@ -9,7 +9,15 @@ import {
   rejectUpdate,
   revokeUpdate,
 } from '../../contracts/messages';
-import type { AccessRequestState } from '../../contracts/request';
+import type { SignedCommand } from '../../contracts/command';
+import type {
+  AccessRequestState,
+  ApproveArgs,
+  CancelArgs,
+  ExtendArgs,
+  RejectArgs,
+  RevokeArgs,
+} from '../../contracts/request';
 import type { Decision } from '../../domain/decision';
 import {
   checkApprove,
@@ -20,6 +28,7 @@ import {
   decisionTarget,
 } from '../../domain/request-rules';
 import { approvalRecord, approveRequest, rejectRequest, withdraw } from './approval';
+import { type Command, recordedCommand, verifiedCommand } from './commands';
 import { revoke, withdrawWhileGranting } from './end-of-access';
 import { approveExtension, rejectExtension, requestExtension } from './extension';
 import type { AccessRequestRun } from './run';
@@ -27,10 +36,10 @@ import type { AccessRequestRun } from './run';
 /** Largest free text an Update takes (comments, reasons, justifications). */
 const MAX_TEXT = 1000;
 
-interface UpdateRule<Args extends { actor: Actor }, Admitted> {
-  update: UpdateDefinition<AccessRequestState, [Args]>;
+interface UpdateRule<Args extends object, Admitted> {
+  update: UpdateDefinition<AccessRequestState, [SignedCommand]>;
   /** Free-text arguments, checked for type and length before anything else. */
-  text: Array<Exclude<keyof Args, 'actor'> & string>;
+  text: Array<keyof Args & string>;
   /** Who may send it, in which states, with which arguments: a rule of domain/request-rules.ts. */
   admit(run: AccessRequestRun, actor: Actor, args: Args): Decision<Admitted>;
   /** What it changes; the Update answers when this settles. */
@@ -38,12 +47,13 @@ interface UpdateRule<Args extends { actor: Actor }, Admitted> {
 }
 
 /**
- * Every Update of an access request, declared once. The validator runs the checks and refuses (a
- * refused Update writes nothing to history); the handler runs the same checks again, because replay
- * runs handlers without validators, then applies the change. Every Update answers with the state.
+ * Every Update of an access request, declared once. The validator checks the signed command (who, for
+ * this request, not used before), then the rule, and refuses (a refused Update writes nothing to history);
+ * the handler runs the rule again, because replay runs handlers without validators, then applies the change.
+ * Every Update answers with the state.
  */
 const UPDATE_RULES = [
-  rule({
+  rule<ApproveArgs, number>({
     update: approveUpdate,
     text: ['comment'],
     admit: (run, actor) => checkApprove(run.snapshot, run.state, actor),
@@ -52,27 +62,27 @@ const UPDATE_RULES = [
       return decisionTarget(run.state) === 'extension' ? approveExtension(run, record) : approveRequest(run, record);
     },
   }),
-  rule({
+  rule<RejectArgs, void>({
     update: rejectUpdate,
     text: ['comment'],
     admit: (run, actor) => checkReject(run.snapshot, run.state, actor),
     apply: (run, actor, { comment }) =>
       decisionTarget(run.state) === 'extension' ? rejectExtension(run) : rejectRequest(run, actor.id, comment),
   }),
-  rule({
+  rule<CancelArgs, void>({
     update: cancelUpdate,
     text: ['reason'],
     admit: (run, actor) => checkCancel(run.state, actor, { whileGranting: run.alwaysEnds }),
     apply: (run, actor, { reason }) =>
       run.state.status === 'APPROVED' ? withdrawWhileGranting(run, actor.id, reason) : withdraw(run, actor.id, reason),
   }),
-  rule({
+  rule<RevokeArgs, void>({
     update: revokeUpdate,
     text: ['reason'],
     admit: (run, actor) => checkRevoke(run.snapshot, run.state, actor, { whileGranting: run.alwaysEnds }),
     apply: (run, actor, { reason }) => revoke(run, actor.id, reason),
   }),
-  rule({
+  rule<ExtendArgs, unknown>({
     update: extendUpdate,
     text: ['justification'],
     admit: (run, actor, { addMs }) =>
@@ -85,44 +95,33 @@ export function registerUpdates(run: AccessRequestRun): void {
   for (const register of UPDATE_RULES) register(run);
 }
 
-function rule<Args extends { actor: Actor }, Admitted>(spec: UpdateRule<Args, Admitted>) {
-  const admitted = (run: AccessRequestRun, args: Args) => {
-    const actor = actorOf(args);
-    const clean = { ...args };
-    for (const field of spec.text) clean[field] = optionalText(args[field], field) as Args[typeof field];
-    const decision = spec.admit(run, actor, clean);
+function rule<Args extends object, Admitted>(spec: UpdateRule<Args, Admitted>) {
+  const kind = spec.update.name as 'approve' | 'reject' | 'cancel' | 'revoke' | 'extend';
+  const admitted = (run: AccessRequestRun, command: Command<Args>) => {
+    const clean = { ...command.args };
+    for (const field of spec.text) clean[field] = optionalText(command.args[field], field) as Args[typeof field];
+    const decision = spec.admit(run, command.actor, clean);
     if (!decision.ok) {
       throw ApplicationFailure.create({ type: decision.refusal, message: decision.reason, nonRetryable: true });
     }
-    return { actor, args: clean, value: decision.value };
+    return { actor: command.actor, args: clean, value: decision.value };
   };
   return (run: AccessRequestRun) =>
     setHandler(
       spec.update,
-      async (args: Args) => {
-        const { actor, args: clean, value } = admitted(run, args);
-        await spec.apply(run, actor, clean, value);
+      async (raw: SignedCommand) => {
+        const command = recordedCommand<Args>(raw);
+        if (command.nonce !== undefined) run.commandNonces.add(command.nonce);
+        const { actor, args, value } = admitted(run, command);
+        await spec.apply(run, actor, args, value);
         return run.state;
       },
-      { validator: (args: Args) => void admitted(run, args) },
+      { validator: (raw: SignedCommand) => void admitted(run, verifiedCommand<Args>(run, kind, raw)) },
     );
 }
 
 function invalid(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: REFUSAL.invalid, message, nonRetryable: true });
-}
-
-/** The actor comes from the API's verified token; an Update without one is refused. */
-function actorOf(args: unknown): Actor {
-  const actor = (args as { actor?: Partial<Actor> } | undefined)?.actor;
-  const valid =
-    !!actor &&
-    typeof actor.id === 'string' &&
-    actor.id !== '' &&
-    Array.isArray(actor.groups) &&
-    Array.isArray(actor.roles);
-  if (!valid) throw invalid('the update needs an actor');
-  return actor as Actor;
 }
 
 function optionalText(value: unknown, name: string): string | undefined {

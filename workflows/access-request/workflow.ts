@@ -3,6 +3,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   setHandler,
   upsertMemo,
 } from '@temporalio/workflow';
@@ -10,6 +11,8 @@ import { grantAccessQuery, stateQuery } from '../../contracts/messages';
 import type { AccessRequestInput, AccessRequestState } from '../../contracts/request';
 import { leaseResultSignal } from '../../contracts/vault-lease';
 import { requestMemo } from '../../domain/visibility';
+import { verifyStartCommand } from '../activity-stubs';
+import { SIGNED_COMMANDS } from '../patches';
 import { awaitDecision, withdraw } from './approval';
 import { CANCELLED_BY_WORKFLOW, endAccess, holdUntilEnd } from './end-of-access';
 import { grantAccessOf, makeGrant } from './grant';
@@ -32,6 +35,10 @@ export async function accessRequestWorkflow(input: AccessRequestInput): Promise<
   registerUpdates(run);
   upsertMemo(requestMemo(input));
   run.publish();
+  if (patched(SIGNED_COMMANDS) && !(await startIsSigned(run, input))) {
+    await condition(allHandlersFinished);
+    return run.state;
+  }
 
   let cancelled = await decide(run);
   if (run.state.status === 'APPROVED') {
@@ -47,6 +54,21 @@ export async function accessRequestWorkflow(input: AccessRequestInput): Promise<
   await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   if (cancelled) throw cancelled;
   return run.state;
+}
+
+/**
+ * Whether the API signed this start (trust/command.ts): a request anyone could start through Temporal, with
+ * any requester and any policy snapshot, ends FAILED before it can be approved or granted anything.
+ */
+async function startIsSigned(run: AccessRequestRun, input: AccessRequestInput): Promise<boolean> {
+  const verdict = await verifyStartCommand(input, run.startMs);
+  if (verdict.ok) return true;
+  run.state.failure = {
+    code: 'unverified-command',
+    message: `The request was not started by latchkey's API: ${verdict.reason}.`,
+  };
+  run.moveTo('FAILED');
+  return false;
 }
 
 /** Until decided; returns the cancellation if the workflow was cancelled meanwhile (the request is then withdrawn). */

@@ -16,6 +16,8 @@ const REFUSAL_STATUS: Record<string, { status: number; code: string }> = {
   [REFUSAL.conflict]: { status: 409, code: 'conflict' },
   [REFUSAL.invalid]: { status: 422, code: 'invalid' },
   [REFUSAL.upstream]: { status: 502, code: 'onepassword-failed' },
+  // The workers do not trust the key this API signs with: a deployment to fix, not the caller's fault.
+  [REFUSAL.unverified]: { status: 503, code: 'command-not-trusted' },
 };
 
 /** Words for statuses raised by the framework (routing, body parsing) rather than by latchkey. */

@@ -48,6 +48,7 @@ import type { CreateRequestDto, ListRequestsQueryDto } from './dto/request-input
 import { PageTokens } from './page-token';
 import { idempotentRequestId, newRequestId } from './request-id';
 import { buildListQuery } from './visibility-query';
+import { CommandSigner } from '../../../trust/command-signer';
 
 /** HTTP status of each policy refusal: not being eligible is a matter of rights, the rest of input. */
 const REFUSAL_STATUS: Record<string, number> = { 'not-eligible': 403 };
@@ -106,6 +107,7 @@ export class RequestsService {
     private readonly catalog: CatalogService,
     private readonly metrics: ApiMetrics,
     private readonly pageTokens: PageTokens,
+    private readonly signer: CommandSigner,
   ) {
     this.decode = payloadDecoder(client);
   }
@@ -128,20 +130,22 @@ export class RequestsService {
     }
     const snapshot = evaluation.snapshot;
     const requestId = idempotencyKey ? idempotentRequestId(caller.identity.id, idempotencyKey) : newRequestId();
-    const input: AccessRequestInput = {
+    const workflowId = requestWorkflowId(requestId);
+    // Signed, so that the workflow knows this request came from here and not from anyone who reaches Temporal.
+    const input: AccessRequestInput = this.signer.signStart(workflowId, actorOf(caller), {
       requestId,
       requester: caller.identity,
       justification: dto.justification ?? '',
       ticket: dto.ticket,
       requestedAt: new Date().toISOString(),
       snapshot,
-    };
+    });
 
     let handle: WorkflowHandle<typeof accessRequestWorkflow>;
     try {
       handle = await this.client.workflow.start(accessRequestWorkflow, {
         args: [input],
-        workflowId: requestWorkflowId(requestId),
+        workflowId,
         taskQueue: this.config.temporal.taskQueue,
         // A second start with the same id (the same idempotency key) must never make a second request.
         workflowIdConflictPolicy: 'FAIL',
@@ -220,22 +224,24 @@ export class RequestsService {
   ): Promise<AccessRequestState> {
     await this.authorizeRead(caller, requestId);
     const handle = this.handle(requestId);
-    const actor = actorOf(caller);
+    // Signed with the caller's verified identity: the workflow checks it before its own rules.
+    const signed = <Args extends object>(args: Args) =>
+      this.signer.sign(change, handle.workflowId, actorOf(caller), args);
     let state: AccessRequestState;
     try {
       state = await this.within(UPDATE_DEADLINE_MS, () => {
         switch (change) {
           case 'approve':
-            return handle.executeUpdate(approveUpdate, { args: [{ actor, comment: body.comment }] });
+            return handle.executeUpdate(approveUpdate, { args: [signed({ comment: body.comment })] });
           case 'reject':
-            return handle.executeUpdate(rejectUpdate, { args: [{ actor, comment: body.comment }] });
+            return handle.executeUpdate(rejectUpdate, { args: [signed({ comment: body.comment })] });
           case 'cancel':
-            return handle.executeUpdate(cancelUpdate, { args: [{ actor, reason: body.reason }] });
+            return handle.executeUpdate(cancelUpdate, { args: [signed({ reason: body.reason })] });
           case 'revoke':
-            return handle.executeUpdate(revokeUpdate, { args: [{ actor, reason: body.reason }] });
+            return handle.executeUpdate(revokeUpdate, { args: [signed({ reason: body.reason })] });
           case 'extend':
             return handle.executeUpdate(extendUpdate, {
-              args: [{ actor, addMs: parseIsoDuration(body.duration ?? ''), justification: body.justification }],
+              args: [signed({ addMs: parseIsoDuration(body.duration ?? ''), justification: body.justification })],
             });
         }
       });
