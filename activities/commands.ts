@@ -12,8 +12,8 @@ export type StartVerdict = { ok: true; keyId: string } | { ok: false; reason: st
  */
 export function commandActivities(context: ActivityContext) {
   return {
-    // eslint-disable-next-line @typescript-eslint/require-await -- an activity returns a promise
     /** `atMs`: the workflow's time at its start (the server's clock, which the command's lifetime is measured on). */
+    // eslint-disable-next-line @typescript-eslint/require-await -- an activity returns a promise
     async verifyStartCommand(input: AccessRequestInput, atMs: number): Promise<StartVerdict> {
       const workflowId = workflowIdOf() ?? '';
       const verdict = verifyCommand<{ inputDigest?: unknown }>(input.command, context.trustedCommandKeys ?? {}, {
