@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import type { LatchkeyConfig } from '../../config/config';
+import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { createDataConverter, loadOrCreateCodecKey } from '../../codec';
 import { loadPolicyFile } from '../../policy';
 import { createApiApp } from './app';
@@ -26,7 +27,7 @@ export async function startApiServer(
 ): Promise<RunningApi> {
   const policy = loadPolicyFile(config.policyFile);
   const key = await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
   const temporal = new Client({
     connection,
     namespace: config.temporal.namespace,
