@@ -168,7 +168,9 @@ function temporalTls(env: NodeJS.ProcessEnv): TemporalTlsConfig | undefined {
   const given = Object.values(files).filter((key) => env[key]);
   if (given.length === 0) {
     if (env.TEMPORAL_TLS_SERVER_NAME) {
-      throw new ConfigError('TEMPORAL_TLS_SERVER_NAME needs TEMPORAL_TLS_CA_FILE, TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE');
+      throw new ConfigError(
+        'TEMPORAL_TLS_SERVER_NAME needs TEMPORAL_TLS_CA_FILE, TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE',
+      );
     }
     return undefined;
   }

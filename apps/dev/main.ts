@@ -24,7 +24,8 @@ async function main(): Promise<void> {
 
   // Keys every process shares are made once here, before the processes race to create them.
   await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
-  if (config.auth.mode === 'local') await loadOrCreateLocalSigningKey(config.auth.signingKeyFile);
+  if (config.auth.mode === 'local')
+    await loadOrCreateLocalSigningKey(config.auth.signingKeyFile, config.auth.publicKeyFile);
 
   const [host, portText] = config.temporal.address.split(':');
   const cli = await ensureTemporalCli(stderrLog);
