@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
-# Production images for the API and the worker, from one build.
+# Production images for the API and the worker, from one build, and the one-shot setup of a deployment.
 #   docker build --target api -t latchkey-api .
 #   docker build --target worker -t latchkey-worker .
+#   docker build --target setup -t latchkey-setup .   (certificates for Temporal mTLS, latchkey's keys)
 
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
@@ -14,6 +15,9 @@ COPY apps apps
 COPY workflows workflows
 COPY activities activities
 COPY contracts contracts
+COPY domain domain
+COPY trust trust
+COPY audit audit
 COPY config config
 COPY policy policy
 COPY onepassword onepassword
@@ -52,3 +56,14 @@ EXPOSE 9464
 HEALTHCHECK --interval=10s --timeout=3s --retries=5 \
   CMD node -e "fetch('http://127.0.0.1:9464/metrics').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 CMD ["node", "--enable-source-maps", "dist/apps/worker/main.js"]
+
+# One-shot, run by docker-compose.yml before anything else: a private CA and one certificate per Temporal party
+# (openssl), then latchkey's command signing key, the set that trusts it and the codec key (`latchkey keys
+# init`). It keeps whatever already exists, and hands each file to the user of the service that reads it.
+FROM runtime AS setup
+USER root
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends openssl \
+ && rm -rf /var/lib/apt/lists/*
+COPY deploy/setup /app/deploy/setup
+ENTRYPOINT ["/bin/sh", "/app/deploy/setup/setup.sh"]

@@ -14,7 +14,9 @@ describe(loadConfig.name, () => {
     expect(sut.auth).toMatchObject({
       mode: 'local',
       signingKeyFile: path.join('/tmp/latchkey-x', 'keys', 'token-signing.jwk.json'),
+      publicKeyFile: path.join('/tmp/latchkey-x', 'keys', 'token-signing.public.jwk.json'),
     });
+    expect(sut.temporal.tls).toBeUndefined();
     expect(sut.api.codecCorsOrigins).toEqual(['http://localhost:8233', 'http://127.0.0.1:8233']);
     expect(sut.notify).toEqual({ webhookUrl: undefined, webhookTokenFile: undefined });
     expect(sut.worker.workflowBundle).toBeUndefined();
@@ -62,6 +64,80 @@ describe(loadConfig.name, () => {
       issuer: 'https://id.example.com',
       audience: 'latchkey',
       jwksUrl: 'https://id.example.com/jwks',
+    });
+  });
+
+  it('keeps the local public key beside the private one unless told where', () => {
+    expect(loadConfig({ LATCHKEY_AUTH_LOCAL_KEY_FILE: '/keys/mint.json' }).auth).toMatchObject({
+      signingKeyFile: '/keys/mint.json',
+      publicKeyFile: '/keys/mint.public.jwk.json',
+    });
+    expect(
+      loadConfig({ LATCHKEY_AUTH_LOCAL_PUBLIC_KEY_FILE: '/api/token-signing.public.jwk.json' }).auth,
+    ).toMatchObject({ publicKeyFile: '/api/token-signing.public.jwk.json' });
+  });
+
+  describe('local auth in production', () => {
+    it('is refused, whether asked for or by default', () => {
+      const message = /LATCHKEY_AUTH_MODE is local \(the default\) and NODE_ENV=production/;
+      expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
+      expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(message);
+      expect(() => loadConfig({ NODE_ENV: 'production', LATCHKEY_AUTH_MODE: 'local' })).toThrow(message);
+      expect(() =>
+        loadConfig({
+          NODE_ENV: 'production',
+          LATCHKEY_AUTH_MODE: 'local',
+          LATCHKEY_ALLOW_LOCAL_AUTH_IN_PRODUCTION: 'yes',
+        }),
+      ).toThrow(/LATCHKEY_ALLOW_LOCAL_AUTH_IN_PRODUCTION must be one of true, false/);
+    });
+
+    it('is allowed when said explicitly, and outside production', () => {
+      expect(loadConfig({ NODE_ENV: 'production', LATCHKEY_ALLOW_LOCAL_AUTH_IN_PRODUCTION: 'true' }).auth.mode).toBe(
+        'local',
+      );
+      expect(loadConfig({ NODE_ENV: 'development', LATCHKEY_AUTH_MODE: 'local' }).auth.mode).toBe('local');
+    });
+
+    it('does not stand in the way of OIDC', () => {
+      const sut = loadConfig({
+        NODE_ENV: 'production',
+        LATCHKEY_AUTH_MODE: 'oidc',
+        LATCHKEY_AUTH_ISSUER: 'https://id.example.com',
+        LATCHKEY_AUTH_AUDIENCE: 'latchkey',
+        LATCHKEY_AUTH_JWKS_URL: 'https://id.example.com/jwks',
+      });
+      expect(sut.auth.mode).toBe('oidc');
+    });
+  });
+
+  describe('mTLS to Temporal', () => {
+    const files = {
+      TEMPORAL_TLS_CA_FILE: '/tls/ca.crt',
+      TEMPORAL_TLS_CERT_FILE: '/tls/client.crt',
+      TEMPORAL_TLS_KEY_FILE: '/tls/client.key',
+    };
+
+    it('takes the CA, certificate and key together, with an optional server name', () => {
+      expect(loadConfig(files).temporal.tls).toEqual({
+        caFile: '/tls/ca.crt',
+        certFile: '/tls/client.crt',
+        keyFile: '/tls/client.key',
+        serverName: undefined,
+      });
+      expect(loadConfig({ ...files, TEMPORAL_TLS_SERVER_NAME: 'temporal' }).temporal.tls?.serverName).toBe('temporal');
+    });
+
+    it.each(Object.keys(files))('refuses a partial set, naming what is missing (%s)', (key) => {
+      const partial: NodeJS.ProcessEnv = { ...files, [key]: '' };
+      expect(() => loadConfig(partial)).toThrow(ConfigError);
+      expect(() => loadConfig(partial)).toThrow(`together; missing ${key}`);
+    });
+
+    it('refuses a server name without the files', () => {
+      expect(() => loadConfig({ TEMPORAL_TLS_SERVER_NAME: 'temporal' })).toThrow(
+        'TEMPORAL_TLS_SERVER_NAME needs TEMPORAL_TLS_CA_FILE, TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE',
+      );
     });
   });
 });

@@ -18,6 +18,8 @@ export interface LatchkeyConfig {
     taskQueue: string;
     /** Web UI port of the dev server that `npm start` runs. */
     devUiPort: number;
+    /** mTLS to the Temporal frontend (the compose deployment requires it); unset: plaintext, as the dev server speaks. */
+    tls?: TemporalTlsConfig;
   };
   /** The demo PostgreSQL that `npm start` runs (state in `<dataDir>/postgres`): the demo policy's target `demo-db`. */
   demoDatabase: { port: number };
@@ -37,7 +39,15 @@ export interface LatchkeyConfig {
     shutdownGraceMs: number;
   };
   auth:
-    | { mode: 'local'; signingKeyFile: string; issuer: string; audience: string }
+    | {
+        mode: 'local';
+        /** The private ES256 JWK: read only by whatever mints tokens (`latchkey token`, `npm start`). */
+        signingKeyFile: string;
+        /** Its public half, written beside it on creation: all the API reads to verify tokens. */
+        publicKeyFile: string;
+        issuer: string;
+        audience: string;
+      }
     | { mode: 'oidc'; issuer: string; audience: string; jwksUrl: string };
   /** Signed commands (trust/command.ts): the API's private key and the public keys the workers trust. */
   commands: {
@@ -72,6 +82,14 @@ export interface LatchkeyConfig {
     /** File holding a bearer token for the webhook receiver. */
     webhookTokenFile?: string;
   };
+}
+
+/** The files a Temporal client presents and trusts for mTLS; `serverName` overrides the name checked in the server's certificate. */
+export interface TemporalTlsConfig {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  serverName?: string;
 }
 
 export class ConfigError extends Error {
@@ -144,6 +162,59 @@ function required(env: NodeJS.ProcessEnv, key: string, why: string): string {
   return raw;
 }
 
+/**
+ * mTLS to Temporal: the CA, certificate and key are given together or not at all, so a deployment that meant
+ * to use mTLS never falls back to plaintext because one variable was misspelt.
+ */
+function temporalTls(env: NodeJS.ProcessEnv): TemporalTlsConfig | undefined {
+  const files = {
+    caFile: 'TEMPORAL_TLS_CA_FILE',
+    certFile: 'TEMPORAL_TLS_CERT_FILE',
+    keyFile: 'TEMPORAL_TLS_KEY_FILE',
+  } as const;
+  const given = Object.values(files).filter((key) => env[key]);
+  if (given.length === 0) {
+    if (env.TEMPORAL_TLS_SERVER_NAME) {
+      throw new ConfigError(
+        'TEMPORAL_TLS_SERVER_NAME needs TEMPORAL_TLS_CA_FILE, TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE',
+      );
+    }
+    return undefined;
+  }
+  if (given.length < 3) {
+    const missing = Object.values(files).filter((key) => !env[key]);
+    throw new ConfigError(
+      `mTLS to Temporal needs TEMPORAL_TLS_CA_FILE, TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE together; missing ${missing.join(', ')}`,
+    );
+  }
+  return {
+    caFile: path.resolve(env[files.caFile]!),
+    certFile: path.resolve(env[files.certFile]!),
+    keyFile: path.resolve(env[files.keyFile]!),
+    serverName: env.TEMPORAL_TLS_SERVER_NAME || undefined,
+  };
+}
+
+/** Where the public half of a local signing key is written by default: beside it, `<name>.public.jwk.json`. */
+export function localPublicKeyFileBeside(signingKeyFile: string): string {
+  const base = path.basename(signingKeyFile).replace(/(\.jwk)?\.json$/, '');
+  return path.join(path.dirname(signingKeyFile), `${base}.public.jwk.json`);
+}
+
+/**
+ * Local auth trusts a key file on the API's disk and a command that mints any identity: a production process
+ * refuses it unless the operator says, in so many words, that this is what they want.
+ */
+function refuseLocalAuthInProduction(env: NodeJS.ProcessEnv, authMode: 'local' | 'oidc'): void {
+  if (authMode !== 'local' || env.NODE_ENV !== 'production') return;
+  const allow = oneOf(env, 'LATCHKEY_ALLOW_LOCAL_AUTH_IN_PRODUCTION', ['true', 'false'] as const, 'false');
+  if (allow === 'true') return;
+  throw new ConfigError(
+    'LATCHKEY_AUTH_MODE is local (the default) and NODE_ENV=production: set LATCHKEY_AUTH_MODE=oidc with your ' +
+      'identity provider, or LATCHKEY_ALLOW_LOCAL_AUTH_IN_PRODUCTION=true if local tokens are really meant',
+  );
+}
+
 /** The repository root, for defaults that point at files shipped with latchkey. */
 export function repoRoot(): string {
   return REPO_ROOT;
@@ -156,6 +227,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
   const authMode = oneOf(env, 'LATCHKEY_AUTH_MODE', ['local', 'oidc'] as const, 'local');
   const audience = env.LATCHKEY_AUTH_AUDIENCE || 'latchkey';
   const devUiPort = int(env, 'LATCHKEY_TEMPORAL_UI_PORT', 8233, 1, 65535);
+  refuseLocalAuthInProduction(env, authMode);
+  const signingKeyFile = path.resolve(
+    env.LATCHKEY_AUTH_LOCAL_KEY_FILE || path.join(dataDir, 'keys', 'token-signing.jwk.json'),
+  );
 
   return {
     dataDir,
@@ -166,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
       namespace: env.TEMPORAL_NAMESPACE || DEFAULT_NAMESPACE,
       taskQueue: env.LATCHKEY_TASK_QUEUE || TASK_QUEUE,
       devUiPort,
+      tls: temporalTls(env),
     },
     demoDatabase: { port: int(env, 'LATCHKEY_DEMO_DB_PORT', 5433, 1, 65535) },
     api: {
@@ -187,8 +263,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
       authMode === 'local'
         ? {
             mode: 'local',
-            signingKeyFile: path.resolve(
-              env.LATCHKEY_AUTH_LOCAL_KEY_FILE || path.join(dataDir, 'keys', 'token-signing.jwk.json'),
+            signingKeyFile,
+            publicKeyFile: path.resolve(
+              env.LATCHKEY_AUTH_LOCAL_PUBLIC_KEY_FILE || localPublicKeyFileBeside(signingKeyFile),
             ),
             issuer: env.LATCHKEY_AUTH_ISSUER || 'latchkey-local',
             audience,

@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import type { LatchkeyConfig } from '../../config/config';
+import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { createDataConverter, loadOrCreateCodecKey } from '../../codec';
 import { loadPolicyFile } from '../../policy';
 import { loadCommandSigningKey } from '../../trust/command-keys';
@@ -30,7 +31,7 @@ export async function startApiServer(
   const key = await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
   // Made on first use only for a local stack (`npm start` also adds it to the workers' trusted keys).
   const commandKey = loadCommandSigningKey(config.commands.signingKeyFile, { create: config.auth.mode === 'local' });
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
   const temporal = new Client({
     connection,
     namespace: config.temporal.namespace,

@@ -9,6 +9,8 @@ const USAGE = `latchkey <command>
                                     dry run: which flow applies, who approves, or why it is refused
   token --sub ID --email E --groups a,b [--roles auditor,admin] [--ttl 8h]
                                     mint a development token (local signing key)
+  keys init [--command-signing-key F] [--trusted-command-keys F] [--codec-key F]
+                                    make a deployment's keys once (mode 0600, never overwritten)
   local-1password state|access|faults|reset
                                     inspect or drive the local 1Password
   replay (--request ID | --query Q | --file F | --all)
@@ -27,6 +29,8 @@ type Command = (argv: string[], io: CommandIo) => Promise<number>;
 const commands: Record<string, Command> = {
   policy: async (argv, io) => (await import('./commands/policy.js')).runPolicyCommand(argv, io),
   token: async (argv, io) => (await import('./commands/token.js')).runTokenCommand(argv, io, loadConfig()),
+  // No configuration: the compose setup service runs it before any latchkey process has its settings.
+  keys: async (argv, io) => (await import('./commands/keys.js')).runKeysCommand(argv, io),
   'local-1password': async (argv, io) =>
     (await import('./commands/local-1password.js')).runLocalOnePasswordCommand(
       argv,

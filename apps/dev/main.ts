@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, type LatchkeyConfig } from '../../config/config';
+import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { loadDevelopmentSettings } from '../../config/development';
 import { CATALOG_WORKFLOW_ID, catalogQuery } from '../../contracts/catalog';
 import { stderrLog } from '../../devstack/cache';
@@ -24,7 +25,8 @@ async function main(): Promise<void> {
 
   // Keys every process shares are made once here, before the processes race to create them.
   await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
-  if (config.auth.mode === 'local') await loadOrCreateLocalSigningKey(config.auth.signingKeyFile);
+  if (config.auth.mode === 'local')
+    await loadOrCreateLocalSigningKey(config.auth.signingKeyFile, config.auth.publicKeyFile);
   // The API signs commands with this key; the worker trusts its public half (a deployment provides both).
   trustCommandKey(
     config.commands.trustedKeysFile,
@@ -93,7 +95,7 @@ async function main(): Promise<void> {
  * request anyone makes is accepted (the API answers 503 until then).
  */
 async function waitForCatalog(config: LatchkeyConfig, timeoutMs: number): Promise<void> {
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
   try {
     const key = await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
     const client = new Client({

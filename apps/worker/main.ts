@@ -4,6 +4,7 @@ import pino from 'pino';
 import { createActivities } from '../../activities';
 import { createDataConverter, loadOrCreateCodecKey } from '../../codec';
 import { loadConfig, type LatchkeyConfig } from '../../config/config';
+import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { CATALOG_WORKFLOW_ID } from '../../contracts/catalog';
 import { ADMINS } from '../../contracts/notifications';
 import { LogNotifier, type Notifier, WebhookNotifier } from '../../notify';
@@ -77,8 +78,8 @@ async function main(): Promise<void> {
   }
   const stopBudgetReports = reportRateBudgets(Runtime.instance().metricMeter, ports.sdkAdapters);
 
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
+  const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter });
 
   const worker = await createLatchkeyWorker({

@@ -1,7 +1,11 @@
 #!/bin/sh
 # Registers the default namespace and latchkey's custom search attributes (contracts/search-attributes.ts);
-# safe to run again.
+# safe to run again. Connects with mTLS: the certificate of admin-tools (TEMPORAL_TLS_*, docker-compose.yml).
 set -eu
+temporal() {
+  command temporal "$@" --tls-ca-path "$TEMPORAL_TLS_CA" --tls-cert-path "$TEMPORAL_TLS_CERT" \
+    --tls-key-path "$TEMPORAL_TLS_KEY" --tls-server-name "$TEMPORAL_TLS_SERVER_NAME"
+}
 temporal operator namespace describe --namespace default >/dev/null 2>&1 \
   || temporal operator namespace create --namespace default --retention 30d
 

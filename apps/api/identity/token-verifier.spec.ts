@@ -16,6 +16,7 @@ describe(TokenVerifier.name, () => {
     auth = {
       mode: 'local',
       signingKeyFile: path.join(dir, 'keys', 'signing.jwk.json'),
+      publicKeyFile: path.join(dir, 'keys', 'signing.public.jwk.json'),
       issuer: 'latchkey-local',
       audience: 'latchkey',
     };
@@ -27,7 +28,7 @@ describe(TokenVerifier.name, () => {
     claims: Partial<{ sub: string; email: string; groups: string[]; roles: string[] }> = {},
     ttl = 60,
   ) {
-    const key = await loadOrCreateLocalSigningKey(auth.signingKeyFile);
+    const key = await loadOrCreateLocalSigningKey(auth.signingKeyFile, auth.publicKeyFile);
     return mintLocalToken(
       key,
       auth.issuer,
@@ -47,8 +48,42 @@ describe(TokenVerifier.name, () => {
     throw new Error('token was accepted');
   }
 
-  it('creates the signing key on first use, readable by its owner only', () => {
+  it('creates the signing key on first use, readable by its owner only, and its public half beside it', () => {
     expect(fs.statSync(auth.signingKeyFile).mode & 0o777).toBe(0o600);
+    const publicJwk = JSON.parse(fs.readFileSync(auth.publicKeyFile, 'utf8')) as Record<string, unknown>;
+    expect(publicJwk).toMatchObject({ kty: 'EC', crv: 'P-256' });
+    expect(publicJwk.d).toBeUndefined();
+  });
+
+  it('verifies from the public file alone: the API never needs the private key', async () => {
+    const token = await mint();
+    const apiDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-auth-api-'));
+    try {
+      const publicOnly = { ...auth, signingKeyFile: path.join(apiDir, 'absent.jwk.json') };
+      publicOnly.publicKeyFile = path.join(apiDir, 'token-signing.public.jwk.json');
+      fs.copyFileSync(auth.publicKeyFile, publicOnly.publicKeyFile);
+      const verifier = await TokenVerifier.fromConfig(publicOnly);
+      await expect(verifier.verify(token)).resolves.toMatchObject({ identity: { id: 'alice' } });
+      expect(fs.existsSync(publicOnly.signingKeyFile)).toBe(false);
+    } finally {
+      fs.rmSync(apiDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a public key file that holds the private key', async () => {
+    await expect(TokenVerifier.fromConfig({ ...auth, publicKeyFile: auth.signingKeyFile })).rejects.toThrow(
+      /must hold an ES256 public key, and only that/,
+    );
+  });
+
+  it('says how to write the public file when only the private one exists', async () => {
+    const missing = path.join(dir, 'keys', 'missing.public.jwk.json');
+    await expect(TokenVerifier.fromConfig({ ...auth, publicKeyFile: missing })).rejects.toThrow(/npm run token/);
+  });
+
+  it('marks locally minted e-mail addresses as verified', async () => {
+    const [, payload] = (await mint()).split('.');
+    expect(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))).toMatchObject({ email_verified: true });
   });
 
   it('reads identity and roles from a valid token', async () => {

@@ -9,7 +9,7 @@ import {
 import type { LatchkeyConfig } from '../../../config/config';
 import type { Role } from '../../../contracts/identity';
 import { type Caller, GROUP_PATTERN, ROLES, SUBJECT_PATTERN } from './caller';
-import { LOCAL_TOKEN_ALGORITHM, loadOrCreateLocalSigningKey } from './local-signing-key';
+import { LOCAL_TOKEN_ALGORITHM, loadLocalVerificationKey } from './local-signing-key';
 
 /** Why a token was refused; logged (never with the token), while the client only hears "401". */
 export class TokenRejected extends Error {
@@ -66,8 +66,8 @@ export class TokenVerifier {
 
   static async fromConfig(auth: LatchkeyConfig['auth']): Promise<TokenVerifier> {
     if (auth.mode === 'local') {
-      const key = await loadOrCreateLocalSigningKey(auth.signingKeyFile);
-      return new TokenVerifier(key.publicKey, auth.issuer, auth.audience, [LOCAL_TOKEN_ALGORITHM]);
+      const publicKey = await loadLocalVerificationKey(auth.publicKeyFile, auth.signingKeyFile);
+      return new TokenVerifier(publicKey, auth.issuer, auth.audience, [LOCAL_TOKEN_ALGORITHM]);
     }
     const jwks = createRemoteJWKSet(new URL(auth.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 30_000 });
     return new TokenVerifier(jwks, auth.issuer, auth.audience, ASYMMETRIC_ALGORITHMS);

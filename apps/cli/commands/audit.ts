@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { LatchkeyConfig } from '../../../config/config';
+import { temporalConnectionOptions } from '../../../config/temporal-connection';
 import { requestIdFromWorkflowId } from '../../../domain/ids';
 import { createDataConverter, loadOrCreateCodecKey } from '../../../codec';
 import { ChainWriter, verifyChain } from '../../../audit/chain';
@@ -47,7 +48,7 @@ async function exportAudit(argv: string[], io: CommandIo, config: LatchkeyConfig
   });
   const query = exportQuery(values.since, values.query);
   const key = await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
   const out = values.out ? fs.createWriteStream(values.out, { flags: 'wx' }) : undefined;
   const write = (line: string) => (out ? out.write(`${line}\n`) : io.out(line));
   try {

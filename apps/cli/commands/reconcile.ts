@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import type { LatchkeyConfig } from '../../../config/config';
+import { temporalConnectionOptions } from '../../../config/temporal-connection';
 import { createDataConverter, loadOrCreateCodecKey } from '../../../codec';
 import type { Drift, ReconcileReport } from '../../../contracts/reconcile';
 import { reconcileWorkflow } from '../../../workflows/reconcile';
@@ -28,7 +29,7 @@ export async function runReconcileCommand(argv: string[], io: CommandIo, config:
   }
   const dryRun = values['dry-run'] ?? false;
   const dataConverter = createDataConverter(await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId));
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
   let report: ReconcileReport;
   try {
     const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });

@@ -5,6 +5,7 @@ import type { DataConverter, HistoryAndWorkflowId } from '@temporalio/common';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import type { LatchkeyConfig } from '../../../config/config';
+import { temporalConnectionOptions } from '../../../config/temporal-connection';
 import { requestIdFromWorkflowId, requestWorkflowId } from '../../../domain/ids';
 import { createDataConverter, loadOrCreateCodecKey } from '../../../codec';
 import type { CommandIo } from '../io';
@@ -69,7 +70,7 @@ async function* serverHistories(
   dataConverter: DataConverter,
   values: { request?: string; query?: string; all?: boolean },
 ): AsyncIterable<HistoryAndWorkflowId> {
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
   try {
     // The converter decodes the (encrypted) memo that listing returns.
     const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });

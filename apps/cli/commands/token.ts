@@ -80,7 +80,7 @@ export async function runTokenCommand(argv: string[], io: Io, config: LatchkeyCo
     return 2;
   }
 
-  const key = await loadOrCreateLocalSigningKey(config.auth.signingKeyFile);
+  const key = await loadOrCreateLocalSigningKey(config.auth.signingKeyFile, config.auth.publicKeyFile);
   const token = await mintLocalToken(
     key,
     config.auth.issuer,
