@@ -7,6 +7,7 @@ import { loadPolicyFile } from '../../policy';
 import { createApiApp } from './app';
 import { createLogger } from './logging/logger';
 import { derivePageTokenKey } from './requests/page-token';
+import { deriveCodecSessionKey } from './codec/codec-routes';
 
 export interface RunningApi {
   app: NestFastifyApplication;
@@ -34,7 +35,14 @@ export async function startApiServer(
   });
   let app: NestFastifyApplication;
   try {
-    app = await createApiApp({ config, temporal, policy, logger, pageTokenKey: derivePageTokenKey(key.key) });
+    app = await createApiApp({
+      config,
+      temporal,
+      policy,
+      logger,
+      pageTokenKey: derivePageTokenKey(key.key),
+      codecSessionKey: deriveCodecSessionKey(key.key),
+    });
     await app.listen({ host: config.api.host, port: config.api.port });
   } catch (err) {
     await connection.close();
