@@ -43,10 +43,7 @@ export interface ClaimRules {
 }
 
 /** Builds the caller from verified claims; anything unexpected in them refuses the token. */
-export function callerFromClaims(
-  payload: JWTPayload,
-  rules: ClaimRules = { unstatedEmailIsVerified: false },
-): Caller {
+export function callerFromClaims(payload: JWTPayload, rules: ClaimRules = { unstatedEmailIsVerified: false }): Caller {
   const { sub, email } = payload;
   if (typeof sub !== 'string' || !SUBJECT_PATTERN.test(sub))
     throw new TokenRejected('subject missing or not a plain id');
