@@ -309,7 +309,7 @@ async function apiAbuseCases(
   const own = await api.call('POST', '/codec/session', undefined, { token: auditor });
   const cookie = own.headers.get('set-cookie') ?? '';
   record(
-    'codec session cookie holds the token',
+    'codec session cookie: sealed, not the token',
     'POST',
     '/codec/session',
     own.status,
@@ -840,6 +840,12 @@ runMain('hostile', async (onStack) => {
           cases.filter((c) => c.suite === 'inputs').length,
           cases.filter((c) => c.suite === 'inputs' && c.status >= 500).length,
           cases.filter((c) => c.suite === 'inputs' && !c.ok).length,
+        ],
+        [
+          'latchkey: API abuse (codec, sessions, token age, e-mail)',
+          cases.filter((c) => c.suite === 'abuse').length,
+          cases.filter((c) => c.suite === 'abuse' && c.status >= 500).length,
+          cases.filter((c) => c.suite === 'abuse' && !c.ok).length,
         ],
       ],
     ),
