@@ -451,6 +451,17 @@ describe('latchkey API security over HTTP', () => {
       expect(Date.now() - started).toBeLessThan(5_000);
     });
 
+    it('cuts slow and idle clients with the configured timeouts', () => {
+      const server = world.app.getHttpServer();
+      const { timeouts } = world.config.api;
+      expect({
+        connectionMs: server.timeout,
+        requestMs: server.requestTimeout,
+        headersMs: server.headersTimeout,
+        keepAliveMs: server.keepAliveTimeout,
+      }).toEqual(timeouts);
+    });
+
     it('has no /codec/encode', async () => {
       const response = await world.call('POST', '/codec/encode', { as: PEOPLE.audrey, json: { payloads: [] } });
       expect(response.status).toBe(404);
