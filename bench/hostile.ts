@@ -11,7 +11,7 @@ import { RECONCILE_WORKFLOW_ID } from '../contracts/reconcile';
 import type { AccessRequestState } from '../contracts/request';
 import type { LocalState } from '../onepassword/local/state';
 import { type accessRequestWorkflow } from '../workflows';
-import { ALICE, ApiClient, BOB, mint, type Persona } from './lib/api';
+import { ADA, ALICE, ApiClient, BOB, mint, type Persona } from './lib/api';
 import { describeMachine, machineInfo } from './lib/machine';
 import { ensureSchemathesis, SCHEMATHESIS_VERSION } from './lib/schemathesis';
 import { runMain, Stack } from './lib/stack';
@@ -238,6 +238,134 @@ async function badTokens(stack: Stack): Promise<Array<{ name: string; token: str
     { name: 'garbage', token: 'abc.def.ghi' },
     { name: 'Basic scheme', token: undefined, header: `Basic ${Buffer.from('alice:alice').toString('base64')}` },
   ];
+}
+
+// ----- The API under abuse (issue 20, part 5 and 6): codec, sessions, token age, e-mail verification. -----
+
+/** A codec body so large that reading it would show: refused before it is read, the answer is fast. */
+const HUGE_CODEC_BODY = 'x'.repeat(3 * 1024 * 1024);
+const FAST_MS = 2_000;
+
+/**
+ * Attacks on what protects the API from abuse. Each case says what it expects; a 5xx fails the run as
+ * everywhere else. (No flood case: the API has no per-caller rate limit yet, see docs/api.md.)
+ */
+async function apiAbuseCases(
+  stack: Stack,
+  api: ApiClient,
+  tokens: { alice: string; mallory: string },
+): Promise<CaseResult[]> {
+  const cases: CaseResult[] = [];
+  const record = (name: string, method: string, p: string, status: number, ok: boolean, expected: string) =>
+    cases.push({ suite: 'abuse', name, method, path: p, status, ok, expected });
+  const { issuer, audience, maxTokenAgeSeconds } = stack.config.auth;
+  const auditor = await mint(stack.key, issuer, audience, ADA);
+
+  // Codec bodies: the caller is refused before a byte of the body is parsed (not JSON: parsed, a 400).
+  const stranger = await api.call('POST', '/codec/decode', undefined, HUGE_CODEC_BODY);
+  record(
+    `3 MiB codec body without a token (${Math.round(stranger.ms)} ms)`,
+    'POST',
+    '/codec/decode',
+    stranger.status,
+    stranger.status === 401 && stranger.ms < FAST_MS && !!stranger.headers.get('x-request-id'),
+    `401 in < ${FAST_MS} ms`,
+  );
+  const requester = await api.call('POST', '/codec/decode', tokens.mallory, HUGE_CODEC_BODY);
+  record(
+    `3 MiB codec body from a requester (${Math.round(requester.ms)} ms)`,
+    'POST',
+    '/codec/decode',
+    requester.status,
+    requester.status === 403 && requester.ms < FAST_MS,
+    `403 in < ${FAST_MS} ms`,
+  );
+  const encode = await api.call('POST', '/codec/encode', auditor, { payloads: [{ metadata: {}, data: 'AAAA' }] });
+  record(
+    'auditor encrypts a payload of their own',
+    'POST',
+    '/codec/encode',
+    encode.status,
+    encode.status === 404,
+    '404',
+  );
+
+  // Codec sessions: never from a foreign page, never the token itself in the cookie.
+  const foreign = await api.call(
+    'POST',
+    '/codec/session',
+    undefined,
+    { token: auditor },
+    { origin: 'https://evil.example' },
+  );
+  record(
+    'codec session posted from a foreign origin',
+    'POST',
+    '/codec/session',
+    foreign.status,
+    foreign.status === 403 && !foreign.headers.get('set-cookie'),
+    '403, no cookie',
+  );
+  const own = await api.call('POST', '/codec/session', undefined, { token: auditor });
+  const cookie = own.headers.get('set-cookie') ?? '';
+  record(
+    'codec session cookie: sealed, not the token',
+    'POST',
+    '/codec/session',
+    own.status,
+    own.status === 200 && !cookie.includes(auditor.split('.')[1]) && /SameSite=Strict/.test(cookie),
+    '200, sealed SameSite=Strict cookie',
+  );
+  const tampered = cookie.split(';')[0].replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
+  const withTampered = await api.call('POST', '/codec/decode', undefined, { payloads: [] }, { cookie: tampered });
+  record(
+    'codec with a tampered session cookie',
+    'POST',
+    '/codec/decode',
+    withTampered.status,
+    withTampered.status === 401,
+    '401',
+  );
+
+  // Tokens: too old though unexpired; an e-mail address not verified with the boolean true.
+  const now = Math.floor(Date.now() / 1000);
+  const signed = (claims: Record<string, unknown>, iat: number) =>
+    new SignJWT({ email: ALICE.email, groups: ALICE.groups, roles: [], ...claims })
+      .setProtectedHeader({ alg: 'ES256', kid: stack.key.kid, typ: 'JWT' })
+      .setSubject(ALICE.sub)
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setIssuedAt(iat)
+      .setExpirationTime(now + 600)
+      .sign(stack.key.privateKey);
+  const old = await api.call('GET', '/v1/me', await signed({}, now - maxTokenAgeSeconds - 60));
+  record('token older than the maximum age, not expired', 'GET', '/v1/me', old.status, old.status === 401, '401');
+  const create = { resourceId: 'prod-db', duration: 'PT1H', justification: 'hostile run: should never be granted' };
+  for (const value of [false, 'true', 1]) {
+    const answer = await api.call('POST', '/v1/requests', await signed({ email_verified: value }, now), create);
+    record(
+      `share link to email_verified: ${JSON.stringify(value)}`,
+      'POST',
+      '/v1/requests',
+      answer.status,
+      answer.status === 401,
+      '401',
+    );
+  }
+
+  // Security headers on an ordinary answer.
+  const me = await api.call('GET', '/v1/me', tokens.alice);
+  const headers = ['x-frame-options', 'content-security-policy', 'referrer-policy', 'x-content-type-options'];
+  const missing = headers.filter((name) => !me.headers.get(name));
+  record(
+    `security headers (${missing.join(', ') || 'all there'})`,
+    'GET',
+    '/v1/me',
+    me.status,
+    me.status === 200 && missing.length === 0,
+    '200 with headers',
+  );
+  return cases;
 }
 
 interface Operation {
@@ -623,6 +751,8 @@ runMain('hostile', async (onStack) => {
     record('inputs', c.name, c.method, c.path.slice(0, 80), answer.status, ok, c.expect ? c.expect.join('|') : '4xx');
   }
 
+  cases.push(...(await apiAbuseCases(stack, api, { alice, mallory })));
+
   // --- state check ---
   const after = await snapshot(stack);
   const stateChanges: string[] = [];
@@ -710,6 +840,12 @@ runMain('hostile', async (onStack) => {
           cases.filter((c) => c.suite === 'inputs').length,
           cases.filter((c) => c.suite === 'inputs' && c.status >= 500).length,
           cases.filter((c) => c.suite === 'inputs' && !c.ok).length,
+        ],
+        [
+          'latchkey: API abuse (codec, sessions, token age, e-mail)',
+          cases.filter((c) => c.suite === 'abuse').length,
+          cases.filter((c) => c.suite === 'abuse' && c.status >= 500).length,
+          cases.filter((c) => c.suite === 'abuse' && !c.ok).length,
         ],
       ],
     ),

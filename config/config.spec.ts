@@ -64,6 +64,47 @@ describe(loadConfig.name, () => {
       issuer: 'https://id.example.com',
       audience: 'latchkey',
       jwksUrl: 'https://id.example.com/jwks',
+      maxTokenAgeSeconds: 86_400,
+    });
+  });
+
+  describe('the API under abuse', () => {
+    it('refuses tokens older than a day and bounds slow clients, unless told otherwise', () => {
+      const sut = loadConfig({});
+      expect(sut.auth.maxTokenAgeSeconds).toBe(86_400);
+      expect(sut.api.timeouts).toEqual({
+        connectionMs: 300_000,
+        requestMs: 30_000,
+        headersMs: 10_000,
+        keepAliveMs: 5_000,
+      });
+    });
+
+    it('reads the maximum token age as an ISO 8601 duration, within a minute and 30 days', () => {
+      expect(loadConfig({ LATCHKEY_AUTH_MAX_TOKEN_AGE: 'PT8H' }).auth.maxTokenAgeSeconds).toBe(8 * 3600);
+      expect(() => loadConfig({ LATCHKEY_AUTH_MAX_TOKEN_AGE: 'PT10S' })).toThrow(
+        'LATCHKEY_AUTH_MAX_TOKEN_AGE must be from 60 s to 2592000 s; got "PT10S"',
+      );
+      expect(() => loadConfig({ LATCHKEY_AUTH_MAX_TOKEN_AGE: 'a day' })).toThrow(/must be an ISO 8601 duration/);
+    });
+
+    it('takes each timeout from its variable, and refuses headers allowed longer than the whole request', () => {
+      const sut = loadConfig({
+        LATCHKEY_API_CONNECTION_TIMEOUT_MS: '90000',
+        LATCHKEY_API_REQUEST_TIMEOUT_MS: '20000',
+        LATCHKEY_API_HEADERS_TIMEOUT_MS: '5000',
+        LATCHKEY_API_KEEP_ALIVE_TIMEOUT_MS: '1000',
+      });
+      expect(sut.api.timeouts).toEqual({
+        connectionMs: 90_000,
+        requestMs: 20_000,
+        headersMs: 5_000,
+        keepAliveMs: 1_000,
+      });
+      expect(loadConfig({ LATCHKEY_API_REQUEST_TIMEOUT_MS: '5000' }).api.timeouts.headersMs).toBe(5_000);
+      expect(() =>
+        loadConfig({ LATCHKEY_API_REQUEST_TIMEOUT_MS: '5000', LATCHKEY_API_HEADERS_TIMEOUT_MS: '6000' }),
+      ).toThrow('LATCHKEY_API_HEADERS_TIMEOUT_MS (6000) must not exceed LATCHKEY_API_REQUEST_TIMEOUT_MS (5000)');
     });
   });
 

@@ -37,7 +37,19 @@ export interface LatchkeyConfig {
     catalogCacheMs: number;
     /** On shutdown, how long requests in flight may take to finish before connections are cut. */
     shutdownGraceMs: number;
+    /** Slow or idle clients must not hold sockets: each limit, in milliseconds (Fastify and Node's server). */
+    timeouts: {
+      /** A connection that sends nothing for this long is closed (Fastify `connectionTimeout`). */
+      connectionMs: number;
+      /** A whole request, body included, must arrive within this (Node `requestTimeout`). */
+      requestMs: number;
+      /** The request's headers must arrive within this (Node `headersTimeout`; at most `requestMs`). */
+      headersMs: number;
+      /** An idle keep-alive connection is closed after this (Node `keepAliveTimeout`). */
+      keepAliveMs: number;
+    };
   };
+  /** `maxTokenAgeSeconds`: a token whose `iat` is older is refused, whatever its `exp` says. */
   auth:
     | {
         mode: 'local';
@@ -47,8 +59,9 @@ export interface LatchkeyConfig {
         publicKeyFile: string;
         issuer: string;
         audience: string;
+        maxTokenAgeSeconds: number;
       }
-    | { mode: 'oidc'; issuer: string; audience: string; jwksUrl: string };
+    | { mode: 'oidc'; issuer: string; audience: string; jwksUrl: string; maxTokenAgeSeconds: number };
   /** Signed commands (trust/command.ts): the API's private key and the public keys the workers trust. */
   commands: {
     /** The API's Ed25519 private JWK; `npm start` makes it on first run (and adds its public half to the trusted set). */
@@ -156,6 +169,21 @@ function durationOrOff(env: NodeJS.ProcessEnv, key: string, fallback: string): n
   return ms;
 }
 
+/** An ISO 8601 duration such as PT24H, in whole seconds, within bounds. */
+function seconds(env: NodeJS.ProcessEnv, key: string, fallback: string, min: number, max: number): number {
+  const raw = env[key] || fallback;
+  let ms: number;
+  try {
+    ms = parseIsoDuration(raw);
+  } catch {
+    throw new ConfigError(`${key} must be an ISO 8601 duration such as ${fallback}; got "${raw}"`);
+  }
+  if (ms < min * 1000 || ms > max * 1000) {
+    throw new ConfigError(`${key} must be from ${min} s to ${max} s; got "${raw}"`);
+  }
+  return Math.floor(ms / 1000);
+}
+
 function required(env: NodeJS.ProcessEnv, key: string, why: string): string {
   const raw = env[key];
   if (!raw) throw new ConfigError(`${key} is required ${why}`);
@@ -231,6 +259,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
   const signingKeyFile = path.resolve(
     env.LATCHKEY_AUTH_LOCAL_KEY_FILE || path.join(dataDir, 'keys', 'token-signing.jwk.json'),
   );
+  const maxTokenAgeSeconds = seconds(env, 'LATCHKEY_AUTH_MAX_TOKEN_AGE', 'PT24H', 60, 30 * 86_400);
 
   return {
     dataDir,
@@ -258,6 +287,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
       codecBodyLimitBytes: int(env, 'LATCHKEY_API_CODEC_BODY_LIMIT_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
       catalogCacheMs: int(env, 'LATCHKEY_API_CATALOG_CACHE_MS', 10_000, 0, 600_000),
       shutdownGraceMs: int(env, 'LATCHKEY_API_SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
+      timeouts: apiTimeouts(env),
     },
     auth:
       authMode === 'local'
@@ -269,12 +299,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
             ),
             issuer: env.LATCHKEY_AUTH_ISSUER || 'latchkey-local',
             audience,
+            maxTokenAgeSeconds,
           }
         : {
             mode: 'oidc',
             issuer: required(env, 'LATCHKEY_AUTH_ISSUER', 'when LATCHKEY_AUTH_MODE=oidc'),
             audience: required(env, 'LATCHKEY_AUTH_AUDIENCE', 'when LATCHKEY_AUTH_MODE=oidc'),
             jwksUrl: required(env, 'LATCHKEY_AUTH_JWKS_URL', 'when LATCHKEY_AUTH_MODE=oidc'),
+            maxTokenAgeSeconds,
           },
     commands: {
       signingKeyFile: path.resolve(
@@ -303,5 +335,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
         ? path.resolve(env.LATCHKEY_NOTIFY_WEBHOOK_TOKEN_FILE)
         : undefined,
     },
+  };
+}
+
+// ----- The API under load or abuse: timeouts (issue 20). -----
+
+/**
+ * Defaults: a codec body of 4 MiB arrives well within 30 s on any real link; Node's own defaults
+ * (5 min per request, no idle limit) let a slow client hold a socket for minutes.
+ */
+function apiTimeouts(env: NodeJS.ProcessEnv): LatchkeyConfig['api']['timeouts'] {
+  const requestMs = int(env, 'LATCHKEY_API_REQUEST_TIMEOUT_MS', 30_000, 1_000, 600_000);
+  const headersMs = int(env, 'LATCHKEY_API_HEADERS_TIMEOUT_MS', Math.min(10_000, requestMs), 1_000, 600_000);
+  if (headersMs > requestMs) {
+    throw new ConfigError(
+      `LATCHKEY_API_HEADERS_TIMEOUT_MS (${headersMs}) must not exceed LATCHKEY_API_REQUEST_TIMEOUT_MS (${requestMs})`,
+    );
+  }
+  return {
+    // Above the longest answer the API waits for (an Update, 60 s; an emergency revoke, a few minutes).
+    connectionMs: int(env, 'LATCHKEY_API_CONNECTION_TIMEOUT_MS', 300_000, 1_000, 3_600_000),
+    requestMs,
+    headersMs,
+    keepAliveMs: int(env, 'LATCHKEY_API_KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 600_000),
   };
 }

@@ -127,6 +127,21 @@ describe(parsePolicy.name, () => {
     });
   });
 
+  describe('limits', () => {
+    it('allows 20 open requests per requester unless the policy says otherwise', () => {
+      expect(parsePolicy(VALID_POLICY, FILE).limits).toEqual({ openRequestsPerRequester: 20 });
+      const sut = parsePolicy(`${VALID_POLICY}\nlimits:\n  openRequestsPerRequester: 3\n`, FILE);
+      expect(sut.limits.openRequestsPerRequester).toBe(3);
+    });
+
+    it('refuses a limit below one, naming the line', () => {
+      const text = `${VALID_POLICY}\nlimits:\n  openRequestsPerRequester: 0\n`;
+      expect(issuesOf(text)).toEqual([
+        expect.objectContaining({ path: 'limits.openRequestsPerRequester', message: expect.stringMatching(/>= 1/) }),
+      ]);
+    });
+  });
+
   describe('version', () => {
     it('is sha256 of the exact text, the same for the same text', () => {
       const expected = `sha256:${createHash('sha256').update(VALID_POLICY, 'utf8').digest('hex')}`;

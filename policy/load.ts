@@ -41,6 +41,8 @@ export const POLICY_DEFAULTS = {
   defaultDuration: 'PT1H',
   pendingTimeout: 'P7D',
   revokeAlertAfter: 'PT15M',
+  /** Generous for people, still a ceiling for a script gone wrong. */
+  openRequestsPerRequester: 20,
 } as const;
 
 /** 1Password service-account tokens start with `ops_`; one found anywhere in the file is refused. */
@@ -181,6 +183,7 @@ interface RawPolicy {
   targets?: RawTarget[];
   resources: RawResource[];
   flows: RawFlow[];
+  limits?: { openRequestsPerRequester?: number };
 }
 
 type PolicyBody = Omit<LoadedPolicy, 'file' | 'version'>;
@@ -241,7 +244,10 @@ class Checker {
       this.raw.flows.map((raw, i) => ({ name: raw.name, at: ['flows', i, 'name'] })),
       'flow name',
     );
-    return { issues: this.issues, policy: { integrations, targets, resources, flows } };
+    const limits = {
+      openRequestsPerRequester: this.raw.limits?.openRequestsPerRequester ?? POLICY_DEFAULTS.openRequestsPerRequester,
+    };
+    return { issues: this.issues, policy: { integrations, targets, resources, flows, limits } };
   }
 
   private fail(at: KeyPath, message: string): void {

@@ -18,6 +18,13 @@ export interface LoadedPolicy {
   resources: ResourcePolicy[];
   /** In file order, which is also the order in which flows are tried. */
   flows: FlowPolicy[];
+  limits: LimitsPolicy;
+}
+
+/** What one person may hold at a time (policy `limits:`), every default applied. */
+export interface LimitsPolicy {
+  /** Requests one requester may have open (pending, approved, active or ending) at once. */
+  openRequestsPerRequester: number;
 }
 
 export type IntegrationKind = 'onepassword' | 'local';

@@ -34,6 +34,8 @@ export interface ApiAppDeps {
   pageTokenKey?: Uint8Array;
   /** Signs every command the API sends to a request's workflow (trust/command.ts). */
   commandSigner: CommandSigner;
+  /** Key that seals codec session cookies; shared like the page-token key, random by default. */
+  codecSessionKey?: Uint8Array;
 }
 
 /**
@@ -50,6 +52,9 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
 
   const adapter = new FastifyAdapter({
     bodyLimit: deps.config.api.bodyLimitBytes,
+    connectionTimeout: deps.config.api.timeouts.connectionMs,
+    requestTimeout: deps.config.api.timeouts.requestMs,
+    keepAliveTimeout: deps.config.api.timeouts.keepAliveMs,
     logger: false,
     requestIdHeader: false,
     genReqId: (request: IncomingMessage) => requestIdFrom(request.headers['x-request-id']),
@@ -74,11 +79,15 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
   );
 
   const fastify = app.getHttpAdapter().getInstance();
+  // Fastify sets the other timeouts; a client that trickles its headers is cut by this one.
+  fastify.server.headersTimeout = deps.config.api.timeouts.headersMs;
   registerHttpHooks(fastify, metrics, logger);
   registerCodecRoutes(fastify, {
     codecs: deps.temporal.options.loadedDataConverter.payloadCodecs,
     authenticator,
     corsOrigins: deps.config.api.codecCorsOrigins,
+    publicUrl: deps.config.api.publicUrl,
+    sessionKey: deps.codecSessionKey ?? crypto.randomBytes(32),
     bodyLimitBytes: deps.config.api.codecBodyLimitBytes,
     logger,
   });
@@ -86,6 +95,21 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
   await app.init();
   return app;
 }
+
+/**
+ * What helmet would set, for an API that serves JSON, one docs page and the codec's small form
+ * (@fastify/helmet is not a dependency). A route that needs a looser policy sets its own header first:
+ * the docs page its Content-Security-Policy, the codec its CORS headers.
+ */
+export const SECURITY_HEADERS: ReadonlyArray<[string, string]> = [
+  ['X-Content-Type-Options', 'nosniff'],
+  ['X-Frame-Options', 'DENY'],
+  ['Referrer-Policy', 'no-referrer'],
+  ['Cross-Origin-Opener-Policy', 'same-origin'],
+  ['Cross-Origin-Resource-Policy', 'same-origin'],
+  ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"],
+  ['X-Permitted-Cross-Domain-Policies', 'none'],
+];
 
 /** What every answer gets: a request id, safe caching headers, one log line and a latency metric. */
 function registerHttpHooks(fastify: FastifyInstance, metrics: ApiMetrics, logger: Logger): void {
@@ -103,7 +127,7 @@ function registerHttpHooks(fastify: FastifyInstance, metrics: ApiMetrics, logger
   fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) void reply.header('Connection', 'close');
     if (!reply.hasHeader('Cache-Control')) void reply.header('Cache-Control', 'no-store');
-    void reply.header('X-Content-Type-Options', 'nosniff');
+    for (const [name, value] of SECURITY_HEADERS) if (!reply.hasHeader(name)) void reply.header(name, value);
     done(null, payload);
   });
   fastify.addHook('onResponse', (request, reply, done) => {

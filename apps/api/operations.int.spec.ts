@@ -72,11 +72,9 @@ describe('latchkey API operations over HTTP: codec endpoint and emergency revoke
       expect(Buffer.from(plain.metadata.encoding, 'base64').toString()).toBe('json/plain');
       expect(JSON.parse(Buffer.from(plain.data, 'base64').toString())).toMatchObject({ justification });
 
-      // And back: what encode makes, decode reads.
+      // There is no way back: nobody may make payloads that pass for latchkey's.
       const encoded = await world.call('POST', '/codec/encode', { as: PEOPLE.audrey, json: { payloads: [plain] } });
-      expect(encoded.status).toBe(200);
-      const again = await world.call('POST', '/codec/decode', { as: PEOPLE.audrey, json: encoded.body });
-      expect(again.body.payloads[0].data).toBe(plain.data);
+      expect(encoded.status).toBe(404);
     });
 
     it('refuses without a token, without the auditor or admin role, and from an origin it does not know', async () => {
@@ -111,6 +109,9 @@ describe('latchkey API operations over HTTP: codec endpoint and emergency revoke
       expect(session.text).not.toContain(token);
       const cookie = session.headers.get('set-cookie') ?? '';
       expect(cookie).toMatch(/^latchkey_codec=[^;]+; Path=\/codec; HttpOnly; SameSite=Strict; Max-Age=\d+$/);
+      // A sealed session of an hour at most, not the token (which would open every route).
+      expect(cookie).not.toContain(token.split('.')[1]);
+      expect(Number(/Max-Age=(\d+)/.exec(cookie)?.[1])).toBeLessThanOrEqual(3600);
 
       const decoded = await world.call('POST', '/codec/decode', {
         json: { payloads: [] },
@@ -150,14 +151,16 @@ describe('latchkey API operations over HTTP: codec endpoint and emergency revoke
     });
 
     it('takes bodies larger than the API limit, up to its own', async () => {
-      const many = Array.from({ length: 400 }, () => ({
-        metadata: { encoding: Buffer.from('json/plain').toString('base64') },
-        data: Buffer.from(JSON.stringify('x'.repeat(60))).toString('base64'),
-      }));
-      const encoded = await world.call('POST', '/codec/encode', { as: PEOPLE.audrey, json: { payloads: many } });
+      const created = await world.call('POST', '/v1/requests', {
+        as: PEOPLE.alice,
+        json: { resourceId: 'prod-db', duration: 'PT1H', justification },
+      });
+      const stored = await storedInputPayload(created.body.requestId as string);
+      const many = Array.from({ length: 400 }, () => stored);
+      const decoded = await world.call('POST', '/codec/decode', { as: PEOPLE.audrey, json: { payloads: many } });
       expect(JSON.stringify({ payloads: many }).length).toBeGreaterThan(world.config.api.bodyLimitBytes);
-      expect(encoded.status).toBe(200);
-      expect(encoded.body.payloads).toHaveLength(400);
+      expect(decoded.status).toBe(200);
+      expect(decoded.body.payloads).toHaveLength(400);
     });
   });
 

@@ -1,5 +1,8 @@
 import { generateKeyPair, SignJWT } from 'jose';
+import { loadPolicyFile } from '../../policy';
 import { ApiWorld, PEOPLE } from '../../test/support/api-world';
+import { SECURITY_HEADERS } from './app';
+import { loadOrCreateLocalSigningKey } from './identity/local-signing-key';
 
 const justification = 'Investigating INC-4211: slow queries on orders';
 
@@ -386,5 +389,132 @@ describe('latchkey API security over HTTP', () => {
       const response = await world.call('POST', '/v1/requests', { as: PEOPLE.alice, rawBody: '{bad json' });
       expect(response.text).not.toMatch(/Unexpected token|position|at .*\.js|node_modules|SyntaxError/);
     });
+  });
+
+  describe('under abuse', () => {
+    /** A token signed with the local key, with exactly these claims and times. */
+    async function localToken(claims: Record<string, unknown>, times: { iat?: number; exp: number }) {
+      if (world.config.auth.mode !== 'local') throw new Error('tests run in local auth mode');
+      const key = await loadOrCreateLocalSigningKey(world.config.auth.signingKeyFile);
+      let jwt = new SignJWT({ email: 'alice@example.com', groups: ['engineering'], roles: [], ...claims })
+        .setProtectedHeader({ alg: 'ES256', kid: key.kid })
+        .setSubject('alice')
+        .setIssuer(world.config.auth.issuer)
+        .setAudience(world.config.auth.audience)
+        .setExpirationTime(times.exp);
+      if (times.iat !== undefined) jwt = jwt.setIssuedAt(times.iat);
+      return jwt.sign(key.privateKey);
+    }
+    const now = () => Math.floor(Date.now() / 1000);
+
+    it('refuses a token issued longer ago than the maximum age, or without iat, though it has not expired', async () => {
+      const old = await localToken({}, { iat: now() - world.config.auth.maxTokenAgeSeconds - 60, exp: now() + 3600 });
+      expect((await world.call('GET', '/v1/me', { token: old })).status).toBe(401);
+      const undated = await localToken({}, { exp: now() + 3600 });
+      expect((await world.call('GET', '/v1/me', { token: undated })).status).toBe(401);
+      const fresh = await localToken({}, { iat: now(), exp: now() + 3600 });
+      expect((await world.call('GET', '/v1/me', { token: fresh })).status).toBe(200);
+    });
+
+    it('refuses an email_verified that is not the boolean true', async () => {
+      for (const value of [false, 'true', 1]) {
+        const token = await localToken({ email_verified: value }, { iat: now(), exp: now() + 600 });
+        const response = await world.call('POST', '/v1/requests', {
+          token,
+          json: { resourceId: 'prod-db', duration: 'PT1H', justification },
+        });
+        expect(response.status).toBe(401);
+      }
+    });
+
+    it('puts the security headers on every answer, and lets the docs page load its own files', async () => {
+      const answer = await world.call('GET', '/v1/me', { as: PEOPLE.alice });
+      expect(Object.fromEntries(SECURITY_HEADERS.map(([name]) => [name, answer.headers.get(name)]))).toEqual(
+        Object.fromEntries(SECURITY_HEADERS),
+      );
+      const docs = await world.call('GET', '/docs');
+      expect(docs.status).toBe(200);
+      expect(docs.headers.get('content-security-policy')).toContain("default-src 'self'");
+      expect(docs.headers.get('x-frame-options')).toBe('DENY');
+    });
+
+    it('refuses a codec body without a token before reading it', async () => {
+      // Not JSON at all: parsed first, it would be a 400; refused first, it is a 401.
+      const started = Date.now();
+      const response = await world.call('POST', '/codec/decode', {
+        rawBody: 'x'.repeat(3 * 1024 * 1024),
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(response.status).toBe(401);
+      expectErrorShape(response.body, 'unauthenticated');
+      expect(response.headers.get('x-request-id')).toBeTruthy();
+      expect(Date.now() - started).toBeLessThan(5_000);
+    });
+
+    it('cuts slow and idle clients with the configured timeouts', () => {
+      const server = world.app.getHttpServer();
+      const { timeouts } = world.config.api;
+      expect({
+        connectionMs: server.timeout,
+        requestMs: server.requestTimeout,
+        headersMs: server.headersTimeout,
+        keepAliveMs: server.keepAliveTimeout,
+      }).toEqual(timeouts);
+    });
+
+    it('has no /codec/encode', async () => {
+      const response = await world.call('POST', '/codec/encode', { as: PEOPLE.audrey, json: { payloads: [] } });
+      expect(response.status).toBe(404);
+    });
+
+    it('starts a codec session only from its own page or the UI, never from a foreign origin', async () => {
+      const post = (origin: string) =>
+        world.call('POST', '/codec/session', {
+          rawBody: `token=${token}`,
+          headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+        });
+      const token = await world.token(PEOPLE.audrey);
+      const foreign = await post('https://evil.example.com');
+      expect(foreign.status).toBe(403);
+      expectErrorShape(foreign.body, 'forbidden');
+      expect(foreign.headers.get('set-cookie')).toBeNull();
+      expect((await post(new URL(world.baseUrl).origin)).status).toBe(200);
+      expect((await post(world.config.api.codecCorsOrigins[0])).status).toBe(200);
+    });
+
+    it('refuses one request more than the policy allows open per requester, with 429', async () => {
+      const greg = { sub: 'greg', email: 'greg@example.com', groups: ['engineering'] };
+      const limit = loadPolicyFile(world.config.policyFile).limits.openRequestsPerRequester;
+      const ids: string[] = [];
+      for (let i = 0; i < limit; i++) {
+        const created = await world.call('POST', '/v1/requests', {
+          as: greg,
+          json: { resourceId: 'prod-db', duration: 'PT1H', justification },
+        });
+        expect(created.status).toBe(201);
+        ids.push(created.body.requestId as string);
+      }
+      // Visibility follows the starts within a moment.
+      await world.eventually(
+        () => world.call('GET', `/v1/requests?mine=true&status=PENDING_APPROVAL&pageSize=100`, { as: greg }),
+        (r) => (r.body?.items as unknown[] | undefined)?.length === limit,
+      );
+      const refused = await world.call('POST', '/v1/requests', {
+        as: greg,
+        json: { resourceId: 'prod-db', duration: 'PT1H', justification },
+      });
+      expect(refused.status).toBe(429);
+      expectErrorShape(refused.body, 'open-request-limit');
+
+      expect((await world.call('POST', `/v1/requests/${ids[0]}/cancel`, { as: greg, json: {} })).status).toBe(200);
+      await world.eventually(
+        () =>
+          world.call('POST', '/v1/requests', {
+            as: greg,
+            json: { resourceId: 'prod-db', duration: 'PT1H', justification },
+          }),
+        (r) => r.status === 201,
+      );
+    }, 120_000);
   });
 });

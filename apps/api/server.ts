@@ -10,6 +10,7 @@ import { CommandSigner } from '../../trust/command-signer';
 import { createApiApp } from './app';
 import { createLogger } from './logging/logger';
 import { derivePageTokenKey } from './requests/page-token';
+import { deriveCodecSessionKey } from './codec/codec-routes';
 
 export interface RunningApi {
   app: NestFastifyApplication;
@@ -46,6 +47,7 @@ export async function startApiServer(
       logger,
       pageTokenKey: derivePageTokenKey(key.key),
       commandSigner: new CommandSigner(commandKey),
+      codecSessionKey: deriveCodecSessionKey(key.key),
     });
     await app.listen({ host: config.api.host, port: config.api.port });
   } catch (err) {

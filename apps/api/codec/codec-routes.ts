@@ -1,17 +1,22 @@
+import * as crypto from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiError } from '../errors/api-error';
 import { toErrorResponse } from '../errors/error-mapping';
 import { type Authenticator, bearerToken } from '../identity/authenticator';
-import type { Caller } from '../identity/caller';
-import type { AuthenticatedRequest } from '../identity/decorators';
+import type { Role } from '../../../contracts/identity';
+import { ROLES } from '../identity/caller';
 
 export interface CodecRoutesOptions {
   codecs: PayloadCodec[];
   authenticator: Authenticator;
   /** Browser origins (the Temporal UI) allowed to call the codec endpoint. */
   corsOrigins: string[];
+  /** The API's public URL: its origin may post the session form, and https makes the cookie Secure. */
+  publicUrl: string;
+  /** Seals session cookies; instances behind one load balancer share it (derived from the codec key). */
+  sessionKey: Uint8Array;
   /** The UI sends whole histories' payloads at once, so this limit is larger than the API's. */
   bodyLimitBytes: number;
   logger: Logger;
@@ -28,10 +33,13 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const ROLES_ALLOWED = ['auditor', 'admin'] as const;
 /**
  * The Temporal UI of a dev server has no login, so it cannot pass a bearer token; with its "include
- * cross-origin credentials" setting it sends cookies. This cookie holds a verified token for the
- * codec paths only (HttpOnly, SameSite=Strict), set by posting the token to /codec/session.
+ * cross-origin credentials" setting it sends cookies. This cookie, for the codec paths only (HttpOnly,
+ * SameSite=Strict, Secure on https), is set by posting an auditor's or admin's token to /codec/session.
+ * It never holds the token (which would be good on every route): only a sealed, short-lived session.
  */
 const SESSION_COOKIE = 'latchkey_codec';
+/** A session lasts an hour at most, and never longer than the token it was made from. */
+const SESSION_MAX_SECONDS = 3600;
 
 const SESSION_PAGE = `<!doctype html>
 <html lang="en">
@@ -56,13 +64,61 @@ function cookieValue(header: string | undefined, name: string): string | undefin
   return undefined;
 }
 
-function expiresIn(token: string): number {
-  try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { exp?: unknown };
-    return typeof payload.exp === 'number' ? Math.max(0, Math.floor(payload.exp - Date.now() / 1000)) : 0;
-  } catch {
-    return 0;
+/** Who may read payloads: all the codec needs to know, and all a session holds. */
+export interface CodecReader {
+  id: string;
+  roles: Role[];
+}
+
+/**
+ * Codec sessions: `<base64url JSON {sub, roles, exp}>.<HMAC-SHA256>`. A sealed value rather than a
+ * server-side map, so that API instances behind a load balancer (which derive the same key from the
+ * codec key) all accept it, and nothing is kept per session. It opens the codec paths only, for at most
+ * SESSION_MAX_SECONDS, and says nothing to anyone without the key.
+ */
+export class CodecSessions {
+  constructor(
+    private readonly key: Uint8Array,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private mac(body: string): string {
+    return crypto.createHmac('sha256', this.key).update(body).digest('base64url');
   }
+
+  /** The cookie value and its lifetime in seconds (0: the token expires now, no session). */
+  seal(reader: CodecReader, tokenExp: number): { value: string; maxAge: number } {
+    const now = Math.floor(this.now() / 1000);
+    const exp = Math.min(tokenExp, now + SESSION_MAX_SECONDS);
+    const body = Buffer.from(JSON.stringify({ sub: reader.id, roles: reader.roles, exp })).toString('base64url');
+    return { value: `${body}.${this.mac(body)}`, maxAge: Math.max(0, exp - now) };
+  }
+
+  /** The reader, or undefined for a value we did not seal or one that has expired. */
+  open(value: string | undefined): CodecReader | undefined {
+    const [body, mac, extra] = (value ?? '').split('.');
+    if (!body || !mac || extra !== undefined) return undefined;
+    const expected = Buffer.from(this.mac(body));
+    const given = Buffer.from(mac);
+    if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return undefined;
+    const { sub, roles, exp } = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as {
+      sub: string;
+      roles: Role[];
+      exp: number;
+    };
+    return exp > this.now() / 1000 ? { id: sub, roles: ROLES.filter((role) => roles.includes(role)) } : undefined;
+  }
+}
+
+/** The session key of an API process: derived from a shared secret so every instance agrees. */
+export function deriveCodecSessionKey(secret: Uint8Array): Buffer {
+  return Buffer.from(crypto.hkdfSync('sha256', secret, Buffer.alloc(0), 'latchkey api codec sessions', 32));
+}
+
+/** `exp` of a token the authenticator has just verified (it requires one). */
+function tokenExpiry(token: string): number {
+  const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { exp: number };
+  return payload.exp;
 }
 
 function sendError(reply: FastifyReply, err: unknown): FastifyReply {
@@ -109,23 +165,26 @@ export function payloadsToJson(payloads: Payload[]): { payloads: JsonPayload[] }
 }
 
 /**
- * The codec endpoint the Temporal UI calls (`/codec/encode`, `/codec/decode`) to show encrypted
- * payloads to people allowed to read them: a bearer token with the auditor or admin role, as on any
- * other route (or the session cookie made from one, for a UI without login), and CORS only for the
- * configured UI origins. Payloads can hold a share link, which is why requesters and approvers get
- * nothing here. Registered on Fastify directly, since only these routes take the larger body limit.
+ * The codec endpoint the Temporal UI calls (`/codec/decode`) to show encrypted payloads to people
+ * allowed to read them: a bearer token with the auditor or admin role, as on any other route (or the
+ * session cookie made from one, for a UI without login), and CORS only for the configured UI origins.
+ * Payloads can hold a share link, which is why requesters and approvers get nothing here. There is no
+ * `/codec/encode`: the UI needs it only for write actions (signals, Updates sent from the UI), which a
+ * hardened deployment disables, and it would let a reader make payloads that pass for latchkey's.
+ * Registered on Fastify directly, since only these routes take the larger body limit.
  */
 export function registerCodecRoutes(fastify: FastifyInstance, options: CodecRoutesOptions): void {
   const access = codecAccess(options);
   registerSessionRoutes(fastify, options, access);
-  for (const direction of ['encode', 'decode'] as const) registerPayloadRoute(fastify, options, access, direction);
+  registerDecodeRoute(fastify, options, access);
 }
 
 interface CodecAccess {
   /** Adds the CORS headers for an allowed origin; false for a browser origin that is not allowed. */
   cors(request: FastifyRequest, reply: FastifyReply): boolean;
-  /** The caller, if the token (or session cookie) is an auditor's or an admin's. */
-  reader(token: string | undefined): Promise<Caller>;
+  /** The reader, if the token is an auditor's or an admin's. */
+  reader(token: string | undefined): Promise<CodecReader>;
+  sessions: CodecSessions;
 }
 
 function codecAccess(options: CodecRoutesOptions): CodecAccess {
@@ -144,43 +203,69 @@ function codecAccess(options: CodecRoutesOptions): CodecAccess {
     async reader(token) {
       const caller = await options.authenticator.authenticate(token);
       options.authenticator.requireRole(caller, ROLES_ALLOWED, 'Reading payloads needs the auditor or admin role.');
-      return caller;
+      return { id: caller.identity.id, roles: caller.roles };
     },
+    sessions: new CodecSessions(options.sessionKey),
   };
+}
+
+/**
+ * Who may post the session form: the API's own page (same host, or the public URL's origin) and the
+ * configured UI origins. A browser always sends Origin on a POST; a client without one is not a
+ * browser, so it cannot be the victim of a cross-site post.
+ */
+function sessionOriginAllowed(request: FastifyRequest, options: CodecRoutesOptions): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  if (origin === new URL(options.publicUrl).origin || options.corsOrigins.includes(origin)) return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
 }
 
 /** The page and the form that turn a token into the session cookie, for a Temporal UI without login. */
 function registerSessionRoutes(fastify: FastifyInstance, options: CodecRoutesOptions, access: CodecAccess): void {
+  const secure = new URL(options.publicUrl).protocol === 'https:' ? '; Secure' : '';
+
   fastify.get('/codec/session', (_request, reply) => {
     void reply.header('Content-Type', 'text/html; charset=utf-8').send(SESSION_PAGE);
   });
 
-  fastify.post('/codec/session', async (request, reply) => {
-    try {
-      const given = (request.body as { token?: unknown } | null)?.token;
-      const token = typeof given === 'string' ? given.trim() : undefined;
-      const caller = await access.reader(token);
-      options.logger.info({ callerId: caller.identity.id }, 'codec session started');
-      return reply
-        .header(
-          'Set-Cookie',
-          `${SESSION_COOKIE}=${token}; Path=/codec; HttpOnly; SameSite=Strict; Max-Age=${expiresIn(token ?? '')}`,
-        )
-        .header('Content-Type', 'text/html; charset=utf-8')
-        .send('<!doctype html><p>This browser may now read latchkey payloads in the Temporal UI.</p>\n');
-    } catch (err) {
-      return sendError(reply, err);
-    }
-  });
+  fastify.post(
+    '/codec/session',
+    {
+      // A foreign page's post is refused before its body is read.
+      onRequest: async (request, reply) => {
+        if (!sessionOriginAllowed(request, options)) {
+          return sendError(reply, ApiError.forbidden('This origin may not start a codec session.'));
+        }
+      },
+    },
+    async (request, reply) => {
+      try {
+        const given = (request.body as { token?: unknown } | null)?.token;
+        const token = typeof given === 'string' ? given.trim() : undefined;
+        const reader = await access.reader(token);
+        const session = access.sessions.seal(reader, tokenExpiry(token ?? ''));
+        options.logger.info({ callerId: reader.id }, 'codec session started');
+        return reply
+          .header(
+            'Set-Cookie',
+            `${SESSION_COOKIE}=${session.value}; Path=/codec; HttpOnly; SameSite=Strict${secure}; Max-Age=${session.maxAge}`,
+          )
+          .header('Content-Type', 'text/html; charset=utf-8')
+          .send('<!doctype html><p>This browser may now read latchkey payloads in the Temporal UI.</p>\n');
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    },
+  );
 }
 
-function registerPayloadRoute(
-  fastify: FastifyInstance,
-  options: CodecRoutesOptions,
-  access: CodecAccess,
-  direction: 'encode' | 'decode',
-): void {
-  const url = `/codec/${direction}`;
+function registerDecodeRoute(fastify: FastifyInstance, options: CodecRoutesOptions, access: CodecAccess): void {
+  const url = '/codec/decode';
   fastify.options(url, (request, reply) => {
     if (!access.cors(request, reply) || request.headers.origin === undefined) {
       void reply.status(403).send({ error: { code: 'forbidden', message: 'This origin may not call the codec.' } });
@@ -194,36 +279,38 @@ function registerPayloadRoute(
       .send();
   });
 
-  // The origin and the caller are checked before the body is read: a stranger's payloads are never parsed.
-  const authorize = async (request: FastifyRequest & AuthenticatedRequest, reply: FastifyReply) => {
+  // The origin and the caller are checked in onRequest, before the body is read: a stranger's payloads
+  // (up to the codec's large body limit) are never received, let alone parsed.
+  const readers = new WeakMap<FastifyRequest, CodecReader>();
+  const authorize = async (request: FastifyRequest, reply: FastifyReply) => {
     try {
       if (!access.cors(request, reply)) throw ApiError.forbidden('This origin may not call the codec.');
-      const token = bearerToken(request.headers.authorization) ?? cookieValue(request.headers.cookie, SESSION_COOKIE);
-      request.caller = await access.reader(token);
+      const token = bearerToken(request.headers.authorization);
+      const reader =
+        token !== undefined
+          ? await access.reader(token)
+          : access.sessions.open(cookieValue(request.headers.cookie, SESSION_COOKIE));
+      if (!reader) throw new ApiError(401, 'unauthenticated', 'A valid bearer token or codec session is required.');
+      readers.set(request, reader);
     } catch (err) {
       return sendError(reply, err);
     }
   };
 
-  fastify.post(
-    url,
-    { bodyLimit: options.bodyLimitBytes, onRequest: authorize },
-    async (request: FastifyRequest & AuthenticatedRequest, reply) => {
+  fastify.post(url, { bodyLimit: options.bodyLimitBytes, onRequest: authorize }, async (request, reply) => {
+    try {
+      const payloads = payloadsFromJson(request.body);
+      let result = payloads;
+      // Decoding runs the codecs in reverse, as the SDK does.
       try {
-        const payloads = payloadsFromJson(request.body);
-        let result = payloads;
-        // Encoding runs the codecs in order; decoding in reverse, as the SDK does.
-        const codecs = direction === 'encode' ? options.codecs : [...options.codecs].reverse();
-        try {
-          for (const codec of codecs) result = await codec[direction](result);
-        } catch {
-          throw new ApiError(400, 'undecodable', `The payloads could not be ${direction}d with latchkey's key.`);
-        }
-        options.logger.info({ callerId: request.caller?.identity.id, direction, count: payloads.length }, 'codec used');
-        return reply.header('Cache-Control', 'no-store').send(payloadsToJson(result));
-      } catch (err) {
-        return sendError(reply, err);
+        for (const codec of [...options.codecs].reverse()) result = await codec.decode(result);
+      } catch {
+        throw new ApiError(400, 'undecodable', "The payloads could not be decoded with latchkey's key.");
       }
-    },
-  );
+      options.logger.info({ callerId: readers.get(request)?.id, count: payloads.length }, 'codec used');
+      return reply.header('Cache-Control', 'no-store').send(payloadsToJson(result));
+    } catch (err) {
+      return sendError(reply, err);
+    }
+  });
 }

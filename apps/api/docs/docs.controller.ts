@@ -62,6 +62,11 @@ export class DocsController {
   @Public()
   @Get('docs')
   @Header('Content-Type', 'text/html; charset=utf-8')
+  // Swagger UI's own files only; it styles inline and draws icons from data: URLs.
+  @Header(
+    'Content-Security-Policy',
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+  )
   page(): string {
     return PAGE;
   }

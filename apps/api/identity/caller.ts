@@ -4,6 +4,11 @@ import type { Actor, Identity, Role } from '../../../contracts/identity';
 export interface Caller {
   identity: Identity;
   roles: Role[];
+  /**
+   * The token vouches for the e-mail address (`email_verified: true`, or a local-mode token that does
+   * not say): only then may a share link be sent to it. Absent means not verified.
+   */
+  emailVerified?: true;
 }
 
 export const ROLES: readonly Role[] = ['auditor', 'admin'];

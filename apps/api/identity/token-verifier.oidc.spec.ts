@@ -21,7 +21,13 @@ describe(`${TokenVerifier.name} in OIDC mode`, () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    sut = await TokenVerifier.fromConfig({ mode: 'oidc', issuer, audience, jwksUrl: `http://127.0.0.1:${port}/jwks` });
+    sut = await TokenVerifier.fromConfig({
+      mode: 'oidc',
+      issuer,
+      audience,
+      jwksUrl: `http://127.0.0.1:${port}/jwks`,
+      maxTokenAgeSeconds: 3600,
+    });
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
@@ -31,6 +37,7 @@ describe(`${TokenVerifier.name} in OIDC mode`, () => {
       .setSubject('00u1abcd')
       .setIssuer(options.iss ?? issuer)
       .setAudience(options.aud ?? audience)
+      .setIssuedAt()
       .setExpirationTime('5m')
       .sign(privateKey);
   }
@@ -40,7 +47,13 @@ describe(`${TokenVerifier.name} in OIDC mode`, () => {
     await expect(sut.verify(token)).resolves.toEqual({
       identity: { id: '00u1abcd', email: 'alice@example.com', groups: ['engineering'] },
       roles: [],
+      emailVerified: true,
     });
+  });
+
+  it('does not count an e-mail address as verified when the provider does not say so', async () => {
+    const caller = await sut.verify(await sign({ email: 'alice@example.com' }));
+    expect(caller.emailVerified).toBeUndefined();
   });
 
   it('refuses a token for another audience or from another issuer', async () => {

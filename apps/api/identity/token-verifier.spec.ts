@@ -19,6 +19,7 @@ describe(TokenVerifier.name, () => {
       publicKeyFile: path.join(dir, 'keys', 'signing.public.jwk.json'),
       issuer: 'latchkey-local',
       audience: 'latchkey',
+      maxTokenAgeSeconds: 24 * 3600,
     };
     sut = await TokenVerifier.fromConfig(auth);
   });
@@ -90,7 +91,42 @@ describe(TokenVerifier.name, () => {
     await expect(sut.verify(await mint({ roles: ['auditor'] }))).resolves.toEqual({
       identity: { id: 'alice', email: 'alice@example.com', groups: ['engineering'] },
       roles: ['auditor'],
+      emailVerified: true,
     });
+  });
+
+  /** A token signed with the local key, with exactly the claims given (no defaults added). */
+  async function signed(claims: Record<string, unknown>, setup: (jwt: SignJWT) => SignJWT = (jwt) => jwt) {
+    const key = await loadOrCreateLocalSigningKey(auth.signingKeyFile);
+    const jwt = new SignJWT({ email: 'alice@example.com', ...claims })
+      .setProtectedHeader({ alg: 'ES256', kid: key.kid })
+      .setSubject('alice')
+      .setIssuer(auth.issuer)
+      .setAudience(auth.audience);
+    return setup(jwt).sign(key.privateKey);
+  }
+
+  it('refuses a token without iat, or issued longer ago than the maximum age, even if it has not expired', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    expect(await rejection(await signed({}, (jwt) => jwt.setExpirationTime(now + 60)))).toBe(
+      'ERR_JWT_CLAIM_VALIDATION_FAILED',
+    );
+    const old = await signed({}, (jwt) => jwt.setIssuedAt(now - 24 * 3600 - 60).setExpirationTime(now + 3600));
+    expect(await rejection(old)).toBe('ERR_JWT_EXPIRED');
+    const young = await signed({}, (jwt) => jwt.setIssuedAt(now - 23 * 3600).setExpirationTime(now + 3600));
+    await expect(sut.verify(young)).resolves.toMatchObject({ identity: { id: 'alice' } });
+  });
+
+  it('refuses a token without exp', async () => {
+    expect(await rejection(await signed({}, (jwt) => jwt.setIssuedAt()))).toBe('ERR_JWT_CLAIM_VALIDATION_FAILED');
+  });
+
+  it('trusts an unstated email_verified in local mode only, and never a non-boolean one', async () => {
+    const withVerified = (value: unknown) =>
+      signed({ email_verified: value }, (jwt) => jwt.setIssuedAt().setExpirationTime('5m'));
+    await expect(sut.verify(await withVerified(true))).resolves.toMatchObject({ emailVerified: true });
+    expect(await rejection(await withVerified('true'))).toBe('email_verified is not a boolean');
+    expect(await rejection(await withVerified(false))).toBe('e-mail not verified');
   });
 
   it('ignores roles it does not know and drops groups that could not be ids', async () => {

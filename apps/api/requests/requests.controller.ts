@@ -70,6 +70,11 @@ export class RequestsController {
     description: 'Refused by policy (duration, justification, ...).',
     type: ErrorResponseDto,
   })
+  @ApiResponse({
+    status: 429,
+    description: 'open-request-limit: the requester already has as many open requests as the policy allows.',
+    type: ErrorResponseDto,
+  })
   @applyAll(...errors)
   async create(
     @CurrentCaller() caller: Caller,

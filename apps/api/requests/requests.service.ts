@@ -45,6 +45,7 @@ import { API_CONFIG, POLICY, TEMPORAL_CLIENT } from '../tokens';
 import { mayRead, mayReadGrant, type RequestParties } from './access-rules';
 import { type AuditEntry, buildAuditTimeline } from '../../../audit/timeline';
 import type { CreateRequestDto, ListRequestsQueryDto } from './dto/request-input.dto';
+import { OpenRequestLimit, requireVerifiedRecipient } from './open-request-limit';
 import { PageTokens } from './page-token';
 import { idempotentRequestId, newRequestId } from './request-id';
 import { buildListQuery } from './visibility-query';
@@ -129,8 +130,14 @@ export class RequestsService {
       throw new ApiError(REFUSAL_STATUS[code] ?? 422, code, safeRefusalMessage(message), { rule });
     }
     const snapshot = evaluation.snapshot;
+    requireVerifiedRecipient(caller, snapshot);
     const requestId = idempotencyKey ? idempotentRequestId(caller.identity.id, idempotencyKey) : newRequestId();
     const workflowId = requestWorkflowId(requestId);
+    await new OpenRequestLimit(
+      this.client,
+      { workflowType: accessRequestWorkflow.name, taskQueue: this.config.temporal.taskQueue },
+      this.policy.limits.openRequestsPerRequester,
+    ).check(caller, idempotencyKey ? workflowId : undefined);
     // Signed, so that the workflow knows this request came from here and not from anyone who reaches Temporal.
     const input: AccessRequestInput = this.signer.signStart(workflowId, actorOf(caller), {
       requestId,

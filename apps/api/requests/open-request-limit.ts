@@ -1,0 +1,69 @@
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { SA_STATUS } from '../../../contracts/search-attributes';
+import type { RequestStatus } from '../../../contracts/request';
+import type { FlowSnapshot } from '../../../contracts/snapshot';
+import { ApiError } from '../errors/api-error';
+import type { Caller } from '../identity/caller';
+import { buildListQuery, type ListScope } from './visibility-query';
+
+/** A request in one of these states still holds, or may soon hold, access and an approver's attention. */
+export const OPEN_STATUSES: readonly RequestStatus[] = ['PENDING_APPROVAL', 'APPROVED', 'ACTIVE', 'ENDING'];
+
+/** The visibility query that counts the caller's open requests: "mine", as the list builds it, still open. */
+export function openRequestsQuery(scope: ListScope, caller: Caller): string {
+  const open = OPEN_STATUSES.map((status) => `'${status}'`).join(', ');
+  return `${buildListQuery(scope, caller, { mine: true })} AND ExecutionStatus = 'Running' AND ${SA_STATUS.name} IN (${open})`;
+}
+
+/**
+ * The policy's `limits.openRequestsPerRequester`: one more request from someone who already has that
+ * many open is refused (429, `open-request-limit`), so that one person or a script with their token
+ * cannot flood approvers and the worker. Counted through Temporal visibility, which lags the starts
+ * by up to a second or so: a burst may pass the limit by a few, a flood cannot.
+ */
+export class OpenRequestLimit {
+  constructor(
+    private readonly client: Client,
+    private readonly scope: ListScope,
+    private readonly limit: number,
+  ) {}
+
+  /**
+   * Refuses when the caller is at the limit. `retriedWorkflowId`: the workflow an idempotent retry
+   * would answer with; when it exists, the retry is not a new request and passes.
+   */
+  async check(caller: Caller, retriedWorkflowId?: string): Promise<void> {
+    const { count } = await this.client.workflow.count(openRequestsQuery(this.scope, caller));
+    if (count >= this.limit && !(retriedWorkflowId && (await this.exists(retriedWorkflowId)))) {
+      throw new ApiError(
+        429,
+        'open-request-limit',
+        `You already have ${this.limit} open requests, the most the policy allows: cancel or give back one first.`,
+        { limit: this.limit },
+      );
+    }
+  }
+
+  private async exists(workflowId: string): Promise<boolean> {
+    try {
+      await this.client.workflow.getHandle(workflowId).describe();
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+}
+
+/**
+ * A share link (and a database login's link) goes to the requester's e-mail address: only an address
+ * the identity provider vouches for (`email_verified: true`) may receive one.
+ */
+export function requireVerifiedRecipient(caller: Caller, snapshot: FlowSnapshot): void {
+  if (snapshot.grant.mode === 'vault-group' || caller.emailVerified) return;
+  throw new ApiError(
+    403,
+    'email-not-verified',
+    'Your token does not say that your e-mail address is verified (email_verified: true); a share link cannot be sent to it.',
+  );
+}
