@@ -121,10 +121,12 @@ describe(TokenVerifier.name, () => {
     expect(await rejection(await signed({}, (jwt) => jwt.setIssuedAt()))).toBe('ERR_JWT_CLAIM_VALIDATION_FAILED');
   });
 
-  it('trusts an unstated email_verified in local mode only, and never a non-boolean one', async () => {
+  it('counts only the boolean email_verified: true as verified, and refuses a non-boolean one', async () => {
     const withVerified = (value: unknown) =>
       signed({ email_verified: value }, (jwt) => jwt.setIssuedAt().setExpirationTime('5m'));
     await expect(sut.verify(await withVerified(true))).resolves.toMatchObject({ emailVerified: true });
+    const unstated = await sut.verify(await withVerified(undefined));
+    expect(unstated.emailVerified).toBeUndefined();
     expect(await rejection(await withVerified('true'))).toBe('email_verified is not a boolean');
     expect(await rejection(await withVerified(false))).toBe('e-mail not verified');
   });
