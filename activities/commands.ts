@@ -16,7 +16,7 @@ export function commandActivities(context: ActivityContext) {
     // eslint-disable-next-line @typescript-eslint/require-await -- an activity returns a promise
     async verifyStartCommand(input: AccessRequestInput, atMs: number): Promise<StartVerdict> {
       const workflowId = workflowIdOf() ?? '';
-      const verdict = verifyCommand<{ inputDigest?: unknown }>(input.command, context.trustedCommandKeys ?? {}, {
+      const verdict = verifyCommand<{ inputDigest?: unknown }>(input.command, context.trust?.commandKeys ?? {}, {
         kind: 'start',
         workflowId,
         nowMs: atMs,

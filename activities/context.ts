@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { TrustedKeys } from '../contracts/command';
+import type { WorkerTrust } from '../contracts/command';
 import type { Notifier } from '../notify/notifier';
 import type { OnePasswordPort } from '../onepassword/port';
 import type { DatabaseLogins, Rotator } from '../targets/port';
@@ -32,8 +32,11 @@ export interface ActivityDeps {
    * the 1Password groups its vault-group resources name (the catalog says whom they reach).
    */
   integrations?: Array<{ name: string; repair: boolean; groupIds?: string[] }>;
-  /** The API keys whose signed commands this worker accepts (from its configuration); none: every start is refused. */
-  trustedCommandKeys?: TrustedKeys;
+  /**
+   * What this worker trusts (its configuration): the API keys whose signed starts it accepts, and the key of
+   * vault-lease messages. Without it every start is refused and no lease message can be sent.
+   */
+  trust?: WorkerTrust;
   now?: () => Date;
 }
 

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { leaseRequestSignal, VAULT_LEASE_WORKFLOW_TYPE, type VaultLeaseState } from '../contracts/vault-lease';
 import { vaultLeaseWorkflowId } from '../domain/ids';
+import { withMac } from '../trust/internal-message';
 import type { ActivityContext } from './context';
 import { endingAttempt, isGone, reportGone } from './ending';
 import { callOnePassword } from './failures';
@@ -62,10 +63,14 @@ export function vaultPermissionActivities(deps: ActivityContext) {
      */
     async signalVaultLease(input: LeaseSignalInput): Promise<void> {
       if (!deps.temporal) throw ApplicationFailure.nonRetryable('no Temporal client configured for vault leases');
-      const { key, request } = input;
+      if (!deps.trust) throw ApplicationFailure.nonRetryable('no internal message key configured for vault leases');
+      const { key } = input;
+      const workflowId = vaultLeaseWorkflowId(key.integration, key.vaultId, key.groupId);
+      // The entity acts only on messages with this MAC, which only workers can make (trust/internal-message.ts).
+      const request = withMac(deps.trust.internalKey, input.request, workflowId);
       const initial: VaultLeaseState = { ...key, holders: {}, granted: [], queue: [], generation: 0 };
       await deps.temporal.workflow.signalWithStart(VAULT_LEASE_WORKFLOW_TYPE, {
-        workflowId: vaultLeaseWorkflowId(key.integration, key.vaultId, key.groupId),
+        workflowId,
         taskQueue: Context.current().info.taskQueue,
         args: [initial],
         signal: leaseRequestSignal,

@@ -84,6 +84,12 @@ export interface LatchkeyConfig {
     workflowBundle?: string;
     /** At start, an integration whose service account cannot work: refuse to start, or only warn. */
     onePasswordCheck: 'refuse' | 'warn';
+    /**
+     * The key of messages between the workers' workflows and activities (vault leases), 32 bytes in base64: only
+     * workers hold it, and all of them the same. Made on first use when absent. Changing it drops lease messages
+     * in flight and breaks replay of open leases: it is not rotated while leases are open (docs/security.md).
+     */
+    internalKeyFile: string;
   };
   reconcile: {
     /** How often the reconciler compares 1Password with the grants; unset: never (the schedule is removed). */
@@ -327,6 +333,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
       metricsPort: int(env, 'LATCHKEY_WORKER_METRICS_PORT', 9464, 0, 65535),
       workflowBundle: env.LATCHKEY_WORKFLOW_BUNDLE ? path.resolve(env.LATCHKEY_WORKFLOW_BUNDLE) : undefined,
       onePasswordCheck: oneOf(env, 'LATCHKEY_ONEPASSWORD_CHECK', ['refuse', 'warn'] as const, 'refuse'),
+      internalKeyFile: path.resolve(
+        env.LATCHKEY_INTERNAL_KEY_FILE || path.join(dataDir, 'keys', 'internal-messages.key'),
+      ),
     },
     reconcile: { everyMs: durationOrOff(env, 'LATCHKEY_RECONCILE_EVERY', 'PT5M') },
     notify: {

@@ -33,3 +33,13 @@ export interface SignedCommand {
 
 /** Public keys a verifier trusts, by key id: raw 32-byte Ed25519 keys in hex. */
 export type TrustedKeys = Readonly<Record<string, string>>;
+
+/**
+ * What a worker trusts, from its own configuration: the API keys whose commands it accepts, and the key of
+ * messages between its workflows and activities (trust/internal-message.ts), which only workers hold.
+ */
+export interface WorkerTrust {
+  commandKeys: TrustedKeys;
+  /** 32 bytes, hex. */
+  internalKey: string;
+}

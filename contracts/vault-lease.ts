@@ -19,6 +19,7 @@ export interface HolderClaim {
   endsAt: string;
 }
 
+/** Both messages carry a MAC (trust/internal-message.ts): only latchkey's own workers can send them. */
 export interface LeaseRequest {
   /**
    * acquire: hold the permissions (again: renew the hard end); release: stop holding; sync (the
@@ -40,6 +41,8 @@ export interface LeaseRequest {
   holders?: HolderClaim[];
   /** sync only: holders whose request workflow the reconciler found closed (terminated by an operator). */
   drop?: string[];
+  /** Absent in messages recorded before they were authenticated. */
+  mac?: string;
 }
 
 export interface LeaseResult {
@@ -60,6 +63,7 @@ export interface LeaseResult {
   /** sync only: permissions 1Password held, and permissions holders need that 1Password does not hold. */
   found?: string[];
   missing?: string[];
+  mac?: string;
 }
 
 export interface LeaseHolder {

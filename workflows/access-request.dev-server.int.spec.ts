@@ -1,4 +1,4 @@
-import { signingInterceptor, TEST_TRUSTED_COMMAND_KEYS, toSign } from '../test/support/commands';
+import { signingInterceptor, TEST_WORKER_TRUST, toSign } from '../test/support/commands';
 import { Client, type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, type Worker } from '@temporalio/worker';
@@ -49,9 +49,9 @@ beforeAll(async () => {
     namespace: 'default',
     taskQueue,
     dataConverter,
-    trustedCommandKeys: TEST_TRUSTED_COMMAND_KEYS,
+    trust: TEST_WORKER_TRUST,
     activities: createActivities({
-      trustedCommandKeys: TEST_TRUSTED_COMMAND_KEYS,
+      trust: TEST_WORKER_TRUST,
       onePassword: () => port,
       notifier: new RecordingNotifier(),
       logger: silentLogger,

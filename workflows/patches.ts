@@ -36,3 +36,10 @@ export const EXTENSION_RENEWS_LINK = 'extension-renews-link';
  * Requests started before have no signed start; their Updates are checked like every other's.
  */
 export const SIGNED_COMMANDS = 'signed-commands';
+
+/**
+ * Vault-lease messages carry a MAC only workers can make (trust/internal-message.ts): a lease acts only on
+ * messages from latchkey's activities, a fresh lease brings nothing in its input, and requests and the
+ * reconciler take only the lease's own answers.
+ */
+export const LEASE_MESSAGES_AUTHENTICATED = 'lease-messages-authenticated';

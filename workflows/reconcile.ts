@@ -19,7 +19,9 @@ import { terminatedRotationWorkflowId } from '../domain/ids';
 import { findDrift } from '../domain/reconcile';
 import { ending, leasing } from './activity-stubs';
 import { dropDatabaseLogin, rotateCredential } from './ending-steps';
-import { RECONCILE_ROTATES_ONCE } from './patches';
+import { macHolds } from '../trust/internal-message';
+import { LEASE_MESSAGES_AUTHENTICATED, RECONCILE_ROTATES_ONCE } from './patches';
+import { internalKey } from './worker-trust';
 
 /** Reads 1Password, visibility and the leases: minutes at most for a large account, heartbeating. */
 const { observeGrants, recordReconcile } = proxyActivities<LatchkeyActivities>({
@@ -46,7 +48,14 @@ const REPAIR_ANSWER_TIMEOUT_MS = 10 * 60_000;
  */
 export async function reconcileWorkflow(input: ReconcileInput): Promise<ReconcileReport> {
   const answers: LeaseResult[] = [];
-  setHandler(leaseResultSignal, (answer) => void answers.push(answer));
+  const authenticated = patched(LEASE_MESSAGES_AUTHENTICATED);
+  const self = workflowInfo().workflowId;
+  setHandler(leaseResultSignal, (answer) => {
+    // Only the lease's own answers count: a forged one could report a permission removed that is not.
+    if (authenticated && !macHolds(internalKey(), answer, self))
+      log.warn('dropped a lease answer latchkey did not send');
+    else answers.push(answer);
+  });
 
   const observation = await observeGrants();
   const drifts = findDrift(observation, input.dryRun);

@@ -20,11 +20,13 @@ import {
   leaseStateQuery,
   type VaultLeaseState,
 } from '../contracts/vault-lease';
-import { requestIdFromWorkflowId } from '../domain/ids';
+import { requestIdFromWorkflowId, vaultLeaseWorkflowId } from '../domain/ids';
+import { macHolds, withMac } from '../trust/internal-message';
 import { expiredHolders, LEASE_HOLDER_GRACE_MS, nextHolderExpiry, permissionsNeeded } from '../domain/vault-lease';
 import { ending, endingOnce, granting, notify, reading } from './activity-stubs';
 import { REVOKE_ALERT_AFTER_ATTEMPTS, untilConfirmed } from './access-request/legacy';
-import { LEASE_CONVERGES } from './patches';
+import { LEASE_CONVERGES, LEASE_MESSAGES_AUTHENTICATED } from './patches';
+import { internalKey } from './worker-trust';
 
 /** An idle entity (nothing held, nothing granted) waits this long for new work, then completes. */
 const IDLE_BEFORE_COMPLETING_MS = 60 * 60_000;
@@ -43,6 +45,11 @@ type Reply = Omit<LeaseResult, 'op' | 'leaseId' | 'holders'>;
  */
 export async function vaultLeaseWorkflow(initial: VaultLeaseState): Promise<VaultLeaseState> {
   const lease = new VaultLease(initial);
+  if (!lease.isGenuine()) {
+    // Started through Temporal by someone else, for a key this id does not name: it does nothing at all.
+    log.warn('a vault lease started under another workflow id than its key names; it does nothing', lease.keyFields);
+    return lease.state;
+  }
   setHandler(leaseRequestSignal, (request) => void lease.state.queue.push(request));
   setHandler(leaseStateQuery, () => lease.state);
 
@@ -67,14 +74,34 @@ class VaultLease {
   private readonly workflowId = workflowInfo().workflowId;
   /** False for leases started before the patch: they replay and go on along the old path. */
   private readonly converges = patched(LEASE_CONVERGES);
+  /** False for leases started before the patch: their messages carry no MAC. */
+  private readonly authenticated = patched(LEASE_MESSAGES_AUTHENTICATED);
 
   constructor(initial: VaultLeaseState) {
+    // Holders, grants and messages travel in the input only from this entity's previous run (continue-as-new);
+    // a fresh start, which anyone reaching Temporal can make, brings nothing but the key.
+    const inherited = !this.authenticated || !!workflowInfo().continuedFromExecutionRunId;
     this.state = {
       ...initial,
-      holders: { ...initial.holders },
-      granted: [...initial.granted],
-      queue: [...initial.queue],
+      holders: inherited ? { ...initial.holders } : {},
+      granted: inherited ? [...initial.granted] : [],
+      queue: inherited ? [...initial.queue] : [],
+      checkedAt: inherited ? initial.checkedAt : undefined,
     };
+  }
+
+  get keyFields() {
+    return {
+      integration: String(this.state.integration),
+      vaultId: String(this.state.vaultId),
+      groupId: String(this.state.groupId),
+    };
+  }
+
+  /** Whether this entity's workflow id is the one its key names (leases started before the patch: always). */
+  isGenuine(): boolean {
+    const { integration, vaultId, groupId } = this.keyFields;
+    return !this.authenticated || this.workflowId === vaultLeaseWorkflowId(integration, vaultId, groupId);
   }
 
   private get key() {
@@ -115,7 +142,10 @@ class VaultLease {
   async processQueue(): Promise<void> {
     while (this.state.queue.length > 0) {
       const request = this.state.queue[0];
-      if (this.converges) await this.handle(request);
+      if (this.authenticated && !macHolds(internalKey(), request, this.workflowId)) {
+        // Not from latchkey's own activities: a forged acquire must grant nothing, and gets no answer.
+        log.warn('dropped a vault lease message that latchkey did not send', { ...this.key, op: String(request?.op) });
+      } else if (this.converges) await this.handle(request);
       else await (request.op === 'acquire' ? this.acquireBeforePatch(request) : this.releaseBeforePatch(request));
       this.state.queue.shift();
       this.describe();
@@ -215,12 +245,13 @@ class VaultLease {
   }
 
   private async reply(request: LeaseRequest, result: Reply): Promise<void> {
-    const answer: LeaseResult = {
+    const unsigned: LeaseResult = {
       op: request.op,
       leaseId: request.leaseId,
       holders: Object.keys(this.state.holders).length,
       ...result,
     };
+    const answer = this.authenticated ? withMac(internalKey(), unsigned, request.replyTo) : unsigned;
     try {
       await getExternalWorkflowHandle(request.replyTo).signal(leaseResultSignal, answer);
     } catch (error) {

@@ -11,6 +11,7 @@ import { LogNotifier, type Notifier, WebhookNotifier } from '../../notify';
 import { readSecret } from '../../config/secrets';
 import { integrationUnusable } from '../../onepassword/check';
 import { integrationsOf, type LoadedPolicy, loadPolicyFile } from '../../policy';
+import type { WorkerTrust } from '../../contracts/command';
 import { readTrustedCommandKeys } from '../../trust/command-keys';
 import type { catalogWorkflow } from '../../workflows/catalog';
 import { reportRateBudgets } from './budget-metrics';
@@ -36,8 +37,11 @@ async function main(): Promise<void> {
 
   const key = await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
   const dataConverter = createDataConverter(key);
-  const trustedCommandKeys = readTrustedCommandKeys(config.commands.trustedKeysFile);
-  logger.info({ keyIds: Object.keys(trustedCommandKeys) }, 'accepting commands signed by these API keys');
+  const trust: WorkerTrust = {
+    commandKeys: readTrustedCommandKeys(config.commands.trustedKeysFile),
+    internalKey: (await loadOrCreateCodecKey(config.worker.internalKeyFile, 'internal')).key.toString('hex'),
+  };
+  logger.info({ keyIds: Object.keys(trust.commandKeys) }, 'accepting commands signed by these API keys');
   const policy = loadPolicyFile(config.policyFile);
   const integrations = integrationsOf(policy);
 
@@ -88,9 +92,9 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     dataConverter,
-    trustedCommandKeys,
+    trust,
     activities: createActivities({
-      trustedCommandKeys,
+      trust,
       onePassword: ports.forIntegration,
       notifier,
       logger,

@@ -9,8 +9,8 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import type { createActivities } from '../../activities';
-import type { TrustedKeys } from '../../contracts/command';
-import { TRUSTED_COMMAND_KEYS_GLOBAL } from '../../workflows/access-request/commands';
+import type { WorkerTrust } from '../../contracts/command';
+import { WORKER_TRUST_GLOBAL } from '../../workflows/worker-trust';
 
 export interface LatchkeyWorkerOptions {
   connection: NativeConnection;
@@ -19,10 +19,11 @@ export interface LatchkeyWorkerOptions {
   dataConverter: DataConverter;
   activities: ReturnType<typeof createActivities>;
   /**
-   * The API keys whose signed commands the workflows accept (the worker's configuration): written into the
-   * workflow bundle, where the Update validators read them. The activities must be made with the same keys.
+   * What the workflows trust (the worker's configuration): the API keys whose signed commands they accept and
+   * the key of internal messages, written into the workflow bundle, where the validators and handlers read
+   * them. The activities must be made with the same.
    */
-  trustedCommandKeys: TrustedKeys;
+  trust: WorkerTrust;
   /** A prebuilt workflow bundle (production image, tests that start many workers); default: bundle `workflows/`. */
   workflowBundle?: { code: string; sourceMap?: string } | { codePath: string; sourceMapPath?: string };
   /** Lifecycle knobs for tests and operators; everything else is fixed here. */
@@ -44,10 +45,7 @@ export async function createLatchkeyWorker(opts: LatchkeyWorkerOptions): Promise
     // being made). The SDK holds all but the first of an attempt's heartbeats for up to 80 % of the heartbeat
     // timeout (24 s for grants); a worker that died meanwhile would take them along. One second at most.
     maxHeartbeatThrottleInterval: '1 second',
-    workflowBundle: withTrustedCommandKeys(
-      opts.workflowBundle ?? (await bundleLatchkeyWorkflows()),
-      opts.trustedCommandKeys,
-    ),
+    workflowBundle: withWorkerTrust(opts.workflowBundle ?? (await bundleLatchkeyWorkflows()), opts.trust),
     ...opts.tuning,
   });
 }
@@ -68,15 +66,15 @@ export function bundleLatchkeyWorkflows(
 }
 
 /**
- * The bundle with the trusted command keys set before any workflow code runs: the only way configuration
+ * The bundle with what the worker trusts set before any workflow code runs: the only way configuration
  * reaches the validators, since nothing a Temporal client sends may. The sandbox freezes the global.
  */
-export function withTrustedCommandKeys(
+export function withWorkerTrust(
   bundle: NonNullable<LatchkeyWorkerOptions['workflowBundle']>,
-  keys: TrustedKeys,
+  trust: WorkerTrust,
 ): { code: string } {
   const code = 'code' in bundle ? bundle.code : fs.readFileSync(bundle.codePath, 'utf8');
-  const prelude = `globalThis[${JSON.stringify(TRUSTED_COMMAND_KEYS_GLOBAL)}] = ${JSON.stringify(keys)};`;
+  const prelude = `globalThis[${JSON.stringify(WORKER_TRUST_GLOBAL)}] = ${JSON.stringify(trust)};`;
   // On the bundle's first line, so that the source map's lines still match.
   return { code: prelude + code };
 }

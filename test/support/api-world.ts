@@ -20,7 +20,7 @@ import { createDevServerNamespace, devServerAddress } from './temporal';
 import { catalogWorkflow } from '../../workflows';
 import { createLatchkeyWorker } from '../../apps/worker/worker';
 import { CommandSigner } from '../../trust/command-signer';
-import { TEST_ONLY_COMMAND_KEY, TEST_TRUSTED_COMMAND_KEYS } from './commands';
+import { TEST_ONLY_COMMAND_KEY, TEST_WORKER_TRUST } from './commands';
 import { createApiApp } from '../../apps/api/app';
 import { loadOrCreateLocalSigningKey, mintLocalToken } from '../../apps/api/identity/local-signing-key';
 import { createLogger } from '../../apps/api/logging/logger';
@@ -111,9 +111,9 @@ export class ApiWorld {
       namespace,
       taskQueue: config.temporal.taskQueue,
       dataConverter,
-      trustedCommandKeys: TEST_TRUSTED_COMMAND_KEYS,
+      trust: TEST_WORKER_TRUST,
       activities: createActivities({
-        trustedCommandKeys: TEST_TRUSTED_COMMAND_KEYS,
+        trust: TEST_WORKER_TRUST,
         onePassword: () => local,
         notifier: new LogNotifier(workerLogger),
         logger: workerLogger,

@@ -1,6 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
-import type { CommandKind, SignedCommand, TrustedKeys } from '../../contracts/command';
+import type { CommandKind, SignedCommand, TrustedKeys, WorkerTrust } from '../../contracts/command';
 import type { Actor } from '../../contracts/identity';
 import type { AccessRequestInput } from '../../contracts/request';
 import { CommandSigner, type CommandSigningKey } from '../../trust/command-signer';
@@ -25,6 +25,12 @@ export const TEST_ONLY_COMMAND_KEY: CommandSigningKey = Object.freeze({
 /** What the test workers trust: the TEST-ONLY key. */
 export const TEST_TRUSTED_COMMAND_KEYS: TrustedKeys = Object.freeze({
   [TEST_ONLY_COMMAND_KEY.id]: new CommandSigner(TEST_ONLY_COMMAND_KEY).publicKeyHex(),
+});
+
+/** What test workers trust: the TEST-ONLY command key, and a TEST-ONLY internal message key (public too). */
+export const TEST_WORKER_TRUST: WorkerTrust = Object.freeze({
+  commandKeys: TEST_TRUSTED_COMMAND_KEYS,
+  internalKey: '6c617463686b65792d746573742d6f6e6c792d696e7465726e616c2d6b657921',
 });
 
 const UPDATE_KINDS: ReadonlySet<string> = new Set<CommandKind>(['approve', 'reject', 'cancel', 'revoke', 'extend']);

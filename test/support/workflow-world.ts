@@ -2,7 +2,7 @@ import { Client, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type TargetPorts } from '../../activities';
 import { createDataConverter } from '../../codec';
-import { signingInterceptor, TEST_TRUSTED_COMMAND_KEYS } from './commands';
+import { signingInterceptor, TEST_WORKER_TRUST } from './commands';
 import { TEST_ONLY_CODEC_KEY } from './codec-test-key';
 import { requestWorkflowId, vaultLeaseWorkflowId } from '../../domain/ids';
 import type { AccessRequestInput } from '../../contracts/request';
@@ -72,9 +72,9 @@ export class SharedWorker {
       namespace: env.namespace,
       taskQueue: this.taskQueue,
       dataConverter,
-      trustedCommandKeys: TEST_TRUSTED_COMMAND_KEYS,
+      trust: TEST_WORKER_TRUST,
       activities: createActivities({
-        trustedCommandKeys: TEST_TRUSTED_COMMAND_KEYS,
+        trust: TEST_WORKER_TRUST,
         onePassword: ports,
         notifier: { notify: (event) => this.world().notifier.notify(event) },
         logger: silentLogger,
@@ -146,7 +146,7 @@ export class WorkflowTestWorld {
 
   activities(port: OnePasswordPort = this.port) {
     return createActivities({
-      trustedCommandKeys: TEST_TRUSTED_COMMAND_KEYS,
+      trust: TEST_WORKER_TRUST,
       onePassword: () => port,
       notifier: this.notifier,
       logger: silentLogger,
@@ -163,7 +163,7 @@ export class WorkflowTestWorld {
       namespace: this.env.namespace,
       taskQueue: this.taskQueue,
       dataConverter: this.dataConverter,
-      trustedCommandKeys: TEST_TRUSTED_COMMAND_KEYS,
+      trust: TEST_WORKER_TRUST,
       activities: this.activities(),
       workflowBundle: await workflowBundle(),
       tuning,

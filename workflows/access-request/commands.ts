@@ -1,20 +1,10 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { CommandKind, SignedCommand, TrustedKeys } from '../../contracts/command';
+import type { CommandKind, SignedCommand } from '../../contracts/command';
 import type { Actor } from '../../contracts/identity';
 import { REFUSAL } from '../../contracts/messages';
 import { verifyCommand } from '../../trust/command';
+import { trustedCommandKeys } from '../worker-trust';
 import type { AccessRequestRun } from './run';
-
-/** Where apps/worker puts the trusted keys: a global the worker's bundle sets before any workflow code runs. */
-export const TRUSTED_COMMAND_KEYS_GLOBAL = '__latchkeyTrustedCommandKeys';
-
-/**
- * The API keys this worker trusts, from its own configuration (apps/worker/trusted-keys.ts writes them into the
- * workflow bundle). Nothing a Temporal client sends can change them; without them every command is refused.
- */
-function trustedCommandKeys(): TrustedKeys {
-  return ((globalThis as Record<string, unknown>)[TRUSTED_COMMAND_KEYS_GLOBAL] as TrustedKeys | undefined) ?? {};
-}
 
 export interface Command<Args> {
   actor: Actor;

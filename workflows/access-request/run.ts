@@ -18,7 +18,7 @@ import { canMove } from '../../domain/lifecycle';
 import { currentDetails, searchAttributesOf } from '../../domain/visibility';
 import { notify } from '../activity-stubs';
 import type { EndingSubject } from '../ending-steps';
-import { ACCESS_ALWAYS_ENDS, EXTENSION_RENEWS_LINK } from '../patches';
+import { ACCESS_ALWAYS_ENDS, EXTENSION_RENEWS_LINK, LEASE_MESSAGES_AUTHENTICATED } from '../patches';
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -38,6 +38,8 @@ export class AccessRequestRun {
   readonly alwaysEnds = patched(ACCESS_ALWAYS_ENDS);
   /** Share links only, and false for requests started before the patch: an extension past the link's expiry makes a new link. */
   readonly renewsLink: boolean;
+  /** Vault-group grants only, and false for requests started before the patch: lease answers carry a MAC. */
+  readonly leaseAnswersAuthenticated: boolean;
   readonly startMs = Date.now();
   readonly pendingDeadlineMs: number;
   /** A database-role grant's PostgreSQL role: named after the request. */
@@ -64,6 +66,7 @@ export class AccessRequestRun {
     this.loginRole = databaseLoginRole(input.requestId);
     // Asked only of share-link grants, so that other requests carry no marker for it.
     this.renewsLink = snapshot.grant.mode === 'share-link' && patched(EXTENSION_RENEWS_LINK);
+    this.leaseAnswersAuthenticated = snapshot.grant.mode === 'vault-group' && patched(LEASE_MESSAGES_AUTHENTICATED);
     this.pendingDeadlineMs = this.startMs + snapshot.pendingTimeoutMs;
     this.state = {
       requestId: input.requestId,

@@ -3,6 +3,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  log,
   patched,
   setHandler,
   upsertMemo,
@@ -11,7 +12,9 @@ import { grantAccessQuery, stateQuery } from '../../contracts/messages';
 import type { AccessRequestInput, AccessRequestState } from '../../contracts/request';
 import { leaseResultSignal } from '../../contracts/vault-lease';
 import { requestMemo } from '../../domain/visibility';
+import { macHolds } from '../../trust/internal-message';
 import { verifyStartCommand } from '../activity-stubs';
+import { internalKey } from '../worker-trust';
 import { SIGNED_COMMANDS } from '../patches';
 import { awaitDecision, withdraw } from './approval';
 import { CANCELLED_BY_WORKFLOW, endAccess, holdUntilEnd } from './end-of-access';
@@ -29,9 +32,13 @@ export async function accessRequestWorkflow(input: AccessRequestInput): Promise<
   const run = new AccessRequestRun(input);
   setHandler(stateQuery, () => run.state);
   setHandler(grantAccessQuery, () => grantAccessOf(run));
-  // Only this request's lease entity signals it (signals are addressed by workflow id). The result is
-  // not checked against the workflow id, so that histories replay under any workflow id.
-  setHandler(leaseResultSignal, (result) => void run.leaseResults.set(result.op, result));
+  // Only this request's lease entity answers it: its answers carry a MAC for this workflow id, which only
+  // latchkey's workers can make (a forged "released" would otherwise report access ended that was not).
+  setHandler(leaseResultSignal, (result) => {
+    if (run.leaseAnswersAuthenticated && !macHolds(internalKey(), result, run.workflowId)) {
+      log.warn('dropped a lease answer latchkey did not send');
+    } else run.leaseResults.set(result.op, result);
+  });
   registerUpdates(run);
   upsertMemo(requestMemo(input));
   run.publish();
