@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import type { LatchkeyConfig } from '../../config/config';
-import { createDataConverter, loadOrCreateCodecKey } from '../../codec';
+import { createDataConverter, loadCodecKeyring } from '../../codec';
 import { loadPolicyFile } from '../../policy';
 import { createApiApp } from './app';
 import { createLogger } from './logging/logger';
@@ -25,16 +25,16 @@ export async function startApiServer(
   logger: Logger = createLogger(config.logLevel),
 ): Promise<RunningApi> {
   const policy = loadPolicyFile(config.policyFile);
-  const key = await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
+  const keyring = await loadCodecKeyring(config.codec);
   const connection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({
     connection,
     namespace: config.temporal.namespace,
-    dataConverter: createDataConverter(key),
+    dataConverter: createDataConverter(keyring),
   });
   let app: NestFastifyApplication;
   try {
-    app = await createApiApp({ config, temporal, policy, logger, pageTokenKey: derivePageTokenKey(key.key) });
+    app = await createApiApp({ config, temporal, policy, logger, pageTokenKey: derivePageTokenKey(keyring.current.key) });
     await app.listen({ host: config.api.host, port: config.api.port });
   } catch (err) {
     await connection.close();

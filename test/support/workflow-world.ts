@@ -63,14 +63,18 @@ export class SharedWorker {
   }
 
   async start(env: TimeSkippingServer): Promise<void> {
-    const dataConverter = createDataConverter(TEST_ONLY_CODEC_KEY);
-    const client = new Client({ connection: env.connection, namespace: env.namespace, dataConverter });
+    const client = new Client({
+      connection: env.connection,
+      namespace: env.namespace,
+      dataConverter: createDataConverter(TEST_ONLY_CODEC_KEY),
+    });
     const ports = (): OnePasswordPort => this.world().port;
     const worker = await createLatchkeyWorker({
       connection: env.nativeConnection,
       namespace: env.namespace,
       taskQueue: this.taskQueue,
-      dataConverter,
+      // As in production: the worker refuses payloads that latchkey did not encrypt.
+      dataConverter: createDataConverter(TEST_ONLY_CODEC_KEY, { plaintext: 'refuse' }),
       activities: createActivities({
         onePassword: ports,
         notifier: { notify: (event) => this.world().notifier.notify(event) },
