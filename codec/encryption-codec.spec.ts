@@ -183,7 +183,11 @@ describe('loadCodecKeyring', () => {
   it('never creates a decode-only key: a missing one is an error', async () => {
     const missing = path.join(dir, 'missing.key');
     await expect(
-      loadCodecKeyring({ keyFile: path.join(dir, 'new.key'), keyId: 'new', decodeKeys: [{ id: 'old', file: missing }] }),
+      loadCodecKeyring({
+        keyFile: path.join(dir, 'new.key'),
+        keyId: 'new',
+        decodeKeys: [{ id: 'old', file: missing }],
+      }),
     ).rejects.toThrow(/ENOENT/);
   });
 });
