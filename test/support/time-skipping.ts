@@ -1,7 +1,7 @@
 import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Actor, Identity } from '../../contracts/identity';
-import { approveUpdate, stateQuery } from '../../contracts/messages';
+import { approveUpdate, rejectUpdate, revokeUpdate, stateQuery } from '../../contracts/messages';
 import type { AccessRequestState } from '../../contracts/request';
 import type { FlowSnapshot } from '../../contracts/snapshot';
 import { TimeSkippingServer } from './temporal';
@@ -40,6 +40,12 @@ export const stateOf = (handle: RequestHandle): Promise<AccessRequestState> => h
 
 export const approve = (handle: RequestHandle, actor: Actor, comment?: string) =>
   handle.executeUpdate(approveUpdate, { args: [{ actor, comment }] });
+
+export const reject = (handle: RequestHandle, actor: Actor, comment?: string) =>
+  handle.executeUpdate(rejectUpdate, { args: [{ actor, comment }] });
+
+export const revoke = (handle: RequestHandle, actor: Actor, reason?: string) =>
+  handle.executeUpdate(revokeUpdate, { args: [{ actor, reason }] });
 
 /**
  * One time-skipping test server per test file, one shared worker on it, and a fresh world (task
