@@ -58,8 +58,8 @@ describe('payload codec key rotation (time-skipping server)', () => {
 
     world.useCodecKeys(codecKeyring(KEY_B, [KEY_A]));
     await world.startWorker();
-    const [approved, rejected, timedOut, revoked, expired] = handles.map(
-      (handle) => world.client.workflow.getHandle(handle.workflowId) as Handle,
+    const [approved, rejected, timedOut, revoked, expired] = handles.map((handle) =>
+      world.client.workflow.getHandle<typeof accessRequestWorkflow>(handle.workflowId),
     );
     // Made under A, read under B's keyring.
     expect((await stateOf(revoked)).status).toBe('ACTIVE');

@@ -34,7 +34,13 @@ export async function startApiServer(
   });
   let app: NestFastifyApplication;
   try {
-    app = await createApiApp({ config, temporal, policy, logger, pageTokenKey: derivePageTokenKey(keyring.current.key) });
+    app = await createApiApp({
+      config,
+      temporal,
+      policy,
+      logger,
+      pageTokenKey: derivePageTokenKey(keyring.current.key),
+    });
     await app.listen({ host: config.api.host, port: config.api.port });
   } catch (err) {
     await connection.close();

@@ -128,7 +128,9 @@ describe('latchkey audit export / verify and replay, over requests made through 
     const forger = new ChainWriter<object>({ keyId, sign: (data) => sign(null, data, privateKey).toString('hex') });
     const bodies = lines.slice(0, -1).map((line) => (JSON.parse(line) as { record: object }).record);
     const forged = bodies.map((body, i) =>
-      forger.line(i === 1 ? JSON.parse(JSON.stringify(body).replace('audit trail test', 'audit trial test')) : body),
+      forger.line(
+        i === 1 ? (JSON.parse(JSON.stringify(body).replace('audit trail test', 'audit trial test')) as object) : body,
+      ),
     );
     fs.writeFileSync(file + '.forged', [lines[0], ...forged.slice(1), forger.headLine()].join('\n'));
     expect(await verify(file + '.forged')).toEqual({
