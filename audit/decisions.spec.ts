@@ -71,6 +71,14 @@ describe(checkDecisions.name, () => {
     expect(checkDecisions(otherWords, keys, { signed: 0, unsigned: 0 })).toMatch(/comment is not the one signed/);
   });
 
+  it('reads a signed null as an absent word, as the timeline does', () => {
+    const nullComment = api.sign('reject', WORKFLOW_ID, bob, { comment: null });
+    const timeline = timelineOf([
+      { eventId: 5, kind: 'reject', actor: 'bob', summary: '', details: { update: 'reject', command: nullComment } },
+    ]);
+    expect(checkDecisions(timeline, keys, tally)).toBeUndefined();
+  });
+
   it('refuses a command of another kind than the entry it sits in', () => {
     const swapped = signedTimeline();
     swapped.entries[1].kind = 'revoke';
