@@ -1,6 +1,8 @@
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { encodeUnifiedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { SA_STATUS } from '../contracts/search-attributes';
+import { generateKeyPairSync } from 'node:crypto';
+import { CommandSigner } from '../trust/command-signer';
 import { buildAuditTimeline, type HistoryEvent } from './timeline';
 
 const SHARE_URL = 'https://share.example.invalid/s/secret#key';
@@ -132,5 +134,38 @@ describe(buildAuditTimeline.name, () => {
       return values;
     });
     expect(decoded).not.toContainEqual({ url: SHARE_URL });
+  });
+
+  it('reads signed commands: the actor and words from their claims, the command kept as history holds it', async () => {
+    const signer = new CommandSigner({ id: 'api-1', privateKey: generateKeyPairSync('ed25519').privateKey });
+    const bob = { id: 'bob', groups: ['security'], roles: [] };
+    const alice = { id: 'alice', groups: ['engineering'], roles: [] };
+    const approveCommand = signer.sign('approve', 'AccessRequest:req_0123456789', bob, { comment: 'signed OK' });
+    const started = history[0].workflowExecutionStartedEventAttributes!;
+    const [input] = (await decode(started.input!.payloads)) as [object];
+    const signedInput = signer.signStart('AccessRequest:req_0123456789', alice, input);
+    const signedHistory = [
+      { ...history[0], workflowExecutionStartedEventAttributes: { input: payloads(signedInput) } },
+      {
+        ...history[1],
+        workflowExecutionUpdateAcceptedEventAttributes: {
+          acceptedRequest: { meta: { updateId: 'u1' }, input: { name: 'approve', args: payloads(approveCommand) } },
+        },
+      },
+    ] as unknown as HistoryEvent[];
+    const [requested, approved] = await buildAuditTimeline(signedHistory, decode);
+    expect(requested.details?.command).toEqual(signedInput.command);
+    expect(approved).toMatchObject({
+      kind: 'approve',
+      actor: 'bob',
+      summary: 'bob approved: signed OK',
+      details: { update: 'approve', comment: 'signed OK', command: approveCommand },
+    });
+  });
+
+  it('leaves the command out of decisions recorded before signed commands', async () => {
+    const [requested, approved] = await buildAuditTimeline(history, decode);
+    expect(requested.details).not.toHaveProperty('command');
+    expect(approved.details).toEqual({ update: 'approve', comment: 'OK' });
   });
 });

@@ -3,6 +3,7 @@ import type { History } from '@temporalio/common/lib/proto-utils';
 import { searchAttributePayloadConverter } from '@temporalio/common/lib/converter/payload-search-attributes';
 import type { AccessRequestInput, AccessRequestState } from '../contracts/request';
 import { SA_STATUS } from '../contracts/search-attributes';
+import type { SignedCommand } from '../trust/command';
 
 export type HistoryEvent = NonNullable<History['events']>[number];
 
@@ -46,21 +47,41 @@ const UPDATE_VERBS: Record<string, string> = {
   extend: 'asked for more time',
 };
 
+/** The signed command exactly as history holds it, or undefined (histories from before signed commands). */
+function signedCommandIn(value: unknown): SignedCommand | undefined {
+  const command = record(value);
+  if (typeof command.keyId !== 'string' || typeof command.claims !== 'string') return undefined;
+  if (typeof command.signature !== 'string') return undefined;
+  return { keyId: command.keyId, claims: command.claims, signature: command.signature };
+}
+
+/** The claims of a command, unverified: for display only; `audit verify` checks them (audit/decisions.ts). */
+function claimsOf(command: SignedCommand): Record<string, unknown> {
+  try {
+    return record(JSON.parse(command.claims));
+  } catch {
+    return {};
+  }
+}
+
 /**
- * Only these fields of an Update's argument reach the audit: who, and the words they gave. The
- * actor's groups and roles stay out, and nothing else the argument might carry is passed on.
+ * Only these fields of an Update's argument reach the audit: who, and the words they gave, read from the
+ * signed command's claims (or, in older histories, from the plain argument `{ actor, comment, ... }`).
+ * Nothing else the argument might carry is passed on, except the signed command itself, kept as it was
+ * so that an auditor can check it offline (its claims name the actor's groups and roles, never an e-mail).
  */
-function updateDetails(
-  name: string,
-  arg: Record<string, unknown>,
-): { actor?: string; details: Record<string, unknown> } {
-  const actor = text(record(arg.actor).id);
+function updateDetails(name: string, arg: unknown): { actor?: string; details: Record<string, unknown> } {
+  const command = signedCommandIn(arg);
+  const claims = command ? claimsOf(command) : undefined;
+  const words = claims ? record(claims.args) : record(arg);
+  const actor = text(record(claims ? claims.actor : record(arg).actor).id);
   const details: Record<string, unknown> = { update: name };
   for (const key of ['comment', 'reason', 'justification'] as const) {
-    const value = text(arg[key]);
+    const value = text(words[key]);
     if (value !== undefined) details[key] = value;
   }
-  if (typeof arg.addMs === 'number') details.addMs = arg.addMs;
+  if (typeof words.addMs === 'number') details.addMs = words.addMs;
+  if (command) details.command = command;
   return { actor, details };
 }
 
@@ -83,6 +104,7 @@ export async function buildAuditTimeline(events: HistoryEvent[], decode: Payload
         AccessRequestInput | undefined,
       ];
       const snapshot = input?.snapshot;
+      const startCommand = signedCommandIn(record(input).command);
       push({
         kind: 'requested',
         actor: input?.requester.id,
@@ -100,6 +122,8 @@ export async function buildAuditTimeline(events: HistoryEvent[], decode: Payload
             threshold: tier.threshold,
           })),
           automatic: snapshot?.approval.automatic,
+          // The requester's signed start, when the request was made after signed commands.
+          ...(startCommand && { command: startCommand }),
           // A vault-group grant reaches every member of this 1Password group, not only the requester.
           ...(snapshot?.grant?.mode === 'vault-group' && {
             reaches: {
@@ -116,7 +140,7 @@ export async function buildAuditTimeline(events: HistoryEvent[], decode: Payload
       const updateId = request?.meta?.updateId ?? '';
       updateNames.set(updateId, name);
       const [arg] = await decode(request?.input?.args?.payloads);
-      const { actor, details } = updateDetails(name, record(arg));
+      const { actor, details } = updateDetails(name, arg);
       const words = text(details.comment) ?? text(details.reason) ?? text(details.justification);
       push({
         kind: name,

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createDataConverter, loadOrCreateCodecKey } from '../codec';
+import { createDataConverter, loadCodecKeyring } from '../codec';
 import type { BaselineActivities } from './baseline-workflow';
 
 /**
@@ -19,7 +19,11 @@ async function main(): Promise<void> {
   if (!values.address || !values['task-queue'] || !values['codec-key-file'] || !values['codec-key-id']) {
     throw new Error('usage: baseline-worker --address H:P --task-queue Q --codec-key-file F --codec-key-id ID');
   }
-  const key = await loadOrCreateCodecKey(values['codec-key-file'], values['codec-key-id']);
+  const keyring = await loadCodecKeyring({
+    keyFile: values['codec-key-file'],
+    keyId: values['codec-key-id'],
+    decodeKeys: [],
+  });
   const connection = await NativeConnection.connect({ address: values.address });
   const activities: BaselineActivities = { noop: () => Promise.resolve() };
   const worker = await Worker.create({
@@ -28,7 +32,7 @@ async function main(): Promise<void> {
     taskQueue: values['task-queue'],
     workflowsPath: require.resolve('./baseline-workflow'),
     activities,
-    dataConverter: createDataConverter(key),
+    dataConverter: createDataConverter(keyring, { plaintext: 'refuse' }),
   });
   process.once('SIGTERM', () => worker.shutdown());
   process.once('SIGINT', () => worker.shutdown());

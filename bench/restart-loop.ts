@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { createDataConverter, loadOrCreateCodecKey } from '../codec';
+import { createDataConverter, loadCodecKeyring } from '../codec';
 import { repoRoot } from '../config/config';
 import { DevServerStartError, type RunningDevServer, startDevServer } from '../devstack/dev-server';
 import { canListen, chooseServerPort, chooseServerPorts, ephemeralPortRange } from '../devstack/ports';
@@ -269,7 +269,7 @@ interface Report {
 /** The clients that reconnect while the server is down: the worker process and a calling client. */
 async function startClients(dataDir: string, address: string) {
   const codecKeyFile = path.join(dataDir, 'codec-key.json');
-  const codecKey = await loadOrCreateCodecKey(codecKeyFile, CODEC_KEY_ID);
+  const keyring = await loadCodecKeyring({ keyFile: codecKeyFile, keyId: CODEC_KEY_ID, decodeKeys: [] });
   const worker = new WorkerProcess(
     [
       ...['--address', address, '--task-queue', TASK_QUEUE],
@@ -279,7 +279,7 @@ async function startClients(dataDir: string, address: string) {
   );
   worker.start();
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, dataConverter: createDataConverter(codecKey) });
+  const client = new Client({ connection, dataConverter: createDataConverter(keyring) });
   let running = true;
   const calls = { ok: 0, failed: 0 };
   const caller = callInLoop(connection, calls, () => running);

@@ -8,6 +8,22 @@ export interface CodecKey {
   key: Buffer;
 }
 
+/**
+ * The keys a process knows: payloads are encrypted with `current` and decrypted with whichever key
+ * their id names, so a key can be rotated while requests are in flight (docs/security.md).
+ */
+export interface CodecKeyring {
+  current: CodecKey;
+  decodeOnly: readonly CodecKey[];
+}
+
+/** Where the keys live, as config/config.ts reads them. */
+export interface CodecKeyringConfig {
+  keyFile: string;
+  keyId: string;
+  decodeKeys: ReadonlyArray<{ id: string; file: string }>;
+}
+
 export const CODEC_KEY_BYTES = 32;
 
 export class CodecKeyError extends Error {
@@ -18,6 +34,11 @@ export class CodecKeyError extends Error {
 }
 
 const KEY_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+function checkKeyId(keyId: string): void {
+  if (!KEY_ID_PATTERN.test(keyId))
+    throw new CodecKeyError('codec key id must be 1-64 letters, digits, ".", "_" or "-"');
+}
 
 function parseKeyFile(text: string, file: string): Buffer {
   const key = Buffer.from(text.trim(), 'base64');
@@ -32,8 +53,7 @@ function parseKeyFile(text: string, file: string): Buffer {
  * Creation is exclusive, so two processes starting together end up with the same key.
  */
 export async function loadOrCreateCodecKey(file: string, keyId: string): Promise<CodecKey> {
-  if (!KEY_ID_PATTERN.test(keyId))
-    throw new CodecKeyError('codec key id must be 1-64 letters, digits, ".", "_" or "-"');
+  checkKeyId(keyId);
   try {
     return { id: keyId, key: parseKeyFile(await fs.readFile(file, 'utf8'), file) };
   } catch (error) {
@@ -49,4 +69,30 @@ export async function loadOrCreateCodecKey(file: string, keyId: string): Promise
     // Another process created it first: use theirs.
     return { id: keyId, key: parseKeyFile(await fs.readFile(file, 'utf8'), file) };
   }
+}
+
+/** Reads an existing key: a decode-only key is never created, since a new one could decrypt nothing. */
+async function readCodecKey(file: string, keyId: string): Promise<CodecKey> {
+  checkKeyId(keyId);
+  return { id: keyId, key: parseKeyFile(await fs.readFile(file, 'utf8'), file) };
+}
+
+/** Builds a keyring, refusing two keys under one id (a payload must name exactly one key). */
+export function codecKeyring(current: CodecKey, decodeOnly: readonly CodecKey[] = []): CodecKeyring {
+  const ids = new Set<string>();
+  for (const { id } of [current, ...decodeOnly]) {
+    if (ids.has(id)) throw new CodecKeyError(`codec key id "${id}" is configured twice`);
+    ids.add(id);
+  }
+  return { current, decodeOnly };
+}
+
+/**
+ * The one way a process loads its payload keys: the current key (created on first use, as before)
+ * and the decode-only keys of a rotation (which must exist).
+ */
+export async function loadCodecKeyring(config: CodecKeyringConfig): Promise<CodecKeyring> {
+  const current = await loadOrCreateCodecKey(config.keyFile, config.keyId);
+  const decodeOnly = await Promise.all(config.decodeKeys.map(({ id, file }) => readCodecKey(file, id)));
+  return codecKeyring(current, decodeOnly);
 }

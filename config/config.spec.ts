@@ -39,6 +39,39 @@ describe(loadConfig.name, () => {
     ]);
   });
 
+  it('reads the payload keys of a rotation: the current one, and decode-only ones by id', () => {
+    expect(loadConfig({ LATCHKEY_DATA_DIR: '/tmp/latchkey-x' }).codec).toEqual({
+      keyFile: path.join('/tmp/latchkey-x', 'keys', 'payload-codec.key'),
+      keyId: 'local-1',
+      decodeKeys: [],
+    });
+    const sut = loadConfig({
+      LATCHKEY_CODEC_KEY_FILE: '/keys/b.key',
+      LATCHKEY_CODEC_KEY_ID: 'b',
+      LATCHKEY_CODEC_DECODE_KEYS: 'a=/keys/a.key, old.0=/keys/old.key',
+    });
+    expect(sut.codec).toEqual({
+      keyFile: '/keys/b.key',
+      keyId: 'b',
+      decodeKeys: [
+        { id: 'a', file: '/keys/a.key' },
+        { id: 'old.0', file: '/keys/old.key' },
+      ],
+    });
+    expect(() => loadConfig({ LATCHKEY_CODEC_DECODE_KEYS: '/keys/a.key' })).toThrow(
+      'LATCHKEY_CODEC_DECODE_KEYS must be a comma-separated list of id=/path/to/key, got "/keys/a.key"',
+    );
+  });
+
+  it('keeps the audit signing key beside the other keys unless told otherwise', () => {
+    expect(loadConfig({ LATCHKEY_DATA_DIR: '/tmp/latchkey-x' }).audit.signingKeyFile).toBe(
+      path.join('/tmp/latchkey-x', 'keys', 'audit-signing.jwk.json'),
+    );
+    expect(loadConfig({ LATCHKEY_AUDIT_SIGNING_KEY_FILE: '/keys/audit.jwk.json' }).audit.signingKeyFile).toBe(
+      '/keys/audit.jwk.json',
+    );
+  });
+
   it('refuses bad values with a message that names the variable', () => {
     expect(() => loadConfig({ LATCHKEY_API_PORT: '70000' })).toThrow(
       new ConfigError('LATCHKEY_API_PORT must be an integer from 1 to 65535, got "70000"'),

@@ -74,6 +74,12 @@ export interface LatchkeyConfig {
     keyFile: string;
     /** Key id written into each encrypted payload, so keys can be rotated. */
     keyId: string;
+    /** Keys of a rotation, only ever decrypted with (docs/security.md, "Rotating the payload key"). */
+    decodeKeys: Array<{ id: string; file: string }>;
+  };
+  audit: {
+    /** Ed25519 key (JWK, private) that signs the head of `latchkey audit export` (created on first use in local mode). */
+    signingKeyFile: string;
   };
   localOnePassword: {
     stateFile: string;
@@ -188,6 +194,20 @@ function seconds(env: NodeJS.ProcessEnv, key: string, fallback: string, min: num
     throw new ConfigError(`${key} must be from ${min} s to ${max} s; got "${raw}"`);
   }
   return Math.floor(ms / 1000);
+}
+
+/** `id=/path/to/key,id2=/path/to/key2`: the payload keys a process decrypts with but never encrypts with. */
+function codecDecodeKeys(env: NodeJS.ProcessEnv, key: string): Array<{ id: string; file: string }> {
+  const raw = env[key];
+  if (!raw) return [];
+  return raw.split(',').map((entry) => {
+    const at = entry.indexOf('=');
+    const [id, file] = [entry.slice(0, at).trim(), entry.slice(at + 1).trim()];
+    if (at < 1 || !/^[A-Za-z0-9._-]{1,64}$/.test(id) || !file) {
+      throw new ConfigError(`${key} must be a comma-separated list of id=/path/to/key, got "${entry}"`);
+    }
+    return { id, file: path.resolve(file) };
+  });
 }
 
 function required(env: NodeJS.ProcessEnv, key: string, why: string): string {
@@ -325,6 +345,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
     codec: {
       keyFile: path.resolve(env.LATCHKEY_CODEC_KEY_FILE || path.join(dataDir, 'keys', 'payload-codec.key')),
       keyId: env.LATCHKEY_CODEC_KEY_ID || 'local-1',
+      decodeKeys: codecDecodeKeys(env, 'LATCHKEY_CODEC_DECODE_KEYS'),
+    },
+    audit: {
+      signingKeyFile: path.resolve(
+        env.LATCHKEY_AUDIT_SIGNING_KEY_FILE || path.join(dataDir, 'keys', 'audit-signing.jwk.json'),
+      ),
     },
     localOnePassword: {
       stateFile: path.resolve(env.LATCHKEY_LOCAL_1PASSWORD_FILE || path.join(dataDir, 'local-1password.json')),

@@ -3,7 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import type { LatchkeyConfig } from '../../config/config';
 import { temporalConnectionOptions } from '../../config/temporal-connection';
-import { createDataConverter, loadOrCreateCodecKey } from '../../codec';
+import { createDataConverter, loadCodecKeyring } from '../../codec';
 import { loadPolicyFile } from '../../policy';
 import { loadCommandSigningKey } from '../../trust/command-keys';
 import { CommandSigner } from '../../trust/command-signer';
@@ -29,14 +29,14 @@ export async function startApiServer(
   logger: Logger = createLogger(config.logLevel),
 ): Promise<RunningApi> {
   const policy = loadPolicyFile(config.policyFile);
-  const key = await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
+  const keyring = await loadCodecKeyring(config.codec);
   // Made on first use only for a local stack (`npm start` also adds it to the workers' trusted keys).
   const commandKey = loadCommandSigningKey(config.commands.signingKeyFile, { create: config.auth.mode === 'local' });
   const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
   const temporal = new Client({
     connection,
     namespace: config.temporal.namespace,
-    dataConverter: createDataConverter(key),
+    dataConverter: createDataConverter(keyring),
   });
   let app: NestFastifyApplication;
   try {
@@ -45,9 +45,9 @@ export async function startApiServer(
       temporal,
       policy,
       logger,
-      pageTokenKey: derivePageTokenKey(key.key),
+      pageTokenKey: derivePageTokenKey(keyring.current.key),
       commandSigner: new CommandSigner(commandKey),
-      codecSessionKey: deriveCodecSessionKey(key.key),
+      codecSessionKey: deriveCodecSessionKey(keyring.current.key),
     });
     await app.listen({ host: config.api.host, port: config.api.port });
   } catch (err) {

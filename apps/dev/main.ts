@@ -10,7 +10,7 @@ import { startDevServer, waitForPort, type RunningDevServer } from '../../devsta
 import { DEMO_DATABASE, seedDemoDatabase, startPostgres } from '../../devstack/postgres';
 import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
 import { ensureTemporalCli } from '../../devstack/temporal-cli';
-import { createDataConverter, loadOrCreateCodecKey } from '../../codec';
+import { createDataConverter, loadCodecKeyring } from '../../codec';
 import { loadOrCreateLocalSigningKey } from '../api/identity/local-signing-key';
 import { loadCommandSigningKey, trustCommandKey } from '../../trust/command-keys';
 
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const log = (message: string) => process.stdout.write(`[latchkey] ${message}\n`);
 
   // Keys every process shares are made once here, before the processes race to create them.
-  await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
+  await loadCodecKeyring(config.codec);
   if (config.auth.mode === 'local')
     await loadOrCreateLocalSigningKey(config.auth.signingKeyFile, config.auth.publicKeyFile);
   // The API signs commands with this key; the worker trusts its public half (a deployment provides both).
@@ -97,11 +97,11 @@ async function main(): Promise<void> {
 async function waitForCatalog(config: LatchkeyConfig, timeoutMs: number): Promise<void> {
   const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
   try {
-    const key = await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
+    const keyring = await loadCodecKeyring(config.codec);
     const client = new Client({
       connection,
       namespace: config.temporal.namespace,
-      dataConverter: createDataConverter(key),
+      dataConverter: createDataConverter(keyring),
     });
     const deadline = Date.now() + timeoutMs;
     for (;;) {

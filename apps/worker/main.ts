@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { createActivities } from '../../activities';
-import { createDataConverter, loadOrCreateCodecKey } from '../../codec';
+import { createDataConverter, loadCodecKeyring, loadOrCreateCodecKey } from '../../codec';
 import { loadConfig, type LatchkeyConfig } from '../../config/config';
 import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { CATALOG_WORKFLOW_ID } from '../../contracts/catalog';
@@ -35,8 +35,10 @@ async function main(): Promise<void> {
     telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.worker.metricsPort}` } } },
   });
 
-  const key = await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
-  const dataConverter = createDataConverter(key);
+  const dataConverter = createDataConverter(await loadCodecKeyring(config.codec), {
+    plaintext: 'refuse',
+    onRefused: (reason) => logger.warn({ reason }, 'refused a payload that latchkey did not encrypt'),
+  });
   const trust: WorkerTrust = {
     commandKeys: readTrustedCommandKeys(config.commands.trustedKeysFile),
     internalKey: (await loadOrCreateCodecKey(config.worker.internalKeyFile, 'internal')).key.toString('hex'),

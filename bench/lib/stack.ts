@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
-import { createDataConverter, loadOrCreateCodecKey } from '../../codec';
+import { createDataConverter, loadCodecKeyring } from '../../codec';
 import { type LatchkeyConfig, loadConfig, repoRoot } from '../../config/config';
 import { loadDevelopmentSettings } from '../../config/development';
 import { TASK_QUEUE } from '../../contracts/task-queue';
@@ -131,7 +131,7 @@ export class Stack {
     this.config = loadConfig(this.env);
 
     // Keys every process shares are made here once, before the processes race to create them.
-    const codecKey = await loadOrCreateCodecKey(this.config.codec.keyFile, this.config.codec.keyId);
+    const keyring = await loadCodecKeyring(this.config.codec);
     if (this.config.auth.mode !== 'local') throw new Error('the bench stack uses local tokens');
     this.signingKey = await loadOrCreateLocalSigningKey(this.config.auth.signingKeyFile);
     const commandKey = loadCommandSigningKey(this.config.commands.signingKeyFile, { create: true });
@@ -150,7 +150,7 @@ export class Stack {
     this.clientInstance = new Client({
       connection: this.connection,
       namespace: 'default',
-      dataConverter: createDataConverter(codecKey),
+      dataConverter: createDataConverter(keyring),
     });
 
     const dist = path.join(repoRoot(), 'dist');

@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { createActivities } from '../../activities';
-import { createDataConverter, loadOrCreateCodecKey } from '../../codec';
+import { createDataConverter, loadCodecKeyring } from '../../codec';
 import { type LatchkeyConfig, loadConfig, repoRoot } from '../../config/config';
 import { CATALOG_WORKFLOW_ID, refreshCatalogUpdate } from '../../contracts/catalog';
 import type { Role } from '../../contracts/identity';
@@ -94,8 +94,8 @@ export class ApiWorld {
     const connection = await Connection.connect({ address: config.temporal.address });
     await createDevServerNamespace(connection, namespace);
 
-    const key = await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId);
-    const dataConverter = createDataConverter(key);
+    const keyring = await loadCodecKeyring(config.codec);
+    const dataConverter = createDataConverter(keyring);
     const client = new Client({ connection, namespace, dataConverter });
     const policy = loadPolicyFile(config.policyFile);
     const workerLogger = pino({ level: 'warn' });
@@ -110,7 +110,7 @@ export class ApiWorld {
       connection: nativeConnection,
       namespace,
       taskQueue: config.temporal.taskQueue,
-      dataConverter,
+      dataConverter: createDataConverter(keyring, { plaintext: 'refuse' }),
       trust: TEST_WORKER_TRUST,
       activities: createActivities({
         trust: TEST_WORKER_TRUST,

@@ -2,7 +2,7 @@ import { toSign } from './commands';
 import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Actor, Identity } from '../../contracts/identity';
-import { approveUpdate, stateQuery } from '../../contracts/messages';
+import { approveUpdate, rejectUpdate, revokeUpdate, stateQuery } from '../../contracts/messages';
 import type { AccessRequestState } from '../../contracts/request';
 import type { FlowSnapshot } from '../../contracts/snapshot';
 import { TimeSkippingServer } from './temporal';
@@ -41,6 +41,12 @@ export const stateOf = (handle: RequestHandle): Promise<AccessRequestState> => h
 
 export const approve = (handle: RequestHandle, actor: Actor, comment?: string) =>
   handle.executeUpdate(approveUpdate, { args: [toSign({ actor, comment })] });
+
+export const reject = (handle: RequestHandle, actor: Actor, comment?: string) =>
+  handle.executeUpdate(rejectUpdate, { args: [toSign({ actor, comment })] });
+
+export const revoke = (handle: RequestHandle, actor: Actor, reason?: string) =>
+  handle.executeUpdate(revokeUpdate, { args: [toSign({ actor, reason })] });
 
 /**
  * One time-skipping test server per test file, one shared worker on it, and a fresh world (task

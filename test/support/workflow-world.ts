@@ -1,7 +1,8 @@
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type TargetPorts } from '../../activities';
-import { createDataConverter } from '../../codec';
+import type { DataConverter } from '@temporalio/common';
+import { type CodecKey, type CodecKeyring, createDataConverter } from '../../codec';
 import { signingInterceptor, TEST_WORKER_TRUST } from './commands';
 import { TEST_ONLY_CODEC_KEY } from './codec-test-key';
 import { requestWorkflowId, vaultLeaseWorkflowId } from '../../domain/ids';
@@ -64,14 +65,18 @@ export class SharedWorker {
   }
 
   async start(env: TimeSkippingServer): Promise<void> {
-    const dataConverter = createDataConverter(TEST_ONLY_CODEC_KEY);
-    const client = new Client({ connection: env.connection, namespace: env.namespace, dataConverter });
+    const client = new Client({
+      connection: env.connection,
+      namespace: env.namespace,
+      dataConverter: createDataConverter(TEST_ONLY_CODEC_KEY),
+    });
     const ports = (): OnePasswordPort => this.world().port;
     const worker = await createLatchkeyWorker({
       connection: env.nativeConnection,
       namespace: env.namespace,
       taskQueue: this.taskQueue,
-      dataConverter,
+      // As in production: the worker refuses payloads that latchkey did not encrypt.
+      dataConverter: createDataConverter(TEST_ONLY_CODEC_KEY, { plaintext: 'refuse' }),
       trust: TEST_WORKER_TRUST,
       activities: createActivities({
         trust: TEST_WORKER_TRUST,
@@ -102,7 +107,7 @@ export class SharedWorker {
  * that kill workers, on workers of its own (`ownWorkers`).
  */
 export class WorkflowTestWorld {
-  readonly client: Client;
+  private clientOfKeys: Client;
   readonly notifier = new RecordingNotifier();
   readonly taskQueue: string;
   /**
@@ -110,7 +115,9 @@ export class WorkflowTestWorld {
    * group, so tests sharing one server must not share an entity.
    */
   readonly integration = `demo-t${++queueCounter}`;
-  readonly dataConverter = createDataConverter(TEST_ONLY_CODEC_KEY);
+  /** The payload keys of this world's client and of the workers it starts (`useCodecKeys`). */
+  private codecKeys: CodecKey | CodecKeyring = TEST_ONLY_CODEC_KEY;
+  private dataConverter: DataConverter = createDataConverter(TEST_ONLY_CODEC_KEY);
   /** The systems behind the secrets of this test (a real PostgreSQL), where it needs them. */
   targets?: TargetPorts;
   private readonly workers: Array<{ worker: Worker; running: Promise<void> }> = [];
@@ -123,13 +130,33 @@ export class WorkflowTestWorld {
     private readonly shared: SharedWorker | undefined,
   ) {
     this.taskQueue = shared?.taskQueue ?? `latchkey-test-${process.pid}-${++queueCounter}`;
-    this.client = new Client({
-      connection: env.connection,
-      namespace: env.namespace,
+    this.clientOfKeys = this.newClient();
+  }
+
+  get client(): Client {
+    return this.clientOfKeys;
+  }
+
+  private newClient(): Client {
+    return new Client({
+      connection: this.env.connection,
+      namespace: this.env.namespace,
       dataConverter: this.dataConverter,
       // Starts and Updates signed as the API signs them, at the server's time.
-      interceptors: { workflow: [signingInterceptor(() => env.currentTimeMs())] },
+      interceptors: { workflow: [signingInterceptor(() => this.env.currentTimeMs())] },
     });
+  }
+
+  /**
+   * Other payload keys for this world's client and for the workers it starts from now on, as in a codec
+   * key rotation. Handles made before keep the client they were made with. Own workers only: the shared
+   * worker keeps the test key.
+   */
+  useCodecKeys(keys: CodecKey | CodecKeyring): void {
+    if (this.shared) throw new Error('the shared worker keeps the test key: use a world with workers of its own');
+    this.codecKeys = keys;
+    this.dataConverter = createDataConverter(keys);
+    this.clientOfKeys = this.newClient();
   }
 
   /** With `shared`, the world's workflows run on the file's shared worker; without, call `startWorker`. */
@@ -162,7 +189,8 @@ export class WorkflowTestWorld {
       connection: this.env.nativeConnection,
       namespace: this.env.namespace,
       taskQueue: this.taskQueue,
-      dataConverter: this.dataConverter,
+      // As in production: the worker refuses payloads that latchkey did not encrypt.
+      dataConverter: createDataConverter(this.codecKeys, { plaintext: 'refuse' }),
       trust: TEST_WORKER_TRUST,
       activities: this.activities(),
       workflowBundle: await workflowBundle(),

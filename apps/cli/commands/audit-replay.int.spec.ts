@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { ChainWriter } from '../../../audit/chain';
 import { repoRoot } from '../../../config/config';
 import { ApiWorld, PEOPLE } from '../../../test/support/api-world';
 import type { CommandIo } from '../io';
@@ -60,13 +62,32 @@ describe('latchkey audit export / verify and replay, over requests made through 
     const io = capture();
     expect(await runAuditCommand(['export', '--out', file], io, world.config)).toBe(0);
     expect(io.stderr.join('\n')).toContain('exported 3 requests (6 records)');
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     return fs.readFileSync(file, 'utf8').trim().split('\n');
+  }
+
+  /** The audit key's public half, as an auditor receives it. */
+  async function auditKeys(): Promise<string> {
+    const io = capture();
+    expect(await runAuditCommand(['public-key'], io, world.config)).toBe(0);
+    const file = path.join(dir, 'audit-keys.json');
+    fs.writeFileSync(file, io.stdout.join('\n'));
+    return file;
+  }
+
+  async function verify(file: string): Promise<{ code: number; out: string }> {
+    const io = capture();
+    const code = await runAuditCommand(['verify', file, '--keys', await auditKeys()], io, world.config);
+    return { code, out: io.stdout.join('\n') };
   }
 
   it('exports every request as its history and its timeline, with no share link or e-mail in the file', async () => {
     const lines = await exportTo(path.join(dir, 'export.jsonl'));
-    expect(lines).toHaveLength(6);
-    const records = lines.map((line) => (JSON.parse(line) as { record: { type: string; requestId: string } }).record);
+    expect(lines).toHaveLength(7);
+    const [head, ...records] = lines
+      .map((line) => (JSON.parse(line) as { record: { type: string; requestId: string } }).record)
+      .reverse();
+    expect(head).toEqual({ type: 'head', records: 6 });
     expect(new Set(records.map((record) => record.requestId))).toEqual(new Set(requestIds));
     expect(records.filter((record) => record.type === 'timeline')).toHaveLength(3);
     const text = lines.join('\n');
@@ -77,24 +98,45 @@ describe('latchkey audit export / verify and replay, over requests made through 
   it('verifies an untouched export, and detects a deleted line and an edited line', async () => {
     const file = path.join(dir, 'verify.jsonl');
     const lines = await exportTo(file);
-    const intact = capture();
-    expect(await runAuditCommand(['verify', file], intact, world.config)).toBe(0);
-    expect(intact.stdout.join('')).toContain('ok: 6 records');
+    expect(lines).toHaveLength(7);
+    const intact = await verify(file);
+    expect(intact).toEqual({
+      code: 0,
+      out: expect.stringContaining('ok: 6 records, chain intact, head signed by audit-'),
+    });
+    // Requests made through this API before it signs commands: every decision counted, none failed.
+    expect(intact.out).toMatch(/decisions: \d+ signed and verified, \d+ unsigned \(recorded before signed commands\)/);
 
     const deleted = path.join(dir, 'deleted.jsonl');
     fs.writeFileSync(deleted, [...lines.slice(0, 2), ...lines.slice(3)].join('\n'));
-    const afterDelete = capture();
-    expect(await runAuditCommand(['verify', deleted], afterDelete, world.config)).toBe(1);
-    expect(afterDelete.stdout.join('')).toContain('TAMPERED: line 3');
+    expect(await verify(deleted)).toEqual({ code: 1, out: expect.stringContaining('TAMPERED: line 3') });
 
     const edited = path.join(dir, 'edited.jsonl');
     fs.writeFileSync(
       edited,
       lines.map((line, i) => (i === 1 ? line.replace('audit trail test', 'audit trial test') : line)).join('\n'),
     );
-    const afterEdit = capture();
-    expect(await runAuditCommand(['verify', edited], afterEdit, world.config)).toBe(1);
-    expect(afterEdit.stdout.join('')).toContain('TAMPERED: line 2');
+    expect(await verify(edited)).toEqual({ code: 1, out: expect.stringContaining('TAMPERED: line 2') });
+  });
+
+  it('an export edited and chained again with fresh hashes fails, naming the first bad line', async () => {
+    const file = path.join(dir, 'rechained.jsonl');
+    const lines = await exportTo(file);
+    const { keyId } = JSON.parse(lines[0]) as { keyId: string };
+    // The forger keeps the real key id and the untouched first line, and signs the rest with a key of their own.
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const forger = new ChainWriter<object>({ keyId, sign: (data) => sign(null, data, privateKey).toString('hex') });
+    const bodies = lines.slice(0, -1).map((line) => (JSON.parse(line) as { record: object }).record);
+    const forged = bodies.map((body, i) =>
+      forger.line(
+        i === 1 ? (JSON.parse(JSON.stringify(body).replace('audit trail test', 'audit trial test')) as object) : body,
+      ),
+    );
+    fs.writeFileSync(file + '.forged', [lines[0], ...forged.slice(1), forger.headLine()].join('\n'));
+    expect(await verify(file + '.forged')).toEqual({
+      code: 1,
+      out: expect.stringMatching(/^TAMPERED: line 2: signature mismatch/),
+    });
   });
 
   it('replays every workflow on the server against the current code with no non-determinism', async () => {

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import type { LatchkeyConfig } from '../../../config/config';
 import { temporalConnectionOptions } from '../../../config/temporal-connection';
-import { createDataConverter, loadOrCreateCodecKey } from '../../../codec';
+import { createDataConverter, loadCodecKeyring } from '../../../codec';
 import type { Drift, ReconcileReport } from '../../../contracts/reconcile';
 import { reconcileWorkflow } from '../../../workflows/reconcile';
 import type { CommandIo } from '../io';
@@ -28,7 +28,7 @@ export async function runReconcileCommand(argv: string[], io: CommandIo, config:
     return 0;
   }
   const dryRun = values['dry-run'] ?? false;
-  const dataConverter = createDataConverter(await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId));
+  const dataConverter = createDataConverter(await loadCodecKeyring(config.codec));
   const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
   let report: ReconcileReport;
   try {

@@ -7,7 +7,7 @@ import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import type { LatchkeyConfig } from '../../../config/config';
 import { temporalConnectionOptions } from '../../../config/temporal-connection';
 import { requestIdFromWorkflowId, requestWorkflowId } from '../../../domain/ids';
-import { createDataConverter, loadOrCreateCodecKey } from '../../../codec';
+import { createDataConverter, loadCodecKeyring } from '../../../codec';
 import type { CommandIo } from '../io';
 import { readHistoryFile } from '../../../audit/history-file';
 
@@ -40,7 +40,7 @@ export async function runReplayCommand(argv: string[], io: CommandIo, config: La
     return values.help ? 0 : 2;
   }
 
-  const dataConverter = createDataConverter(await loadOrCreateCodecKey(config.codec.keyFile, config.codec.keyId));
+  const dataConverter = createDataConverter(await loadCodecKeyring(config.codec));
   const options: ReplayWorkerOptions = {
     workflowsPath: values.workflows ? fs.realpathSync(values.workflows) : require.resolve('../../../workflows'),
     dataConverter,
