@@ -1,5 +1,6 @@
 import { Worker } from '@temporalio/worker';
 import { readHistoryFixtures } from '../test/support/histories';
+import { replayBundle } from '../test/support/replay';
 import { TEST_ONLY_CODEC_KEY } from '../test/support/codec-test-key';
 import { createDataConverter } from './encryption-codec';
 
@@ -15,7 +16,7 @@ describe('the refusing codec over the recorded histories', () => {
     const fixtures = await readHistoryFixtures();
     const refused: string[] = [];
     const options = {
-      workflowsPath: require.resolve('../workflows/index'),
+      workflowBundle: await replayBundle(),
       dataConverter: createDataConverter(TEST_ONLY_CODEC_KEY, {
         plaintext: 'refuse',
         onRefused: (reason) => refused.push(reason),

@@ -1,3 +1,4 @@
+import { replayBundle } from '../test/support/replay';
 import * as path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
@@ -17,7 +18,11 @@ async function replayFixturesAgainst(workflowsPath: string) {
   const results: Array<{ name: string; error?: Error }> = [];
   const names = new Map(fixtures.map((fixture) => [fixture.workflowId, fixture.name]));
   const histories = fixtures.map(({ workflowId, json }) => ({ workflowId, history: JSON.parse(json) as unknown }));
-  const options = { workflowsPath, dataConverter: createDataConverter(TEST_ONLY_CODEC_KEY), replayName: 'versions' };
+  const options = {
+    workflowBundle: await replayBundle(workflowsPath),
+    dataConverter: createDataConverter(TEST_ONLY_CODEC_KEY),
+    replayName: 'versions',
+  };
   for await (const result of Worker.runReplayHistories(options, histories)) {
     results.push({ name: names.get(result.workflowId)!, error: result.error });
   }

@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { createActivities } from '../../activities';
-import { createDataConverter, loadCodecKeyring, loadOrCreateCodecKey } from '../../codec';
+import { createDataConverter, loadCodecKeyring } from '../../codec';
 import { loadConfig, type LatchkeyConfig } from '../../config/config';
 import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { CATALOG_WORKFLOW_ID } from '../../contracts/catalog';
@@ -11,14 +11,13 @@ import { LogNotifier, type Notifier, WebhookNotifier } from '../../notify';
 import { readSecret } from '../../config/secrets';
 import { integrationUnusable } from '../../onepassword/check';
 import { integrationsOf, type LoadedPolicy, loadPolicyFile } from '../../policy';
-import type { WorkerTrust } from '../../contracts/command';
-import { readTrustedCommandKeys } from '../../trust/command-keys';
 import type { catalogWorkflow } from '../../workflows/catalog';
 import { reportRateBudgets } from './budget-metrics';
 import { ensureReconcileSchedule } from './reconcile-schedule';
 import { checkIntegration } from './onepassword-check';
 import { createWorkerPorts } from './ports';
 import { checkTargets, createTargetPorts } from './targets';
+import { loadWorkerTrust } from './trust';
 import { createLatchkeyWorker } from './worker';
 
 const CATALOG_REFRESH_MS = 5 * 60_000;
@@ -39,10 +38,7 @@ async function main(): Promise<void> {
     plaintext: 'refuse',
     onRefused: (reason) => logger.warn({ reason }, 'refused a payload that latchkey did not encrypt'),
   });
-  const trust: WorkerTrust = {
-    commandKeys: readTrustedCommandKeys(config.commands.trustedKeysFile),
-    internalKey: (await loadOrCreateCodecKey(config.worker.internalKeyFile, 'internal')).key.toString('hex'),
-  };
+  const trust = await loadWorkerTrust(config);
   logger.info({ keyIds: Object.keys(trust.commandKeys) }, 'accepting commands signed by these API keys');
   const policy = loadPolicyFile(config.policyFile);
   const integrations = integrationsOf(policy);

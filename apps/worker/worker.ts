@@ -56,11 +56,11 @@ export async function createLatchkeyWorker(opts: LatchkeyWorkerOptions): Promise
  * encoded in history.
  */
 export function bundleLatchkeyWorkflows(
-  options: Pick<BundleOptions, 'logger'> = {},
+  options: Pick<BundleOptions, 'logger'> & { workflowsPath?: string } = {},
 ): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
     ...options,
-    workflowsPath: require.resolve('../../workflows'),
+    workflowsPath: options.workflowsPath ?? require.resolve('../../workflows'),
     failureConverterPath: require.resolve('../../codec/failure-converter'),
   });
 }

@@ -21,11 +21,36 @@ export async function historyJson(handle: WorkflowHandle): Promise<string> {
   return historyToJSON(await handle.fetchHistory());
 }
 
-export async function recordHistory(handle: WorkflowHandle, name: string): Promise<string> {
+/**
+ * The workflow id each history was recorded under, where replay depends on it: messages between workflows
+ * carry a MAC bound to their recipient's id (trust/internal-message.ts). Others replay under `fixture-<name>`.
+ */
+const WORKFLOW_IDS_FILE = path.resolve(HISTORY_FIXTURE_DIR, '..', 'history-workflow-ids.json');
+
+async function recordedWorkflowIds(): Promise<Record<string, string>> {
+  try {
+    return JSON.parse(await fs.readFile(WORKFLOW_IDS_FILE, 'utf8')) as Record<string, string>;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw error;
+  }
+}
+
+/** Writes the history under `name` when re-recording (`keepWorkflowId`: replayed under the id it ran under). */
+export async function recordHistory(
+  handle: WorkflowHandle,
+  name: string,
+  { keepWorkflowId = false }: { keepWorkflowId?: boolean } = {},
+): Promise<string> {
   const json = await historyJson(handle);
   if (recordingHistories()) {
     await fs.mkdir(HISTORY_FIXTURE_DIR, { recursive: true });
     await fs.writeFile(path.join(HISTORY_FIXTURE_DIR, `${name}.json`), json + '\n');
+    if (keepWorkflowId) {
+      const ids = { ...(await recordedWorkflowIds()), [name]: handle.workflowId };
+      const sorted = Object.fromEntries(Object.entries(ids).sort(([a], [b]) => a.localeCompare(b)));
+      await fs.writeFile(WORKFLOW_IDS_FILE, JSON.stringify(sorted, null, 2) + '\n');
+    }
   }
   return json;
 }
@@ -37,12 +62,13 @@ export async function recordHistory(handle: WorkflowHandle, name: string): Promi
 export async function readHistoryFixtures(): Promise<Array<{ name: string; workflowId: string; json: string }>> {
   const entries = await fs.readdir(HISTORY_FIXTURE_DIR, { recursive: true });
   const files = entries.filter((file) => file.endsWith('.json')).sort();
+  const workflowIds = await recordedWorkflowIds();
   return Promise.all(
     files.map(async (file) => {
       const name = file.replace(/\.json$/, '');
       return {
         name,
-        workflowId: `fixture-${name.replace(/[/\\]/g, '-')}`,
+        workflowId: workflowIds[name] ?? `fixture-${name.replace(/[/\\]/g, '-')}`,
         json: await fs.readFile(path.join(HISTORY_FIXTURE_DIR, file), 'utf8'),
       };
     }),

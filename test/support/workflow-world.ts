@@ -3,6 +3,7 @@ import { DefaultLogger, type Worker, type WorkflowBundleWithSourceMap } from '@t
 import { createActivities, type TargetPorts } from '../../activities';
 import type { DataConverter } from '@temporalio/common';
 import { type CodecKey, type CodecKeyring, createDataConverter } from '../../codec';
+import type { WorkerTrust } from '../../contracts/command';
 import { signingInterceptor, TEST_WORKER_TRUST } from './commands';
 import { TEST_ONLY_CODEC_KEY } from './codec-test-key';
 import { requestWorkflowId, vaultLeaseWorkflowId } from '../../domain/ids';
@@ -171,9 +172,9 @@ export class WorkflowTestWorld {
     return this.targets;
   }
 
-  activities(port: OnePasswordPort = this.port) {
+  activities(port: OnePasswordPort = this.port, trust: WorkerTrust = TEST_WORKER_TRUST) {
     return createActivities({
-      trust: TEST_WORKER_TRUST,
+      trust,
       onePassword: () => port,
       notifier: this.notifier,
       logger: silentLogger,
@@ -182,8 +183,14 @@ export class WorkflowTestWorld {
     });
   }
 
-  /** Starts a worker of this world's own running in the background; `dispose` ends it. */
-  async startWorker(tuning?: LatchkeyWorkerOptions['tuning']): Promise<{ worker: Worker; running: Promise<void> }> {
+  /**
+   * Starts a worker of this world's own running in the background; `dispose` ends it. `trust`: what it trusts
+   * (default: the TEST-ONLY keys), e.g. another set of command keys, as in a key rotation.
+   */
+  async startWorker(
+    tuning?: LatchkeyWorkerOptions['tuning'],
+    trust: WorkerTrust = TEST_WORKER_TRUST,
+  ): Promise<{ worker: Worker; running: Promise<void> }> {
     if (this.shared) throw new Error('this world runs on the shared worker');
     const worker = await createLatchkeyWorker({
       connection: this.env.nativeConnection,
@@ -191,8 +198,8 @@ export class WorkflowTestWorld {
       taskQueue: this.taskQueue,
       // As in production: the worker refuses payloads that latchkey did not encrypt.
       dataConverter: createDataConverter(this.codecKeys, { plaintext: 'refuse' }),
-      trust: TEST_WORKER_TRUST,
-      activities: this.activities(),
+      trust,
+      activities: this.activities(this.port, trust),
       workflowBundle: await workflowBundle(),
       tuning,
     });

@@ -9,6 +9,8 @@ import { temporalConnectionOptions } from '../../../config/temporal-connection';
 import { requestIdFromWorkflowId, requestWorkflowId } from '../../../domain/ids';
 import { createDataConverter, loadCodecKeyring } from '../../../codec';
 import type { CommandIo } from '../io';
+import { loadReplayTrust } from '../../worker/trust';
+import { bundleLatchkeyWorkflows, withWorkerTrust } from '../../worker/worker';
 import { readHistoryFile } from '../../../audit/history-file';
 
 const HELP = `latchkey replay: replay recorded request histories against the current workflow code
@@ -42,7 +44,13 @@ export async function runReplayCommand(argv: string[], io: CommandIo, config: La
 
   const dataConverter = createDataConverter(await loadCodecKeyring(config.codec));
   const options: ReplayWorkerOptions = {
-    workflowsPath: values.workflows ? fs.realpathSync(values.workflows) : require.resolve('../../../workflows'),
+    // With the internal key in the sandbox, as the workers run it: lease messages are checked again on replay.
+    workflowBundle: withWorkerTrust(
+      await bundleLatchkeyWorkflows({
+        workflowsPath: values.workflows ? fs.realpathSync(values.workflows) : undefined,
+      }),
+      await loadReplayTrust(config),
+    ),
     dataConverter,
     replayName: 'latchkey-replay',
   };
