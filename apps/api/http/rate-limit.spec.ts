@@ -22,7 +22,9 @@ describe(registerRateLimit.name, () => {
       verify: (token: string): Promise<Caller> => {
         verifications++;
         const id = TOKENS[token];
-        return id ? Promise.resolve(callerOf(id)) : Promise.reject(new TokenRejected('ERR_JWS_SIGNATURE_VERIFICATION_FAILED'));
+        return id
+          ? Promise.resolve(callerOf(id))
+          : Promise.reject(new TokenRejected('ERR_JWS_SIGNATURE_VERIFICATION_FAILED'));
       },
     } as unknown as TokenVerifier;
     const authenticator = new Authenticator(verifier, pino({ level: 'silent' }));
