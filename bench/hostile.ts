@@ -148,6 +148,114 @@ async function runSchemathesis(
 
 // ----- latchkey's own cases -----
 
+/**
+ * The hostile run's rate limits: above what the fuzzers and the other suites send (several hundred
+ * requests without a valid token, from this one address), low enough that a flood spends them in seconds.
+ */
+const HOSTILE_RATE_LIMIT = { perMinute: 1_500, anonymousPerMinute: 600, probesPerMinute: 600 };
+
+/**
+ * Floods against the per-caller rate limits: from one anonymous address, then as one user. Each must be
+ * answered 429 with Retry-After (never a 5xx) while someone else, calling at a person's pace meanwhile,
+ * is never limited. The flooders and the bystanders are personas of their own, so budgets the fuzzers
+ * spent do not count.
+ */
+async function rateLimitCases(stack: Stack, api: ApiClient): Promise<CaseResult[]> {
+  const cases: CaseResult[] = [];
+  const limits = stack.config.api.rateLimit;
+  if (!limits) throw new Error('the hostile stack runs with rate limits');
+  const { issuer, audience } = stack.config.auth;
+  const persona = (sub: string): Persona => ({ sub, email: `${sub}@example.com`, groups: ['engineering'], roles: [] });
+  const [flooder, bystander, neighbour] = await Promise.all(
+    ['rl-flooder', 'rl-bystander', 'rl-neighbour'].map((sub) => mint(stack.key, issuer, audience, persona(sub))),
+  );
+
+  /** `count` GETs of /v1/me with `token`, 16 at a time; the answers' statuses and what each 429 carried. */
+  const flood = async (token: string | undefined, count: number) => {
+    const statuses: number[] = [];
+    let wellFormed429 = 0;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next++ < count) {
+          const answer = await api.call<{ error?: { code?: string } }>('GET', '/v1/me', token);
+          statuses.push(answer.status);
+          if (
+            answer.status === 429 &&
+            Number(answer.headers.get('retry-after')) > 0 &&
+            answer.body?.error?.code === 'too-many-requests' &&
+            answer.headers.get('x-request-id')
+          )
+            wellFormed429++;
+        }
+      }),
+    );
+    return { statuses, wellFormed429 };
+  };
+  /** A person's pace while the flood runs: one GET of /v1/me at a time, until `done`; the statuses. */
+  const meanwhile = async (token: string, done: Promise<unknown>) => {
+    const statuses: number[] = [];
+    let over = false;
+    void done.finally(() => (over = true));
+    while (!over || statuses.length < 3) {
+      statuses.push((await api.call('GET', '/v1/me', token)).status);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return statuses;
+  };
+  const worst = (statuses: number[]) => Math.max(...statuses);
+  const summary = (statuses: number[]) => {
+    const counts = new Map<number, number>();
+    for (const status of statuses) counts.set(status, (counts.get(status) ?? 0) + 1);
+    return [...counts].map(([status, n]) => `${n}x${status}`).join(' ');
+  };
+
+  const anonymous = flood(undefined, limits.anonymousPerMinute + 100);
+  const [anonymousFlood, bystanderDuring] = await Promise.all([anonymous, meanwhile(bystander, anonymous)]);
+  const refused = anonymousFlood.statuses.filter((status) => status === 429).length;
+  cases.push({
+    suite: 'rate-limit',
+    name: `anonymous flood of ${anonymousFlood.statuses.length} (${summary(anonymousFlood.statuses)})`,
+    method: 'GET',
+    path: '/v1/me',
+    status: worst(anonymousFlood.statuses),
+    ok: refused > 0 && anonymousFlood.wellFormed429 === refused && worst(anonymousFlood.statuses) < 500,
+    expected: '401 then 429 with Retry-After and too-many-requests, no 5xx',
+  });
+  cases.push({
+    suite: 'rate-limit',
+    name: `a user during the anonymous flood, from the same address (${summary(bystanderDuring)})`,
+    method: 'GET',
+    path: '/v1/me',
+    status: worst(bystanderDuring),
+    ok: bystanderDuring.every((status) => status === 200),
+    expected: '200 every time',
+  });
+
+  const userFlood = flood(flooder, limits.perMinute + 100);
+  const [flooded, neighbourDuring] = await Promise.all([userFlood, meanwhile(neighbour, userFlood)]);
+  const userRefused = flooded.statuses.filter((status) => status === 429).length;
+  cases.push({
+    suite: 'rate-limit',
+    name: `one user's flood of ${flooded.statuses.length} (${summary(flooded.statuses)})`,
+    method: 'GET',
+    path: '/v1/me',
+    status: worst(flooded.statuses),
+    ok: userRefused > 0 && flooded.wellFormed429 === userRefused && worst(flooded.statuses) < 500,
+    expected: '200 then 429 with Retry-After and too-many-requests, no 5xx',
+  });
+  cases.push({
+    suite: 'rate-limit',
+    name: `another user during that flood (${summary(neighbourDuring)})`,
+    method: 'GET',
+    path: '/v1/me',
+    status: worst(neighbourDuring),
+    ok: neighbourDuring.every((status) => status === 200),
+    expected: '200 every time',
+  });
+  return cases;
+}
+
 function b64url(value: unknown): string {
   return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 }
@@ -397,7 +505,7 @@ runMain('hostile', async (onStack) => {
   log(`machine: ${describeMachine(machine)}`);
   log(`settings: ${JSON.stringify(settings)}`);
   const binary = await ensureSchemathesis(log);
-  const stack = new Stack({ log, keepData: flags['keep-data'] });
+  const stack = new Stack({ log, keepData: flags['keep-data'], apiRateLimit: HOSTILE_RATE_LIMIT });
   onStack(stack);
   await stack.start();
   log(`stack ready: API ${stack.apiUrl}`);
@@ -752,6 +860,8 @@ runMain('hostile', async (onStack) => {
   }
 
   cases.push(...(await apiAbuseCases(stack, api, { alice, mallory })));
+  // Last: the anonymous flood spends this address's budget for a minute.
+  cases.push(...(await rateLimitCases(stack, api)));
 
   // --- state check ---
   const after = await snapshot(stack);
@@ -846,6 +956,12 @@ runMain('hostile', async (onStack) => {
           cases.filter((c) => c.suite === 'abuse').length,
           cases.filter((c) => c.suite === 'abuse' && c.status >= 500).length,
           cases.filter((c) => c.suite === 'abuse' && !c.ok).length,
+        ],
+        [
+          'latchkey: rate limits (anonymous and user floods)',
+          cases.filter((c) => c.suite === 'rate-limit').length,
+          cases.filter((c) => c.suite === 'rate-limit' && c.status >= 500).length,
+          cases.filter((c) => c.suite === 'rate-limit' && !c.ok).length,
         ],
       ],
     ),

@@ -139,6 +139,20 @@ describe(loadConfig.name, () => {
         loadConfig({ LATCHKEY_API_REQUEST_TIMEOUT_MS: '5000', LATCHKEY_API_HEADERS_TIMEOUT_MS: '6000' }),
       ).toThrow('LATCHKEY_API_HEADERS_TIMEOUT_MS (6000) must not exceed LATCHKEY_API_REQUEST_TIMEOUT_MS (5000)');
     });
+
+    it('limits each caller per minute, anonymous callers and probes apart, unless switched off', () => {
+      expect(loadConfig({}).api.rateLimit).toEqual({ perMinute: 1_200, anonymousPerMinute: 300, probesPerMinute: 600 });
+      const sut = loadConfig({
+        LATCHKEY_API_RATE_LIMIT_PER_MINUTE: '50',
+        LATCHKEY_API_RATE_LIMIT_ANONYMOUS_PER_MINUTE: '5',
+        LATCHKEY_API_RATE_LIMIT_PROBES_PER_MINUTE: '7',
+      });
+      expect(sut.api.rateLimit).toEqual({ perMinute: 50, anonymousPerMinute: 5, probesPerMinute: 7 });
+      expect(loadConfig({ LATCHKEY_API_RATE_LIMIT_PER_MINUTE: 'off' }).api.rateLimit).toBeUndefined();
+      expect(() => loadConfig({ LATCHKEY_API_RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0' })).toThrow(
+        'LATCHKEY_API_RATE_LIMIT_ANONYMOUS_PER_MINUTE must be an integer from 1 to 1000000, got "0"',
+      );
+    });
   });
 
   it('keeps the local public key beside the private one unless told where', () => {

@@ -48,6 +48,18 @@ export interface LatchkeyConfig {
       /** An idle keep-alive connection is closed after this (Node `keepAliveTimeout`). */
       keepAliveMs: number;
     };
+    /**
+     * Requests per minute per caller on every route (apps/api/http/rate-limit.ts); undefined: no limit
+     * (`LATCHKEY_API_RATE_LIMIT_PER_MINUTE=off`, for benchmarks that measure the API, not the limiter).
+     */
+    rateLimit?: {
+      /** Per verified caller (the token's `sub`), whatever address they call from. */
+      perMinute: number;
+      /** Per client address, for requests without a valid token. */
+      anonymousPerMinute: number;
+      /** Per client address, for `/healthz` and `/readyz` only: orchestrators poll them, apart from the rest. */
+      probesPerMinute: number;
+    };
   };
   /** `maxTokenAgeSeconds`: a token whose `iat` is older is refused, whatever its `exp` says. */
   auth:
@@ -314,6 +326,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
       catalogCacheMs: int(env, 'LATCHKEY_API_CATALOG_CACHE_MS', 10_000, 0, 600_000),
       shutdownGraceMs: int(env, 'LATCHKEY_API_SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
       timeouts: apiTimeouts(env),
+      rateLimit: apiRateLimit(env),
     },
     auth:
       authMode === 'local'
@@ -393,5 +406,21 @@ function apiTimeouts(env: NodeJS.ProcessEnv): LatchkeyConfig['api']['timeouts'] 
     requestMs,
     headersMs,
     keepAliveMs: int(env, 'LATCHKEY_API_KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 600_000),
+  };
+}
+
+// ----- The API under load or abuse: rate limits (issue 20). -----
+
+/**
+ * Defaults far above what a person or a script of the README does (a page that polls every 200 ms is
+ * 300 a minute) and below what one client can send in a loop. Anonymous callers can only reach the
+ * open pages and their own 401s, so they get less. Each budget is for one minute, per API instance.
+ */
+function apiRateLimit(env: NodeJS.ProcessEnv): LatchkeyConfig['api']['rateLimit'] {
+  if (env.LATCHKEY_API_RATE_LIMIT_PER_MINUTE === 'off') return undefined;
+  return {
+    perMinute: int(env, 'LATCHKEY_API_RATE_LIMIT_PER_MINUTE', 1_200, 1, 1_000_000),
+    anonymousPerMinute: int(env, 'LATCHKEY_API_RATE_LIMIT_ANONYMOUS_PER_MINUTE', 300, 1, 1_000_000),
+    probesPerMinute: int(env, 'LATCHKEY_API_RATE_LIMIT_PROBES_PER_MINUTE', 600, 1, 1_000_000),
   };
 }

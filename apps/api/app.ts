@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Client } from '@temporalio/client';
@@ -14,6 +15,8 @@ import { createLogger, NestPinoLogger } from './logging/logger';
 import { requestContext, requestIdFrom } from './logging/request-context';
 import { ApiMetrics } from './metrics/api-metrics';
 import { registerCodecRoutes } from './codec/codec-routes';
+import { registerRateLimit } from './http/rate-limit';
+import { securityHeaders } from './http/security-headers';
 import { OpenApiDocument } from './docs/openapi-document';
 import { PageTokens } from './requests/page-token';
 import type { CommandSigner } from '../../trust/command-signer';
@@ -82,6 +85,9 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
   // Fastify sets the other timeouts; a client that trickles its headers is cut by this one.
   fastify.server.headersTimeout = deps.config.api.timeouts.headersMs;
   registerHttpHooks(fastify, metrics, logger);
+  await fastify.register(helmet, securityHeaders(deps.config.api.publicUrl));
+  // Before any route is registered (Nest's at init, the codec's below): the limit covers all of them.
+  if (deps.config.api.rateLimit) await registerRateLimit(fastify, deps.config.api.rateLimit, authenticator);
   registerCodecRoutes(fastify, {
     codecs: deps.temporal.options.loadedDataConverter.payloadCodecs,
     authenticator,
@@ -97,21 +103,9 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
 }
 
 /**
- * What helmet would set, for an API that serves JSON, one docs page and the codec's small form
- * (@fastify/helmet is not a dependency). A route that needs a looser policy sets its own header first:
- * the docs page its Content-Security-Policy, the codec its CORS headers.
+ * What every answer gets: a request id, safe caching headers, one log line and a latency metric (the
+ * security headers come from helmet, http/security-headers.ts).
  */
-export const SECURITY_HEADERS: ReadonlyArray<[string, string]> = [
-  ['X-Content-Type-Options', 'nosniff'],
-  ['X-Frame-Options', 'DENY'],
-  ['Referrer-Policy', 'no-referrer'],
-  ['Cross-Origin-Opener-Policy', 'same-origin'],
-  ['Cross-Origin-Resource-Policy', 'same-origin'],
-  ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"],
-  ['X-Permitted-Cross-Domain-Policies', 'none'],
-];
-
-/** What every answer gets: a request id, safe caching headers, one log line and a latency metric. */
 function registerHttpHooks(fastify: FastifyInstance, metrics: ApiMetrics, logger: Logger): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('X-Request-Id', request.id);
@@ -127,7 +121,6 @@ function registerHttpHooks(fastify: FastifyInstance, metrics: ApiMetrics, logger
   fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) void reply.header('Connection', 'close');
     if (!reply.hasHeader('Cache-Control')) void reply.header('Cache-Control', 'no-store');
-    for (const [name, value] of SECURITY_HEADERS) if (!reply.hasHeader(name)) void reply.header(name, value);
     done(null, payload);
   });
   fastify.addHook('onResponse', (request, reply, done) => {

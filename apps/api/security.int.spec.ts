@@ -1,7 +1,12 @@
 import { generateKeyPair, SignJWT } from 'jose';
 import { loadPolicyFile } from '../../policy';
 import { ApiWorld, PEOPLE } from '../../test/support/api-world';
-import { SECURITY_HEADERS } from './app';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import pino from 'pino';
+import { launchChromium } from '../../test/support/chromium';
+import { TEST_ONLY_COMMAND_KEY } from '../../test/support/commands';
+import { CommandSigner } from '../../trust/command-signer';
+import { createApiApp } from './app';
 import { loadOrCreateLocalSigningKey } from './identity/local-signing-key';
 
 const justification = 'Investigating INC-4211: slow queries on orders';
@@ -428,15 +433,50 @@ describe('latchkey API security over HTTP', () => {
     });
 
     it('puts the security headers on every answer, and lets the docs page load its own files', async () => {
-      const answer = await world.call('GET', '/v1/me', { as: PEOPLE.alice });
-      expect(Object.fromEntries(SECURITY_HEADERS.map(([name]) => [name, answer.headers.get(name)]))).toEqual(
-        Object.fromEntries(SECURITY_HEADERS),
-      );
+      const expected = {
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+        'referrer-policy': 'no-referrer',
+        'cross-origin-opener-policy': 'same-origin',
+        'cross-origin-resource-policy': 'same-origin',
+        'content-security-policy': "default-src 'none';frame-ancestors 'none';base-uri 'none';form-action 'self'",
+        'x-permitted-cross-domain-policies': 'none',
+        // Served over http here: no HSTS (only an https public URL gets it).
+        'strict-transport-security': null,
+      };
+      for (const answer of [
+        await world.call('GET', '/v1/me', { as: PEOPLE.alice }),
+        await world.call('GET', '/v1/me'),
+        await world.call('GET', '/no/such/route'),
+        await world.call('GET', '/codec/session'),
+      ]) {
+        expect(Object.fromEntries(Object.keys(expected).map((name) => [name, answer.headers.get(name)]))).toEqual(
+          expected,
+        );
+      }
       const docs = await world.call('GET', '/docs');
       expect(docs.status).toBe(200);
       expect(docs.headers.get('content-security-policy')).toContain("default-src 'self'");
       expect(docs.headers.get('x-frame-options')).toBe('DENY');
     });
+
+    it('renders the Swagger UI page in a browser under its own policy', async () => {
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage();
+        const refused: string[] = [];
+        page.on('console', (message) => {
+          if (/Content Security Policy|Refused to/i.test(message.text())) refused.push(message.text());
+        });
+        await page.goto(`${world.baseUrl}/docs`);
+        await page.locator('.swagger-ui .info .title').waitFor({ timeout: 15_000 });
+        expect(await page.locator('.swagger-ui .info .title').innerText()).toContain('latchkey');
+        expect(await page.locator('.opblock').count()).toBeGreaterThan(5);
+        expect(refused).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    }, 60_000);
 
     it('refuses a codec body without a token before reading it', async () => {
       // Not JSON at all: parsed first, it would be a 400; refused first, it is a 401.
@@ -516,5 +556,67 @@ describe('latchkey API security over HTTP', () => {
         (r) => r.status === 201,
       );
     }, 120_000);
+  });
+  describe('rate limits', () => {
+    const limits = { perMinute: 6, anonymousPerMinute: 3, probesPerMinute: 4 };
+    /** A second API on the same world with small budgets, so that a few requests spend them. */
+    let limited: NestFastifyApplication;
+    let baseUrl: string;
+
+    beforeAll(async () => {
+      limited = await createApiApp({
+        config: { ...world.config, api: { ...world.config.api, rateLimit: limits } },
+        temporal: world.client,
+        policy: loadPolicyFile(world.config.policyFile),
+        logger: pino({ level: 'silent' }),
+        commandSigner: new CommandSigner(TEST_ONLY_COMMAND_KEY),
+      });
+      await limited.listen({ host: '127.0.0.1', port: 0 });
+      const address = limited.getHttpServer().address();
+      baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    });
+    afterAll(() => limited?.close());
+
+    async function call(path: string, options: { as?: (typeof PEOPLE)[keyof typeof PEOPLE]; token?: string } = {}) {
+      const token = options.token ?? (options.as ? await world.token(options.as) : undefined);
+      const response = await fetch(`${baseUrl}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+      const text = await response.text();
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: text ? (JSON.parse(text) as unknown) : undefined,
+      };
+    }
+
+    it('answers an anonymous flood with 429, Retry-After and the error shape, on every route, and keeps callers and probes working', async () => {
+      for (let i = 0; i < limits.anonymousPerMinute; i++) expect((await call('/v1/me')).status).toBe(401);
+      for (const path of ['/v1/me', '/docs', '/openapi.json', '/metrics', '/codec/session', '/no/such/route']) {
+        const refused = await call(path);
+        expect({ path, status: refused.status }).toEqual({ path, status: 429 });
+        expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+        expect(refused.headers.get('x-request-id')).toBeTruthy();
+        expect(refused.headers.get('x-content-type-options')).toBe('nosniff');
+        expectErrorShape(refused.body, 'too-many-requests');
+      }
+      // A token that does not verify is counted against the address, like none.
+      expect((await call('/v1/me', { token: 'a.b.c' })).status).toBe(429);
+      // The same address, with a valid token: its caller's own budget.
+      expect((await call('/v1/me', { as: PEOPLE.alice })).status).toBe(200);
+      expect((await call('/healthz')).status).toBe(200);
+    });
+
+    it("does not let one caller's flood limit another", async () => {
+      for (let i = 0; i < limits.perMinute; i++) expect((await call('/v1/me', { as: PEOPLE.frank })).status).toBe(200);
+      const refused = await call('/v1/me', { as: PEOPLE.frank });
+      expect(refused.status).toBe(429);
+      expectErrorShape(refused.body, 'too-many-requests');
+      expect((await call('/v1/me', { as: PEOPLE.bob })).status).toBe(200);
+    });
+
+    it('gives probes their own budget per address', async () => {
+      let status = 200;
+      for (let i = 0; i < limits.probesPerMinute + 1 && status === 200; i++) status = (await call('/healthz')).status;
+      expect(status).toBe(429);
+    });
   });
 });

@@ -43,6 +43,11 @@ export interface StackOptions {
   keepData?: boolean;
   /** LATCHKEY_ONEPASSWORD_CHECK for the workers (the chaos run revokes the token for seconds on purpose). */
   onePasswordCheck?: 'refuse' | 'warn';
+  /**
+   * The API's rate limits per minute (LATCHKEY_API_RATE_LIMIT_*). Off unless given: a benchmark drives
+   * hundreds of requests a second as a handful of personas, and measures the API, not the limiter.
+   */
+  apiRateLimit?: 'off' | { perMinute: number; anonymousPerMinute: number; probesPerMinute: number };
 }
 
 interface ManagedChild {
@@ -52,6 +57,15 @@ interface ManagedChild {
   process?: ChildProcess;
   exited?: Promise<void>;
   logFile: string;
+}
+
+function rateLimitEnv(limits: StackOptions['apiRateLimit']): NodeJS.ProcessEnv {
+  if (!limits || limits === 'off') return { LATCHKEY_API_RATE_LIMIT_PER_MINUTE: 'off' };
+  return {
+    LATCHKEY_API_RATE_LIMIT_PER_MINUTE: String(limits.perMinute),
+    LATCHKEY_API_RATE_LIMIT_ANONYMOUS_PER_MINUTE: String(limits.anonymousPerMinute),
+    LATCHKEY_API_RATE_LIMIT_PROBES_PER_MINUTE: String(limits.probesPerMinute),
+  };
 }
 
 /**
@@ -127,6 +141,7 @@ export class Stack {
       LATCHKEY_WORKER_METRICS_PORT: String(metricsPort),
       LATCHKEY_LOG_LEVEL: 'warn',
       LATCHKEY_ONEPASSWORD_CHECK: this.options.onePasswordCheck ?? 'refuse',
+      ...rateLimitEnv(this.options.apiRateLimit),
     };
     this.config = loadConfig(this.env);
 

@@ -6,7 +6,7 @@ import { ApiError } from '../errors/api-error';
 import { toErrorResponse } from '../errors/error-mapping';
 import { type Authenticator, bearerToken } from '../identity/authenticator';
 import type { Role } from '../../../contracts/identity';
-import { ROLES } from '../identity/caller';
+import { type Caller, ROLES } from '../identity/caller';
 
 export interface CodecRoutesOptions {
   codecs: PayloadCodec[];
@@ -182,8 +182,8 @@ export function registerCodecRoutes(fastify: FastifyInstance, options: CodecRout
 interface CodecAccess {
   /** Adds the CORS headers for an allowed origin; false for a browser origin that is not allowed. */
   cors(request: FastifyRequest, reply: FastifyReply): boolean;
-  /** The reader, if the token is an auditor's or an admin's. */
-  reader(token: string | undefined): Promise<CodecReader>;
+  /** The reader, if the verified caller is an auditor or an admin. */
+  reader(verifying: Promise<Caller>): Promise<CodecReader>;
   sessions: CodecSessions;
 }
 
@@ -200,8 +200,8 @@ function codecAccess(options: CodecRoutesOptions): CodecAccess {
         .header('Vary', 'Origin');
       return true;
     },
-    async reader(token) {
-      const caller = await options.authenticator.authenticate(token);
+    async reader(verifying) {
+      const caller = await verifying;
       options.authenticator.requireRole(caller, ROLES_ALLOWED, 'Reading payloads needs the auditor or admin role.');
       return { id: caller.identity.id, roles: caller.roles };
     },
@@ -247,7 +247,7 @@ function registerSessionRoutes(fastify: FastifyInstance, options: CodecRoutesOpt
       try {
         const given = (request.body as { token?: unknown } | null)?.token;
         const token = typeof given === 'string' ? given.trim() : undefined;
-        const reader = await access.reader(token);
+        const reader = await access.reader(options.authenticator.authenticate(token));
         const session = access.sessions.seal(reader, tokenExpiry(token ?? ''));
         options.logger.info({ callerId: reader.id }, 'codec session started');
         return reply
@@ -285,10 +285,10 @@ function registerDecodeRoute(fastify: FastifyInstance, options: CodecRoutesOptio
   const authorize = async (request: FastifyRequest, reply: FastifyReply) => {
     try {
       if (!access.cors(request, reply)) throw ApiError.forbidden('This origin may not call the codec.');
-      const token = bearerToken(request.headers.authorization);
+      // Verified once per request: the rate limiter may have keyed the request by this caller already.
       const reader =
-        token !== undefined
-          ? await access.reader(token)
+        bearerToken(request.headers.authorization) !== undefined
+          ? await access.reader(options.authenticator.authenticateRequest(request))
           : access.sessions.open(cookieValue(request.headers.cookie, SESSION_COOKIE));
       if (!reader) throw new ApiError(401, 'unauthenticated', 'A valid bearer token or codec session is required.');
       readers.set(request, reader);

@@ -29,7 +29,8 @@ function contextFor(
   handler: keyof Routes,
   authorization?: string,
 ): { context: ExecutionContext; request: { caller?: Caller } } {
-  const request = { headers: authorization === undefined ? {} : { authorization } } as {
+  const request = { raw: {}, headers: authorization === undefined ? {} : { authorization } } as {
+    raw: object;
     headers: object;
     caller?: Caller;
   };

@@ -2,7 +2,7 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import type { Role } from '../../../contracts/identity';
-import { Authenticator, bearerToken } from './authenticator';
+import { Authenticator } from './authenticator';
 import { type AuthenticatedRequest, IS_PUBLIC, REQUIRED_ROLES } from './decorators';
 
 /** Global guard: every route needs a verified bearer token unless it is marked @Public(). */
@@ -18,7 +18,8 @@ export class AuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
 
     const request = context.switchToHttp().getRequest<FastifyRequest & AuthenticatedRequest>();
-    const caller = await this.authenticator.authenticate(bearerToken(request.headers.authorization));
+    // Verified already if the rate limiter keyed this request by its caller (http/rate-limit.ts).
+    const caller = await this.authenticator.authenticateRequest(request);
     request.caller = caller;
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, targets);
     if (roles) this.authenticator.requireRole(caller, roles);

@@ -40,6 +40,22 @@ describe(Authenticator.name, () => {
     await expect(sut.authenticate('h.ada.s')).resolves.toBe(auditor);
   });
 
+  it('verifies the token of one request once, however often asked, and each request for itself', async () => {
+    let verifications = 0;
+    const counting = new Authenticator(
+      { verify: (token: string) => (verifications++, verifier.verify(token)) } as unknown as TokenVerifier,
+      pino({ level: 'silent' }),
+    );
+    const request = { raw: {}, headers: { authorization: 'Bearer h.ada.s' } };
+    await expect(counting.authenticateRequest(request)).resolves.toBe(auditor);
+    await expect(counting.authenticateRequest(request)).resolves.toBe(auditor);
+    expect(verifications).toBe(1);
+    const forged = { raw: {}, headers: { authorization: 'Bearer h.forged.s' } };
+    expect(await statusOf(counting.authenticateRequest(forged))).toBe(401);
+    expect(await statusOf(counting.authenticateRequest(forged))).toBe(401);
+    expect(verifications).toBe(2);
+  });
+
   it('refuses a caller without any of the roles with 403, naming them', () => {
     expect(() => sut.requireRole(auditor, ['auditor', 'admin'])).not.toThrow();
     expect(() => sut.requireRole(auditor, ['admin'])).toThrow('This needs the admin role.');
