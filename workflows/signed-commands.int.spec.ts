@@ -72,9 +72,9 @@ describe('signed commands (time-skipping server, a raw Temporal client)', () => 
     expect(acceptedUpdates((await sut.fetchHistory()).events ?? [])).toBe(0);
 
     // The command made for the other request is accepted there, once.
-    const approved = (await rawClient()
+    const approved = await rawClient()
       .workflow.getHandle(other.workflowId)
-      .executeUpdate(approveUpdate, { args: [forOther] })) as AccessRequestState;
+      .executeUpdate(approveUpdate, { args: [forOther] });
     expect(approved.status).toBe('ACTIVE');
     expect(
       await refusalOf(
@@ -85,7 +85,7 @@ describe('signed commands (time-skipping server, a raw Temporal client)', () => 
     ).toBe(REFUSAL.unverified);
 
     // And the genuine one, untouched, is accepted by the request it was made for.
-    const active = (await forged.executeUpdate(approveUpdate, { args: [genuine] })) as AccessRequestState;
+    const active = await forged.executeUpdate(approveUpdate, { args: [genuine] });
     expect(active.status).toBe('ACTIVE');
     expect(active.approvals).toMatchObject([{ approverId: alice.id, comment: 'ok' }]);
     await suite.world.advance(8 * HOUR + 60_000);
