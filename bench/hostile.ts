@@ -5,12 +5,19 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { exportJWK, generateKeyPair, type KeyLike, SignJWT } from 'jose';
 import { repoRoot } from '../config/config';
-import { requestWorkflowId } from '../domain/ids';
-import { stateQuery } from '../contracts/messages';
+import { requestWorkflowId, vaultLeaseWorkflowId } from '../domain/ids';
+import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { payloadDecoder } from '../codec/payload-decoder';
+import type { SignedCommand } from '../contracts/command';
+import type { Actor } from '../contracts/identity';
+import { approveUpdate, REFUSAL, stateQuery } from '../contracts/messages';
+import { type LeaseRequest, leaseRequestSignal, leaseStateQuery } from '../contracts/vault-lease';
+import { CommandSigner } from '../trust/command-signer';
 import { RECONCILE_WORKFLOW_ID } from '../contracts/reconcile';
-import type { AccessRequestState } from '../contracts/request';
+import type { AccessRequestInput, AccessRequestState } from '../contracts/request';
 import type { LocalState } from '../onepassword/local/state';
-import { type accessRequestWorkflow } from '../workflows';
+import { accessRequestWorkflow } from '../workflows';
 import { ADA, ALICE, ApiClient, BOB, mint, type Persona } from './lib/api';
 import { describeMachine, machineInfo } from './lib/machine';
 import { ensureSchemathesis, SCHEMATHESIS_VERSION } from './lib/schemathesis';
@@ -254,6 +261,118 @@ async function rateLimitCases(stack: Stack, api: ApiClient): Promise<CaseResult[
     expected: '200 every time',
   });
   return cases;
+}
+
+/**
+ * Someone who reaches Temporal with the payload key but not the API's signing key sends commands straight to
+ * the workflows (issue 20): approvals of the genuine target request as a real approver, unsigned, signed with
+ * another key, under the trusted key's id, made for another request, expired, and a genuine one as plaintext;
+ * a start the API never signed; a vault-lease acquire it never sent. Each must be refused; the state check
+ * after every suite proves that none changed anything. Returns the workflows these attacks started.
+ */
+async function forgedCommandCases(stack: Stack, targetId: string): Promise<{ cases: CaseResult[]; started: string[] }> {
+  const cases: CaseResult[] = [];
+  const record = (name: string, what: string, ok: boolean, expected: string) =>
+    cases.push({ suite: 'forged', name, method: 'TEMPORAL', path: what, status: 0, ok, expected });
+  const bob: Actor = { id: BOB.sub, groups: BOB.groups, roles: BOB.roles };
+  const target = stack.client.workflow.getHandle<typeof accessRequestWorkflow>(requestWorkflowId(targetId));
+  const outcome = async (send: Promise<unknown>): Promise<string> => {
+    try {
+      await send;
+      return 'accepted';
+    } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure)
+        return error.cause.type ?? 'refused';
+      return error instanceof Error ? error.name : 'refused';
+    }
+  };
+  const stranger = () => crypto.generateKeyPairSync('ed25519').privateKey;
+  const api = stack.commandSigner;
+  const approvals: Array<[string, SignedCommand]> = [
+    ['unsigned approve', { actor: bob, comment: 'forged' } as unknown as SignedCommand],
+    [
+      'approve signed with another key',
+      new CommandSigner({ id: 'attacker', privateKey: stranger() }).sign('approve', target.workflowId, bob, {}),
+    ],
+    [
+      'approve signed with another key under the trusted id',
+      new CommandSigner({ id: api.keyId, privateKey: stranger() }).sign('approve', target.workflowId, bob, {}),
+    ],
+    ['approve made for another request', api.sign('approve', requestWorkflowId('req_another'), bob, {})],
+    ['approve expired', api.sign('approve', target.workflowId, bob, {}, Date.now() - 10 * 60_000)],
+  ];
+  for (const [name, command] of approvals) {
+    const result = await outcome(target.executeUpdate(approveUpdate, { args: [command] }));
+    record(name, `update approve ${target.workflowId}`, result === REFUSAL.unverified, REFUSAL.unverified);
+  }
+  const plaintext = new Client({ connection: stack.client.connection, namespace: 'default' });
+  const genuine = api.sign('approve', target.workflowId, bob, { comment: 'sent as plaintext' });
+  const sentPlain = await outcome(
+    plaintext.workflow.getHandle(target.workflowId).executeUpdate(approveUpdate, { args: [genuine] }),
+  );
+  record(
+    'genuine approve sent as plaintext',
+    `update approve ${target.workflowId}`,
+    sentPlain !== 'accepted',
+    'refused',
+  );
+
+  // A start nobody signed: the target's own input, for another request id and without its command.
+  const history = await target.fetchHistory();
+  const [input] = (await payloadDecoder(stack.client)(
+    history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads,
+  )) as [AccessRequestInput];
+  const forgedId = `req_forged${crypto.randomBytes(6).toString('hex')}`;
+  const { command: _signature, ...unsigned } = input;
+  const forgedStart = await stack.client.workflow.start(accessRequestWorkflow, {
+    workflowId: requestWorkflowId(forgedId),
+    taskQueue: stack.config.temporal.taskQueue,
+    args: [{ ...unsigned, requestId: forgedId }],
+  });
+  const ended = await forgedStart.result();
+  record(
+    "start without the API's signature",
+    `start ${forgedStart.workflowId}`,
+    ended.status === 'FAILED' && ended.failure?.code === 'unverified-command' && !ended.grant,
+    'FAILED unverified-command, nothing granted',
+  );
+
+  // A vault-lease acquire latchkey's activities never made (the MAC is a guess).
+  const leaseId = vaultLeaseWorkflowId('demo', 'vlt_oncall', 'grp_engineering');
+  const acquire: LeaseRequest = {
+    op: 'acquire',
+    leaseId: requestWorkflowId(forgedId),
+    replyTo: requestWorkflowId(forgedId),
+    permissions: ['read_items', 'reveal_item_password'],
+    endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+    mac: crypto.randomBytes(32).toString('hex'),
+  };
+  const lease = await stack.client.workflow.signalWithStart('vaultLeaseWorkflow', {
+    workflowId: leaseId,
+    taskQueue: stack.config.temporal.taskQueue,
+    args: [
+      {
+        integration: 'demo',
+        vaultId: 'vlt_oncall',
+        groupId: 'grp_engineering',
+        holders: {},
+        granted: [],
+        queue: [acquire],
+        generation: 1,
+      },
+    ],
+    signal: leaseRequestSignal,
+    signalArgs: [acquire],
+  });
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const leaseState = await lease.query(leaseStateQuery);
+  record(
+    'vault-lease acquire latchkey did not send',
+    `signal ${leaseId}`,
+    !(acquire.leaseId in leaseState.holders) && leaseState.queue.length === 0,
+    'dropped, no holder',
+  );
+  return { cases, started: [forgedStart.workflowId, leaseId] };
 }
 
 function b64url(value: unknown): string {
@@ -860,6 +979,8 @@ runMain('hostile', async (onStack) => {
   }
 
   cases.push(...(await apiAbuseCases(stack, api, { alice, mallory })));
+  const forged = await forgedCommandCases(stack, targetId);
+  cases.push(...forged.cases);
   // Last: the anonymous flood spends this address's budget for a minute.
   cases.push(...(await rateLimitCases(stack, api)));
 
@@ -871,6 +992,8 @@ runMain('hostile', async (onStack) => {
     if (before.workflowIds.has(id)) continue;
     const requestId = id.startsWith('AccessRequest:') ? id.slice('AccessRequest:'.length) : undefined;
     if (requestId && accepted.has(requestId)) continue;
+    // Started by the forged-command suite, which checks them; what they did in 1Password is checked below.
+    if (forged.started.includes(id)) continue;
     // Entities that accepted requests start (vault leases) are explained by them.
     if (id.startsWith('VaultLease:') && vaultGrantAccepted) continue;
     // The reconciler's Schedule runs every five minutes whatever the requests (a run that spans a
@@ -956,6 +1079,12 @@ runMain('hostile', async (onStack) => {
           cases.filter((c) => c.suite === 'abuse').length,
           cases.filter((c) => c.suite === 'abuse' && c.status >= 500).length,
           cases.filter((c) => c.suite === 'abuse' && !c.ok).length,
+        ],
+        [
+          'latchkey: forged commands and messages through Temporal',
+          cases.filter((c) => c.suite === 'forged').length,
+          cases.filter((c) => c.suite === 'forged' && c.status >= 500).length,
+          cases.filter((c) => c.suite === 'forged' && !c.ok).length,
         ],
         [
           'latchkey: rate limits (anonymous and user floods)',

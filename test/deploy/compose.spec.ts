@@ -230,12 +230,14 @@ describe('docker-compose.yml (production shape)', () => {
       expect(JSON.stringify(services.api)).not.toMatch(/token-signing/);
     });
 
-    it('gives the worker the trusted public keys, the codec key and the 1Password tokens, and no signing key', () => {
+    it('gives the worker the trusted public keys, the codec and internal keys and the 1Password tokens, and no signing key', () => {
       const env = containerEnv('worker');
       expect(env.LATCHKEY_COMMAND_TRUSTED_KEYS_FILE).toBe('/etc/latchkey/keys/trusted/command-trusted-keys.jwks.json');
+      expect(env.LATCHKEY_INTERNAL_KEY_FILE).toBe('/etc/latchkey/keys/internal/internal-messages.key');
       expect(mounts('worker')).toMatchObject({
         '/etc/latchkey/keys/trusted': 'command-trusted-keys',
         '/etc/latchkey/keys/codec': 'codec-key',
+        '/etc/latchkey/keys/internal': 'internal-key',
       });
       expect(env.LATCHKEY_COMMAND_SIGNING_KEY_FILE).toBeUndefined();
       expect(Object.values(mounts('worker'))).not.toContain('command-signing-key');
@@ -244,6 +246,8 @@ describe('docker-compose.yml (production shape)', () => {
         Object.keys(services).filter((name) => Object.values(mounts(name)).includes(volume));
       expect(holders('command-signing-key').sort()).toEqual(['api', 'setup']);
       expect(holders('codec-key').sort()).toEqual(['api', 'setup', 'worker']);
+      // Only workers (and setup, which makes it) hold the key of messages between their workflows.
+      expect(holders('internal-key').sort()).toEqual(['setup', 'worker']);
     });
   });
 });

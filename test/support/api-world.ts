@@ -20,6 +20,7 @@ import { createDevServerNamespace, devServerAddress } from './temporal';
 import { catalogWorkflow } from '../../workflows';
 import { createLatchkeyWorker } from '../../apps/worker/worker';
 import { CommandSigner } from '../../trust/command-signer';
+import { workflowBundle } from './workflow-world';
 import { TEST_ONLY_COMMAND_KEY, TEST_WORKER_TRUST } from './commands';
 import { createApiApp } from '../../apps/api/app';
 import { loadOrCreateLocalSigningKey, mintLocalToken } from '../../apps/api/identity/local-signing-key';
@@ -112,6 +113,7 @@ export class ApiWorld {
       taskQueue: config.temporal.taskQueue,
       dataConverter: createDataConverter(keyring, { plaintext: 'refuse' }),
       trust: TEST_WORKER_TRUST,
+      workflowBundle: await workflowBundle(),
       activities: createActivities({
         trust: TEST_WORKER_TRUST,
         onePassword: () => local,

@@ -15,6 +15,7 @@ describe(runKeysCommand.name, () => {
     signing: path.join(dir, 'api', 'command-signing.jwk.json'),
     trusted: path.join(dir, 'worker', 'command-trusted-keys.jwks.json'),
     codec: path.join(dir, 'codec', 'payload-codec.key'),
+    internal: path.join(dir, 'worker', 'internal-messages.key'),
   });
 
   async function run(argv: string[]) {
@@ -24,18 +25,29 @@ describe(runKeysCommand.name, () => {
     return { code, out, err };
   }
 
-  const init = ({ signing, trusted, codec } = files()) =>
-    run(['init', '--command-signing-key', signing, '--trusted-command-keys', trusted, '--codec-key', codec]);
+  const init = ({ signing, trusted, codec, internal } = files()) =>
+    run([
+      'init',
+      '--command-signing-key',
+      signing,
+      '--trusted-command-keys',
+      trusted,
+      '--codec-key',
+      codec,
+      '--internal-key',
+      internal,
+    ]);
 
-  it('makes the signing key, the set that trusts it and the codec key, each readable by its owner only', async () => {
-    const { signing, trusted, codec } = files();
+  it('makes the signing key, the set that trusts it, the codec and internal keys, each readable by its owner only', async () => {
+    const { signing, trusted, codec, internal } = files();
     const sut = await init();
     expect(sut).toEqual({
       code: 0,
-      out: [`created ${signing}`, `created ${trusted}`, `created ${codec}`],
+      out: [`created ${signing}`, `created ${trusted}`, `created ${codec}`, `created ${internal}`],
       err: [],
     });
-    for (const file of [signing, trusted, codec]) expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    for (const file of [signing, trusted, codec, internal]) expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(Buffer.from(fs.readFileSync(internal, 'utf8').trim(), 'base64')).toHaveLength(32);
     const key = loadCommandSigningKey(signing, { create: false });
     expect(Object.keys(readTrustedCommandKeys(trusted))).toEqual([key.id]);
     expect(fs.readFileSync(trusted, 'utf8')).not.toContain('"d"');
@@ -43,13 +55,13 @@ describe(runKeysCommand.name, () => {
   });
 
   it('keeps every file that exists, byte for byte, when run again', async () => {
-    const { signing, trusted, codec } = files();
+    const { signing, trusted, codec, internal } = files();
     await init();
-    const before = [signing, trusted, codec].map((file) => fs.readFileSync(file, 'utf8'));
+    const before = [signing, trusted, codec, internal].map((file) => fs.readFileSync(file, 'utf8'));
     const sut = await init();
     expect(sut.code).toBe(0);
-    expect(sut.out).toEqual([`kept ${signing}`, `kept ${trusted}`, `kept ${codec}`]);
-    expect([signing, trusted, codec].map((file) => fs.readFileSync(file, 'utf8'))).toEqual(before);
+    expect(sut.out).toEqual([`kept ${signing}`, `kept ${trusted}`, `kept ${codec}`, `kept ${internal}`]);
+    expect([signing, trusted, codec, internal].map((file) => fs.readFileSync(file, 'utf8'))).toEqual(before);
   });
 
   it('never widens an existing trusted set, and says when it does not trust the signing key', async () => {

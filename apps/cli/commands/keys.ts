@@ -6,12 +6,13 @@ import type { CommandIo } from '../io';
 
 const HELP = `latchkey keys init: make a deployment's keys once (the compose setup service runs it)
 
-  keys init [--command-signing-key FILE] [--trusted-command-keys FILE] [--codec-key FILE]
+  keys init [--command-signing-key FILE] [--trusted-command-keys FILE] [--codec-key FILE] [--internal-key FILE]
 
   --command-signing-key   the API's Ed25519 private JWK (with a kid) that signs commands to workflows
   --trusted-command-keys  the workers' JWK Set of trusted public keys; made with the signing key's public half
                           (needs --command-signing-key)
   --codec-key             the payload encryption key (32 random bytes, base64)
+  --internal-key          the workers' key of messages between their workflows (32 random bytes, base64)
 
   Every file is written with mode 0600 and never overwritten: a file that exists is kept as it is, so running
   this again is harmless. It prints one line per file: created or kept.`;
@@ -31,6 +32,7 @@ export async function runKeysCommand(argv: string[], io: CommandIo): Promise<num
         'command-signing-key': { type: 'string' },
         'trusted-command-keys': { type: 'string' },
         'codec-key': { type: 'string' },
+        'internal-key': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -42,7 +44,8 @@ export async function runKeysCommand(argv: string[], io: CommandIo): Promise<num
   const signingFile = values['command-signing-key'];
   const trustedFile = values['trusted-command-keys'];
   const codecFile = values['codec-key'];
-  if (!signingFile && !trustedFile && !codecFile) {
+  const internalFile = values['internal-key'];
+  if (!signingFile && !trustedFile && !codecFile && !internalFile) {
     io.err(`keys init: name at least one file\n\n${HELP}`);
     return 2;
   }
@@ -75,6 +78,12 @@ export async function runKeysCommand(argv: string[], io: CommandIo): Promise<num
     // The id is not stored in the file: each process takes it from LATCHKEY_CODEC_KEY_ID.
     await loadOrCreateCodecKey(codecFile, 'setup');
     said(codecFile, existed);
+  }
+  if (internalFile) {
+    const existed = fs.existsSync(internalFile);
+    // The same format as a payload key: 32 random bytes in base64, made exclusively.
+    await loadOrCreateCodecKey(internalFile, 'internal');
+    said(internalFile, existed);
   }
   return 0;
 }

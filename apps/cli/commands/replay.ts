@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter, HistoryAndWorkflowId } from '@temporalio/common';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import type { LatchkeyConfig } from '../../../config/config';
 import { temporalConnectionOptions } from '../../../config/temporal-connection';
 import { requestIdFromWorkflowId, requestWorkflowId } from '../../../domain/ids';
@@ -48,6 +48,7 @@ export async function runReplayCommand(argv: string[], io: CommandIo, config: La
     workflowBundle: withWorkerTrust(
       await bundleLatchkeyWorkflows({
         workflowsPath: values.workflows ? fs.realpathSync(values.workflows) : undefined,
+        logger: new DefaultLogger('WARN'),
       }),
       await loadReplayTrust(config),
     ),

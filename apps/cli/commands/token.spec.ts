@@ -44,6 +44,7 @@ describe(runTokenCommand.name, () => {
     const verifier = await TokenVerifier.fromConfig(sut.config.auth);
     await expect(verifier.verify(sut.out[0])).resolves.toEqual({
       identity: { id: 'dave', email: 'dave@example.com', groups: ['security-leads'] },
+      emailVerified: true,
       roles: ['admin'],
     });
   });
