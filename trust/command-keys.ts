@@ -48,12 +48,19 @@ function writeExclusive(file: string, text: string): boolean {
   }
 }
 
-/** Reads the API's command signing key, making one (mode 0600) on first use when `create` allows it. */
-export function loadCommandSigningKey(file: string, { create }: { create: boolean }): CommandSigningKey {
+/**
+ * Reads an Ed25519 private JWK with its `kid` (a signing key of latchkey's: the API's command key, the audit
+ * key), making one on first use when `create` allows it: exclusively and with mode 0600, so two processes
+ * starting together end up with the same key. `kidPrefix` names what the key is for in its id.
+ */
+export function loadSigningKeyFile(
+  file: string,
+  { create, kidPrefix, what }: { create: boolean; kidPrefix: string; what: string },
+): CommandSigningKey {
   if (!fs.existsSync(file)) {
-    if (!create) throw new CommandKeyError(`the command signing key ${file} does not exist`);
+    if (!create) throw new CommandKeyError(`the ${what} ${file} does not exist`);
     const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
-    const kid = `cmd-${createHash('sha256').update(jwk.x!).digest('hex').slice(0, 16)}`;
+    const kid = `${kidPrefix}-${createHash('sha256').update(jwk.x!).digest('hex').slice(0, 16)}`;
     writeExclusive(file, `${JSON.stringify({ ...jwk, kid })}\n`);
   }
   let jwk: unknown;
@@ -66,6 +73,11 @@ export function loadCommandSigningKey(file: string, { create }: { create: boolea
     throw new CommandKeyError(`${file} must hold an Ed25519 private JWK with a kid`);
   }
   return { id: jwk.kid, privateKey: createPrivateKey({ key: jwk, format: 'jwk' }) };
+}
+
+/** Reads the API's command signing key, making one (mode 0600) on first use when `create` allows it. */
+export function loadCommandSigningKey(file: string, { create }: { create: boolean }): CommandSigningKey {
+  return loadSigningKeyFile(file, { create, kidPrefix: 'cmd', what: 'command signing key' });
 }
 
 /** The public half of a signing key, as a JWK for the trusted set. */

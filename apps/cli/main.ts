@@ -9,14 +9,16 @@ const USAGE = `latchkey <command>
                                     dry run: which flow applies, who approves, or why it is refused
   token --sub ID --email E --groups a,b [--roles auditor,admin] [--ttl 8h]
                                     mint a development token (local signing key)
-  keys init [--command-signing-key F] [--trusted-command-keys F] [--codec-key F]
+  keys init [--command-signing-key F] [--trusted-command-keys F] [--codec-key F] [--internal-key F]
                                     make a deployment's keys once (mode 0600, never overwritten)
   local-1password state|access|faults|reset
                                     inspect or drive the local 1Password
   replay (--request ID | --query Q | --file F | --all)
                                     replay recorded histories against the current workflow code
   audit export [--since T] [--query Q] [--out FILE]
-  audit verify FILE                 check an export's hash chain
+  audit verify FILE --keys JWKS     check an export offline: its chain, its signatures and every decision's
+                                    signed command (--keys: the audit key and the API's command keys)
+  audit public-key                  print the audit signing key's public half (a JWK Set)
   onepassword check [--integration NAME] [--json]
                                     what each integration's service account can do, and what of the policy it
                                     cannot serve

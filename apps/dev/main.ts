@@ -10,7 +10,7 @@ import { startDevServer, waitForPort, type RunningDevServer } from '../../devsta
 import { DEMO_DATABASE, seedDemoDatabase, startPostgres } from '../../devstack/postgres';
 import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
 import { ensureTemporalCli } from '../../devstack/temporal-cli';
-import { createDataConverter, loadCodecKeyring } from '../../codec';
+import { createDataConverter, loadCodecKeyring, loadOrCreateCodecKey } from '../../codec';
 import { loadOrCreateLocalSigningKey } from '../api/identity/local-signing-key';
 import { loadCommandSigningKey, trustCommandKey } from '../../trust/command-keys';
 
@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     config.commands.trustedKeysFile,
     loadCommandSigningKey(config.commands.signingKeyFile, { create: true }),
   );
+  await loadOrCreateCodecKey(config.worker.internalKeyFile, 'internal');
 
   const [host, portText] = config.temporal.address.split(':');
   const cli = await ensureTemporalCli(stderrLog);

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
-import { createDataConverter, loadCodecKeyring } from '../../codec';
+import { createDataConverter, loadCodecKeyring, loadOrCreateCodecKey } from '../../codec';
 import { type LatchkeyConfig, loadConfig, repoRoot } from '../../config/config';
 import { loadDevelopmentSettings } from '../../config/development';
 import { TASK_QUEUE } from '../../contracts/task-queue';
@@ -151,6 +151,7 @@ export class Stack {
     this.signingKey = await loadOrCreateLocalSigningKey(this.config.auth.signingKeyFile);
     const commandKey = loadCommandSigningKey(this.config.commands.signingKeyFile, { create: true });
     trustCommandKey(this.config.commands.trustedKeysFile, commandKey);
+    await loadOrCreateCodecKey(this.config.worker.internalKeyFile, 'internal');
     this.commandSigner = new CommandSigner(commandKey);
 
     // A fresh local 1Password with the demo seed, and the requested latency.
