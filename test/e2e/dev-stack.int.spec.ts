@@ -16,6 +16,9 @@ const stack = new DevStack();
 let apiUrl: string;
 let uiUrl: string;
 
+/** A call to the codec endpoint's decode (newer UIs add a query, e.g. `?preserveStorageRefs=true`). */
+const isDecode = (url: string) => new URL(url).pathname === '/codec/decode';
+
 describe('npm start (the dev stack) and the Temporal UI', () => {
   let browser: Browser;
   let requestId: string;
@@ -61,7 +64,7 @@ describe('npm start (the dev stack) and the Temporal UI', () => {
     const page = await context.newPage();
     const decodes: number[] = [];
     page.on('response', (response) => {
-      if (response.url().endsWith('/codec/decode')) decodes.push(response.status());
+      if (isDecode(response.url())) decodes.push(response.status());
     });
     const query = `LatchkeyRequester="alice" AND LatchkeyResource="prod-db" AND LatchkeyStatus="PENDING_APPROVAL"`;
     await page.goto(`${uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
@@ -82,7 +85,7 @@ describe('npm start (the dev stack) and the Temporal UI', () => {
     const page = await context.newPage();
     const decodes: number[] = [];
     page.on('response', (response) => {
-      if (response.url().endsWith('/codec/decode')) decodes.push(response.status());
+      if (isDecode(response.url())) decodes.push(response.status());
     });
     await page.goto(`${uiUrl}/namespaces/default/workflows/${encodeURIComponent(`AccessRequest:${requestId}`)}`);
     await page
