@@ -88,11 +88,16 @@ describe('npm start (the dev stack) and the Temporal UI', () => {
       if (isDecode(response.url())) decodes.push(response.status());
     });
     await page.goto(`${uiUrl}/namespaces/default/workflows/${encodeURIComponent(`AccessRequest:${requestId}`)}`);
-    await page
-      .getByText('binary/encrypted')
-      .or(page.getByText('YmluYXJ5L2VuY3J5cHRlZA=='))
-      .first()
-      .waitFor({ timeout: 30_000 });
+    // The UI says so (2.54: "Codec Server could not connect") or shows the payloads' encoding; either way, no plaintext.
+    await page.waitForFunction(
+      () => {
+        // Runs in the page (whose CSP forbids evaluating a string); the repository's types have no DOM.
+        const text = (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText;
+        return /Codec Server could not connect|binary\/encrypted|YmluYXJ5L2VuY3J5cHRlZA==/.test(text);
+      },
+      undefined,
+      { timeout: 30_000 },
+    );
     expect(await page.locator('body').innerText()).not.toContain('Investigating INC-4211');
     expect(decodes).toContain(401);
     await context.close();
