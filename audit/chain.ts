@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519';
 import { hexToBytes, utf8ToBytes } from '@noble/hashes/utils';
 import { canonicalJson } from '../trust/canonical-json';
-import type { TrustedKeys } from '../trust/command';
+import type { TrustedKeys } from '../contracts/command';
 
 /**
  * Tamper-evident, signed JSON Lines: every record carries the hash of the record before it, its own

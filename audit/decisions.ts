@@ -1,4 +1,5 @@
-import { type CommandKind, type TrustedKeys, verifyCommand } from '../trust/command';
+import type { CommandKind, TrustedKeys } from '../contracts/command';
+import { verifyCommand } from '../trust/command';
 import type { AuditEntry } from './timeline';
 
 /** The timeline entries that are decisions, and the signed command each must carry. */

@@ -3,7 +3,7 @@ import type { History } from '@temporalio/common/lib/proto-utils';
 import { searchAttributePayloadConverter } from '@temporalio/common/lib/converter/payload-search-attributes';
 import type { AccessRequestInput, AccessRequestState } from '../contracts/request';
 import { SA_STATUS } from '../contracts/search-attributes';
-import type { SignedCommand } from '../trust/command';
+import type { SignedCommand } from '../contracts/command';
 
 export type HistoryEvent = NonNullable<History['events']>[number];
 

@@ -1,7 +1,7 @@
 import { createHash, createPrivateKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { TrustedKeys } from './command';
+import type { TrustedKeys } from '../contracts/command';
 import type { CommandSigningKey } from './command-signer';
 
 /**

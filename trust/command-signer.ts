@@ -1,13 +1,7 @@
 import { createPublicKey, type KeyObject, randomBytes, sign } from 'node:crypto';
 import type { Actor } from '../contracts/identity';
-import {
-  type CommandClaims,
-  type CommandKind,
-  COMMAND_LIFETIME_MS,
-  inputDigest,
-  type SignedCommand,
-  signingInput,
-} from './command';
+import type { CommandClaims, CommandKind, SignedCommand } from '../contracts/command';
+import { COMMAND_LIFETIME_MS, inputDigest, signingInput } from './command';
 
 /** The API's private command key (Ed25519) and its id. */
 export interface CommandSigningKey {

@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { Actor } from '../contracts/identity';
-import { COMMAND_LIFETIME_MS, inputDigest, type TrustedKeys, verifyCommand } from './command';
+import type { TrustedKeys } from '../contracts/command';
+import { COMMAND_LIFETIME_MS, inputDigest, verifyCommand } from './command';
 import { CommandSigner } from './command-signer';
 
 const alice: Actor = { id: 'u-alice', groups: ['security'], roles: [] };

@@ -11,8 +11,6 @@ import {
 import type { Actor } from '../contracts/identity';
 import { canonicalJson } from './canonical-json';
 
-export type { CommandClaims, CommandKind, SignedCommand, TrustedKeys };
-
 /**
  * Signed commands: the API signs every command it sends to a request's workflow (who, what, which
  * request, when, a nonce) with a key of its own, and the workflow checks the signature against keys from
