@@ -386,7 +386,7 @@ async function badTokens(stack: Stack): Promise<Array<{ name: string; token: str
   const sign = (key: KeyLike | Uint8Array, alg: string, edit: (jwt: SignJWT) => SignJWT) =>
     edit(
       new SignJWT(claims)
-        .setProtectedHeader({ alg, kid: stack.key.kid, typ: 'JWT' })
+        .setProtectedHeader({ alg, kid: stack.key.kid, typ: 'at+jwt' })
         .setSubject('alice')
         .setJti(crypto.randomUUID()),
     ).sign(key);
@@ -558,7 +558,7 @@ async function apiAbuseCases(
   const now = Math.floor(Date.now() / 1000);
   const signed = (claims: Record<string, unknown>, iat: number) =>
     new SignJWT({ email: ALICE.email, groups: ALICE.groups, roles: [], ...claims })
-      .setProtectedHeader({ alg: 'ES256', kid: stack.key.kid, typ: 'JWT' })
+      .setProtectedHeader({ alg: 'ES256', kid: stack.key.kid, typ: 'at+jwt' })
       .setSubject(ALICE.sub)
       .setIssuer(issuer)
       .setAudience(audience)

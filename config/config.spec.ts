@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { ConfigError, loadConfig } from './config';
+import { loadConfig } from './config';
+import { ConfigError } from './env-values';
 
 describe(loadConfig.name, () => {
   it('runs on embedded defaults: local auth, local data folder, the dev ports', () => {
@@ -82,7 +83,7 @@ describe(loadConfig.name, () => {
     );
   });
 
-  it('requires issuer, audience and JWKS in OIDC mode', () => {
+  it('requires issuer and audience in OIDC mode; the JWKS comes from discovery unless given', () => {
     expect(() => loadConfig({ LATCHKEY_AUTH_MODE: 'oidc' })).toThrow(
       'LATCHKEY_AUTH_ISSUER is required when LATCHKEY_AUTH_MODE=oidc',
     );
@@ -90,13 +91,14 @@ describe(loadConfig.name, () => {
       LATCHKEY_AUTH_MODE: 'oidc',
       LATCHKEY_AUTH_ISSUER: 'https://id.example.com',
       LATCHKEY_AUTH_AUDIENCE: 'latchkey',
-      LATCHKEY_AUTH_JWKS_URL: 'https://id.example.com/jwks',
     });
-    expect(sut.auth).toEqual({
+    expect(sut.auth).toMatchObject({
       mode: 'oidc',
+      profile: 'generic',
       issuer: 'https://id.example.com',
       audience: 'latchkey',
-      jwksUrl: 'https://id.example.com/jwks',
+      jwksUrl: undefined,
+      tokenFormat: 'jwt',
       maxTokenAgeSeconds: 86_400,
     });
   });

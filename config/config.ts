@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_NAMESPACE, TASK_QUEUE } from '../contracts/task-queue';
-import { parseIsoDuration } from '../domain/duration';
+import { ConfigError, durationOrOff, int, oneOf, url } from './env-values';
+import { maxTokenAge, type OidcAuthConfig, parseOidcAuth } from './identity';
 
 /**
  * Configuration, parsed and validated once at start into typed objects. Nothing else in latchkey
@@ -73,7 +74,7 @@ export interface LatchkeyConfig {
         audience: string;
         maxTokenAgeSeconds: number;
       }
-    | { mode: 'oidc'; issuer: string; audience: string; jwksUrl: string; maxTokenAgeSeconds: number };
+    | OidcAuthConfig;
   /** Signed commands (trust/command.ts): the API's private key and the public keys the workers trust. */
   commands: {
     /** The API's Ed25519 private JWK; `npm start` makes it on first run (and adds its public half to the trusted set). */
@@ -129,13 +130,6 @@ export interface TemporalTlsConfig {
   serverName?: string;
 }
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
-
 /** Nearest folder with a package.json: the repository, whether running from source or from dist/. */
 function findRepoRoot(start: string): string {
   for (let dir = start; ; dir = path.dirname(dir)) {
@@ -145,68 +139,6 @@ function findRepoRoot(start: string): string {
 }
 
 const REPO_ROOT = findRepoRoot(__dirname);
-
-function int(env: NodeJS.ProcessEnv, key: string, fallback: number, min: number, max: number): number {
-  const raw = env[key];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${key} must be an integer from ${min} to ${max}, got "${raw}"`);
-  }
-  return value;
-}
-
-function oneOf<T extends string>(env: NodeJS.ProcessEnv, key: string, allowed: readonly T[], fallback: T): T {
-  const raw = env[key];
-  if (raw === undefined || raw === '') return fallback;
-  if (!(allowed as readonly string[]).includes(raw)) {
-    throw new ConfigError(`${key} must be one of ${allowed.join(', ')}, got "${raw}"`);
-  }
-  return raw as T;
-}
-
-function url(env: NodeJS.ProcessEnv, key: string): string | undefined {
-  const raw = env[key];
-  if (!raw) return undefined;
-  let parsed: URL;
-  try {
-    parsed = new URL(raw);
-  } catch {
-    throw new ConfigError(`${key} must be an http(s) URL`);
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
-    throw new ConfigError(`${key} must be an http(s) URL`);
-  return raw;
-}
-
-/** An ISO 8601 duration such as PT5M, or `off`. */
-function durationOrOff(env: NodeJS.ProcessEnv, key: string, fallback: string): number | undefined {
-  const raw = env[key] || fallback;
-  if (raw === 'off') return undefined;
-  let ms: number;
-  try {
-    ms = parseIsoDuration(raw);
-  } catch {
-    throw new ConfigError(`${key} must be an ISO 8601 duration such as PT5M, or off; got "${raw}"`);
-  }
-  if (ms < 10_000) throw new ConfigError(`${key} must be at least PT10S, or off; got "${raw}"`);
-  return ms;
-}
-
-/** An ISO 8601 duration such as PT24H, in whole seconds, within bounds. */
-function seconds(env: NodeJS.ProcessEnv, key: string, fallback: string, min: number, max: number): number {
-  const raw = env[key] || fallback;
-  let ms: number;
-  try {
-    ms = parseIsoDuration(raw);
-  } catch {
-    throw new ConfigError(`${key} must be an ISO 8601 duration such as ${fallback}; got "${raw}"`);
-  }
-  if (ms < min * 1000 || ms > max * 1000) {
-    throw new ConfigError(`${key} must be from ${min} s to ${max} s; got "${raw}"`);
-  }
-  return Math.floor(ms / 1000);
-}
 
 /** `id=/path/to/key,id2=/path/to/key2`: the payload keys a process decrypts with but never encrypts with. */
 function codecDecodeKeys(env: NodeJS.ProcessEnv, key: string): Array<{ id: string; file: string }> {
@@ -220,12 +152,6 @@ function codecDecodeKeys(env: NodeJS.ProcessEnv, key: string): Array<{ id: strin
     }
     return { id, file: path.resolve(file) };
   });
-}
-
-function required(env: NodeJS.ProcessEnv, key: string, why: string): string {
-  const raw = env[key];
-  if (!raw) throw new ConfigError(`${key} is required ${why}`);
-  return raw;
 }
 
 /**
@@ -297,7 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
   const signingKeyFile = path.resolve(
     env.LATCHKEY_AUTH_LOCAL_KEY_FILE || path.join(dataDir, 'keys', 'token-signing.jwk.json'),
   );
-  const maxTokenAgeSeconds = seconds(env, 'LATCHKEY_AUTH_MAX_TOKEN_AGE', 'PT24H', 60, 30 * 86_400);
+  const maxTokenAgeSeconds = maxTokenAge(env);
 
   return {
     dataDir,
@@ -340,13 +266,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
             audience,
             maxTokenAgeSeconds,
           }
-        : {
-            mode: 'oidc',
-            issuer: required(env, 'LATCHKEY_AUTH_ISSUER', 'when LATCHKEY_AUTH_MODE=oidc'),
-            audience: required(env, 'LATCHKEY_AUTH_AUDIENCE', 'when LATCHKEY_AUTH_MODE=oidc'),
-            jwksUrl: required(env, 'LATCHKEY_AUTH_JWKS_URL', 'when LATCHKEY_AUTH_MODE=oidc'),
-            maxTokenAgeSeconds,
-          },
+        : parseOidcAuth(env, maxTokenAgeSeconds),
     commands: {
       signingKeyFile: path.resolve(
         env.LATCHKEY_COMMAND_SIGNING_KEY_FILE || path.join(dataDir, 'keys', 'command-signing.jwk.json'),

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigError, loadConfig } from './config';
+import { loadConfig } from './config';
+import { ConfigError } from './env-values';
 import { temporalConnectionOptions } from './temporal-connection';
 
 describe(temporalConnectionOptions.name, () => {

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
-import { ConfigError, type LatchkeyConfig } from './config';
+import type { LatchkeyConfig } from './config';
+import { ConfigError } from './env-values';
 
 /**
  * What `Connection.connect` (clients) and `NativeConnection.connect` (the worker) both take: the address and,

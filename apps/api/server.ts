@@ -32,7 +32,8 @@ export async function startApiServer(
   const keyring = await loadCodecKeyring(config.codec);
   // Made on first use only for a local stack (`npm start` also adds it to the workers' trusted keys).
   const commandKey = loadCommandSigningKey(config.commands.signingKeyFile, { create: config.auth.mode === 'local' });
-  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
+  // Lazy: the API starts, answers `/healthz` and token-only routes, and says "not ready" until Temporal answers.
+  const connection = Connection.lazy(temporalConnectionOptions(config.temporal));
   const temporal = new Client({
     connection,
     namespace: config.temporal.namespace,

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { SUBJECT_PATTERN } from '../identity/caller';
+import { CALLER_ID_PATTERN } from '../identity/caller';
 import { MAX_COMMENT } from '../requests/dto/request-input.dto';
 import { RESOURCE_ID_PATTERN } from '../requests/visibility-query';
 
@@ -8,7 +8,7 @@ export class EmergencyRevokeDto {
   @ApiPropertyOptional({ example: 'alice', description: 'Revoke every active grant of this requester.' })
   @IsOptional()
   @IsString()
-  @Matches(SUBJECT_PATTERN, { message: 'requesterId must be a subject id' })
+  @Matches(CALLER_ID_PATTERN, { message: 'requesterId must be a subject id' })
   requesterId?: string;
 
   @ApiPropertyOptional({ example: 'prod-db', description: 'Revoke every active grant of this resource.' })

@@ -5,7 +5,8 @@ import pino from 'pino';
 import { toErrorResponse } from '../errors/error-mapping';
 import { Authenticator } from '../identity/authenticator';
 import type { Caller } from '../identity/caller';
-import { TokenRejected, type TokenVerifier } from '../identity/token-verifier';
+import { TokenRejected } from '../identity/claim-mapping';
+import type { TokenVerifier } from '../identity/token-verifier';
 import { budgetOf, rateLimitKey, registerRateLimit } from './rate-limit';
 
 const limits = { perMinute: 5, anonymousPerMinute: 2, probesPerMinute: 3 };

@@ -6,7 +6,8 @@ import { AuthGuard } from './auth.guard';
 import { Authenticator } from './authenticator';
 import type { Caller } from './caller';
 import { Public, RequireRole } from './decorators';
-import { TokenRejected, type TokenVerifier } from './token-verifier';
+import { TokenRejected } from './claim-mapping';
+import type { TokenVerifier } from './token-verifier';
 
 class Routes {
   @Public() open(): void {}

@@ -2,7 +2,8 @@ import pino from 'pino';
 import { ApiError } from '../errors/api-error';
 import { Authenticator, bearerToken } from './authenticator';
 import type { Caller } from './caller';
-import { TokenRejected, type TokenVerifier } from './token-verifier';
+import { TokenRejected } from './claim-mapping';
+import type { TokenVerifier } from './token-verifier';
 
 const auditor: Caller = { identity: { id: 'ada', email: 'ada@example.com', groups: [] }, roles: ['auditor'] };
 const verifier = {

@@ -3,10 +3,13 @@ import type { Logger } from 'pino';
 import type { Role } from '../../../contracts/identity';
 import { ApiError } from '../errors/api-error';
 import type { Caller } from './caller';
-import { TokenRejected, type TokenVerifier } from './token-verifier';
+import { TokenRejected } from './claim-mapping';
+import { IdentityProviderUnavailable } from './identity-provider';
+import type { TokenVerifier } from './token-verifier';
 
 const BEARER = /^Bearer (\S+)$/;
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** RFC 6750's b64token: what a JWT or an opaque access token may be made of. */
+const TOKEN_SHAPE = /^[A-Za-z0-9\-._~+/]+=*$/;
 const MAX_TOKEN_LENGTH = 8192;
 
 /** The token of an `Authorization: Bearer …` header; undefined for anything else. */
@@ -44,10 +47,18 @@ export class Authenticator {
   }
 
   async authenticate(token: string | undefined): Promise<Caller> {
-    if (!token || token.length > MAX_TOKEN_LENGTH || !JWT_SHAPE.test(token)) throw unauthenticated();
+    if (!token || token.length > MAX_TOKEN_LENGTH || !TOKEN_SHAPE.test(token)) throw unauthenticated();
     try {
       return await this.verifier.verify(token);
     } catch (err) {
+      if (err instanceof IdentityProviderUnavailable) {
+        this.logger.warn({ reason: err.reason }, 'identity provider unavailable: token not checked');
+        throw new ApiError(
+          503,
+          'identity-provider-unavailable',
+          'The identity provider cannot be reached to check the token; try again shortly.',
+        );
+      }
       if (!(err instanceof TokenRejected)) throw err;
       this.logger.info({ reason: err.reason }, 'bearer token rejected');
       throw unauthenticated();

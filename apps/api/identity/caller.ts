@@ -14,10 +14,12 @@ export interface Caller {
 export const ROLES: readonly Role[] = ['auditor', 'admin'];
 
 /**
- * Subjects go into search attributes and visibility queries, so only plain ids are accepted: no
- * quotes, spaces or `@` (an e-mail address must never become an id).
+ * Subjects go into search attributes and visibility queries, so a subject is used as the caller's id
+ * only when it is a plain id: no quotes, spaces or `@` (an e-mail address must never become an id).
+ * Any other subject becomes `~` and a digest of it (claim-mapping.ts), which `CALLER_ID_PATTERN` also accepts.
  */
-export const SUBJECT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:|+-]{0,127}$/;
+export const PLAIN_SUBJECT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:|+-]{0,127}$/;
+export const CALLER_ID_PATTERN = /^(?:[A-Za-z0-9][A-Za-z0-9._:|+-]{0,127}|~[a-z2-7]{26})$/;
 export const GROUP_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 export function actorOf(caller: Caller): Actor {

@@ -104,7 +104,7 @@ export async function mintLocalToken(
 ): Promise<string> {
   // Local tokens are minted by an operator for named people: their addresses count as verified.
   return new SignJWT({ email: claims.email, email_verified: true, groups: claims.groups, roles: claims.roles })
-    .setProtectedHeader({ alg: LOCAL_TOKEN_ALGORITHM, kid: key.kid, typ: 'JWT' })
+    .setProtectedHeader({ alg: LOCAL_TOKEN_ALGORITHM, kid: key.kid, typ: 'at+jwt' })
     .setSubject(claims.sub)
     .setIssuer(issuer)
     .setAudience(audience)

@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import type { LatchkeyConfig } from '../../../config/config';
 import { loadOrCreateLocalSigningKey, mintLocalToken } from './local-signing-key';
-import { TokenRejected, TokenVerifier } from './token-verifier';
+import { TokenRejected } from './claim-mapping';
+import { TokenVerifier } from './token-verifier';
 
 describe(TokenVerifier.name, () => {
   let dir: string;
@@ -99,12 +100,31 @@ describe(TokenVerifier.name, () => {
   async function signed(claims: Record<string, unknown>, setup: (jwt: SignJWT) => SignJWT = (jwt) => jwt) {
     const key = await loadOrCreateLocalSigningKey(auth.signingKeyFile);
     const jwt = new SignJWT({ email: 'alice@example.com', ...claims })
-      .setProtectedHeader({ alg: 'ES256', kid: key.kid })
+      .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'at+jwt' })
       .setSubject('alice')
       .setIssuer(auth.issuer)
       .setAudience(auth.audience);
     return setup(jwt).sign(key.privateKey);
   }
+
+  it('refuses a token that does not say it is an access token (typ at+jwt), such as an ID token', async () => {
+    const key = await loadOrCreateLocalSigningKey(auth.signingKeyFile);
+    const asIdToken = (typ?: string) =>
+      new SignJWT({ email: 'alice@example.com', groups: ['engineering'] })
+        .setProtectedHeader({ alg: 'ES256', kid: key.kid, ...(typ ? { typ } : {}) })
+        .setSubject('alice')
+        .setIssuer(auth.issuer)
+        .setAudience(auth.audience)
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(key.privateKey);
+    expect(await rejection(await asIdToken())).toBe('not an access token: expected typ at+jwt');
+    expect(await rejection(await asIdToken('JWT'))).toBe('not an access token: expected typ at+jwt');
+    expect(await rejection(await asIdToken('logout+jwt'))).toBe('not an access token: typ is logout+jwt');
+    await expect(sut.verify(await asIdToken('application/at+jwt'))).resolves.toMatchObject({
+      identity: { id: 'alice' },
+    });
+  });
 
   it('refuses a token without iat, or issued longer ago than the maximum age, even if it has not expired', async () => {
     const now = Math.floor(Date.now() / 1000);
@@ -174,13 +194,15 @@ describe(TokenVerifier.name, () => {
     await expect(sut.verify(unsigned)).rejects.toBeInstanceOf(TokenRejected);
   });
 
-  it('refuses a subject that is an e-mail address or could break a query', async () => {
-    expect(await rejection(await mint({ sub: 'alice@example.com' }))).toBe('subject missing or not a plain id');
-    expect(await rejection(await mint({ sub: "a' OR '1'='1" }))).toBe('subject missing or not a plain id');
+  it('never uses a subject that is an e-mail address or could break a query as the id: it becomes a digest', async () => {
+    for (const sub of ['alice@example.com', "a' OR '1'='1"]) {
+      const caller = await sut.verify(await mint({ sub }));
+      expect(caller.identity.id).toMatch(/^~[a-z2-7]{26}$/);
+    }
   });
 
   it('refuses a token without an e-mail address', async () => {
-    expect(await rejection(await mint({ email: '' }))).toBe('e-mail missing or malformed');
+    expect(await rejection(await mint({ email: '' }))).toBe('e-mail missing or malformed: none of email is an address');
   });
 
   it('keeps the first key when asked again, so tokens stay valid across restarts', async () => {

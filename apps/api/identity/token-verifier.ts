@@ -1,5 +1,5 @@
 import {
-  createRemoteJWKSet,
+  decodeProtectedHeader,
   errors as joseErrors,
   type JWTPayload,
   type JWTVerifyGetKey,
@@ -7,19 +7,12 @@ import {
   type KeyLike,
 } from 'jose';
 import type { LatchkeyConfig } from '../../../config/config';
-import type { Role } from '../../../contracts/identity';
-import { type Caller, GROUP_PATTERN, ROLES, SUBJECT_PATTERN } from './caller';
+import { type AccessTokenMark, type ClaimMapping, GENERIC_CLAIMS, type OidcAuthConfig } from '../../../config/identity';
+import type { Caller } from './caller';
+import { callerFromClaims, claimAt, TokenRejected } from './claim-mapping';
+import { IdentityProvider } from './identity-provider';
 import { LOCAL_TOKEN_ALGORITHM, loadLocalVerificationKey } from './local-signing-key';
 
-/** Why a token was refused; logged (never with the token), while the client only hears "401". */
-export class TokenRejected extends Error {
-  constructor(readonly reason: string) {
-    super(`token rejected: ${reason}`);
-    this.name = 'TokenRejected';
-  }
-}
-
-const EMAIL_PATTERN = /^[^\s@"'<>]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$/;
 const ASYMMETRIC_ALGORITHMS = [
   'RS256',
   'RS384',
@@ -32,81 +25,137 @@ const ASYMMETRIC_ALGORITHMS = [
   'ES512',
   'EdDSA',
 ];
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const CLOCK_TOLERANCE_SECONDS = 5;
 
-/**
- * Builds the caller from verified claims; anything unexpected in them refuses the token. Only the boolean
- * `email_verified: true` verifies the address (latchkey's own local tokens state it too).
- */
-export function callerFromClaims(payload: JWTPayload): Caller {
-  const { sub, email } = payload;
-  if (typeof sub !== 'string' || !SUBJECT_PATTERN.test(sub))
-    throw new TokenRejected('subject missing or not a plain id');
-  if (typeof email !== 'string' || !EMAIL_PATTERN.test(email)) throw new TokenRejected('e-mail missing or malformed');
-  if (payload.email_verified === false) throw new TokenRejected('e-mail not verified');
-  // Anything but the boolean true (a string "true", a number) is not a verification.
-  if (payload.email_verified !== undefined && typeof payload.email_verified !== 'boolean') {
-    throw new TokenRejected('email_verified is not a boolean');
-  }
-  const emailVerified = payload.email_verified === true;
-  const groups = payload.groups ?? [];
-  const roles = payload.roles ?? [];
-  if (!Array.isArray(groups) || !groups.every((group) => typeof group === 'string')) {
-    throw new TokenRejected('groups claim is not a list of strings');
-  }
-  if (!Array.isArray(roles) || !roles.every((role) => typeof role === 'string')) {
-    throw new TokenRejected('roles claim is not a list of strings');
-  }
-  return {
-    // Groups that could not be ids are dropped: that can only take rights away, never add them.
-    identity: { id: sub, email, groups: [...new Set(groups.filter((group) => GROUP_PATTERN.test(group)))] },
-    roles: ROLES.filter((role: Role) => roles.includes(role)),
-    ...(emailVerified ? { emailVerified: true as const } : {}),
-  };
+/** How a verifier is set up: what signs tokens, which tokens are access tokens, and where identity is read. */
+interface VerifierSetup {
+  keys: KeyLike | JWTVerifyGetKey | undefined;
+  provider?: IdentityProvider;
+  issuer: string;
+  audience: string;
+  algorithms: string[];
+  maxTokenAgeSeconds: number;
+  tokenFormat: OidcAuthConfig['tokenFormat'];
+  accessTokenMarks: AccessTokenMark[];
+  claims: ClaimMapping;
 }
 
 /**
- * Verifies bearer tokens: signature, issuer, audience, expiry, age (`iat` required and not older than
- * the configured maximum, so a long-lived token leaked once is not good for ever), then the claims.
+ * Verifies bearer tokens: an access token of the configured issuer for this API, not an ID token,
+ * fresh (`iat` required and not older than the configured maximum, so a long-lived token leaked once is
+ * not good for ever), then builds the caller from its claims as the claim mapping says.
  */
 export class TokenVerifier {
-  private constructor(
-    private readonly key: KeyLike | JWTVerifyGetKey,
-    private readonly issuer: string,
-    private readonly audience: string,
-    private readonly algorithms: string[],
-    private readonly maxTokenAgeSeconds: number,
-  ) {}
+  private constructor(private readonly setup: VerifierSetup) {}
 
-  static async fromConfig(auth: LatchkeyConfig['auth']): Promise<TokenVerifier> {
-    const maxAge = auth.maxTokenAgeSeconds;
+  /**
+   * `startupWaitMs`: how long an OpenID provider that does not answer yet is waited for before the
+   * API refuses to start.
+   */
+  static async fromConfig(
+    auth: LatchkeyConfig['auth'],
+    options: { startupWaitMs?: number } = {},
+  ): Promise<TokenVerifier> {
+    const maxTokenAgeSeconds = auth.maxTokenAgeSeconds;
     if (auth.mode === 'local') {
       const publicKey = await loadLocalVerificationKey(auth.publicKeyFile, auth.signingKeyFile);
-      return new TokenVerifier(publicKey, auth.issuer, auth.audience, [LOCAL_TOKEN_ALGORITHM], maxAge);
+      return new TokenVerifier({
+        keys: publicKey,
+        issuer: auth.issuer,
+        audience: auth.audience,
+        algorithms: [LOCAL_TOKEN_ALGORITHM],
+        maxTokenAgeSeconds,
+        tokenFormat: 'jwt',
+        accessTokenMarks: [],
+        claims: GENERIC_CLAIMS,
+      });
     }
-    const jwks = createRemoteJWKSet(new URL(auth.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 30_000 });
-    return new TokenVerifier(jwks, auth.issuer, auth.audience, ASYMMETRIC_ALGORITHMS, maxAge);
+    const provider = await IdentityProvider.connect(auth, options.startupWaitMs ?? 30_000);
+    return new TokenVerifier({
+      keys: provider.keys,
+      provider,
+      issuer: provider.issuer,
+      audience: auth.audience,
+      algorithms: ASYMMETRIC_ALGORITHMS,
+      maxTokenAgeSeconds,
+      tokenFormat: auth.tokenFormat,
+      accessTokenMarks: auth.accessTokenMarks,
+      claims: auth.claims,
+    });
   }
 
+  /** Throws `TokenRejected` for a bad token, `IdentityProviderUnavailable` when the provider cannot be asked. */
   async verify(token: string): Promise<Caller> {
+    if (JWT_SHAPE.test(token) && this.setup.tokenFormat !== 'opaque') return this.verifyJwt(token);
+    if (this.setup.tokenFormat === 'jwt') throw new TokenRejected('not a JWT');
+    if (JWT_SHAPE.test(token)) throw new TokenRejected("a JWT, but this provider's access tokens are opaque");
+    return this.verifyOpaque(token);
+  }
+
+  private async verifyJwt(token: string): Promise<Caller> {
+    const { keys, issuer, audience, algorithms, maxTokenAgeSeconds } = this.setup;
     let payload: JWTPayload;
     try {
       const options = {
-        issuer: this.issuer,
-        audience: this.audience,
-        algorithms: this.algorithms,
-        requiredClaims: ['sub', 'exp', 'iat'],
-        maxTokenAge: this.maxTokenAgeSeconds,
-        clockTolerance: 5,
+        issuer,
+        audience,
+        algorithms,
+        requiredClaims: ['exp', 'iat'],
+        maxTokenAge: maxTokenAgeSeconds,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
       };
       // The two overloads of jwtVerify differ only in the key's type.
       ({ payload } =
-        typeof this.key === 'function'
-          ? await jwtVerify(token, this.key, options)
-          : await jwtVerify(token, this.key, options));
+        typeof keys === 'function' ? await jwtVerify(token, keys, options) : await jwtVerify(token, keys!, options));
     } catch (err) {
       if (err instanceof joseErrors.JOSEError) throw new TokenRejected(err.code);
       throw err;
     }
-    return callerFromClaims(payload);
+    this.requireAccessToken(decodeProtectedHeader(token).typ, payload);
+    return callerFromClaims(payload, this.setup.claims);
+  }
+
+  /**
+   * An ID token is signed by the same keys and may carry this API's audience (Entra and Okta set `aud`
+   * to the client id, which is often the API's too), so only a token that says it is an access token
+   * passes: `typ: at+jwt` (RFC 9068), or, for providers that do not set it, a claim only their access
+   * tokens carry.
+   */
+  private requireAccessToken(typ: string | undefined, payload: JWTPayload): void {
+    const type = typ?.toLowerCase().replace(/^application\//, '');
+    if (type === 'at+jwt') return;
+    if (type !== undefined && type !== 'jwt') throw new TokenRejected(`not an access token: typ is ${type}`);
+    const marks = this.setup.accessTokenMarks;
+    const marked = marks.some(({ claim, value }) => {
+      const found = claimAt(payload, claim);
+      return value === undefined ? found !== undefined : found === value;
+    });
+    if (marked) return;
+    const expected = marks.length
+      ? `typ at+jwt or ${marks.map(({ claim, value }) => (value === undefined ? claim : `${claim}=${value}`)).join(' or ')}`
+      : 'typ at+jwt';
+    throw new TokenRejected(`not an access token: expected ${expected}`);
+  }
+
+  /** RFC 7662: the provider says whether the token is active; latchkey still checks issuer, audience and age. */
+  private async verifyOpaque(token: string): Promise<Caller> {
+    const claims = await this.setup.provider!.introspect(token);
+    const nowSeconds = Date.now() / 1000;
+    if (typeof claims.token_type === 'string' && claims.token_type.toLowerCase() !== 'bearer') {
+      throw new TokenRejected(`introspection: token_type is ${claims.token_type}`);
+    }
+    if (claims.iss !== undefined && (typeof claims.iss !== 'string' || claims.iss !== this.setup.issuer)) {
+      throw new TokenRejected('introspection: another issuer');
+    }
+    const audiences = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud : [];
+    if (!audiences.includes(this.setup.audience)) throw new TokenRejected('introspection: not for this audience');
+    if (typeof claims.exp === 'number' && claims.exp + CLOCK_TOLERANCE_SECONDS < nowSeconds) {
+      throw new TokenRejected('introspection: expired');
+    }
+    if (typeof claims.iat === 'number' && nowSeconds - claims.iat > this.setup.maxTokenAgeSeconds) {
+      throw new TokenRejected('introspection: older than the maximum token age');
+    }
+    return callerFromClaims(claims, this.setup.claims);
   }
 }

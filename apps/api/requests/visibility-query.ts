@@ -2,7 +2,7 @@ import { principalKey } from '../../../contracts/identity';
 import { REQUEST_STATUSES, type RequestStatus } from '../../../contracts/request';
 import { SA_PENDING_APPROVERS, SA_REQUESTER, SA_RESOURCE, SA_STATUS } from '../../../contracts/search-attributes';
 import { ApiError } from '../errors/api-error';
-import { type Caller, hasRole, SUBJECT_PATTERN } from '../identity/caller';
+import { type Caller, hasRole, CALLER_ID_PATTERN } from '../identity/caller';
 
 /** Resource ids as policy writes them. */
 export const RESOURCE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -59,7 +59,7 @@ export function seesEverything(caller: Caller): boolean {
  * that wait for their approval, whatever the filters say: filters only ever narrow.
  */
 export function buildListQuery(scope: ListScope, caller: Caller, filter: ListFilter): string {
-  const me = literal(caller.identity.id, SUBJECT_PATTERN, 'caller');
+  const me = literal(caller.identity.id, CALLER_ID_PATTERN, 'caller');
   const clauses = [
     `WorkflowType = ${literal(scope.workflowType, WORKFLOW_TYPE_PATTERN, 'workflowType')}`,
     `TaskQueue = ${literal(scope.taskQueue, TASK_QUEUE_PATTERN, 'taskQueue')}`,
@@ -77,7 +77,7 @@ export function buildListQuery(scope: ListScope, caller: Caller, filter: ListFil
     clauses.push(`${SA_RESOURCE.name} = ${literal(filter.resourceId, RESOURCE_ID_PATTERN, 'resourceId')}`);
   }
   if (filter.requester !== undefined) {
-    clauses.push(`${SA_REQUESTER.name} = ${literal(filter.requester, SUBJECT_PATTERN, 'requester')}`);
+    clauses.push(`${SA_REQUESTER.name} = ${literal(filter.requester, CALLER_ID_PATTERN, 'requester')}`);
   }
   if (filter.mine) clauses.push(`${SA_REQUESTER.name} = ${me}`);
   if (filter.pendingMyApproval) clauses.push(pendingFor(caller));

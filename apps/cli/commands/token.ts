@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { LatchkeyConfig } from '../../../config/config';
 import type { Role } from '../../../contracts/identity';
-import { GROUP_PATTERN, ROLES, SUBJECT_PATTERN } from '../../api/identity/caller';
+import { GROUP_PATTERN, PLAIN_SUBJECT_PATTERN, ROLES } from '../../api/identity/caller';
 import { loadOrCreateLocalSigningKey, mintLocalToken } from '../../api/identity/local-signing-key';
 
 const HELP = `latchkey token: mint a development bearer token (local auth mode only)
@@ -65,7 +65,7 @@ export async function runTokenCommand(argv: string[], io: Io, config: LatchkeyCo
   const groups = list(values.groups);
   const roles = list(values.roles);
   const ttl = TTL.exec(values.ttl);
-  if (!SUBJECT_PATTERN.test(sub)) problems.push('--sub is required: letters, digits and . _ : | + - (no @)');
+  if (!PLAIN_SUBJECT_PATTERN.test(sub)) problems.push('--sub is required: letters, digits and . _ : | + - (no @)');
   if (!EMAIL.test(email)) problems.push('--email is required and must be an e-mail address');
   for (const group of groups) if (!GROUP_PATTERN.test(group)) problems.push(`--groups: "${group}" is not a group id`);
   for (const role of roles) {

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { REQUEST_STATUSES, type RequestStatus } from '../../../../contracts/request';
-import { SUBJECT_PATTERN } from '../../identity/caller';
+import { CALLER_ID_PATTERN } from '../../identity/caller';
 import { RESOURCE_ID_PATTERN } from '../visibility-query';
 import { IsPositiveIsoDuration } from './iso-duration.validator';
 
@@ -85,7 +85,7 @@ export class ListRequestsQueryDto {
   @ApiPropertyOptional({ example: 'alice', description: "Requester's subject id." })
   @IsOptional()
   @IsString()
-  @Matches(SUBJECT_PATTERN, { message: 'requester must be a subject id' })
+  @Matches(CALLER_ID_PATTERN, { message: 'requester must be a subject id' })
   requester?: string;
 
   @ApiPropertyOptional({ description: 'Only requests I made.' })

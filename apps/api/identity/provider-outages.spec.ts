@@ -1,0 +1,135 @@
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadConfig } from '../../../config/config';
+import { parseOidcAuth } from '../../../config/identity';
+import { TestOpenIdProvider } from '../../../test/support/openid-provider';
+import { GENERIC } from '../../../test/support/token-shapes';
+import { loadCommandSigningKey } from '../../../trust/command-keys';
+import { createLogger } from '../logging/logger';
+import { type RunningApi, startApiServer } from '../server';
+import { IdentityProviderMisconfigured } from './identity-provider';
+import { TokenVerifier } from './token-verifier';
+
+const ALICE = {
+  id: 'alice',
+  claims: { email: 'alice@example.com', email_verified: true, groups: ['engineering'] },
+};
+
+/** A port nothing listens on: Temporal "not reachable yet". */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('an OpenID provider found by discovery, and its outages', () => {
+  let provider: TestOpenIdProvider;
+  beforeEach(async () => {
+    provider = await TestOpenIdProvider.start({
+      shape: GENERIC,
+      clientId: 'latchkey',
+      audience: 'latchkey',
+      accounts: [ALICE],
+    });
+  });
+  afterEach(() => provider.close());
+
+  const verifierFor = (issuer: string, startupWaitMs = 0) =>
+    TokenVerifier.fromConfig(
+      parseOidcAuth({ LATCHKEY_AUTH_ISSUER: issuer, LATCHKEY_AUTH_AUDIENCE: 'latchkey' }, 3600),
+      { startupWaitMs },
+    );
+
+  it('accepts tokens when the configured issuer has a trailing slash the provider does not use', async () => {
+    expect(provider.issuer).not.toMatch(/\/$/);
+    const sut = await verifierFor(`${provider.issuer}/`);
+    const caller = await sut.verify((await provider.signIn('alice')).accessToken);
+    expect(caller.identity.id).toBe('alice');
+  });
+
+  it('refuses to start, saying why, when the provider names another issuer or serves no keys', async () => {
+    const byAnotherName = provider.issuer.replace('127.0.0.1', 'localhost');
+    await expect(verifierFor(byAnotherName)).rejects.toThrow(
+      `cannot use the identity provider ${byAnotherName}: LATCHKEY_AUTH_ISSUER is ${byAnotherName}, but the provider at ` +
+        `${byAnotherName}/.well-known/openid-configuration says its issuer is ${provider.issuer}`,
+    );
+    await expect(verifierFor(`${provider.issuer}/tenant-b`)).rejects.toThrow(
+      new IdentityProviderMisconfigured(
+        `cannot use the identity provider ${provider.issuer}/tenant-b: the discovery document at ${provider.issuer}/tenant-b/.well-known/openid-configuration answered HTTP 404`,
+      ),
+    );
+    provider.jwksOutage();
+    await expect(verifierFor(provider.issuer, 500)).rejects.toThrow(
+      `cannot use the identity provider ${provider.issuer}: the JWKS at ${provider.issuer}/jwks answered HTTP 503`,
+    );
+  });
+
+  it('waits for a provider that starts after latchkey, within the startup wait', async () => {
+    provider.jwksOutage();
+    setTimeout(() => provider.jwksBack(), 600);
+    await expect(verifierFor(provider.issuer, 20_000)).resolves.toBeInstanceOf(TokenVerifier);
+  });
+
+  describe('the API process', () => {
+    let dir: string;
+    let api: RunningApi;
+    let logLines: string[];
+
+    beforeEach(async () => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-oidc-api-'));
+      const config = loadConfig({
+        LATCHKEY_DATA_DIR: dir,
+        LATCHKEY_AUTH_MODE: 'oidc',
+        LATCHKEY_AUTH_ISSUER: provider.issuer,
+        LATCHKEY_AUTH_AUDIENCE: 'latchkey',
+        LATCHKEY_API_PORT: String(await closedPort()),
+        TEMPORAL_ADDRESS: `127.0.0.1:${await closedPort()}`,
+        LATCHKEY_LOG_LEVEL: 'error',
+      });
+      // A deployment provisions the command key (compose's setup service); here it is made beforehand.
+      loadCommandSigningKey(config.commands.signingKeyFile, { create: true });
+      logLines = [];
+      api = await startApiServer(config, createLogger('info', { write: (line: string) => logLines.push(line) }));
+    });
+    afterEach(async () => {
+      await api.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    const get = (route: string, token?: string) =>
+      fetch(`${api.url}${route}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+    it('starts while Temporal is not reachable: alive, not ready, and answers token-only routes', async () => {
+      expect((await get('/healthz')).status).toBe(200);
+      const ready = await get('/readyz');
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ error: { code: 'not-ready' } });
+      const me = await get('/v1/me', (await provider.signIn('alice')).accessToken);
+      expect(me.status).toBe(200);
+      expect(await me.json()).toEqual({ id: 'alice', email: 'alice@example.com', groups: ['engineering'], roles: [] });
+    });
+
+    it('answers 503 with Retry-After while the JWKS cannot be fetched, then 200 once it is back', async () => {
+      const { accessToken } = await provider.signIn('alice');
+      provider.jwksOutage();
+      const during = await get('/v1/me', accessToken);
+      expect(during.status).toBe(503);
+      expect(during.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(await during.json()).toMatchObject({ error: { code: 'identity-provider-unavailable' } });
+
+      const outageLog = logLines.find((line) => line.includes('identity provider unavailable'));
+      expect(JSON.parse(outageLog!)).toMatchObject({ level: 40, reason: expect.stringContaining('the JWKS') });
+      expect(logLines.join('')).not.toContain(accessToken);
+
+      provider.jwksBack();
+      expect((await get('/v1/me', accessToken)).status).toBe(200);
+      // Keys once fetched are kept: a later outage does not stop tokens signed with them.
+      provider.jwksOutage();
+      expect((await get('/v1/me', accessToken)).status).toBe(200);
+    });
+  });
+});
