@@ -47,7 +47,6 @@ function interpolate(environment: Record<string, string>, values: Record<string,
 function containerEnv(name: string): NodeJS.ProcessEnv {
   const env = interpolate(services[name].environment ?? {}, {
     LATCHKEY_AUTH_ISSUER: 'https://id.example.com',
-    LATCHKEY_AUTH_JWKS_URL: 'https://id.example.com/jwks',
   });
   return { NODE_ENV: 'production', ...env };
 }

@@ -18,6 +18,13 @@ describe(buildListQuery.name, () => {
     );
   });
 
+  it('accepts a caller whose id is a subject digest (a provider subject that is not a plain id)', () => {
+    const digest: Caller = { ...alice, identity: { ...alice.identity, id: '~mfrggzdfmztwq2lknnwg23tpob' } };
+    expect(sut(digest, { requester: '~mfrggzdfmztwq2lknnwg23tpob' })).toContain(
+      "(LatchkeyRequester = '~mfrggzdfmztwq2lknnwg23tpob' OR LatchkeyPendingApprovers IN ('user:~mfrggzdfmztwq2lknnwg23tpob', 'group:engineering'))",
+    );
+  });
+
   it('keeps that limit when filters name someone else: filters only narrow', () => {
     const query = sut(alice, { requester: 'bob', status: 'ACTIVE' });
     expect(query).toContain("(LatchkeyRequester = 'alice' OR LatchkeyPendingApprovers IN");
