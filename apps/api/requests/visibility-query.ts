@@ -9,7 +9,8 @@ export const RESOURCE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const TASK_QUEUE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
 const WORKFLOW_TYPE_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,199}$/;
 /** A user's id may be a subject digest (`~…`, claim-mapping.ts); a group name never is. */
-const PRINCIPAL_PATTERN = /^(?:user:(?:[A-Za-z0-9][A-Za-z0-9._:|+-]{0,127}|~[a-z2-7]{26})|group:[A-Za-z0-9][A-Za-z0-9._:|+-]{0,127})$/;
+const PRINCIPAL_PATTERN =
+  /^(?:user:(?:[A-Za-z0-9][A-Za-z0-9._:|+-]{0,127}|~[a-z2-7]{26})|group:[A-Za-z0-9][A-Za-z0-9._:|+-]{0,127})$/;
 
 export interface ListFilter {
   status?: RequestStatus;
