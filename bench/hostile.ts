@@ -461,6 +461,18 @@ async function badTokens(stack: Stack): Promise<Array<{ name: string; token: str
       name: 'HS256 keyed with the public key (algorithm confusion)',
       token: await sign(new TextEncoder().encode(publicJwk), 'HS256', valid),
     },
+    {
+      // Signed by the right key, for this API, fresh: but an ID token, which must never open the API.
+      name: 'an ID token (typ JWT, not at+jwt)',
+      token: await new SignJWT({ ...claims, nonce: 'n-0S6_WzA2Mj' })
+        .setProtectedHeader({ alg: 'ES256', kid: stack.key.kid, typ: 'JWT' })
+        .setSubject('alice')
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setIssuedAt()
+        .setExpirationTime(now + 600)
+        .sign(stack.key.privateKey),
+    },
     { name: 'payload tampered (groups, roles), signature kept', token: `${h}.${tamperedPayload}.${s}` },
     { name: 'garbage', token: 'abc.def.ghi' },
     { name: 'Basic scheme', token: undefined, header: `Basic ${Buffer.from('alice:alice').toString('base64')}` },

@@ -402,7 +402,7 @@ describe('latchkey API security over HTTP', () => {
       if (world.config.auth.mode !== 'local') throw new Error('tests run in local auth mode');
       const key = await loadOrCreateLocalSigningKey(world.config.auth.signingKeyFile);
       let jwt = new SignJWT({ email: 'alice@example.com', groups: ['engineering'], roles: [], ...claims })
-        .setProtectedHeader({ alg: 'ES256', kid: key.kid })
+        .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'at+jwt' })
         .setSubject('alice')
         .setIssuer(world.config.auth.issuer)
         .setAudience(world.config.auth.audience)

@@ -137,7 +137,7 @@ export class IdentityProvider {
           'the discovery document has no introspection_endpoint: set LATCHKEY_AUTH_INTROSPECTION_URL',
         );
       }
-      introspection = new Introspection(endpoint, auth.introspection.clientId, auth.introspection.clientSecretFile);
+      introspection = new Introspection(endpoint, auth.introspection.clientId, readClientSecret(auth.introspection));
     }
     return new IdentityProvider(discovery.issuer, keys, introspection);
   }
@@ -147,6 +147,23 @@ export class IdentityProvider {
     if (!this.introspection) throw new TokenRejected('an opaque token, and no introspection is configured');
     return this.introspection.claims(token);
   }
+}
+
+/** Read once at start, so that a missing file stops the start instead of failing every request. */
+function readClientSecret({ clientSecretFile }: NonNullable<OidcAuthConfig['introspection']>): string {
+  let secret: string;
+  try {
+    secret = fs.readFileSync(clientSecretFile, 'utf8').trim();
+  } catch (err) {
+    throw new IdentityProviderMisconfigured(
+      `LATCHKEY_AUTH_INTROSPECTION_CLIENT_SECRET_FILE (${clientSecretFile}) cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
+  }
+  if (!secret)
+    throw new IdentityProviderMisconfigured(
+      `LATCHKEY_AUTH_INTROSPECTION_CLIENT_SECRET_FILE (${clientSecretFile}) is empty`,
+    );
+  return secret;
 }
 
 /**
@@ -184,7 +201,7 @@ class Introspection {
   constructor(
     private readonly endpoint: string,
     private readonly clientId: string,
-    private readonly clientSecretFile: string,
+    private readonly clientSecret: string,
   ) {}
 
   async claims(token: string): Promise<Record<string, unknown>> {
@@ -203,8 +220,9 @@ class Introspection {
 
   private async ask(token: string): Promise<Record<string, unknown>> {
     // RFC 6749 §2.3.1: the id and secret are form-encoded before they are joined.
-    const secret = fs.readFileSync(this.clientSecretFile, 'utf8').trim();
-    const basic = Buffer.from(`${encodeURIComponent(this.clientId)}:${encodeURIComponent(secret)}`).toString('base64');
+    const basic = Buffer.from(`${encodeURIComponent(this.clientId)}:${encodeURIComponent(this.clientSecret)}`).toString(
+      'base64',
+    );
     let response: Response;
     try {
       response = await fetch(this.endpoint, {

@@ -4,12 +4,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfig } from '../../../config/config';
 import { parseOidcAuth } from '../../../config/identity';
-import { TestOpenIdProvider } from '../../../test/support/openid-provider';
-import { GENERIC } from '../../../test/support/token-shapes';
+import { INTROSPECTION_CLIENT, TestOpenIdProvider } from '../../../test/support/openid-provider';
+import { GENERIC, GOOGLE } from '../../../test/support/token-shapes';
 import { loadCommandSigningKey } from '../../../trust/command-keys';
 import { createLogger } from '../logging/logger';
 import { type RunningApi, startApiServer } from '../server';
-import { IdentityProviderMisconfigured } from './identity-provider';
+import { IdentityProviderMisconfigured, IdentityProviderUnavailable } from './identity-provider';
 import { TokenVerifier } from './token-verifier';
 
 const ALICE = {
@@ -72,6 +72,37 @@ describe('an OpenID provider found by discovery, and its outages', () => {
     provider.jwksOutage();
     setTimeout(() => provider.jwksBack(), 600);
     await expect(verifierFor(provider.issuer, 20_000)).resolves.toBeInstanceOf(TokenVerifier);
+  });
+
+  it('opaque tokens: refuses to start without its introspection secret; an introspection outage is the provider’s, not the token’s', async () => {
+    const google = await TestOpenIdProvider.start({
+      shape: GOOGLE,
+      clientId: 'portal',
+      audience: 'latchkey',
+      accounts: [{ id: '110169484474386276334', claims: { email: 'alice@example.com', hd: 'example.com' } }],
+    });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-introspection-'));
+    const secretFile = path.join(dir, 'secret');
+    const env = {
+      LATCHKEY_AUTH_ISSUER: google.issuer,
+      LATCHKEY_AUTH_AUDIENCE: 'latchkey',
+      LATCHKEY_AUTH_PROFILE: 'google-workspace',
+      LATCHKEY_AUTH_INTROSPECTION_CLIENT_ID: INTROSPECTION_CLIENT.id,
+      LATCHKEY_AUTH_INTROSPECTION_CLIENT_SECRET_FILE: secretFile,
+    };
+    try {
+      await expect(TokenVerifier.fromConfig(parseOidcAuth(env, 3600), { startupWaitMs: 0 })).rejects.toThrow(
+        `LATCHKEY_AUTH_INTROSPECTION_CLIENT_SECRET_FILE (${secretFile}) cannot be read: ENOENT`,
+      );
+      fs.writeFileSync(secretFile, INTROSPECTION_CLIENT.secret);
+      const sut = await TokenVerifier.fromConfig(parseOidcAuth(env, 3600), { startupWaitMs: 0 });
+      const { accessToken } = await google.signIn('110169484474386276334');
+      await google.close();
+      await expect(sut.verify(accessToken)).rejects.toBeInstanceOf(IdentityProviderUnavailable);
+    } finally {
+      await google.close().catch(() => undefined);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe('the API process', () => {
