@@ -21,6 +21,9 @@ export const NOTIFICATION_KINDS = [
   'resource-gone',
   'drift-found',
   'onepassword-error-unrecognised',
+  'break-glass-granted',
+  'break-glass-ratified',
+  'break-glass-not-ratified',
 ] as const;
 
 /** The recipient of alerts for operators: every admin (the receiving system resolves it). */

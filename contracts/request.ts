@@ -159,11 +159,23 @@ export interface AccessRequestState {
    * longer than the flow allows (1Password keeps failing; the attempts go on without limit).
    */
   ending?: { since: string; alertedAt?: string };
+  /** Break-glass requests only: granted without approval, to be ratified by `ratifyBy`. */
+  breakGlass?: BreakGlassState;
   /** Failed revoke attempts (requests started before 0.2, whose workflow counts them itself). */
   revokeAttempts?: number;
   /** Set once revoke attempts reached the alert threshold (requests started before 0.2). */
   revokeAlerted?: boolean;
   updatedAt: string;
+}
+
+/** Who held a break-glass grant to account, and when; neither set: still awaiting ratification. */
+export interface BreakGlassState {
+  /** Ratified by then, or access ends then. */
+  ratifyBy: string;
+  /** A ratifier approved it: access lasts to its end. */
+  ratification?: DecisionRecord;
+  /** Not ratified: a ratifier refused it (reject), or `system:break-glass-not-ratified` at the deadline. Access ended. */
+  refusal?: DecisionRecord;
 }
 
 /** What the requester needs to reach the secret while access is active (grant query). */

@@ -18,6 +18,9 @@ export const SA_PENDING_APPROVERS = defineSearchAttributeKey(
 /** When the current grant ends; unset until access is granted. */
 export const SA_GRANT_ENDS_AT = defineSearchAttributeKey('LatchkeyGrantEndsAt', SearchAttributeType.DATETIME);
 
+/** Break-glass requests only: `awaiting-ratification`, `ratified` or `not-ratified`. */
+export const SA_BREAK_GLASS = defineSearchAttributeKey('LatchkeyBreakGlass', SearchAttributeType.KEYWORD);
+
 /** Name and server type of every custom attribute, for registering them with a Temporal server. */
 export const CUSTOM_SEARCH_ATTRIBUTES: ReadonlyArray<{ name: string; type: 'Keyword' | 'KeywordList' | 'Datetime' }> = [
   { name: SA_STATUS.name, type: 'Keyword' },
@@ -27,4 +30,5 @@ export const CUSTOM_SEARCH_ATTRIBUTES: ReadonlyArray<{ name: string; type: 'Keyw
   { name: SA_VAULT.name, type: 'Keyword' },
   { name: SA_PENDING_APPROVERS.name, type: 'KeywordList' },
   { name: SA_GRANT_ENDS_AT.name, type: 'Datetime' },
+  { name: SA_BREAK_GLASS.name, type: 'Keyword' },
 ];

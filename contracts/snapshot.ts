@@ -27,6 +27,20 @@ export interface FlowSnapshot {
    */
   revokeAlertAfterMs?: number;
   extensions: ExtensionSpec;
+  /** A break-glass request (absent for every other): granted at once, then ratified in time or ended. */
+  breakGlass?: BreakGlassSpec;
+}
+
+/**
+ * Break-glass: access is granted without waiting for approval, every approver is told at once, and one of
+ * the ratifiers must ratify it within `ratifyWithinMs` of the request; otherwise access ends then.
+ */
+export interface BreakGlassSpec {
+  ratifyWithinMs: number;
+  /** Resolved (resource owner applied); the requester is never among those who can ratify. */
+  ratifiers: Principal[];
+  /** `end-and-rotate`: an unratified grant's item has its secret replaced as access ends. */
+  onNotRatified: 'end' | 'end-and-rotate';
 }
 
 export interface IntegrationSnapshot {

@@ -1,7 +1,15 @@
 import { REFUSAL } from '../contracts/messages';
-import { alice, bob, erin, flow, HOUR, pending, record, root, approval } from '../test/support/domain-fixtures';
+import { alice, bob, dave, erin, flow, HOUR, pending, record, root, approval } from '../test/support/domain-fixtures';
 import { pendingApproverKeys, tiersActorMayApprove } from './approval';
-import { checkApprove, checkCancel, checkExtend, checkReject, checkRevoke } from './request-rules';
+import {
+  awaitsRatification,
+  checkApprove,
+  checkCancel,
+  checkExtend,
+  checkReject,
+  checkRevoke,
+  decisionTarget,
+} from './request-rules';
 
 describe('who may approve', () => {
   it('only tier 0 approvers before escalation; escalation adds tier 1 and tier 0 keeps its right', () => {
@@ -145,5 +153,59 @@ describe('cancel, revoke and extend', () => {
     expect(checkExtend(flow(), making, bob, HOUR, renewing)).toMatchObject({ refusal: REFUSAL.conflict });
     expect(checkApprove(flow(), making, alice)).toMatchObject({ refusal: REFUSAL.conflict });
     expect(checkReject(flow(), making, alice)).toMatchObject({ refusal: REFUSAL.conflict });
+  });
+});
+
+describe('break-glass ratification', () => {
+  /** A break-glass grant that erin (sec-leads) may ratify; alice approves the flow's requests, but not this. */
+  const breakGlassFlow = flow({
+    breakGlass: { ratifyWithinMs: HOUR / 2, ratifiers: [{ kind: 'group', id: 'sec-leads' }], onNotRatified: 'end' },
+    approval: approval({ allowSelfApproval: true }),
+  });
+  const awaiting = {
+    status: 'ACTIVE' as const,
+    requesterId: 'bob',
+    currentTier: 0,
+    approvals: [],
+    durationMs: HOUR,
+    extensions: [],
+    breakGlass: { ratifyBy: '2026-01-01T00:30:00.000Z' },
+    grant: {
+      grantedAt: '2026-01-01T00:00:00.000Z',
+      endsAt: '2026-01-01T01:00:00.000Z',
+      guarantee: { mode: 'share-link' as const, statement: '' },
+    },
+  };
+  const ratified = { ...awaiting, breakGlass: { ...awaiting.breakGlass, ratification: { by: 'erin', at: 'x' } } };
+
+  it('approve and reject decide the ratification, and only a ratifier who is not the requester may', () => {
+    expect(decisionTarget(awaiting)).toBe('ratification');
+    expect(checkApprove(breakGlassFlow, awaiting, erin)).toEqual({ ok: true, value: 0 });
+    expect(checkReject(breakGlassFlow, awaiting, erin)).toEqual({ ok: true, value: undefined });
+    // Self-approval in the flow does not extend to ratifying one's own break-glass.
+    expect(checkApprove(breakGlassFlow, awaiting, bob)).toMatchObject({
+      refusal: REFUSAL.forbidden,
+      reason: 'the requester may not ratify their own break-glass access',
+    });
+    expect(checkApprove(breakGlassFlow, awaiting, alice)).toMatchObject({ refusal: REFUSAL.forbidden });
+  });
+
+  it('waits for nothing once ratified or refused, or once access ends', () => {
+    expect(decisionTarget(ratified)).toBeUndefined();
+    expect(checkApprove(breakGlassFlow, ratified, dave)).toMatchObject({ refusal: REFUSAL.conflict });
+    const refused = { ...awaiting, breakGlass: { ...awaiting.breakGlass, refusal: { by: 'erin', at: 'x' } } };
+    expect(awaitsRatification(refused)).toBe(false);
+    expect(awaitsRatification({ ...awaiting, status: 'ENDING' })).toBe(false);
+    expect(awaitsRatification({ ...awaiting, status: 'APPROVED' })).toBe(true);
+  });
+
+  it('lets a ratifier revoke, and the requester extend only once ratified', () => {
+    expect(checkRevoke(breakGlassFlow, awaiting, erin).ok).toBe(true);
+    const renewing = { renewsLink: true, nowMs: Date.parse('2026-01-01T00:10:00.000Z') };
+    expect(checkExtend(breakGlassFlow, awaiting, bob, HOUR, renewing)).toMatchObject({
+      refusal: REFUSAL.conflict,
+      reason: 'break-glass access can be extended only once it has been ratified',
+    });
+    expect(checkExtend(breakGlassFlow, ratified, bob, HOUR, renewing).ok).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import type { Actor } from '../contracts/identity';
+import { type Actor, actorMatches } from '../contracts/identity';
 import { REFUSAL } from '../contracts/messages';
 import type { AccessRequestState } from '../contracts/request';
 import type { FlowSnapshot } from '../contracts/snapshot';
@@ -14,21 +14,50 @@ import { outlivesLink, shortestCoveringBucket } from './share-links';
 /** The state facts the approval rules read. */
 export type ApprovalContext = Pick<
   AccessRequestState,
-  'status' | 'requesterId' | 'currentTier' | 'approvals' | 'pendingExtension'
+  'status' | 'requesterId' | 'currentTier' | 'approvals' | 'pendingExtension' | 'breakGlass'
 >;
 
-/** What approve and reject decide: the request while it is pending, or a pending extension of an active grant. */
-export type DecisionTarget = 'request' | 'extension';
+/**
+ * What approve and reject decide: the request while it is pending, a pending extension of an active grant,
+ * or a break-glass grant awaiting ratification (approve ratifies it, reject ends it).
+ */
+export type DecisionTarget = 'request' | 'extension' | 'ratification';
 
 export function decisionTarget(
-  state: Pick<AccessRequestState, 'status' | 'pendingExtension'>,
+  state: Pick<AccessRequestState, 'status' | 'pendingExtension' | 'breakGlass'>,
 ): DecisionTarget | undefined {
   if (state.status === 'PENDING_APPROVAL') return 'request';
+  if (awaitsRatification(state)) return 'ratification';
   // Once its new share link is being made, an extension is decided.
   if (state.status === 'ACTIVE' && state.pendingExtension && !state.pendingExtension.makingLinkSince) {
     return 'extension';
   }
   return undefined;
+}
+
+/** A break-glass grant (being made, or active) that nobody has ratified or refused yet. */
+export function awaitsRatification(state: Pick<AccessRequestState, 'status' | 'breakGlass'>): boolean {
+  const breakGlass = state.breakGlass;
+  return (
+    !!breakGlass &&
+    !breakGlass.ratification &&
+    !breakGlass.refusal &&
+    (state.status === 'APPROVED' || state.status === 'ACTIVE')
+  );
+}
+
+/** May this actor ratify (or refuse) the break-glass grant? Never its requester, whatever the flow allows. */
+function checkRatifier(snapshot: FlowSnapshot, state: ApprovalContext, actor: Actor): Decision<number> {
+  if (actor.id === state.requesterId) {
+    return refuse(REFUSAL.forbidden, 'the requester may not ratify their own break-glass access');
+  }
+  if (!isRatifier(snapshot, actor))
+    return refuse(REFUSAL.forbidden, 'the caller is not a ratifier of this break-glass access');
+  return allow(0);
+}
+
+export function isRatifier(snapshot: FlowSnapshot, actor: Actor): boolean {
+  return !!snapshot.breakGlass?.ratifiers.some((principal) => actorMatches(actor, principal));
 }
 
 function approvalsOf(state: ApprovalContext, target: DecisionTarget): ApprovalContext['approvals'] {
@@ -42,6 +71,7 @@ function approvalsOf(state: ApprovalContext, target: DecisionTarget): ApprovalCo
 export function checkApprove(snapshot: FlowSnapshot, state: ApprovalContext, actor: Actor): Decision<number> {
   const target = decisionTarget(state);
   if (!target) return refuse(REFUSAL.conflict, `the request is ${state.status} and waits for no approval`);
+  if (target === 'ratification') return checkRatifier(snapshot, state, actor);
   if (actor.id === state.requesterId && !snapshot.approval.allowSelfApproval) {
     return refuse(REFUSAL.forbidden, 'the requester may not approve their own request under this flow');
   }
@@ -56,6 +86,10 @@ export function checkApprove(snapshot: FlowSnapshot, state: ApprovalContext, act
 export function checkReject(snapshot: FlowSnapshot, state: ApprovalContext, actor: Actor): Decision {
   const target = decisionTarget(state);
   if (!target) return refuse(REFUSAL.conflict, `the request is ${state.status} and waits for no decision`);
+  if (target === 'ratification') {
+    const ratifier = checkRatifier(snapshot, state, actor);
+    return ratifier.ok ? allow(undefined) : ratifier;
+  }
   if (actor.id === state.requesterId) {
     return refuse(REFUSAL.forbidden, 'the requester withdraws (cancel) rather than rejects their own request');
   }
@@ -110,7 +144,8 @@ export function checkRevoke(
   actor: Actor,
   rules: StopRules = { whileGranting: false },
 ): Decision {
-  const approver = tiersActorMayApprove(snapshot.approval, state.currentTier, actor).length > 0;
+  const approver =
+    tiersActorMayApprove(snapshot.approval, state.currentTier, actor).length > 0 || isRatifier(snapshot, actor);
   if (actor.id !== state.requesterId && !approver && !isAdmin(actor)) {
     return refuse(REFUSAL.forbidden, 'only the requester, an approver or an admin may revoke this grant');
   }
@@ -146,7 +181,7 @@ export function checkExtend(
   snapshot: FlowSnapshot,
   state: Pick<
     AccessRequestState,
-    'status' | 'requesterId' | 'durationMs' | 'extensions' | 'pendingExtension' | 'grant' | 'revocation'
+    'status' | 'requesterId' | 'durationMs' | 'extensions' | 'pendingExtension' | 'grant' | 'revocation' | 'breakGlass'
   >,
   actor: Actor,
   addMs: number,
@@ -155,6 +190,9 @@ export function checkExtend(
   if (actor.id !== state.requesterId) return refuse(REFUSAL.forbidden, 'only the requester may ask for an extension');
   if (state.status !== 'ACTIVE' || !state.grant || state.revocation) {
     return refuse(REFUSAL.conflict, `the request is ${state.status}; only an active grant can be extended`);
+  }
+  if (awaitsRatification(state)) {
+    return refuse(REFUSAL.conflict, 'break-glass access can be extended only once it has been ratified');
   }
   if (state.pendingExtension?.makingLinkSince) {
     return refuse(REFUSAL.conflict, 'the new share link of an extension is being made');

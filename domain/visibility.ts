@@ -1,6 +1,7 @@
 import type { SearchAttributePair, SearchAttributeUpdatePair } from '@temporalio/common';
 import type { AccessRequestInput, AccessRequestState } from '../contracts/request';
 import {
+  SA_BREAK_GLASS,
   SA_GRANT_ENDS_AT,
   SA_INTEGRATION,
   SA_PENDING_APPROVERS,
@@ -10,6 +11,7 @@ import {
   SA_VAULT,
 } from '../contracts/search-attributes';
 import type { FlowSnapshot } from '../contracts/snapshot';
+import { principalKey } from '../contracts/identity';
 import { pendingApproverKeys } from './approval';
 import { formatIsoDuration } from './duration';
 import { grantModeOf } from './guarantees';
@@ -23,12 +25,19 @@ import { grantModeOf } from './guarantees';
 
 export type VisibleState = Pick<
   AccessRequestState,
-  'status' | 'requesterId' | 'resourceId' | 'integration' | 'currentTier' | 'grant'
+  'status' | 'requesterId' | 'resourceId' | 'integration' | 'currentTier' | 'grant' | 'breakGlass'
 >;
 
 /** Every search attribute of a request in this state; `null` removes one that no longer applies. */
 export function searchAttributesOf(snapshot: FlowSnapshot, state: VisibleState): SearchAttributeUpdatePair[] {
-  const pending = state.status === 'PENDING_APPROVAL' ? pendingApproverKeys(snapshot.approval, state.currentTier) : [];
+  const breakGlass = breakGlassStage(state);
+  // Ratifiers find a break-glass grant that waits for them as approvers find a pending request.
+  const pending =
+    state.status === 'PENDING_APPROVAL'
+      ? pendingApproverKeys(snapshot.approval, state.currentTier)
+      : breakGlass === 'awaiting-ratification' && (state.status === 'APPROVED' || state.status === 'ACTIVE')
+        ? snapshot.breakGlass!.ratifiers.map(principalKey)
+        : [];
   const endsAt = state.grant && !state.grant.revokedAt ? new Date(state.grant.endsAt) : null;
   return [
     { key: SA_STATUS, value: state.status },
@@ -38,7 +47,19 @@ export function searchAttributesOf(snapshot: FlowSnapshot, state: VisibleState):
     { key: SA_VAULT, value: snapshot.resource.vaultId },
     { key: SA_PENDING_APPROVERS, value: pending.length > 0 ? pending : null },
     { key: SA_GRANT_ENDS_AT, value: endsAt },
+    // Only break-glass requests carry it: every other request's search attributes stay as they were.
+    ...(breakGlass ? [{ key: SA_BREAK_GLASS, value: breakGlass }] : []),
   ];
+}
+
+/** Where a break-glass request stands; undefined for every other request. */
+export function breakGlassStage(
+  state: Pick<AccessRequestState, 'breakGlass'>,
+): 'awaiting-ratification' | 'ratified' | 'not-ratified' | undefined {
+  const breakGlass = state.breakGlass;
+  if (!breakGlass) return undefined;
+  if (breakGlass.ratification) return 'ratified';
+  return breakGlass.refusal ? 'not-ratified' : 'awaiting-ratification';
 }
 
 /**
@@ -46,13 +67,15 @@ export function searchAttributesOf(snapshot: FlowSnapshot, state: VisibleState):
  * of the state its first workflow task puts it in (an automatic flow is APPROVED at once).
  */
 export function startingSearchAttributes(snapshot: FlowSnapshot, requesterId: string): SearchAttributePair[] {
-  const status = snapshot.approval.automatic ? 'APPROVED' : 'PENDING_APPROVAL';
+  const status = snapshot.approval.automatic || snapshot.breakGlass ? 'APPROVED' : 'PENDING_APPROVAL';
   const facts = {
     status,
     requesterId,
     resourceId: snapshot.resource.id,
     integration: snapshot.integration.name,
     currentTier: 0,
+    // The deadline is not a search attribute: any value stands for "awaiting ratification".
+    breakGlass: snapshot.breakGlass ? { ratifyBy: '' } : undefined,
   } as const;
   return searchAttributesOf(snapshot, facts).filter((pair): pair is SearchAttributePair => pair.value !== null);
 }

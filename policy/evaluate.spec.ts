@@ -533,3 +533,72 @@ describe(integrationsOf.name, () => {
     expect(integrationsOf(policy)[1].token).toEqual({ file: '/srv/latchkey/op.token' });
   });
 });
+
+describe(`${evaluateRequest.name}: break-glass`, () => {
+  /** cloud-access offers break-glass: an hour at most, ratified by the owner (the cloud integration's: olivia) or alice. */
+  const BREAK_GLASS_POLICY = parsePolicy(
+    edit(
+      VALID_POLICY,
+      '    duration: { max: P1D }\n',
+      [
+        '    duration: { max: P1D }',
+        '    breakGlass:',
+        '      maxDuration: PT1H',
+        '      ratifyWithin: PT30M',
+        '      ratifiers: [resource-owner, { user: alice }]',
+        '      onNotRatified: end-and-rotate',
+        '',
+      ].join('\n'),
+    ),
+    '/etc/latchkey/policy.yaml',
+  );
+  const draft = { resourceId: 'cloud-db', justification: 'INC-42: database down at 3am', breakGlass: true };
+
+  it('pins the ratifiers, resolved, and the outcome without ratification; duration defaults within its maximum', () => {
+    const sut = allowed(draft, ALICE, BREAK_GLASS_POLICY);
+    expect(sut.breakGlass).toEqual({
+      ratifyWithinMs: 1_800_000,
+      ratifiers: [
+        { kind: 'user', id: 'olivia' },
+        { kind: 'user', id: 'alice' },
+      ],
+      onNotRatified: 'end-and-rotate',
+    });
+    expect(sut.durationMs).toBe(3_600_000);
+    // An ordinary request on the same flow carries no break-glass, and keeps the flow's own maximum.
+    expect(
+      allowed({ ...draft, breakGlass: false, duration: 'PT8H' }, ALICE, BREAK_GLASS_POLICY).breakGlass,
+    ).toBeUndefined();
+  });
+
+  it('refuses it where the flow offers none, beyond its own maximum, or without a justification', () => {
+    expect(refused({ ...GOOD, resourceId: 'prod-db', breakGlass: true })).toEqual({
+      code: 'break-glass-unavailable',
+      rule: 'flows.prod-access.breakGlass',
+      message: 'flow "prod-access" offers no break-glass access',
+    });
+    expect(refused({ ...draft, duration: 'PT2H' }, ALICE, BREAK_GLASS_POLICY)).toMatchObject({
+      code: 'duration-too-long',
+      rule: 'flows.cloud-access.breakGlass.maxDuration',
+    });
+    expect(refused({ ...draft, justification: ' ' }, ALICE, BREAK_GLASS_POLICY)).toMatchObject({
+      code: 'justification-required',
+      rule: 'flows.cloud-access.breakGlass',
+    });
+  });
+
+  it('refuses it when nobody but the requester could ratify it', () => {
+    const onlyAlice = parsePolicy(
+      edit(
+        VALID_POLICY,
+        '    duration: { max: P1D }\n',
+        '    duration: { max: P1D }\n    breakGlass:\n      maxDuration: PT1H\n      ratifyWithin: PT30M\n      ratifiers: [{ user: alice }]\n',
+      ),
+      '/etc/latchkey/policy.yaml',
+    );
+    expect(refused(draft, ALICE, onlyAlice)).toMatchObject({
+      code: 'no-approvers',
+      rule: 'flows.cloud-access.breakGlass.ratifiers',
+    });
+  });
+});

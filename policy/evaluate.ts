@@ -1,7 +1,14 @@
 import type { OnePasswordPlan } from '../domain/vault-permissions';
 import type { CatalogGroup, CatalogItem, ResourceCatalog } from '../contracts/catalog';
 import { type Identity, type Principal, principalKey } from '../contracts/identity';
-import type { ApprovalTier, FlowSnapshot, GrantSpec, ResourceSnapshot, RotatorSpec } from '../contracts/snapshot';
+import type {
+  ApprovalTier,
+  BreakGlassSpec,
+  FlowSnapshot,
+  GrantSpec,
+  ResourceSnapshot,
+  RotatorSpec,
+} from '../contracts/snapshot';
 import { formatIsoDuration, parseIsoDuration } from '../domain/duration';
 import type {
   FlowPolicy,
@@ -23,6 +30,8 @@ export interface AccessRequestDraft {
   duration?: string;
   justification?: string;
   ticket?: string;
+  /** Break-glass: access at once, to be ratified (only where the flow offers it). */
+  breakGlass?: boolean;
 }
 
 export type RefusalCode =
@@ -35,7 +44,8 @@ export type RefusalCode =
   | 'justification-mismatch'
   | 'ticket-required'
   | 'no-approvers'
-  | 'grant-mode-unavailable';
+  | 'grant-mode-unavailable'
+  | 'break-glass-unavailable';
 
 export interface Refusal {
   code: RefusalCode;
@@ -63,6 +73,8 @@ export interface RequestableResource {
     ticketRequired: boolean;
     /** Per tier, resolved (resource owner or integration owners already applied). */
     approvers: Principal[][];
+    /** Break-glass, when the flow offers it: access at once, ratified by these within `ratifyWithin` or ended. */
+    breakGlass?: { maxDuration: string; ratifyWithin: string; ratifiers: Principal[]; onNotRatified: string };
   };
   accessDetails?: string;
   /**
@@ -279,10 +291,17 @@ export function evaluateRequest(
         );
   }
   const rule = `flows.${flow.name}`;
+  const breakGlass = draft.breakGlass ? flow.breakGlass : undefined;
+  if (draft.breakGlass && !breakGlass) {
+    return refuse('break-glass-unavailable', `${rule}.breakGlass`, `flow "${flow.name}" offers no break-glass access`);
+  }
+  // Break-glass is shorter than the flow allows, and its maximum is its own rule.
+  const maxMs = breakGlass ? breakGlass.maxDurationMs : flow.duration.maxMs;
+  const maxRule = breakGlass ? `${rule}.breakGlass.maxDuration` : `${rule}.duration.max`;
 
   let durationMs: number;
   if (draft.duration === undefined) {
-    durationMs = flow.duration.defaultMs;
+    durationMs = Math.min(flow.duration.defaultMs, maxMs);
   } else {
     try {
       durationMs = parseIsoDuration(draft.duration);
@@ -295,11 +314,11 @@ export function evaluateRequest(
     }
     if (durationMs === 0) return refuse('duration-invalid', `${rule}.duration`, 'duration must be longer than zero');
   }
-  if (durationMs > flow.duration.maxMs) {
+  if (durationMs > maxMs) {
     return refuse(
       'duration-too-long',
-      `${rule}.duration.max`,
-      `${formatIsoDuration(durationMs)} is longer than the longest access this flow allows, ${formatIsoDuration(flow.duration.maxMs)}`,
+      maxRule,
+      `${formatIsoDuration(durationMs)} is longer than the longest ${breakGlass ? 'break-glass ' : ''}access this flow allows, ${formatIsoDuration(maxMs)}`,
     );
   }
   if (durationMs < flow.duration.minMs) {
@@ -311,6 +330,9 @@ export function evaluateRequest(
   }
 
   const justification = draft.justification?.trim() ?? '';
+  if (breakGlass && justification === '') {
+    return refuse('justification-required', `${rule}.breakGlass`, 'break-glass access always needs a justification');
+  }
   if (flow.justification.required && justification === '') {
     return refuse('justification-required', `${rule}.justification.required`, 'a justification is required');
   }
@@ -349,6 +371,19 @@ export function evaluateRequest(
     );
   }
 
+  let breakGlassSpec: BreakGlassSpec | undefined;
+  if (breakGlass) {
+    const ratifiers = resolveTier({ approvers: breakGlass.ratifiers, threshold: { kind: 'any' } }, owner, integration);
+    if (!ratifiers.some((ratifier) => !(ratifier.kind === 'user' && ratifier.id === identity.id))) {
+      return refuse(
+        'no-approvers',
+        `${rule}.breakGlass.ratifiers`,
+        'nobody but you could ratify this break-glass access',
+      );
+    }
+    breakGlassSpec = { ratifyWithinMs: breakGlass.ratifyWithinMs, ratifiers, onNotRatified: breakGlass.onNotRatified };
+  }
+
   const resourceSnapshot: ResourceSnapshot = {
     id: resource.id,
     name: resource.name,
@@ -376,6 +411,7 @@ export function evaluateRequest(
       ...(flow.reminderIntervalMs !== undefined ? { reminderIntervalMs: flow.reminderIntervalMs } : {}),
       revokeAlertAfterMs: flow.revokeAlertAfterMs,
       extensions: { ...flow.extensions },
+      ...(breakGlassSpec ? { breakGlass: breakGlassSpec } : {}),
     },
   };
 }
@@ -472,6 +508,18 @@ export function requestableResources(
           justificationRequired: flow.justification.required,
           ticketRequired: flow.ticket.required,
           approvers: flow.automatic ? [] : flow.tiers.map((tier) => resolveTier(tier, owner, integration)),
+          ...(flow.breakGlass && {
+            breakGlass: {
+              maxDuration: formatIsoDuration(flow.breakGlass.maxDurationMs),
+              ratifyWithin: formatIsoDuration(flow.breakGlass.ratifyWithinMs),
+              ratifiers: resolveTier(
+                { approvers: flow.breakGlass.ratifiers, threshold: { kind: 'any' } },
+                owner,
+                integration,
+              ),
+              onNotRatified: flow.breakGlass.onNotRatified,
+            },
+          }),
         },
         ...(integration.accessDetails !== undefined ? { accessDetails: integration.accessDetails } : {}),
         ...(resource.definition.type === 'vault' && {

@@ -142,6 +142,95 @@ describe(parsePolicy.name, () => {
     });
   });
 
+  describe('break-glass', () => {
+    const BREAK_GLASS = ['    breakGlass:', '      maxDuration: PT1H', '      ratifyWithin: PT30M'];
+    /** The cloud-access flow (the last) with these break-glass lines. */
+    const cloudAccess = (...lines: string[]) =>
+      edit(VALID_POLICY, '    duration: { max: P1D }\n', `    duration: { max: P1D }\n${lines.join('\n')}\n`);
+
+    it('is read with its defaults: end when not ratified, no per-person limit', () => {
+      const flows = parsePolicy(
+        cloudAccess(...BREAK_GLASS, '      ratifiers: [{ group: security }, resource-owner]'),
+        FILE,
+      ).flows;
+      expect(flows[2].breakGlass).toEqual({
+        maxDurationMs: 3_600_000,
+        ratifyWithinMs: 1_800_000,
+        ratifiers: [{ kind: 'group', id: 'security' }, { kind: 'resource-owner' }],
+        onNotRatified: 'end',
+      });
+      const limited = parsePolicy(
+        cloudAccess(
+          ...BREAK_GLASS,
+          '      ratifiers: [{ group: security }]',
+          '      onNotRatified: end-and-rotate',
+          '      perPersonLimit: { count: 2, per: P30D }',
+        ),
+        FILE,
+      );
+      expect(limited.flows[2].breakGlass).toMatchObject({
+        onNotRatified: 'end-and-rotate',
+        perPersonLimit: { count: 2, perMs: 30 * 86_400_000 },
+      });
+    });
+
+    it('refuses a ratification window longer than the access, and access longer than the flow allows', () => {
+      expectOneIssue(
+        cloudAccess(
+          '    breakGlass:',
+          '      maxDuration: PT1H',
+          '      ratifyWithin: PT2H',
+          '      ratifiers: [{ group: security }]',
+        ),
+        'ratifyWithin: PT2H',
+        'flows[2].breakGlass.ratifyWithin',
+        /longer than maxDuration PT1H: nothing to ratify/,
+      );
+      expectOneIssue(
+        cloudAccess(
+          '    breakGlass:',
+          '      maxDuration: P2D',
+          '      ratifyWithin: PT1H',
+          '      ratifiers: [{ group: security }]',
+        ),
+        'maxDuration: P2D',
+        'flows[2].breakGlass.maxDuration',
+        /longer than the flow's duration.max P1D/,
+      );
+    });
+
+    it('refuses end-and-rotate on a flow that offers what has no secret to rotate (a vault)', () => {
+      const text = edit(
+        VALID_POLICY,
+        '    extensions: { maxCount: 2, maxDuration: PT2H }\n',
+        [
+          '    extensions: { maxCount: 2, maxDuration: PT2H }',
+          ...BREAK_GLASS,
+          '      ratifiers: [{ group: security }]',
+          '      onNotRatified: end-and-rotate',
+          '',
+        ].join('\n'),
+      );
+      expectOneIssue(
+        text,
+        'onNotRatified: end-and-rotate',
+        'flows[1].breakGlass.onNotRatified',
+        /end-and-rotate needs items, but the flow offers "oncall-vault" \(vault\), "legacy-vault" \(vault\)/,
+      );
+    });
+
+    it('refuses break-glass on an automatic flow, which needs no approver', () => {
+      const text = edit(
+        VALID_POLICY,
+        '    justification: { required: false }\n',
+        ['    justification: { required: false }', ...BREAK_GLASS, '      ratifiers: [{ group: security }]', ''].join(
+          '\n',
+        ),
+      );
+      expectOneIssue(text, 'breakGlass:', 'flows[0].breakGlass', /not needed in an automatic flow/);
+    });
+  });
+
   describe('version', () => {
     it('is sha256 of the exact text, the same for the same text', () => {
       const expected = `sha256:${createHash('sha256').update(VALID_POLICY, 'utf8').digest('hex')}`;

@@ -20,6 +20,8 @@ import {
 import { PolicyError, type PolicyIssue } from './errors';
 import type {
   ApproverRef,
+  BreakGlassPolicy,
+  DatabaseRoleResourcePolicy,
   FlowPolicy,
   IntegrationPolicy,
   LoadedPolicy,
@@ -176,6 +178,13 @@ interface RawFlow {
   reminderInterval?: string;
   revokeAlertAfter?: string;
   extensions?: { maxCount?: number; maxDuration?: string; requireApproval?: boolean };
+  breakGlass?: {
+    maxDuration: string;
+    ratifyWithin: string;
+    ratifiers: RawApprover[];
+    onNotRatified?: 'end' | 'end-and-rotate';
+    perPersonLimit?: { count: number; per: string };
+  };
 }
 
 interface RawPolicy {
@@ -415,6 +424,9 @@ class Checker {
 
     // Approval.
     if (automatic && raw.approval) this.fail(at('approval'), 'is not allowed in an automatic flow (automatic: true)');
+    if (automatic && raw.breakGlass) {
+      this.fail(at('breakGlass'), 'is not needed in an automatic flow (automatic: true): its access needs no approver');
+    }
     if (!automatic && !raw.approval)
       this.fail(at('approval'), 'is required unless the flow is automatic (automatic: true)');
     const tiers = automatic
@@ -472,6 +484,57 @@ class Checker {
       ...(reminderIntervalMs !== undefined ? { reminderIntervalMs } : {}),
       revokeAlertAfterMs,
       extensions: { maxCount, maxExtensionMs, requireApproval },
+      ...(raw.breakGlass ? { breakGlass: this.breakGlass(raw, i, integrations, resources, maxMs) } : {}),
+    };
+  }
+
+  private breakGlass(
+    raw: RawFlow,
+    i: number,
+    integrations: IntegrationPolicy[],
+    resources: ResourcePolicy[],
+    flowMaxMs: number,
+  ): BreakGlassPolicy {
+    const rawBreakGlass = raw.breakGlass!;
+    const at = (...rest: Array<string | number>): KeyPath => ['flows', i, 'breakGlass', ...rest];
+    const maxDurationMs = this.duration(at('maxDuration'), rawBreakGlass.maxDuration);
+    const ratifyWithinMs = this.duration(at('ratifyWithin'), rawBreakGlass.ratifyWithin);
+    if (maxDurationMs > flowMaxMs) {
+      this.fail(at('maxDuration'), `is longer than the flow's duration.max ${raw.duration.max}`);
+    }
+    if (ratifyWithinMs > maxDurationMs) {
+      // Access would have ended on its own before anyone had to ratify it: the window would check nothing.
+      this.fail(at('ratifyWithin'), `is longer than maxDuration ${rawBreakGlass.maxDuration}: nothing to ratify`);
+    }
+    const ratifiers: ApproverRef[] = rawBreakGlass.ratifiers.map((approver) =>
+      approver === 'resource-owner' ? { kind: 'resource-owner' } : principalOf(approver),
+    );
+    if (ratifiers.some((ratifier) => ratifier.kind === 'resource-owner')) {
+      this.ownerReachable(raw, i, integrations, resources);
+    }
+    const onNotRatified = rawBreakGlass.onNotRatified ?? 'end';
+    if (onNotRatified === 'end-and-rotate') {
+      // Only an item's secret can be replaced; a vault or a database login ends without anything to rotate.
+      const unrotatable = offeredResources(raw, resources).filter(
+        (resource): resource is VaultResourcePolicy | DatabaseRoleResourcePolicy =>
+          resource.type === 'vault' || resource.type === 'database-role',
+      );
+      if (unrotatable.length > 0) {
+        this.fail(
+          at('onNotRatified'),
+          `end-and-rotate needs items, but the flow offers ${unrotatable.map((resource) => `"${resource.id}" (${resource.type})`).join(', ')}`,
+        );
+      }
+    }
+    const limit = rawBreakGlass.perPersonLimit;
+    return {
+      maxDurationMs,
+      ratifyWithinMs,
+      ratifiers,
+      onNotRatified,
+      ...(limit
+        ? { perPersonLimit: { count: limit.count, perMs: this.duration(at('perPersonLimit', 'per'), limit.per) } }
+        : {}),
     };
   }
 
@@ -563,11 +626,7 @@ class Checker {
     integrations: IntegrationPolicy[],
     resources: ResourcePolicy[],
   ): void {
-    const offered = resources.filter(
-      (resource) =>
-        raw.integrations?.includes(resource.integration) ||
-        raw.resources?.includes(resource.type === 'selection' ? resource.idPrefix : resource.id),
-    );
+    const offered = offeredResources(raw, resources);
     const names = new Set(offered.map((resource) => resource.integration));
     for (const name of names) {
       const integration = integrations.find((candidate) => candidate.name === name);
@@ -579,6 +638,15 @@ class Checker {
       }
     }
   }
+}
+
+/** The resources a flow offers, by name or through their integration. */
+function offeredResources(raw: RawFlow, resources: ResourcePolicy[]): ResourcePolicy[] {
+  return resources.filter(
+    (resource) =>
+      raw.integrations?.includes(resource.integration) ||
+      raw.resources?.includes(resource.type === 'selection' ? resource.idPrefix : resource.id),
+  );
 }
 
 function principalOf(raw: RawPrincipal): Principal {

@@ -161,4 +161,19 @@ export interface FlowPolicy {
   /** How long ending access may take before admins are alerted (the attempts go on). */
   revokeAlertAfterMs: number;
   extensions: { maxCount: number; maxExtensionMs: number; requireApproval: boolean };
+  /** Absent: the flow offers no break-glass. */
+  breakGlass?: BreakGlassPolicy;
+}
+
+/**
+ * Access at once, when no approver can be reached, held to account: the ratifiers must ratify it within
+ * `ratifyWithinMs` of the request, or access ends then (rotated with `end-and-rotate`) and admins are alerted.
+ */
+export interface BreakGlassPolicy {
+  maxDurationMs: number;
+  ratifyWithinMs: number;
+  ratifiers: ApproverRef[];
+  onNotRatified: 'end' | 'end-and-rotate';
+  /** At most `count` break-glass requests per person in any window of `perMs`. */
+  perPersonLimit?: { count: number; perMs: number };
 }

@@ -20,3 +20,4 @@ register LatchkeyIntegration Keyword
 register LatchkeyVault Keyword
 register LatchkeyPendingApprovers KeywordList
 register LatchkeyGrantEndsAt Datetime
+register LatchkeyBreakGlass Keyword

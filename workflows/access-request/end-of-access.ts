@@ -1,9 +1,11 @@
 import { condition, isCancellation, log } from '@temporalio/workflow';
 import { ADMINS } from '../../contracts/notifications';
 import type { GrantView } from '../../contracts/request';
+import type { RotatorSpec } from '../../contracts/snapshot';
 import { TERMINAL_STATUSES } from '../../domain/lifecycle';
 import { ending } from '../activity-stubs';
 import { rotateCredential } from '../ending-steps';
+import { notRatifiedInTime, ratificationDeadlineMs, rotatesUnratified } from './break-glass';
 import { awaitLease, removeDatabaseLogin } from './grant';
 import { endInOnePasswordBeforePatch } from './legacy';
 import { type AccessRequestRun, iso } from './run';
@@ -16,6 +18,8 @@ const DEFAULT_REVOKE_ALERT_AFTER_MS = 15 * 60_000;
 
 type EndedBy = NonNullable<GrantView['endedBy']>;
 
+const NO_ROTATOR: RotatorSpec = { kind: 'none' };
+
 /**
  * Holds the grant until its end (a durable timer that an extension moves) or an early revoke.
  * Returns the cancellation when the workflow was cancelled meanwhile: access must still be ended.
@@ -25,9 +29,17 @@ export async function holdUntilEnd(run: AccessRequestRun): Promise<Error | undef
   try {
     while (!state.revocation) {
       const endsAt = state.grant!.endsAt;
-      const remaining = Date.parse(endsAt) - Date.now();
-      if (remaining <= 0) return undefined;
-      await condition(() => !!state.revocation || state.grant!.endsAt !== endsAt, remaining);
+      // Break-glass: until ratified, access ends at the ratification deadline (Infinity for any other grant).
+      const ratifyByMs = ratificationDeadlineMs(run);
+      const remaining = Math.min(Date.parse(endsAt), ratifyByMs) - Date.now();
+      if (remaining <= 0) {
+        if (ratifyByMs <= Date.now()) await notRatifiedInTime(run);
+        return undefined;
+      }
+      await condition(
+        () => !!state.revocation || state.grant!.endsAt !== endsAt || ratificationDeadlineMs(run) !== ratifyByMs,
+        remaining,
+      );
     }
     return undefined;
   } catch (error) {
@@ -86,8 +98,10 @@ async function endInOnePassword(run: AccessRequestRun): Promise<EndedBy> {
     await alertIfSlow(run, removeDatabaseLogin(run));
     return 'login-dropped';
   }
-  if (run.mode === 'rotate-on-revoke' && snapshot.grant.mode === 'share-link') {
-    const { rotator, vaultId, itemId } = snapshot.grant;
+  if (snapshot.grant.mode === 'share-link' && (run.mode === 'rotate-on-revoke' || rotatesUnratified(run))) {
+    const { vaultId, itemId } = snapshot.grant;
+    // Unratified break-glass on a plain share link: no rotator is named, so only the item's secret is replaced.
+    const rotator = snapshot.grant.rotator ?? (run.mode === 'rotate-on-revoke' ? undefined : NO_ROTATOR);
     if (rotator) return alertIfSlow(run, rotateCredential(run.endingSubject(), { vaultId, itemId }, rotator));
     // Requests made before rotators existed: 1Password's generator replaces the item's secret.
     const rotation = ending.rotateItemSecret({

@@ -80,12 +80,13 @@ export class AccessRequestRun {
       ticket: input.ticket,
       requestedAt: input.requestedAt,
       durationMs: snapshot.durationMs,
-      pendingDeadline: snapshot.approval.automatic ? undefined : iso(this.pendingDeadlineMs),
+      pendingDeadline: snapshot.approval.automatic || snapshot.breakGlass ? undefined : iso(this.pendingDeadlineMs),
       currentTier: 0,
       approvalsRequired: approvalsRequired(snapshot.approval, 0),
       approvals: [],
       extensions: [],
       updatedAt: iso(this.startMs),
+      ...(snapshot.breakGlass && { breakGlass: { ratifyBy: iso(this.startMs + snapshot.breakGlass.ratifyWithinMs) } }),
     };
   }
 

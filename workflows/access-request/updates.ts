@@ -28,6 +28,7 @@ import {
   decisionTarget,
 } from '../../domain/request-rules';
 import { approvalRecord, approveRequest, rejectRequest, withdraw } from './approval';
+import { ratify, refuseRatification } from './break-glass';
 import { type Command, recordedCommand, verifiedCommand } from './commands';
 import { revoke, withdrawWhileGranting } from './end-of-access';
 import { approveExtension, rejectExtension, requestExtension } from './extension';
@@ -58,16 +59,24 @@ const UPDATE_RULES = [
     text: ['comment'],
     admit: (run, actor) => checkApprove(run.snapshot, run.state, actor),
     apply: (run, actor, { comment }, tier) => {
+      const target = decisionTarget(run.state);
+      if (target === 'ratification') return ratify(run, actor, comment);
       const record = approvalRecord(run, actor, tier, comment);
-      return decisionTarget(run.state) === 'extension' ? approveExtension(run, record) : approveRequest(run, record);
+      return target === 'extension' ? approveExtension(run, record) : approveRequest(run, record);
     },
   }),
   rule<RejectArgs, void>({
     update: rejectUpdate,
     text: ['comment'],
     admit: (run, actor) => checkReject(run.snapshot, run.state, actor),
-    apply: (run, actor, { comment }) =>
-      decisionTarget(run.state) === 'extension' ? rejectExtension(run) : rejectRequest(run, actor.id, comment),
+    apply: async (run, actor, { comment }) => {
+      const target = decisionTarget(run.state);
+      if (target === 'ratification') {
+        await refuseRatification(run, actor, comment);
+        return revoke(run, actor.id, comment ?? 'break-glass access refused at ratification');
+      }
+      return target === 'extension' ? rejectExtension(run) : rejectRequest(run, actor.id, comment);
+    },
   }),
   rule<CancelArgs, void>({
     update: cancelUpdate,

@@ -17,6 +17,7 @@ import { verifyStartCommand } from '../activity-stubs';
 import { internalKey } from '../worker-trust';
 import { SIGNED_COMMANDS } from '../patches';
 import { awaitDecision, withdraw } from './approval';
+import { grantBreakGlass } from './break-glass';
 import { CANCELLED_BY_WORKFLOW, endAccess, holdUntilEnd } from './end-of-access';
 import { grantAccessOf, makeGrant } from './grant';
 import { AccessRequestRun, iso } from './run';
@@ -81,7 +82,8 @@ async function startIsSigned(run: AccessRequestRun, input: AccessRequestInput): 
 /** Until decided; returns the cancellation if the workflow was cancelled meanwhile (the request is then withdrawn). */
 async function decide(run: AccessRequestRun): Promise<Error | undefined> {
   try {
-    if (run.snapshot.approval.automatic) run.moveTo('APPROVED');
+    if (run.snapshot.breakGlass) await grantBreakGlass(run);
+    else if (run.snapshot.approval.automatic) run.moveTo('APPROVED');
     else await awaitDecision(run);
     return undefined;
   } catch (error) {

@@ -1,5 +1,6 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
-import { SA_STATUS } from '../../../contracts/search-attributes';
+import { SA_BREAK_GLASS, SA_STATUS } from '../../../contracts/search-attributes';
+import { formatIsoDuration } from '../../../domain/duration';
 import type { RequestStatus } from '../../../contracts/request';
 import type { FlowSnapshot } from '../../../contracts/snapshot';
 import { ApiError } from '../errors/api-error';
@@ -34,7 +35,7 @@ export class OpenRequestLimit {
    */
   async check(caller: Caller, retriedWorkflowId?: string): Promise<void> {
     const { count } = await this.client.workflow.count(openRequestsQuery(this.scope, caller));
-    if (count >= this.limit && !(retriedWorkflowId && (await this.exists(retriedWorkflowId)))) {
+    if (count >= this.limit && !(retriedWorkflowId && (await workflowExists(this.client, retriedWorkflowId)))) {
       throw new ApiError(
         429,
         'open-request-limit',
@@ -43,14 +44,49 @@ export class OpenRequestLimit {
       );
     }
   }
+}
 
-  private async exists(workflowId: string): Promise<boolean> {
-    try {
-      await this.client.workflow.getHandle(workflowId).describe();
-      return true;
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return false;
-      throw err;
+/** Whether an idempotent retry's workflow exists: then the retry is not a new request, and passes a limit. */
+async function workflowExists(client: Client, workflowId: string): Promise<boolean> {
+  try {
+    await client.workflow.getHandle(workflowId).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+/** Break-glass requests the caller started since `sinceIso`, whatever became of them. */
+export function breakGlassQuery(scope: ListScope, caller: Caller, sinceIso: string): string {
+  const stages = BREAK_GLASS_STAGES.map((stage) => `'${stage}'`).join(', ');
+  return `${buildListQuery(scope, caller, { mine: true })} AND ${SA_BREAK_GLASS.name} IN (${stages}) AND StartTime >= '${sinceIso}'`;
+}
+
+const BREAK_GLASS_STAGES = ['awaiting-ratification', 'ratified', 'not-ratified'];
+
+/**
+ * A break-glass flow's `perPersonLimit`: one more break-glass request from someone who made `count` in
+ * the last `per` (in any flow, ratified or not) is refused (429, `break-glass-limit`). Break-glass is for
+ * when nobody can be reached, not a way around approval.
+ */
+export class BreakGlassLimit {
+  constructor(
+    private readonly client: Client,
+    private readonly scope: ListScope,
+    private readonly limit: { count: number; perMs: number },
+  ) {}
+
+  async check(caller: Caller, retriedWorkflowId?: string): Promise<void> {
+    const since = new Date(Date.now() - this.limit.perMs).toISOString();
+    const { count } = await this.client.workflow.count(breakGlassQuery(this.scope, caller, since));
+    if (count >= this.limit.count && !(retriedWorkflowId && (await workflowExists(this.client, retriedWorkflowId)))) {
+      throw new ApiError(
+        429,
+        'break-glass-limit',
+        `You have used break-glass ${count} times in the last ${formatIsoDuration(this.limit.perMs)}, the most this flow allows: ask an approver instead.`,
+        { limit: this.limit.count, per: formatIsoDuration(this.limit.perMs) },
+      );
     }
   }
 }

@@ -23,6 +23,7 @@ import {
 import type { AccessRequestInput, AccessRequestState, GrantAccess } from '../../../contracts/request';
 import { TERMINAL_STATUSES } from '../../../domain/lifecycle';
 import {
+  SA_BREAK_GLASS,
   SA_GRANT_ENDS_AT,
   SA_INTEGRATION,
   SA_REQUESTER,
@@ -30,7 +31,7 @@ import {
   SA_STATUS,
 } from '../../../contracts/search-attributes';
 import type { FlowSnapshot } from '../../../contracts/snapshot';
-import { evaluateRequest, type LoadedPolicy } from '../../../policy';
+import { evaluateRequest, type FlowPolicy, type LoadedPolicy } from '../../../policy';
 import { parseIsoDuration } from '../../../domain/duration';
 import { accessRequestWorkflow } from '../../../workflows';
 import { requestDetails, requestSummary, startingSearchAttributes } from '../../../domain/visibility';
@@ -45,7 +46,7 @@ import { API_CONFIG, POLICY, TEMPORAL_CLIENT } from '../tokens';
 import { mayRead, mayReadGrant, type RequestParties } from './access-rules';
 import { type AuditEntry, buildAuditTimeline } from '../../../audit/timeline';
 import type { CreateRequestDto, ListRequestsQueryDto } from './dto/request-input.dto';
-import { OpenRequestLimit, requireVerifiedRecipient } from './open-request-limit';
+import { BreakGlassLimit, OpenRequestLimit, requireVerifiedRecipient } from './open-request-limit';
 import { PageTokens } from './page-token';
 import { idempotentRequestId, newRequestId } from './request-id';
 import { buildListQuery } from './visibility-query';
@@ -53,6 +54,10 @@ import { CommandSigner } from '../../../trust/command-signer';
 
 /** HTTP status of each policy refusal: not being eligible is a matter of rights, the rest of input. */
 const REFUSAL_STATUS: Record<string, number> = { 'not-eligible': 403 };
+
+function flowNamed(policy: LoadedPolicy, name: string): FlowPolicy {
+  return policy.flows.find((flow) => flow.name === name)!;
+}
 
 const DEFAULT_PAGE_SIZE = 20;
 /** Pinned inputs never change, so what they say about a request's parties can be kept. */
@@ -71,6 +76,7 @@ export interface RequestSummary {
   resourceId?: string;
   integration?: string;
   grantEndsAt?: string;
+  breakGlass?: string;
   startedAt?: string;
   closedAt?: string;
 }
@@ -124,6 +130,7 @@ export class RequestsService {
       duration: dto.duration,
       justification: dto.justification,
       ticket: dto.ticket,
+      breakGlass: dto.breakGlass,
     });
     if (!evaluation.ok) {
       const { code, rule, message } = evaluation.refusal;
@@ -133,11 +140,11 @@ export class RequestsService {
     requireVerifiedRecipient(caller, snapshot);
     const requestId = idempotencyKey ? idempotentRequestId(caller.identity.id, idempotencyKey) : newRequestId();
     const workflowId = requestWorkflowId(requestId);
-    await new OpenRequestLimit(
-      this.client,
-      { workflowType: accessRequestWorkflow.name, taskQueue: this.config.temporal.taskQueue },
-      this.policy.limits.openRequestsPerRequester,
-    ).check(caller, idempotencyKey ? workflowId : undefined);
+    const scope = { workflowType: accessRequestWorkflow.name, taskQueue: this.config.temporal.taskQueue };
+    const retried = idempotencyKey ? workflowId : undefined;
+    await new OpenRequestLimit(this.client, scope, this.policy.limits.openRequestsPerRequester).check(caller, retried);
+    const breakGlassLimit = snapshot.breakGlass && flowNamed(this.policy, snapshot.flowName).breakGlass?.perPersonLimit;
+    if (breakGlassLimit) await new BreakGlassLimit(this.client, scope, breakGlassLimit).check(caller, retried);
     // Signed, so that the workflow knows this request came from here and not from anyone who reaches Temporal.
     const input: AccessRequestInput = this.signer.signStart(workflowId, actorOf(caller), {
       requestId,
@@ -211,6 +218,7 @@ export class RequestsService {
           resourceId: attributes.get(SA_RESOURCE),
           integration: attributes.get(SA_INTEGRATION),
           grantEndsAt: attributes.get(SA_GRANT_ENDS_AT)?.toISOString(),
+          breakGlass: attributes.get(SA_BREAK_GLASS),
           startedAt: timestampToIso(execution.startTime),
           closedAt: timestampToIso(execution.closeTime),
         },

@@ -16,6 +16,21 @@ import { ErrorResponseDto } from '../requests/dto/request-view.dto';
 import { POLICY } from '../tokens';
 import { CatalogService } from './catalog.service';
 
+class BreakGlassOfferDto {
+  @ApiProperty({ example: 'PT1H' }) maxDuration!: string;
+  @ApiProperty({ example: 'PT30M', description: 'Ratified within this of the request, or access ends.' })
+  ratifyWithin!: string;
+  @ApiProperty({
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: { kind: { type: 'string', enum: ['user', 'group'] }, id: { type: 'string' } },
+    },
+  })
+  ratifiers!: Array<{ kind: string; id: string }>;
+  @ApiProperty({ enum: ['end', 'end-and-rotate'] }) onNotRatified!: string;
+}
+
 class FlowDto {
   @ApiProperty() name!: string;
   @ApiProperty() automatic!: boolean;
@@ -35,6 +50,8 @@ class FlowDto {
     },
   })
   approvers!: Array<Array<{ kind: string; id: string }>>;
+  @ApiPropertyOptional({ type: BreakGlassOfferDto, description: 'Present when the flow offers break-glass.' })
+  breakGlass?: BreakGlassOfferDto;
 }
 
 class ReachDto {

@@ -106,7 +106,10 @@ function check(argv: string[], io: Io): number {
   for (const flow of policy.flows) {
     const offers = [...flow.resources, ...flow.integrations.map((name) => `integration ${name}`)].join(', ');
     const approval = flow.automatic ? 'automatic' : `${flow.tiers.length} tier${flow.tiers.length === 1 ? '' : 's'}`;
-    lines.push(`  ${flow.name}: ${offers}; ${approval}; up to ${formatIsoDuration(flow.duration.maxMs)}`);
+    const breakGlass = flow.breakGlass
+      ? `; break-glass up to ${formatIsoDuration(flow.breakGlass.maxDurationMs)}, ratified within ${formatIsoDuration(flow.breakGlass.ratifyWithinMs)}`
+      : '';
+    lines.push(`  ${flow.name}: ${offers}; ${approval}; up to ${formatIsoDuration(flow.duration.maxMs)}${breakGlass}`);
   }
   io.out(lines.join('\n'));
   return 0;

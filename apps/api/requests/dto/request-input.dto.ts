@@ -36,6 +36,15 @@ export class CreateRequestDto {
   @MinLength(1)
   @MaxLength(MAX_TICKET)
   ticket?: string;
+
+  @ApiPropertyOptional({
+    example: false,
+    description:
+      "Break-glass: access at once, where the flow offers it (its `breakGlass`), to be ratified by the flow's ratifiers in time or ended. A justification is required.",
+  })
+  @IsOptional()
+  @IsBoolean()
+  breakGlass?: boolean;
 }
 
 export class DecisionDto {

@@ -65,6 +65,17 @@ export class FailureDto {
   @ApiProperty() message!: string;
 }
 
+export class BreakGlassDto {
+  @ApiProperty({ format: 'date-time', description: 'Ratified by then, or access ends then.' }) ratifyBy!: string;
+  @ApiPropertyOptional({ type: DecisionRecordDto, description: 'A ratifier approved it: access lasts to its end.' })
+  ratification?: DecisionRecordDto;
+  @ApiPropertyOptional({
+    type: DecisionRecordDto,
+    description: 'Not ratified: refused by a ratifier, or `system:break-glass-not-ratified` at the deadline.',
+  })
+  refusal?: DecisionRecordDto;
+}
+
 export class RequestStateDto {
   @ApiProperty({ example: 'req_01jdx3m8q2v7k9t4w6y8z0abcd' }) requestId!: string;
   @ApiProperty({ enum: REQUEST_STATUSES }) status!: RequestStatus;
@@ -87,6 +98,7 @@ export class RequestStateDto {
   @ApiProperty({ type: [ExtensionRecordDto] }) extensions!: ExtensionRecordDto[];
   @ApiPropertyOptional({ type: GrantViewDto }) grant?: GrantViewDto;
   @ApiPropertyOptional({ type: FailureDto }) failure?: FailureDto;
+  @ApiPropertyOptional({ type: BreakGlassDto, description: 'Break-glass requests only.' }) breakGlass?: BreakGlassDto;
   @ApiPropertyOptional() revokeAttempts?: number;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }
@@ -112,6 +124,11 @@ export class RequestSummaryDto {
   @ApiPropertyOptional() resourceId?: string;
   @ApiPropertyOptional() integration?: string;
   @ApiPropertyOptional({ format: 'date-time' }) grantEndsAt?: string;
+  @ApiPropertyOptional({
+    enum: ['awaiting-ratification', 'ratified', 'not-ratified'],
+    description: 'Break-glass requests only.',
+  })
+  breakGlass?: string;
   @ApiPropertyOptional({ format: 'date-time' }) startedAt?: string;
   @ApiPropertyOptional({ format: 'date-time' }) closedAt?: string;
 }
