@@ -126,6 +126,26 @@ describe(buildAuditTimeline.name, () => {
     });
   });
 
+  it('marks a break-glass request, and reads its approve as the ratification it is', async () => {
+    const started = history[0].workflowExecutionStartedEventAttributes!;
+    const [input] = (await decode(started.input!.payloads)) as [Record<string, { breakGlass?: unknown }>];
+    input.snapshot.breakGlass = {
+      ratifyWithinMs: 1_800_000,
+      ratifiers: [{ kind: 'group', id: 'security' }],
+      onNotRatified: 'end-and-rotate',
+    };
+    const breakGlassHistory = [
+      { ...history[0], workflowExecutionStartedEventAttributes: { input: payloads(input) } },
+      ...history.slice(1),
+    ];
+    const timeline = await buildAuditTimeline(breakGlassHistory, decode);
+    expect(timeline[0]).toMatchObject({
+      summary: 'alice asked for prod-db, breaking the glass',
+      details: { breakGlass: { ratifyWithinMs: 1_800_000, onNotRatified: 'end-and-rotate' } },
+    });
+    expect(timeline.find((entry) => entry.kind === 'approve')?.summary).toBe('bob ratified the break-glass access: OK');
+  });
+
   it('never decodes activity results', async () => {
     const decoded: unknown[] = [];
     await buildAuditTimeline(history, async (list) => {

@@ -47,6 +47,12 @@ const UPDATE_VERBS: Record<string, string> = {
   extend: 'asked for more time',
 };
 
+/** On a break-glass request, approve and reject can only be its ratification (domain/request-rules.ts). */
+const BREAK_GLASS_VERBS: Record<string, string> = {
+  approve: 'ratified the break-glass access',
+  reject: 'refused the break-glass access',
+};
+
 /** The signed command exactly as history holds it, or undefined (histories from before signed commands). */
 function signedCommandIn(value: unknown): SignedCommand | undefined {
   const command = record(value);
@@ -93,6 +99,7 @@ export async function buildAuditTimeline(events: HistoryEvent[], decode: Payload
   const entries: AuditEntry[] = [];
   const updateNames = new Map<string, string>();
   const activityNames = new Map<string, string>();
+  let breakGlass = false;
 
   for (const event of events) {
     const eventId = Number(event.eventId?.toString() ?? 0);
@@ -105,10 +112,11 @@ export async function buildAuditTimeline(events: HistoryEvent[], decode: Payload
       ];
       const snapshot = input?.snapshot;
       const startCommand = signedCommandIn(record(input).command);
+      breakGlass = !!snapshot?.breakGlass;
       push({
         kind: 'requested',
         actor: input?.requester.id,
-        summary: `${input?.requester.id ?? 'someone'} asked for ${snapshot?.resource.id ?? 'a resource'}`,
+        summary: `${input?.requester.id ?? 'someone'} asked for ${snapshot?.resource.id ?? 'a resource'}${breakGlass ? ', breaking the glass' : ''}`,
         details: {
           resourceId: snapshot?.resource.id,
           integration: snapshot?.integration.name,
@@ -122,6 +130,8 @@ export async function buildAuditTimeline(events: HistoryEvent[], decode: Payload
             threshold: tier.threshold,
           })),
           automatic: snapshot?.approval.automatic,
+          // Granted without approval, to be ratified: who may ratify, by when, and what happens otherwise.
+          ...(snapshot?.breakGlass && { breakGlass: snapshot.breakGlass }),
           // The requester's signed start, when the request was made after signed commands.
           ...(startCommand && { command: startCommand }),
           // A vault-group grant reaches every member of this 1Password group, not only the requester.
@@ -145,7 +155,7 @@ export async function buildAuditTimeline(events: HistoryEvent[], decode: Payload
       push({
         kind: name,
         actor,
-        summary: `${actor ?? 'someone'} ${UPDATE_VERBS[name] ?? name}${words ? `: ${words}` : ''}`,
+        summary: `${actor ?? 'someone'} ${(breakGlass && BREAK_GLASS_VERBS[name]) || UPDATE_VERBS[name] || name}${words ? `: ${words}` : ''}`,
         details,
       });
     } else if (event.workflowExecutionUpdateCompletedEventAttributes) {

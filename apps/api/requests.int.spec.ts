@@ -5,6 +5,7 @@ const justification = 'Investigating INC-4211: slow queries on orders';
 interface Summary {
   requestId: string;
   status?: string;
+  breakGlass?: string;
 }
 
 describe('latchkey API over HTTP against a real Temporal dev server and worker', () => {
@@ -153,6 +154,61 @@ describe('latchkey API over HTTP against a real Temporal dev server and worker',
     );
     expect(active.body.mode).toBe('share-link');
   }, 60_000);
+
+  it('break-glass: granted at once, found and ratified by security, refused where not offered and past the per-person limit', async () => {
+    // Someone with no other break-glass in this file: the demo flow allows two in 30 days.
+    const hana = { sub: 'hana', email: 'hana@example.com', groups: ['engineering'] };
+    const breakGlass = {
+      resourceId: 'prod-db',
+      breakGlass: true,
+      justification: 'INC-99: orders down, nobody answers',
+    };
+    const first = await world.call('POST', '/v1/requests', { as: hana, json: { ...breakGlass, duration: 'PT30M' } });
+    expect(first.status).toBe(201);
+    const id = first.body.requestId as string;
+    const granted = await world.eventually(
+      () => world.call('GET', `/v1/requests/${id}`, { as: hana }),
+      (r) => r.body?.status === 'ACTIVE',
+    );
+    expect(granted.body.approvals).toEqual([]);
+    expect(Date.parse(granted.body.breakGlass.ratifyBy)).toBeGreaterThan(Date.now());
+    // Security finds it among what waits for them, marked; the grant reaches its requester.
+    const inbox = await world.eventually(
+      () => world.call('GET', '/v1/requests?pendingMyApproval=true', { as: PEOPLE.bob }),
+      (r) => (r.body?.items as Summary[] | undefined)?.some((item) => item.requestId === id) === true,
+    );
+    expect((inbox.body.items as Summary[]).find((item) => item.requestId === id)).toMatchObject({
+      breakGlass: 'awaiting-ratification',
+    });
+    expect((await world.call('GET', `/v1/requests/${id}/grant`, { as: hana })).status).toBe(200);
+    const ratified = await world.call('POST', `/v1/requests/${id}/approve`, {
+      as: PEOPLE.bob,
+      json: { comment: 'INC-99 is real' },
+    });
+    expect(ratified.status).toBe(200);
+    expect(ratified.body.breakGlass.ratification).toMatchObject({ by: 'bob', comment: 'INC-99 is real' });
+
+    const staging = await world.call('POST', '/v1/requests', {
+      as: hana,
+      json: { ...breakGlass, resourceId: 'staging-db' },
+    });
+    expect(staging.status).toBe(422);
+    expect(staging.body.error).toMatchObject({ code: 'break-glass-unavailable' });
+
+    expect((await world.call('POST', '/v1/requests', { as: hana, json: breakGlass })).status).toBe(201);
+    // Counted through visibility, which lags the starts by a moment.
+    await world.eventually(
+      () => world.call('GET', '/v1/requests?mine=true', { as: hana }),
+      (r) => (r.body?.items as Summary[] | undefined)?.filter((item) => item.breakGlass).length === 2,
+    );
+    const third = await world.call('POST', '/v1/requests', { as: hana, json: breakGlass });
+    expect(third.status).toBe(429);
+    expect(third.body.error).toMatchObject({ code: 'break-glass-limit', details: { limit: 2, per: 'P30D' } });
+    // An ordinary request for the same resource is still possible.
+    expect(
+      (await world.call('POST', '/v1/requests', { as: hana, json: { ...breakGlass, breakGlass: false } })).status,
+    ).toBe(201);
+  }, 90_000);
 
   it('lets a requester withdraw a pending request, and answers 409 to an approval after that', async () => {
     const created = await world.call('POST', '/v1/requests', {
