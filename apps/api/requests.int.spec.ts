@@ -171,7 +171,7 @@ describe('latchkey API over HTTP against a real Temporal dev server and worker',
       (r) => r.body?.status === 'ACTIVE',
     );
     expect(granted.body.approvals).toEqual([]);
-    expect(Date.parse(granted.body.breakGlass.ratifyBy)).toBeGreaterThan(Date.now());
+    expect(Date.parse(granted.body.breakGlass.ratifyBy as string)).toBeGreaterThan(Date.now());
     // Security finds it among what waits for them, marked; the grant reaches its requester.
     const inbox = await world.eventually(
       () => world.call('GET', '/v1/requests?pendingMyApproval=true', { as: PEOPLE.bob }),
