@@ -17,3 +17,4 @@ export {
 export { loadPolicyFile, parsePolicy, POLICY_DEFAULTS } from './load';
 export type * from './model';
 export { POLICY_SCHEMA } from './schema';
+export { type RecordedRequest, type Simulation, simulateRequest } from './simulate';

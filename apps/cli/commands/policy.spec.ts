@@ -1,3 +1,4 @@
+import { sinceInstant } from './policy-simulate';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -150,5 +151,17 @@ describe('latchkey policy explain', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain("Unknown option '--bogus'");
     expect((await run()).code).toBe(2);
+  });
+});
+
+describe(sinceInstant.name, () => {
+  const now = Date.parse('2026-11-30T12:00:00.000Z');
+  it('reads 30d, 12h, 45m, ISO 8601 durations and instants', () => {
+    expect(sinceInstant('30d', now).toISOString()).toBe('2026-10-31T12:00:00.000Z');
+    expect(sinceInstant('12h', now).toISOString()).toBe('2026-11-30T00:00:00.000Z');
+    expect(sinceInstant('45m', now).toISOString()).toBe('2026-11-30T11:15:00.000Z');
+    expect(sinceInstant('P1D', now).toISOString()).toBe('2026-11-29T12:00:00.000Z');
+    expect(sinceInstant('2026-11-01T00:00:00Z', now).toISOString()).toBe('2026-11-01T00:00:00.000Z');
+    expect(() => sinceInstant('yesterday', now)).toThrow('--since must be like 30d, P30D or an ISO 8601 instant');
   });
 });

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../../../config/config';
+import { type LatchkeyConfig, loadConfig } from '../../../config/config';
+import { SIMULATE_HELP, simulatePolicy } from './policy-simulate';
 import type { Identity, Principal } from '../../../contracts/identity';
 import type { ApprovalTier, FlowSnapshot, ThresholdSpec } from '../../../contracts/snapshot';
 import {
@@ -27,17 +28,32 @@ const HELP = `latchkey policy: check and explain the access policy
       longest duration, the deadlines, the grant mode and its guarantee, or why it would be refused.
       Without --justification (--ticket) the flow's justification (ticket) rule is shown, not checked.
       The policy defaults to the configured one (LATCHKEY_POLICY_FILE, else config/policy.yaml); the
-      catalog is the local 1Password's demo seed. Exit 0 when allowed, 1 when refused, 2 on bad input.`;
+      catalog is the local 1Password's demo seed. Exit 0 when allowed, 1 when refused, 2 on bad input.
+
+${SIMULATE_HELP}`;
 
 interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
 }
 
-/** `latchkey policy ...`: `argv` holds the words after `policy`. Resolves to the exit code. */
-export function runPolicyCommand(argv: string[], io: Io): Promise<number> {
-  // Everything here is synchronous; the promise keeps the shape every command module shares.
-  return new Promise((resolve) => resolve(run(argv, io)));
+/**
+ * `latchkey policy ...`: `argv` holds the words after `policy`. Resolves to the exit code. Only `simulate`
+ * reaches Temporal, so only it reads the configuration.
+ */
+export async function runPolicyCommand(
+  argv: string[],
+  io: Io,
+  config: () => LatchkeyConfig = loadConfig,
+): Promise<number> {
+  if (argv[0] === 'simulate') {
+    try {
+      return await simulatePolicy(argv.slice(1), io, config());
+    } catch (error) {
+      return reportError(error, io, 2);
+    }
+  }
+  return run(argv, io);
 }
 
 function run(argv: string[], io: Io): number {
@@ -58,19 +74,24 @@ function run(argv: string[], io: Io): number {
         return 2;
     }
   } catch (error) {
-    if (error instanceof PolicyError) {
-      io.err(error.issues.map(formatIssue).join('\n'));
-      io.err(`${error.issues.length} issue${error.issues.length === 1 ? '' : 's'}: the policy cannot be used`);
-      return 1;
-    }
-    // parseArgs refuses unknown or malformed options with a readable message.
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`${(error as Error).message}\n\n${HELP}`);
-      return 2;
-    }
-    throw error;
+    return reportError(error, io);
   }
+}
+
+/** A broken policy is exit 1 for `check` (the answer) and 2 for `simulate` (bad input: 1 means refusals). */
+function reportError(error: unknown, io: Io, brokenPolicyExit = 1): number {
+  if (error instanceof PolicyError) {
+    io.err(error.issues.map(formatIssue).join('\n'));
+    io.err(`${error.issues.length} issue${error.issues.length === 1 ? '' : 's'}: the policy cannot be used`);
+    return brokenPolicyExit;
+  }
+  // parseArgs refuses unknown or malformed options with a readable message.
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+    io.err(`${(error as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  throw error;
 }
 
 function check(argv: string[], io: Io): number {
