@@ -3,6 +3,7 @@ import type { WorkerTrust } from '../contracts/command';
 import type { Notifier } from '../notify/notifier';
 import type { OnePasswordPort } from '../onepassword/port';
 import type { DatabaseLogins, Rotator } from '../targets/port';
+import type { EligibilityInput, EligibilityVerdict } from './types';
 
 /** The systems behind the secrets, by the policy's target name (`targets:`); throws for one it does not define. */
 export interface TargetPorts {
@@ -37,6 +38,11 @@ export interface ActivityDeps {
    * vault-lease messages. Without it every start is refused and no lease message can be sent.
    */
   trust?: WorkerTrust;
+  /**
+   * Asks the policy the worker holds whether a scheduled request's requester may still have it
+   * (apps/worker/eligibility.ts). Without it a scheduled request is never granted: eligibility cannot be shown.
+   */
+  eligibility?: (input: EligibilityInput) => Promise<EligibilityVerdict>;
   now?: () => Date;
 }
 

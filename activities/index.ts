@@ -3,6 +3,7 @@ import { catalogActivities } from './catalog';
 import { commandActivities } from './commands';
 import type { ActivityContext, ActivityDeps } from './context';
 import { databaseLoginActivities } from './database-logins';
+import { eligibilityActivities } from './eligibility';
 import { workflowIdOf } from './heartbeat';
 import { reconcileActivities } from './reconcile';
 import { rotationActivities } from './rotation';
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     ...databaseLoginActivities(context),
     ...catalogActivities(context),
     ...reconcileActivities(context),
+    ...eligibilityActivities(context),
   };
 }
 

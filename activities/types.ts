@@ -1,3 +1,4 @@
+import type { Identity } from '../contracts/identity';
 import type { ExpiryBucket } from '../domain/share-links';
 import type { RotatorSpec } from '../contracts/snapshot';
 import type { RotationResult } from '../onepassword/port';
@@ -126,3 +127,16 @@ export interface LeaseSignalInput {
   key: VaultLeaseKey;
   request: LeaseRequest;
 }
+
+/** A scheduled request at its start: asked again under the policy the worker holds now. */
+export interface EligibilityInput {
+  requester: Identity;
+  resourceId: string;
+  durationMs: number;
+  justification: string;
+  ticket?: string;
+  breakGlass: boolean;
+}
+
+/** `eligible: false`: the policy's refusal, in words safe to show the requester. */
+export type EligibilityVerdict = { eligible: true } | { eligible: false; code: string; rule: string; message: string };

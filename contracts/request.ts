@@ -26,6 +26,11 @@ export interface AccessRequestInput {
   requestedAt: string;
   snapshot: FlowSnapshot;
   /**
+   * A scheduled request: ISO 8601 instant at which access starts. It is approved ahead, granted then and not
+   * before, and only if the policy, evaluated again then, still lets its requester have it. Absent: at once.
+   */
+  startAt?: string;
+  /**
    * The API's signed `start`: the requester, bound to this input by its digest. Absent only in requests
    * started before signed commands; a request started with a missing or bad one grants nothing.
    */
@@ -159,6 +164,8 @@ export interface AccessRequestState {
    * longer than the flow allows (1Password keeps failing; the attempts go on without limit).
    */
   ending?: { since: string; alertedAt?: string };
+  /** Scheduled requests only: when access starts (the grant waits for it, after approval). */
+  scheduledStart?: string;
   /** Break-glass requests only: granted without approval, to be ratified by `ratifyBy`. */
   breakGlass?: BreakGlassState;
   /** Failed revoke attempts (requests started before 0.2, whose workflow counts them itself). */

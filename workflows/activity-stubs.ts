@@ -73,3 +73,12 @@ export const { verifyStartCommand } = proxyLocalActivities<LatchkeyActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds' },
 });
+
+/**
+ * Asking the policy again at a scheduled request's start: a few minutes of retries (the catalog may be
+ * loading); if it still cannot answer, the request is not granted (eligibility not shown is not granted).
+ */
+export const { checkStillEligible } = proxyActivities<LatchkeyActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10 },
+});

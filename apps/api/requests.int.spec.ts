@@ -210,6 +210,38 @@ describe('latchkey API over HTTP against a real Temporal dev server and worker',
     ).toBe(201);
   }, 90_000);
 
+  it('schedules access: approved ahead, waiting for its start, cancellable until then; refuses a start in the past', async () => {
+    const startAt = new Date(Date.now() + 3_600_000).toISOString();
+    const created = await world.call('POST', '/v1/requests', {
+      as: PEOPLE.alice,
+      json: { resourceId: 'prod-db', duration: 'PT1H', justification, startAt },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.scheduledStart).toBe(startAt);
+    const id = created.body.requestId as string;
+    const approved = await world.call('POST', `/v1/requests/${id}/approve`, { as: PEOPLE.bob, json: {} });
+    expect(approved.status).toBe(200);
+    expect(approved.body.status).toBe('APPROVED');
+    expect(approved.body.grant).toBeUndefined();
+    expect((await world.call('GET', `/v1/requests/${id}/grant`, { as: PEOPLE.alice })).status).toBe(409);
+    const cancelled = await world.call('POST', `/v1/requests/${id}/cancel`, { as: PEOPLE.alice, json: {} });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.status).toBe('CANCELLED');
+
+    for (const bad of [
+      { startAt: new Date(Date.now() - 60_000).toISOString() },
+      { startAt: '2026-12-01T22:00:00' },
+      { startAt: new Date(Date.now() + 31 * 86_400_000).toISOString() },
+      { startAt, breakGlass: true },
+    ]) {
+      const refused = await world.call('POST', '/v1/requests', {
+        as: PEOPLE.alice,
+        json: { resourceId: 'prod-db', duration: 'PT1H', justification, ...bad },
+      });
+      expect(refused.status).toBe(400);
+    }
+  }, 60_000);
+
   it('lets a requester withdraw a pending request, and answers 409 to an approval after that', async () => {
     const created = await world.call('POST', '/v1/requests', {
       as: PEOPLE.alice,

@@ -5,7 +5,8 @@ import { createActivities } from '../../activities';
 import { createDataConverter, loadCodecKeyring } from '../../codec';
 import { loadConfig, type LatchkeyConfig } from '../../config/config';
 import { temporalConnectionOptions } from '../../config/temporal-connection';
-import { CATALOG_WORKFLOW_ID } from '../../contracts/catalog';
+import { CATALOG_WORKFLOW_ID, catalogQuery } from '../../contracts/catalog';
+import { policyEligibility } from './eligibility';
 import { ADMINS } from '../../contracts/notifications';
 import { LogNotifier, type Notifier, WebhookNotifier } from '../../notify';
 import { readSecret } from '../../config/secrets';
@@ -103,6 +104,10 @@ async function main(): Promise<void> {
         repair: reconcile === 'repair',
         groupIds: groupIdsOf(policy, name),
       })),
+      eligibility: policyEligibility(
+        () => policy,
+        () => client.workflow.getHandle(CATALOG_WORKFLOW_ID).query(catalogQuery),
+      ),
     }),
   });
 

@@ -10,7 +10,7 @@ import pino from 'pino';
 import { createActivities } from '../../activities';
 import { createDataConverter, loadCodecKeyring } from '../../codec';
 import { type LatchkeyConfig, loadConfig, repoRoot } from '../../config/config';
-import { CATALOG_WORKFLOW_ID, refreshCatalogUpdate } from '../../contracts/catalog';
+import { CATALOG_WORKFLOW_ID, catalogQuery, refreshCatalogUpdate } from '../../contracts/catalog';
 import type { Role } from '../../contracts/identity';
 import { chooseServerPort } from '../../devstack/ports';
 import { LogNotifier } from '../../notify';
@@ -26,6 +26,7 @@ import { createApiApp } from '../../apps/api/app';
 import { loadOrCreateLocalSigningKey, mintLocalToken } from '../../apps/api/identity/local-signing-key';
 import { createLogger } from '../../apps/api/logging/logger';
 import { createTargetPorts } from '../../apps/worker/targets';
+import { policyEligibility } from '../../apps/worker/eligibility';
 import { DEMO_DATABASE, seedDemoDatabase } from '../../devstack/postgres';
 import { testPostgresAdminUrl } from './postgres';
 
@@ -122,6 +123,10 @@ export class ApiWorld {
         temporal: client,
         targets: createTargetPorts(policy, { LATCHKEY_DEMO_DB_ADMIN_URL: demoDatabaseUrl }),
         integrations: integrationsOf(policy).map(({ name, reconcile }) => ({ name, repair: reconcile === 'repair' })),
+        eligibility: policyEligibility(
+          () => policy,
+          () => client.workflow.getHandle(CATALOG_WORKFLOW_ID).query(catalogQuery),
+        ),
       }),
     });
     const workerRun = worker.run();

@@ -10,6 +10,7 @@ import { requestWorkflowId, vaultLeaseWorkflowId } from '../../domain/ids';
 import type { AccessRequestInput } from '../../contracts/request';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../contracts/search-attributes';
 import type { NotificationEvent } from '../../contracts/notifications';
+import type { EligibilityInput, EligibilityVerdict } from '../../activities';
 import type { Notifier } from '../../notify/notifier';
 import type { OnePasswordPort } from '../../onepassword/port';
 import { accessRequestWorkflow } from '../../workflows/access-request/workflow';
@@ -89,6 +90,7 @@ export class SharedWorker {
           rotator: (spec) => this.world().targetPorts().rotator(spec),
           databaseLogins: (target) => this.world().targetPorts().databaseLogins(target),
         },
+        eligibility: (input) => this.world().eligibility(input),
       }),
       workflowBundle: await workflowBundle(),
     });
@@ -110,6 +112,17 @@ export class SharedWorker {
 export class WorkflowTestWorld {
   private clientOfKeys: Client;
   readonly notifier = new RecordingNotifier();
+  /**
+   * What a scheduled request's start asks (apps/worker/eligibility.ts in production): a test that schedules
+   * requests sets it; by default nobody is shown eligible.
+   */
+  eligibility: (input: EligibilityInput) => Promise<EligibilityVerdict> = () =>
+    Promise.resolve({
+      eligible: false,
+      code: 'eligibility-unknown',
+      rule: 'test',
+      message: 'this test sets no policy',
+    });
   readonly taskQueue: string;
   /**
    * An integration name of this test's own: vault-lease entities are keyed by integration, vault and

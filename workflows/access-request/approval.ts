@@ -66,13 +66,17 @@ export function approvalRecord(run: AccessRequestRun, actor: Actor, tier: number
   };
 }
 
-/** Counts an approval; the one that meets the threshold answers once the grant was made (ACTIVE) or not (FAILED). */
+/**
+ * Counts an approval; the one that meets the threshold answers once the grant was made (ACTIVE) or not
+ * (FAILED), or, for a request scheduled for later, once it is approved.
+ */
 export async function approveRequest(run: AccessRequestRun, record: ApprovalRecord): Promise<void> {
   const { snapshot, state } = run;
   state.approvals.push(record);
   if (!thresholdMet(snapshot.approval, state.currentTier, state.approvals)) return run.publish();
   run.moveTo('APPROVED');
-  await condition(() => state.status !== 'APPROVED');
+  // A request scheduled for later answers at once: its grant waits for the start.
+  await condition(() => state.status !== 'APPROVED' || (run.scheduledStartMs ?? 0) > Date.now());
 }
 
 export function rejectRequest(run: AccessRequestRun, by: string, comment?: string): void {

@@ -42,6 +42,8 @@ export class AccessRequestRun {
   readonly leaseAnswersAuthenticated: boolean;
   readonly startMs = Date.now();
   readonly pendingDeadlineMs: number;
+  /** A scheduled request's start; undefined: access starts as soon as it is approved. */
+  readonly scheduledStartMs?: number;
   /** A database-role grant's PostgreSQL role: named after the request. */
   readonly loginRole: string;
   /** The share link: only in workflow memory (restored on replay from the codec-encrypted activity result). */
@@ -68,6 +70,7 @@ export class AccessRequestRun {
     this.renewsLink = snapshot.grant.mode === 'share-link' && patched(EXTENSION_RENEWS_LINK);
     this.leaseAnswersAuthenticated = snapshot.grant.mode === 'vault-group' && patched(LEASE_MESSAGES_AUTHENTICATED);
     this.pendingDeadlineMs = this.startMs + snapshot.pendingTimeoutMs;
+    if (input.startAt !== undefined) this.scheduledStartMs = Date.parse(input.startAt);
     this.state = {
       requestId: input.requestId,
       status: 'PENDING_APPROVAL',
@@ -86,6 +89,7 @@ export class AccessRequestRun {
       approvals: [],
       extensions: [],
       updatedAt: iso(this.startMs),
+      ...(input.startAt !== undefined && { scheduledStart: input.startAt }),
       ...(snapshot.breakGlass && { breakGlass: { ratifyBy: iso(this.startMs + snapshot.breakGlass.ratifyWithinMs) } }),
     };
   }

@@ -20,6 +20,7 @@ import { awaitDecision, withdraw } from './approval';
 import { grantBreakGlass } from './break-glass';
 import { CANCELLED_BY_WORKFLOW, endAccess, holdUntilEnd } from './end-of-access';
 import { grantAccessOf, makeGrant } from './grant';
+import { awaitScheduledStart } from './schedule';
 import { AccessRequestRun, iso } from './run';
 import { registerUpdates } from './updates';
 
@@ -49,6 +50,8 @@ export async function accessRequestWorkflow(input: AccessRequestInput): Promise<
   }
 
   let cancelled = await decide(run);
+  if (run.state.status === 'APPROVED' && run.scheduledStartMs !== undefined)
+    cancelled ??= await awaitScheduledStart(run);
   if (run.state.status === 'APPROVED') {
     // A grant in flight is finished even if the workflow is cancelled, so that it can then be ended.
     const granted = await CancellationScope.nonCancellable(() => makeGrant(run));

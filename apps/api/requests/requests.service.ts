@@ -55,6 +55,24 @@ import { CommandSigner } from '../../../trust/command-signer';
 /** HTTP status of each policy refusal: not being eligible is a matter of rights, the rest of input. */
 const REFUSAL_STATUS: Record<string, number> = { 'not-eligible': 403 };
 
+/** The longest a request may be scheduled ahead: long enough for a planned change, short enough to stay current. */
+const MAX_SCHEDULE_AHEAD_MS = 30 * 86_400_000;
+
+/** A scheduled request's start, normalised; undefined for access at once. Break-glass is never scheduled. */
+function scheduledStart(dto: CreateRequestDto): string | undefined {
+  if (dto.startAt === undefined) return undefined;
+  if (dto.breakGlass) {
+    throw new ApiError(400, 'validation-failed', 'Break-glass access starts at once: it cannot have a startAt.');
+  }
+  const startMs = Date.parse(dto.startAt);
+  const nowMs = Date.now();
+  if (startMs <= nowMs) throw new ApiError(400, 'validation-failed', 'startAt must be in the future.');
+  if (startMs > nowMs + MAX_SCHEDULE_AHEAD_MS) {
+    throw new ApiError(400, 'validation-failed', 'startAt may be at most 30 days ahead.');
+  }
+  return new Date(startMs).toISOString();
+}
+
 function flowNamed(policy: LoadedPolicy, name: string): FlowPolicy {
   return policy.flows.find((flow) => flow.name === name)!;
 }
@@ -137,6 +155,7 @@ export class RequestsService {
       throw new ApiError(REFUSAL_STATUS[code] ?? 422, code, safeRefusalMessage(message), { rule });
     }
     const snapshot = evaluation.snapshot;
+    const startAt = scheduledStart(dto);
     requireVerifiedRecipient(caller, snapshot);
     const requestId = idempotencyKey ? idempotentRequestId(caller.identity.id, idempotencyKey) : newRequestId();
     const workflowId = requestWorkflowId(requestId);
@@ -153,6 +172,7 @@ export class RequestsService {
       ticket: dto.ticket,
       requestedAt: new Date().toISOString(),
       snapshot,
+      ...(startAt && { startAt }),
     });
 
     let handle: WorkflowHandle<typeof accessRequestWorkflow>;

@@ -1,6 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
 import { REQUEST_STATUSES, type RequestStatus } from '../../../../contracts/request';
 import { CALLER_ID_PATTERN } from '../../identity/caller';
 import { RESOURCE_ID_PATTERN } from '../visibility-query';
@@ -45,6 +57,16 @@ export class CreateRequestDto {
   @IsOptional()
   @IsBoolean()
   breakGlass?: boolean;
+
+  @ApiPropertyOptional({
+    example: '2026-12-01T22:00:00Z',
+    description:
+      'Scheduled access: an ISO 8601 instant, at most 30 days ahead, when access starts. Approved ahead, granted then (the duration counts from it) only if the policy, evaluated again then, still allows it; cancellable until then.',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'startAt must be an ISO 8601 instant such as 2026-12-01T22:00:00Z' })
+  @Matches(/(Z|[+-]\d{2}:\d{2})$/, { message: 'startAt must say its time zone (Z or +01:00)' })
+  startAt?: string;
 }
 
 export class DecisionDto {

@@ -98,6 +98,8 @@ export class RequestStateDto {
   @ApiProperty({ type: [ExtensionRecordDto] }) extensions!: ExtensionRecordDto[];
   @ApiPropertyOptional({ type: GrantViewDto }) grant?: GrantViewDto;
   @ApiPropertyOptional({ type: FailureDto }) failure?: FailureDto;
+  @ApiPropertyOptional({ format: 'date-time', description: 'Scheduled requests only: when access starts.' })
+  scheduledStart?: string;
   @ApiPropertyOptional({ type: BreakGlassDto, description: 'Break-glass requests only.' }) breakGlass?: BreakGlassDto;
   @ApiPropertyOptional() revokeAttempts?: number;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
