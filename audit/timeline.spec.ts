@@ -146,6 +146,20 @@ describe(buildAuditTimeline.name, () => {
     expect(timeline.find((entry) => entry.kind === 'approve')?.summary).toBe('bob ratified the break-glass access: OK');
   });
 
+  it('says when a scheduled request was to start', async () => {
+    const started = history[0].workflowExecutionStartedEventAttributes!;
+    const [input] = (await decode(started.input!.payloads)) as [Record<string, unknown>];
+    const scheduled = [
+      {
+        ...history[0],
+        workflowExecutionStartedEventAttributes: { input: payloads({ ...input, startAt: '2027-01-16T22:00:00.000Z' }) },
+      },
+    ];
+    const [requested] = await buildAuditTimeline(scheduled, decode);
+    expect(requested.summary).toBe('alice asked for prod-db, from 2027-01-16T22:00:00.000Z');
+    expect(requested.details).toMatchObject({ startAt: '2027-01-16T22:00:00.000Z' });
+  });
+
   it('never decodes activity results', async () => {
     const decoded: unknown[] = [];
     await buildAuditTimeline(history, async (list) => {

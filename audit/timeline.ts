@@ -116,7 +116,7 @@ export async function buildAuditTimeline(events: HistoryEvent[], decode: Payload
       push({
         kind: 'requested',
         actor: input?.requester.id,
-        summary: `${input?.requester.id ?? 'someone'} asked for ${snapshot?.resource.id ?? 'a resource'}${breakGlass ? ', breaking the glass' : ''}`,
+        summary: `${input?.requester.id ?? 'someone'} asked for ${snapshot?.resource.id ?? 'a resource'}${breakGlass ? ', breaking the glass' : ''}${input?.startAt ? `, from ${input.startAt}` : ''}`,
         details: {
           resourceId: snapshot?.resource.id,
           integration: snapshot?.integration.name,
@@ -132,6 +132,8 @@ export async function buildAuditTimeline(events: HistoryEvent[], decode: Payload
           automatic: snapshot?.approval.automatic,
           // Granted without approval, to be ratified: who may ratify, by when, and what happens otherwise.
           ...(snapshot?.breakGlass && { breakGlass: snapshot.breakGlass }),
+          // Scheduled: when access was to start (granted then only if still eligible).
+          ...(input?.startAt && { startAt: input.startAt }),
           // The requester's signed start, when the request was made after signed commands.
           ...(startCommand && { command: startCommand }),
           // A vault-group grant reaches every member of this 1Password group, not only the requester.

@@ -163,6 +163,14 @@ describe('latchkey API over HTTP against a real Temporal dev server and worker',
       breakGlass: true,
       justification: 'INC-99: orders down, nobody answers',
     };
+    // What is offered is said up front, with the flow.
+    const offered = await world.call('GET', '/v1/resources/prod-db', { as: hana });
+    expect(offered.body.flow.breakGlass).toEqual({
+      maxDuration: 'PT1H',
+      ratifyWithin: 'PT30M',
+      ratifiers: [{ kind: 'group', id: 'security' }],
+      onNotRatified: 'end-and-rotate',
+    });
     const first = await world.call('POST', '/v1/requests', { as: hana, json: { ...breakGlass, duration: 'PT30M' } });
     expect(first.status).toBe(201);
     const id = first.body.requestId as string;
