@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
+import { checkDevDatabase, temporalServerVersion } from './dev-database';
 import type { Log } from './cache';
 import { chooseServerPort, releaseServerPort } from './ports';
 import type { TemporalCliSource } from './temporal-cli';
@@ -121,6 +122,10 @@ export async function startDevServer(source: TemporalCliSource, options: DevServ
   let port = options.port ?? (await chooseServerPort({ host: ip }));
   if (source.kind === 'sdk-download') return startThroughSdk(options, ip, port);
 
+  if (options.dbFile) {
+    const version = temporalServerVersion(source.path);
+    if (version) checkDevDatabase(options.dbFile, version);
+  }
   const attempts = options.startAttempts ?? MAX_START_ATTEMPTS;
   for (let attempt = 1; ; attempt++) {
     try {

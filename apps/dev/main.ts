@@ -9,6 +9,7 @@ import { stderrLog } from '../../devstack/cache';
 import { startDevServer, waitForPort, type RunningDevServer } from '../../devstack/dev-server';
 import { DEMO_DATABASE, seedDemoDatabase, startPostgres } from '../../devstack/postgres';
 import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
+import { addMissingSeed } from '../../onepassword/local/state';
 import { ensureTemporalCli } from '../../devstack/temporal-cli';
 import { createDataConverter, loadCodecKeyring, loadOrCreateCodecKey } from '../../codec';
 import { loadOrCreateLocalSigningKey } from '../api/identity/local-signing-key';
@@ -140,6 +141,12 @@ async function startDemoDatabase(config: LatchkeyConfig, log: (message: string) 
   // says where the database listens, as an administrator would keep it.
   const item = { vaultId: 'vlt_prod', itemId: 'itm_reporting_db' };
   const onePassword = new LocalOnePassword({ stateFile: config.localOnePassword.stateFile });
+  // A data folder from an earlier latchkey keeps its requests and secrets, and gains the demo items added since.
+  let added: string[] = [];
+  await onePassword.administer((state) => {
+    added = addMissingSeed(state, new Date());
+  });
+  if (added.length > 0) log(`added to the local 1Password what its demo seed gained since: ${added.join(', ')}`);
   await seedDemoDatabase(server.adminUrl, await onePassword.getItemSecret(item.vaultId, item.itemId));
   await onePassword.administer((state) => {
     const port = state.items.find((candidate) => candidate.id === item.itemId)?.fields.find((f) => f.id === 'port');

@@ -252,3 +252,25 @@ export function seedState(now: Date): LocalState {
     counters: { reads: {}, writes: {}, faulted: {}, shareViews: 0 },
   };
 }
+
+/**
+ * The demo seed's vaults and items that a state file made by an earlier latchkey lacks (the seed grew
+ * since), added with fresh secrets; nothing the file already holds is changed. Returns the ids added.
+ */
+export function addMissingSeed(state: LocalState, now: Date): string[] {
+  const seed = seedState(now);
+  const added: string[] = [];
+  for (const vault of seed.vaults) {
+    if (!state.vaults.some((existing) => existing.id === vault.id)) {
+      state.vaults.push(vault);
+      added.push(vault.id);
+    }
+  }
+  for (const seeded of seed.items) {
+    if (!state.items.some((existing) => existing.id === seeded.id)) {
+      state.items.push(seeded);
+      added.push(seeded.id);
+    }
+  }
+  return added;
+}
