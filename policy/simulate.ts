@@ -3,7 +3,7 @@ import { type Identity, principalKey } from '../contracts/identity';
 import type { ApprovalSpec, FlowSnapshot } from '../contracts/snapshot';
 import { formatIsoDuration } from '../domain/duration';
 import { grantModeOf } from '../domain/guarantees';
-import { evaluateRequest, type Refusal } from './evaluate';
+import { type Evaluation, evaluateRequest, type Refusal } from './evaluate';
 import type { LoadedPolicy } from './model';
 
 /** A request as it was made: who asked, for what and why, and the flow snapshot it ran under. */
@@ -13,6 +13,27 @@ export interface RecordedRequest {
   justification: string;
   ticket?: string;
   snapshot: FlowSnapshot;
+}
+
+/** A request asked again, as it was asked: by whom (with the groups they had then), for what, how long and why. */
+export interface AskedAgain {
+  requester: Identity;
+  resourceId: string;
+  durationMs: number;
+  justification: string;
+  ticket?: string;
+  breakGlass: boolean;
+}
+
+/** The request evaluated again under `policy`: what a simulation and a scheduled request's start both ask. */
+export function evaluateAgain(policy: LoadedPolicy, catalog: ResourceCatalog, asked: AskedAgain): Evaluation {
+  return evaluateRequest(policy, catalog, asked.requester, {
+    resourceId: asked.resourceId,
+    duration: formatIsoDuration(asked.durationMs),
+    justification: asked.justification,
+    ticket: asked.ticket,
+    breakGlass: asked.breakGlass,
+  });
 }
 
 /** What a recorded request would have met under another policy. */
@@ -26,9 +47,10 @@ export type Simulation =
  */
 export function simulateRequest(policy: LoadedPolicy, catalog: ResourceCatalog, recorded: RecordedRequest): Simulation {
   const before = recorded.snapshot;
-  const evaluation = evaluateRequest(policy, catalog, recorded.requester, {
+  const evaluation = evaluateAgain(policy, catalog, {
+    requester: recorded.requester,
     resourceId: before.resource.id,
-    duration: formatIsoDuration(before.durationMs),
+    durationMs: before.durationMs,
     justification: recorded.justification,
     ticket: recorded.ticket,
     breakGlass: before.breakGlass !== undefined,

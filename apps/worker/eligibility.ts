@@ -1,7 +1,6 @@
 import type { EligibilityInput, EligibilityVerdict } from '../../activities';
 import type { ResourceCatalog } from '../../contracts/catalog';
-import { formatIsoDuration } from '../../domain/duration';
-import { evaluateRequest, type LoadedPolicy } from '../../policy';
+import { evaluateAgain, type LoadedPolicy } from '../../policy';
 
 /**
  * Whether a scheduled request may still start: the request asked again, by the same person with the
@@ -15,13 +14,7 @@ export function policyEligibility(
   return async (input) => {
     const current = await catalog();
     if (!current) throw new Error('the resource catalog is not available yet');
-    const evaluation = evaluateRequest(policy(), current, input.requester, {
-      resourceId: input.resourceId,
-      duration: formatIsoDuration(input.durationMs),
-      justification: input.justification,
-      ticket: input.ticket,
-      breakGlass: input.breakGlass,
-    });
+    const evaluation = evaluateAgain(policy(), current, input);
     if (evaluation.ok) return { eligible: true };
     const { code, rule, message } = evaluation.refusal;
     return { eligible: false, code, rule, message };

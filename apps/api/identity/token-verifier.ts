@@ -1,11 +1,4 @@
-import {
-  decodeProtectedHeader,
-  errors as joseErrors,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  jwtVerify,
-  type KeyLike,
-} from 'jose';
+import { errors as joseErrors, type JWTPayload, type JWTVerifyGetKey, jwtVerify, type KeyLike } from 'jose';
 import type { LatchkeyConfig } from '../../../config/config';
 import { type AccessTokenMark, type ClaimMapping, GENERIC_CLAIMS, type OidcAuthConfig } from '../../../config/identity';
 import type { Caller } from './caller';
@@ -96,6 +89,7 @@ export class TokenVerifier {
   private async verifyJwt(token: string): Promise<Caller> {
     const { keys, issuer, audience, algorithms, maxTokenAgeSeconds } = this.setup;
     let payload: JWTPayload;
+    let typ: string | undefined;
     try {
       const options = {
         issuer,
@@ -106,13 +100,15 @@ export class TokenVerifier {
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
       };
       // The two overloads of jwtVerify differ only in the key's type.
-      ({ payload } =
-        typeof keys === 'function' ? await jwtVerify(token, keys, options) : await jwtVerify(token, keys!, options));
+      const verified =
+        typeof keys === 'function' ? await jwtVerify(token, keys, options) : await jwtVerify(token, keys!, options);
+      ({ payload } = verified);
+      typ = verified.protectedHeader.typ;
     } catch (err) {
       if (err instanceof joseErrors.JOSEError) throw new TokenRejected(err.code);
       throw err;
     }
-    this.requireAccessToken(decodeProtectedHeader(token).typ, payload);
+    this.requireAccessToken(typ, payload);
     return callerFromClaims(payload, this.setup.claims);
   }
 
