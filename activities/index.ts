@@ -1,4 +1,6 @@
-import type { NotificationEvent } from '../contracts/notifications';
+import { Context } from '@temporalio/activity';
+import type { NotificationEvent, NotificationReceipt } from '../contracts/notifications';
+import type { DeliveryProgress } from '../notify/notifier';
 import { catalogActivities } from './catalog';
 import { commandActivities } from './commands';
 import type { ActivityContext, ActivityDeps } from './context';
@@ -24,8 +26,17 @@ export function createActivities(deps: ActivityDeps) {
     log: (msg, fields) => deps.logger.info({ workflowId: workflowIdOf(), ...fields }, msg),
   };
   return {
-    async notify(event: NotificationEvent): Promise<void> {
-      await deps.notifier.notify(event);
+    /**
+     * Sends a notification once: what an attempt delivered goes into its heartbeat details, and the next
+     * attempt (after a channel failed) sends only the rest.
+     */
+    async notify(event: NotificationEvent): Promise<NotificationReceipt[]> {
+      const context = Context.current();
+      const receipts = await deps.notifier.notify(event, {
+        progress: context.info.heartbeatDetails as DeliveryProgress | undefined,
+        onProgress: (progress) => context.heartbeat(progress),
+      });
+      return receipts ?? [];
     },
     ...commandActivities(context),
     ...shareLinkActivities(context),

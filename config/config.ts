@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_NAMESPACE, TASK_QUEUE } from '../contracts/task-queue';
 import { ConfigError, durationOrOff, int, oneOf, url } from './env-values';
@@ -114,12 +115,25 @@ export interface LatchkeyConfig {
     /** How often the reconciler compares 1Password with the grants; unset: never (the schedule is removed). */
     everyMs?: number;
   };
+  /**
+   * The people file (config/directory.ts): whom a notification to a group reaches, and who a Slack click is.
+   * Defaults to the demo people (config/people.yaml) in local auth mode; unset otherwise.
+   */
+  directoryFile?: string;
   notify: {
-    /** Where approvers' notifications are POSTed as JSON; unset: they are written to the log. */
+    /** Where notifications are POSTed as JSON (besides e-mail and Slack). */
     webhookUrl?: string;
     /** File holding a bearer token for the webhook receiver. */
     webhookTokenFile?: string;
+    /** E-mail over SMTP (`smtp://` or `smtps://`, credentials in the URL or the file below); unset: no e-mail. */
+    email?: { smtpUrl: string; from: string; passwordFile?: string };
+    /** Slack through its Web API with a bot token (`xoxb-…`, from a file); unset: no Slack. */
+    slack?: { botTokenFile: string; apiUrl?: string };
   };
+  /** Slack's interactive requests (Approve and Reject buttons) to the API: checked with the app's signing secret. */
+  slackInteractions?: { signingSecretFile: string };
+  /** The requester's CLI (`latchkey login`, `request`, …): which API it calls and where it keeps its sign-in. */
+  cli: { apiUrl: string; sessionFile: string };
 }
 
 /** The files a Temporal client presents and trusts for mTLS; `serverName` overrides the name checked in the server's certificate. */
@@ -297,12 +311,49 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
       ),
     },
     reconcile: { everyMs: durationOrOff(env, 'LATCHKEY_RECONCILE_EVERY', 'PT5M') },
+    directoryFile: optionalFile(env, 'LATCHKEY_DIRECTORY_FILE') ??
+      (authMode === 'local' ? path.join(REPO_ROOT, 'config', 'people.yaml') : undefined),
     notify: {
       webhookUrl: url(env, 'LATCHKEY_NOTIFY_WEBHOOK_URL'),
-      webhookTokenFile: env.LATCHKEY_NOTIFY_WEBHOOK_TOKEN_FILE
-        ? path.resolve(env.LATCHKEY_NOTIFY_WEBHOOK_TOKEN_FILE)
+      webhookTokenFile: optionalFile(env, 'LATCHKEY_NOTIFY_WEBHOOK_TOKEN_FILE'),
+      email: emailSettings(env),
+      slack: env.LATCHKEY_SLACK_BOT_TOKEN_FILE
+        ? { botTokenFile: path.resolve(env.LATCHKEY_SLACK_BOT_TOKEN_FILE), apiUrl: url(env, 'LATCHKEY_SLACK_API_URL') }
         : undefined,
     },
+    slackInteractions: env.LATCHKEY_SLACK_SIGNING_SECRET_FILE
+      ? { signingSecretFile: path.resolve(env.LATCHKEY_SLACK_SIGNING_SECRET_FILE) }
+      : undefined,
+    cli: {
+      apiUrl: (url(env, 'LATCHKEY_API_URL') ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+      sessionFile: path.resolve(
+        env.LATCHKEY_CLI_SESSION_FILE ||
+          path.join(env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config'), 'latchkey', 'session.json'),
+      ),
+    },
+  };
+}
+
+function optionalFile(env: NodeJS.ProcessEnv, key: string): string | undefined {
+  return env[key] ? path.resolve(env[key]) : undefined;
+}
+
+/** `LATCHKEY_NOTIFY_SMTP_URL` turns e-mail on; the sender defaults to latchkey at the URL's host. */
+function emailSettings(env: NodeJS.ProcessEnv): LatchkeyConfig['notify']['email'] {
+  const smtpUrl = env.LATCHKEY_NOTIFY_SMTP_URL;
+  if (!smtpUrl) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(smtpUrl);
+  } catch {
+    throw new ConfigError('LATCHKEY_NOTIFY_SMTP_URL must be a URL such as smtp://mail.example.com:587');
+  }
+  if (parsed.protocol !== 'smtp:' && parsed.protocol !== 'smtps:')
+    throw new ConfigError('LATCHKEY_NOTIFY_SMTP_URL must start with smtp:// or smtps://');
+  return {
+    smtpUrl,
+    from: env.LATCHKEY_NOTIFY_EMAIL_FROM || `latchkey <latchkey@${parsed.hostname}>`,
+    passwordFile: optionalFile(env, 'LATCHKEY_NOTIFY_SMTP_PASSWORD_FILE'),
   };
 }
 

@@ -1,3 +1,5 @@
+import type { NotifySpec } from './snapshot';
+
 /**
  * What latchkey tells people about, and the only shape a notifier receives. Recipients are principals
  * (`user:<id>`, `group:<id>`, `role:admin`), never e-mail addresses: the receiving system resolves them. No event
@@ -13,6 +15,7 @@ export const NOTIFICATION_KINDS = [
   'request-cancelled',
   'access-granted',
   'access-extended',
+  'access-ending-soon',
   'access-ended',
   'grant-failed',
   'revoke-failing',
@@ -43,4 +46,22 @@ export interface NotificationEvent {
   at: string;
   /** Small, non-secret facts: tier, deadline, attempt count, status. */
   details?: Record<string, string | number | boolean>;
+  /** The flow's routing (policy `notify`); absent in events of requests made before it: every channel. */
+  route?: NotifySpec;
+  /** Messages an earlier event of this request left (the approval request in Slack), to update with this one. */
+  updates?: NotificationReceipt[];
 }
+
+/** Where a notification was delivered, when a later event updates it: a Slack message. */
+export interface NotificationReceipt {
+  channel: 'slack';
+  conversation: string;
+  ts: string;
+}
+
+/** The events that ask someone to decide: their messages carry the Approve and Reject buttons. */
+export const ASKING_KINDS: ReadonlySet<NotificationKind> = new Set([
+  'approval-requested',
+  'approval-reminder',
+  'approval-escalated',
+]);

@@ -27,8 +27,22 @@ export interface FlowSnapshot {
    */
   revokeAlertAfterMs?: number;
   extensions: ExtensionSpec;
+  /** Whom and how the flow's notifications reach; absent in requests made before it existed (no warning then). */
+  notify?: NotifySpec;
   /** A break-glass request (absent for every other): granted at once, then ratified in time or ended. */
   breakGlass?: BreakGlassSpec;
+}
+
+/** The channels a notification may take; each is used only where the deployment configures it. */
+export const NOTIFY_CHANNELS = ['email', 'slack', 'webhook'] as const;
+export type NotifyChannel = (typeof NOTIFY_CHANNELS)[number];
+
+export interface NotifySpec {
+  /** How long before access ends the requester is warned (with a way to extend); absent: no warning. */
+  warnBeforeEndMs?: number;
+  channels: NotifyChannel[];
+  /** A Slack channel id: approval requests are posted there (one message with buttons) instead of to each approver. */
+  slackChannel?: string;
 }
 
 /**

@@ -1,3 +1,5 @@
 export * from './notifier';
-export * from './log-notifier';
-export * from './webhook-notifier';
+export * from './dispatcher';
+export * from './email-channel';
+export * from './slack-channel';
+export * from './webhook-channel';

@@ -64,6 +64,7 @@ describe(evaluateRequest.name, () => {
       pendingTimeoutMs: 7 * 86_400_000,
       reminderIntervalMs: 12 * 3_600_000,
       revokeAlertAfterMs: 15 * 60_000,
+      notify: { warnBeforeEndMs: 15 * 60_000, channels: ['email', 'slack', 'webhook'] },
       extensions: { maxCount: 2, maxExtensionMs: 2 * 3_600_000, requireApproval: true },
     } satisfies FlowSnapshot);
   });

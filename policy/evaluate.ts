@@ -411,6 +411,7 @@ export function evaluateRequest(
       ...(flow.reminderIntervalMs !== undefined ? { reminderIntervalMs: flow.reminderIntervalMs } : {}),
       revokeAlertAfterMs: flow.revokeAlertAfterMs,
       extensions: { ...flow.extensions },
+      notify: { ...flow.notify, channels: [...flow.notify.channels] },
       ...(breakGlassSpec ? { breakGlass: breakGlassSpec } : {}),
     },
   };

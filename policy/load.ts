@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Principal } from '../contracts/identity';
+import { NOTIFY_CHANNELS, type NotifyChannel, type NotifySpec } from '../contracts/snapshot';
 import { approvalsNeeded } from '../domain/approval';
 import { formatIsoDuration, parseIsoDuration } from '../domain/duration';
 import {
@@ -43,6 +44,8 @@ export const POLICY_DEFAULTS = {
   defaultDuration: 'PT1H',
   pendingTimeout: 'P7D',
   revokeAlertAfter: 'PT15M',
+  /** The requester hears this long before access ends, with a way to extend. */
+  warnBeforeEnd: 'PT15M',
   /** Generous for people, still a ceiling for a script gone wrong. */
   openRequestsPerRequester: 20,
 } as const;
@@ -178,6 +181,7 @@ interface RawFlow {
   reminderInterval?: string;
   revokeAlertAfter?: string;
   extensions?: { maxCount?: number; maxDuration?: string; requireApproval?: boolean };
+  notify?: { warnBeforeEnd?: string; channels?: NotifyChannel[]; slackChannel?: string };
   breakGlass?: {
     maxDuration: string;
     ratifyWithin: string;
@@ -365,6 +369,17 @@ class Checker {
     return ms;
   }
 
+  /** The flow's notifications: the warning before access ends, the channels, where Slack approval requests go. */
+  private notify(raw: RawFlow, at: (...rest: Array<string | number>) => KeyPath): NotifySpec {
+    const text = raw.notify?.warnBeforeEnd ?? POLICY_DEFAULTS.warnBeforeEnd;
+    const warnBeforeEndMs = text === 'off' ? undefined : this.duration(at('notify', 'warnBeforeEnd'), text);
+    return {
+      ...(warnBeforeEndMs ? { warnBeforeEndMs } : {}),
+      channels: raw.notify?.channels ?? [...NOTIFY_CHANNELS],
+      ...(raw.notify?.slackChannel !== undefined ? { slackChannel: raw.notify.slackChannel } : {}),
+    };
+  }
+
   private optionalDuration(at: KeyPath, text: string | undefined): number | undefined {
     return text === undefined ? undefined : this.duration(at, text);
   }
@@ -485,6 +500,7 @@ class Checker {
       revokeAlertAfterMs,
       extensions: { maxCount, maxExtensionMs, requireApproval },
       ...(raw.breakGlass ? { breakGlass: this.breakGlass(raw, i, integrations, resources, maxMs) } : {}),
+      notify: this.notify(raw, at),
     };
   }
 

@@ -1,5 +1,6 @@
 import type { SecretSource } from '../config/secrets';
 import type { Principal } from '../contracts/identity';
+import type { NotifySpec } from '../contracts/snapshot';
 import type { OnePasswordGroupType, OnePasswordPlan } from '../domain/vault-permissions';
 
 /**
@@ -163,6 +164,7 @@ export interface FlowPolicy {
   extensions: { maxCount: number; maxExtensionMs: number; requireApproval: boolean };
   /** Absent: the flow offers no break-glass. */
   breakGlass?: BreakGlassPolicy;
+  notify: NotifySpec;
 }
 
 /**

@@ -43,3 +43,10 @@ export const SIGNED_COMMANDS = 'signed-commands';
  * reconciler take only the lease's own answers.
  */
 export const LEASE_MESSAGES_AUTHENTICATED = 'lease-messages-authenticated';
+
+/**
+ * Notifications go out without holding the request up (awaited only before the workflow ends); decisions are
+ * told to the requester and the other approvers, updating the messages that asked them; the requester is warned
+ * before access ends. Requests started before await each notification in line and send none of these.
+ */
+export const NOTIFIES_PEOPLE = 'notifies-people';

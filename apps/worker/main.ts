@@ -3,13 +3,12 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { createActivities } from '../../activities';
 import { createDataConverter, loadCodecKeyring } from '../../codec';
-import { loadConfig, type LatchkeyConfig } from '../../config/config';
+import { loadConfig } from '../../config/config';
 import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { CATALOG_WORKFLOW_ID, catalogQuery } from '../../contracts/catalog';
 import { policyEligibility } from './eligibility';
 import { ADMINS } from '../../contracts/notifications';
-import { LogNotifier, type Notifier, WebhookNotifier } from '../../notify';
-import { readSecret } from '../../config/secrets';
+import { notifierFor } from './notifier';
 import { integrationUnusable } from '../../onepassword/check';
 import { integrationsOf, type LoadedPolicy, loadPolicyFile } from '../../policy';
 import type { catalogWorkflow } from '../../workflows/catalog';
@@ -159,13 +158,6 @@ function groupIdsOf(policy: LoadedPolicy, integration: string): string[] {
       : [],
   );
   return [...new Set(ids)];
-}
-
-function notifierFor(config: LatchkeyConfig, logger: pino.Logger): Notifier {
-  const { webhookUrl, webhookTokenFile } = config.notify;
-  if (!webhookUrl) return new LogNotifier(logger);
-  const token = webhookTokenFile ? readSecret({ file: webhookTokenFile }) : undefined;
-  return new WebhookNotifier({ url: webhookUrl, headers: token ? { authorization: `Bearer ${token}` } : undefined });
 }
 
 main().catch((error: unknown) => {

@@ -13,7 +13,8 @@ import { type LatchkeyConfig, loadConfig, repoRoot } from '../../config/config';
 import { CATALOG_WORKFLOW_ID, catalogQuery, refreshCatalogUpdate } from '../../contracts/catalog';
 import type { Role } from '../../contracts/identity';
 import { chooseServerPort } from '../../devstack/ports';
-import { LogNotifier } from '../../notify';
+import { NotificationDispatcher } from '../../notify';
+import { Directory } from '../../config/directory';
 import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
 import { integrationsOf, loadPolicyFile } from '../../policy';
 import { createDevServerNamespace, devServerAddress } from './temporal';
@@ -118,7 +119,12 @@ export class ApiWorld {
       activities: createActivities({
         trust: TEST_WORKER_TRUST,
         onePassword: () => local,
-        notifier: new LogNotifier(workerLogger),
+        notifier: new NotificationDispatcher({
+          channels: [],
+          directory: Directory.empty(),
+          publicUrl: 'http://localhost',
+          logger: workerLogger,
+        }),
         logger: workerLogger,
         temporal: client,
         targets: createTargetPorts(policy, { LATCHKEY_DEMO_DB_ADMIN_URL: demoDatabaseUrl }),

@@ -15,6 +15,7 @@ export async function awaitDecision(run: AccessRequestRun): Promise<void> {
   await run.tell('approval-requested', run.pendingApprovers(), {
     tier: 0,
     deadline: state.pendingDeadline!,
+    ...run.askDetails(),
     ...run.reachDetails(),
   });
   while (state.status === 'PENDING_APPROVAL') {
@@ -33,14 +34,36 @@ export async function awaitDecision(run: AccessRequestRun): Promise<void> {
       await run.tell('approval-reminder', run.pendingApprovers(), {
         tier: state.currentTier,
         deadline: state.pendingDeadline!,
+        ...run.askDetails(),
       });
     }
+  }
+  if (run.notifiesPeople) await tellDecision(run);
+}
+
+/** The requester and the approvers asked hear how it was decided; the messages that asked them say it too. */
+async function tellDecision(run: AccessRequestRun): Promise<void> {
+  const { state } = run;
+  const everyone = [run.requesterKey, ...run.pendingApprovers()];
+  if (state.status === 'APPROVED') {
+    const last = state.approvals[state.approvals.length - 1];
+    await run.tell(
+      'request-approved',
+      everyone,
+      { ...(last && { by: last.approverId }), ...(last?.comment && { comment: last.comment }) },
+      { updatesAsks: true },
+    );
+  } else if (state.status === 'REJECTED' && state.rejection) {
+    const { by, comment } = state.rejection;
+    await run.tell('request-rejected', everyone, { by, ...(comment && { comment }) }, { updatesAsks: true });
+  } else if (state.status === 'CANCELLED' && state.cancellation) {
+    await run.tell('request-cancelled', everyone, { by: state.cancellation.by }, { updatesAsks: true });
   }
 }
 
 async function timeOut(run: AccessRequestRun): Promise<void> {
   run.moveTo('TIMED_OUT');
-  await run.tell('request-timed-out', [run.requesterKey, ...run.pendingApprovers()]);
+  await run.tell('request-timed-out', [run.requesterKey, ...run.pendingApprovers()], undefined, { updatesAsks: true });
 }
 
 /** Asks the next tier; approvals already given may meet its threshold on their own. */
@@ -53,6 +76,7 @@ async function escalate(run: AccessRequestRun): Promise<void> {
   await run.tell('approval-escalated', tierPrincipalKeys(snapshot.approval.tiers[state.currentTier]), {
     tier: state.currentTier,
     deadline: state.pendingDeadline!,
+    ...run.askDetails(),
   });
 }
 

@@ -26,6 +26,7 @@ const NO_ROTATOR: RotatorSpec = { kind: 'none' };
  */
 export async function holdUntilEnd(run: AccessRequestRun): Promise<Error | undefined> {
   const { state } = run;
+  const warning = new EndWarning(run);
   try {
     while (!state.revocation) {
       const endsAt = state.grant!.endsAt;
@@ -36,15 +37,48 @@ export async function holdUntilEnd(run: AccessRequestRun): Promise<Error | undef
         if (ratifyByMs <= Date.now()) await notRatifiedInTime(run);
         return undefined;
       }
+      const warnInMs = warning.dueIn(endsAt);
+      if (warnInMs !== undefined && warnInMs <= 0) {
+        await warning.send(endsAt);
+        continue;
+      }
       await condition(
         () => !!state.revocation || state.grant!.endsAt !== endsAt || ratificationDeadlineMs(run) !== ratifyByMs,
-        remaining,
+        Math.min(remaining, warnInMs ?? Infinity),
       );
     }
     return undefined;
   } catch (error) {
     if (!isCancellation(error)) throw error;
     return error as Error;
+  }
+}
+
+/**
+ * The requester's warning before access ends (policy `notify.warnBeforeEnd`), once per end: an extension
+ * moves the end, and the warning comes again before the new one. An end set closer than the warning's lead
+ * (a grant shorter than it, an extension late in the grant) is not warned about: the requester just saw it.
+ */
+class EndWarning {
+  private warnedFor?: string;
+  private endSeen?: { endsAt: string; atMs: number };
+
+  constructor(private readonly run: AccessRequestRun) {}
+
+  /** Milliseconds until the warning for this end is due; undefined when there is none to give. */
+  dueIn(endsAt: string): number | undefined {
+    const leadMs = this.run.snapshot.notify?.warnBeforeEndMs;
+    if (!this.run.notifiesPeople || leadMs === undefined || this.warnedFor === endsAt) return undefined;
+    if (this.endSeen?.endsAt !== endsAt) this.endSeen = { endsAt, atMs: Date.now() };
+    const warnAtMs = Date.parse(endsAt) - leadMs;
+    return warnAtMs <= this.endSeen.atMs ? undefined : warnAtMs - Date.now();
+  }
+
+  async send(endsAt: string): Promise<void> {
+    const { snapshot, state } = this.run;
+    this.warnedFor = endsAt;
+    const canExtend = !state.pendingExtension && state.extensions.length < snapshot.extensions.maxCount;
+    await this.run.tell('access-ending-soon', [this.run.requesterKey], { endsAt, canExtend });
   }
 }
 

@@ -22,7 +22,12 @@ export async function requestExtension(
   if (!run.snapshot.extensions.requireApproval) return extend(run, by, addMs, justification);
   run.state.pendingExtension = { requestedBy: by, at: iso(Date.now()), addedMs: addMs, approvals: [] };
   run.publish();
-  await run.tell('approval-requested', run.pendingApprovers(), { extensionMs: addMs, ...run.reachDetails() });
+  await run.tell('approval-requested', run.pendingApprovers(), {
+    extensionMs: addMs,
+    ...run.askDetails(),
+    ...(justification && { justification }),
+    ...run.reachDetails(),
+  });
 }
 
 export async function approveExtension(run: AccessRequestRun, record: ApprovalRecord): Promise<void> {
@@ -34,9 +39,18 @@ export async function approveExtension(run: AccessRequestRun, record: ApprovalRe
 }
 
 /** Rejecting an extension leaves the grant as it was. */
-export function rejectExtension(run: AccessRequestRun): void {
+export function rejectExtension(run: AccessRequestRun, by: string, comment?: string): void {
   run.state.pendingExtension = undefined;
   run.publish();
+  // In the background (requests since the patch only): the handler does not wait for it.
+  if (run.notifiesPeople) {
+    void run.tell(
+      'request-rejected',
+      [run.requesterKey, ...run.pendingApprovers()],
+      { extension: true, by, ...(comment && { comment }) },
+      { updatesAsks: true },
+    );
+  }
 }
 
 async function extend(run: AccessRequestRun, by: string, addMs: number, justification: string | undefined) {
@@ -65,10 +79,12 @@ async function extend(run: AccessRequestRun, by: string, addMs: number, justific
   run.publish();
   // The vault lease drops a holder after its grant's end: it learns the new one.
   if (run.alwaysEnds && run.snapshot.grant.mode === 'vault-group') await sendLease(run, 'acquire', newEndsAt);
-  await run.tell('access-extended', [run.requesterKey], {
-    endsAt: grant.endsAt,
-    ...(link && { newLink: true, linkExpiresAt: link.expiresAt }),
-  });
+  await run.tell(
+    'access-extended',
+    [run.requesterKey],
+    { endsAt: grant.endsAt, ...(link && { newLink: true, linkExpiresAt: link.expiresAt }) },
+    { updatesAsks: true },
+  );
 }
 
 /**

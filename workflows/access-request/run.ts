@@ -6,7 +6,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { NotificationKind } from '../../contracts/notifications';
+import { ASKING_KINDS, type NotificationKind, type NotificationReceipt } from '../../contracts/notifications';
 import type { AccessRequestInput, AccessRequestState, RequestStatus } from '../../contracts/request';
 import type { Identity } from '../../contracts/identity';
 import type { FlowSnapshot } from '../../contracts/snapshot';
@@ -18,7 +18,7 @@ import { canMove } from '../../domain/lifecycle';
 import { currentDetails, searchAttributesOf } from '../../domain/visibility';
 import { notify } from '../activity-stubs';
 import type { EndingSubject } from '../ending-steps';
-import { ACCESS_ALWAYS_ENDS, EXTENSION_RENEWS_LINK, LEASE_MESSAGES_AUTHENTICATED } from '../patches';
+import { ACCESS_ALWAYS_ENDS, EXTENSION_RENEWS_LINK, LEASE_MESSAGES_AUTHENTICATED, NOTIFIES_PEOPLE } from '../patches';
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -36,6 +36,8 @@ export class AccessRequestRun {
   readonly workflowId = workflowInfo().workflowId;
   /** False for requests started before the patch: they replay and go on along the old path. */
   readonly alwaysEnds = patched(ACCESS_ALWAYS_ENDS);
+  /** False for requests started before the patch: each notification is awaited in line, and fewer are sent. */
+  readonly notifiesPeople = patched(NOTIFIES_PEOPLE);
   /** Share links only, and false for requests started before the patch: an extension past the link's expiry makes a new link. */
   readonly renewsLink: boolean;
   /** Vault-group grants only, and false for requests started before the patch: lease answers carry a MAC. */
@@ -58,6 +60,11 @@ export class AccessRequestRun {
    */
   grantScope?: CancellationScope;
   private notificationSeq = 0;
+  /** Notifications on their way: the workflow ends only once they have settled. */
+  private readonly notificationsInFlight: Array<Promise<void>> = [];
+  /** The messages that asked approvers to decide (Slack), and those still being sent. */
+  private readonly askReceipts: NotificationReceipt[] = [];
+  private readonly asksInFlight: Array<Promise<void>> = [];
   private readonly publishedSearchAttributes = new Map<string, string>();
 
   constructor(input: AccessRequestInput) {
@@ -135,7 +142,17 @@ export class AccessRequestRun {
     setCurrentDetails(currentDetails(this.snapshot, this.state));
   }
 
-  /** Tells people; a lost notification never stops a request (the log says what was lost). */
+  /** What an approver needs to decide: who asks, for how long, why. */
+  askDetails(): Record<string, string | number> {
+    const { state } = this;
+    return {
+      requester: state.requesterId,
+      durationMs: state.durationMs,
+      ...(state.justification && { justification: state.justification }),
+      ...(state.ticket && { ticket: state.ticket }),
+    };
+  }
+
   /**
    * What approvers of a vault-group grant are told besides: whom it reaches (the whole 1Password group,
    * by name when the catalog knew it). Empty for share links, which reach the requester only.
@@ -150,25 +167,49 @@ export class AccessRequestRun {
     };
   }
 
-  async tell(
+  /**
+   * Tells people. A lost notification never stops a request (the log says what was lost), and, since the patch,
+   * none holds it up: it goes out in the background. `updatesAsks`: this event decides the request, so the
+   * messages that asked approvers are updated with it (once they have been sent).
+   */
+  tell(
     kind: NotificationKind,
     recipients: string[],
     details?: Record<string, string | number | boolean>,
+    options: { updatesAsks?: boolean } = {},
   ): Promise<void> {
     this.notificationSeq += 1;
-    try {
-      await notify({
-        kind,
-        eventId: `${this.workflowId}:notify:${this.notificationSeq}`,
-        requestId: this.state.requestId,
-        resourceId: this.state.resourceId,
-        integration: this.state.integration,
-        recipients,
-        at: iso(Date.now()),
-        details,
-      });
-    } catch (error) {
-      log.warn('notification failed', { kind, requestId: this.state.requestId, error: String(error) });
-    }
+    const eventId = `${this.workflowId}:notify:${this.notificationSeq}`;
+    const at = iso(Date.now());
+    const send = async () => {
+      if (options.updatesAsks) await Promise.all(this.asksInFlight);
+      try {
+        const receipts = await notify({
+          kind,
+          eventId,
+          requestId: this.state.requestId,
+          resourceId: this.state.resourceId,
+          integration: this.state.integration,
+          recipients,
+          at,
+          details,
+          ...(this.snapshot.notify && { route: this.snapshot.notify }),
+          ...(options.updatesAsks && this.askReceipts.length > 0 && { updates: this.askReceipts.splice(0) }),
+        });
+        if (ASKING_KINDS.has(kind) && Array.isArray(receipts)) this.askReceipts.push(...receipts);
+      } catch (error) {
+        log.warn('notification failed', { kind, requestId: this.state.requestId, error: String(error) });
+      }
+    };
+    if (!this.notifiesPeople) return send();
+    const sending = send();
+    this.notificationsInFlight.push(sending);
+    if (ASKING_KINDS.has(kind)) this.asksInFlight.push(sending);
+    return Promise.resolve();
+  }
+
+  /** Waits for the notifications on their way (and any they lead to) before the workflow ends. */
+  async notificationsSettled(): Promise<void> {
+    while (this.notificationsInFlight.length > 0) await Promise.all(this.notificationsInFlight.splice(0));
   }
 }

@@ -75,7 +75,7 @@ const UPDATE_RULES = [
         await refuseRatification(run, actor, comment);
         return revoke(run, actor.id, comment ?? 'break-glass access refused at ratification');
       }
-      return target === 'extension' ? rejectExtension(run) : rejectRequest(run, actor.id, comment);
+      return target === 'extension' ? rejectExtension(run, actor.id, comment) : rejectRequest(run, actor.id, comment);
     },
   }),
   rule<CancelArgs, void>({

@@ -46,6 +46,7 @@ export async function accessRequestWorkflow(input: AccessRequestInput): Promise<
   run.publish();
   if (patched(SIGNED_COMMANDS) && !(await startIsSigned(run, input))) {
     await condition(allHandlersFinished);
+    await run.notificationsSettled();
     return run.state;
   }
 
@@ -62,7 +63,10 @@ export async function accessRequestWorkflow(input: AccessRequestInput): Promise<
     }
   }
 
-  await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+  await CancellationScope.nonCancellable(async () => {
+    await condition(allHandlersFinished);
+    await run.notificationsSettled();
+  });
   if (cancelled) throw cancelled;
   return run.state;
 }

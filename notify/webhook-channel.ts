@@ -1,7 +1,8 @@
 import type { NotificationEvent } from '../contracts/notifications';
-import type { Notifier } from './notifier';
+import type { Person } from '../config/directory';
+import { type Channel, type Delivery, DeliveryFailed } from './dispatcher';
 
-export interface WebhookNotifierOptions {
+export interface WebhookChannelOptions {
   url: string;
   /** Attempts per notification (the activity retries again on top of these). */
   attempts?: number;
@@ -28,19 +29,36 @@ export class WebhookDeliveryError extends Error {
  * POSTs each event as JSON, retrying timeouts, network errors, 429 and 5xx with a doubling backoff.
  * Other 4xx answers are final. Errors name the status only, never the URL (it may carry a token).
  */
-export class WebhookNotifier implements Notifier {
+export class WebhookChannel implements Channel {
+  readonly name = 'webhook';
   private readonly attempts: number;
   private readonly timeoutMs: number;
   private readonly backoffMs: number;
   private readonly fetchImpl: typeof fetch;
   private readonly sleep: (ms: number) => Promise<void>;
 
-  constructor(private readonly options: WebhookNotifierOptions) {
+  constructor(private readonly options: WebhookChannelOptions) {
     this.attempts = Math.max(1, options.attempts ?? 3);
     this.timeoutMs = options.timeoutMs ?? 5_000;
     this.backoffMs = options.backoffMs ?? 500;
     this.fetchImpl = options.fetch ?? fetch;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  /** One POST per event, whoever its recipients are: the receiver resolves them. */
+  deliveries(event: NotificationEvent, _people: Person[]): Delivery[] {
+    return [
+      {
+        key: 'webhook',
+        send: () =>
+          this.notify(event).then(
+            () => undefined,
+            (error: unknown) => {
+              throw new DeliveryFailed(error instanceof Error ? error.message : 'webhook delivery failed');
+            },
+          ),
+      },
+    ];
   }
 
   async notify(event: NotificationEvent): Promise<void> {

@@ -1,5 +1,5 @@
 import type { NotificationEvent } from '../contracts/notifications';
-import { WebhookNotifier } from './webhook-notifier';
+import { WebhookChannel } from './webhook-channel';
 
 const event: NotificationEvent = {
   kind: 'approval-reminder',
@@ -23,10 +23,10 @@ function fakeFetch(statuses: Array<number | Error>) {
   return { calls, fetch: fetch as unknown as typeof globalThis.fetch };
 }
 
-describe(WebhookNotifier.name, () => {
+describe(WebhookChannel.name, () => {
   it('POSTs the event as JSON with an idempotency key', async () => {
     const { calls, fetch } = fakeFetch([204]);
-    const sut = new WebhookNotifier({
+    const sut = new WebhookChannel({
       url: 'https://hooks.example.test/latchkey',
       fetch,
       sleep: () => Promise.resolve(),
@@ -45,7 +45,7 @@ describe(WebhookNotifier.name, () => {
   it('retries 5xx, 429 and network errors with a doubling backoff, then succeeds', async () => {
     const { calls, fetch } = fakeFetch([503, 429, new TypeError('fetch failed'), 200]);
     const waits: number[] = [];
-    const sut = new WebhookNotifier({
+    const sut = new WebhookChannel({
       url: 'https://hooks.example.test/x',
       attempts: 4,
       backoffMs: 100,
@@ -62,7 +62,7 @@ describe(WebhookNotifier.name, () => {
 
   it('gives up at once on other 4xx, naming the status but not the URL', async () => {
     const { calls, fetch } = fakeFetch([400]);
-    const sut = new WebhookNotifier({
+    const sut = new WebhookChannel({
       url: 'https://hooks.example.test/secret-token',
       fetch,
       sleep: () => Promise.resolve(),
@@ -77,7 +77,7 @@ describe(WebhookNotifier.name, () => {
 
   it('fails after the last attempt', async () => {
     const { fetch } = fakeFetch([500, 500]);
-    const sut = new WebhookNotifier({
+    const sut = new WebhookChannel({
       url: 'https://h.example.test',
       attempts: 2,
       fetch,
