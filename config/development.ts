@@ -1,5 +1,6 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { int, oneOf } from './env-values';
 
 /**
  * Settings of development and testing (provisioning the Temporal servers, recording history
@@ -19,6 +20,12 @@ export interface DevelopmentSettings {
   recordHistories: boolean;
   /** Servers the integration tier's global setup started, handed to the test files through the environment. */
   testServers: { devServerAddress?: string; timeSkippingSource?: string; postgresAdminUrl?: string };
+  /**
+   * The mail catcher that `npm start` runs (devstack/mail-catcher.ts) when e-mail goes to no SMTP server of
+   * the user's: `LATCHKEY_MAIL_CATCHER=off` turns it off. A port left unset is the default
+   * (MAIL_CATCHER_DEFAULT_PORTS), or another free one when something else holds the default.
+   */
+  mailCatcher: { enabled: boolean; smtpPort?: number; webPort?: number };
   /** The environment that programs run by the provisioning (go, mvn, apt-get) inherit: PATH and the rest. */
   childEnv: NodeJS.ProcessEnv;
 }
@@ -44,8 +51,20 @@ export function loadDevelopmentSettings(env: NodeJS.ProcessEnv = process.env): D
       timeSkippingSource: env[TEST_SERVER_VARIABLES.timeSkippingSource] || undefined,
       postgresAdminUrl: env[TEST_SERVER_VARIABLES.postgresAdminUrl] || undefined,
     },
+    mailCatcher: {
+      enabled: oneOf(env, 'LATCHKEY_MAIL_CATCHER', ['on', 'off'], 'on') === 'on',
+      smtpPort: optionalPort(env, 'LATCHKEY_MAIL_CATCHER_SMTP_PORT'),
+      webPort: optionalPort(env, 'LATCHKEY_MAIL_CATCHER_WEB_PORT'),
+    },
     childEnv: env,
   };
+}
+
+/** The ports a mail catcher listens on by custom (mailpit's and MailHog's), so that bookmarks carry over. */
+export const MAIL_CATCHER_DEFAULT_PORTS = { smtp: 1025, web: 8025 } as const;
+
+function optionalPort(env: NodeJS.ProcessEnv, key: string): number | undefined {
+  return env[key] ? int(env, key, 0, 1, 65_535) : undefined;
 }
 
 /** What the integration tier's global setup writes for the test files (jest runs them in child processes). */

@@ -3,10 +3,11 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, type LatchkeyConfig } from '../../config/config';
 import { temporalConnectionOptions } from '../../config/temporal-connection';
-import { loadDevelopmentSettings } from '../../config/development';
+import { loadDevelopmentSettings, MAIL_CATCHER_DEFAULT_PORTS } from '../../config/development';
 import { CATALOG_WORKFLOW_ID, catalogQuery } from '../../contracts/catalog';
 import { stderrLog } from '../../devstack/cache';
 import { startDevServer, waitForPort, type RunningDevServer } from '../../devstack/dev-server';
+import { preferredOrFreePort, startMailCatcher, type RunningMailCatcher } from '../../devstack/mail-catcher';
 import { DEMO_DATABASE, seedDemoDatabase, startPostgres } from '../../devstack/postgres';
 import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
 import { addMissingSeed } from '../../onepassword/local/state';
@@ -18,7 +19,7 @@ import { loadCommandSigningKey, trustCommandKey } from '../../trust/command-keys
 /**
  * `npm start`: the whole system on one machine, on its embedded defaults. The Temporal dev server
  * (state in data/temporal.db, Web UI), the worker (with the local 1Password) and the API, each a
- * process of its own as in production; Ctrl-C stops them all.
+ * process of its own as in production, and a mail catcher in this one; Ctrl-C stops them all.
  */
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -35,6 +36,8 @@ async function main(): Promise<void> {
   );
   await loadOrCreateCodecKey(config.worker.internalKeyFile, 'internal');
 
+  // In this process: a failed start below ends it, and the catcher with it.
+  const mailCatcher = await startMailCatcherUnlessMailGoesElsewhere(config, log);
   const [host, portText] = config.temporal.address.split(':');
   const cli = await ensureTemporalCli(stderrLog);
   const database = await startDemoDatabase(config, log);
@@ -60,7 +63,7 @@ async function main(): Promise<void> {
     stopping = true;
     log('stopping…');
     await Promise.all(children.map((child) => stopChild(child)));
-    await Promise.all([temporal.stop(), database.server.stop()]);
+    await Promise.all([temporal.stop(), database.server.stop(), mailCatcher?.stop()]);
     log('stopped');
     process.exit(code);
   };
@@ -74,8 +77,15 @@ async function main(): Promise<void> {
       path.join(dist, 'worker', 'main.js'),
       () => void stopAll(1),
       () => stopping,
-      // The demo policy's target demo-db reads its admin URL from here: only the worker holds it.
-      { [DEMO_DATABASE_ADMIN_VARIABLE]: database.demoAdminUrl },
+      {
+        // The demo policy's target demo-db reads its admin URL from here: only the worker holds it.
+        [DEMO_DATABASE_ADMIN_VARIABLE]: database.demoAdminUrl,
+        // The worker sends the notifications.
+        ...(mailCatcher && {
+          LATCHKEY_NOTIFY_SMTP_URL: mailCatcher.smtpUrl,
+          LATCHKEY_NOTIFY_EMAIL_FROM: 'latchkey <latchkey@localhost>',
+        }),
+      },
     ),
   );
   children.push(
@@ -89,7 +99,7 @@ async function main(): Promise<void> {
 
   await waitForPort(config.api.host, config.api.port, 60_000);
   await waitForCatalog(config, 120_000);
-  printWhere(config, temporal, log);
+  printWhere(config, temporal, mailCatcher, log);
 }
 
 /**
@@ -118,6 +128,31 @@ async function waitForCatalog(config: LatchkeyConfig, timeoutMs: number): Promis
     }
   } finally {
     await connection.close();
+  }
+}
+
+/**
+ * A mail catcher, so that a newcomer sees the mail latchkey sends: unless mail goes to an SMTP server of the
+ * user's (`LATCHKEY_NOTIFY_SMTP_URL`) or `LATCHKEY_MAIL_CATCHER=off`. On ports 1025 and 8025 unless set;
+ * a default port that something else holds (another catcher) gives way to a free one.
+ */
+async function startMailCatcherUnlessMailGoesElsewhere(
+  config: LatchkeyConfig,
+  log: (message: string) => void,
+): Promise<RunningMailCatcher | undefined> {
+  const settings = loadDevelopmentSettings().mailCatcher;
+  if (config.notify.email || !settings.enabled) return undefined;
+  const host = '127.0.0.1';
+  const smtpPort = settings.smtpPort ?? (await preferredOrFreePort(host, MAIL_CATCHER_DEFAULT_PORTS.smtp));
+  const webPort = settings.webPort ?? (await preferredOrFreePort(host, MAIL_CATCHER_DEFAULT_PORTS.web));
+  try {
+    return await startMailCatcher({ host, smtpPort, webPort, log: (message) => log(`mail catcher: ${message}`) });
+  } catch (error) {
+    throw new Error(
+      `the mail catcher could not listen on ${host}:${smtpPort} (SMTP) and :${webPort} (web): ` +
+        `${error instanceof Error ? error.message : String(error)}; set LATCHKEY_MAIL_CATCHER_SMTP_PORT and ` +
+        'LATCHKEY_MAIL_CATCHER_WEB_PORT, or LATCHKEY_MAIL_CATCHER=off',
+    );
   }
 }
 
@@ -190,7 +225,12 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-function printWhere(config: LatchkeyConfig, temporal: RunningDevServer, log: (m: string) => void) {
+function printWhere(
+  config: LatchkeyConfig,
+  temporal: RunningDevServer,
+  mailCatcher: RunningMailCatcher | undefined,
+  log: (m: string) => void,
+) {
   const apiUrl = config.api.publicUrl;
   log('ready:');
   log(`  API               ${apiUrl}   (health ${apiUrl}/healthz, docs ${apiUrl}/docs)`);
@@ -200,6 +240,9 @@ function printWhere(config: LatchkeyConfig, temporal: RunningDevServer, log: (m:
   log(
     `  worker            task queue "${config.temporal.taskQueue}", local 1Password in ${config.localOnePassword.stateFile}`,
   );
+  if (mailCatcher) log(`  Mail (catcher)    ${mailCatcher.webUrl}   (every mail latchkey sends)`);
+  // The host only: the URL may hold a password.
+  else if (config.notify.email) log(`  Mail              sent through ${new URL(config.notify.email.smtpUrl).host}`);
   log('  mint a token:     npm run --silent token -- --sub alice --email alice@example.com --groups engineering');
   log('press Ctrl-C to stop everything');
 }

@@ -7,7 +7,10 @@ import { loadConfig, repoRoot } from '../../config/config';
 import { loadDevelopmentSettings } from '../../config/development';
 import { chooseServerPorts } from '../../devstack/ports';
 
-/** The compiled `npm start`: the dev runner brings up the Temporal dev server, PostgreSQL, the worker and the API. */
+/**
+ * The compiled `npm start`: the dev runner brings up the Temporal dev server, PostgreSQL, the worker, the API
+ * and the mail catcher.
+ */
 const runner = path.join(repoRoot(), 'dist', 'apps', 'dev', 'main.js');
 
 /**
@@ -21,14 +24,21 @@ export class DevStack {
   apiUrl = '';
   uiUrl = '';
   databasePort = 0;
+  /** The mail catcher's web page; its JSON at `${mailUrl}/api/messages` (devstack/mail-catcher.ts). */
+  mailUrl = '';
+  /** Where the worker sends its mail: the catcher's SMTP port. */
+  mailSmtpUrl = '';
   private process?: ChildProcess;
 
   /** Chooses the ports; `start` may then be called (again, after `stop`). */
   async configure(): Promise<void> {
-    const [apiPort, temporalPort, uiPort, metricsPort, databasePort] = await chooseServerPorts(5);
+    const [apiPort, temporalPort, uiPort, metricsPort, databasePort, smtpPort, mailWebPort] =
+      await chooseServerPorts(7);
     this.apiUrl = `http://127.0.0.1:${apiPort}`;
     this.uiUrl = `http://127.0.0.1:${uiPort}`;
     this.databasePort = databasePort;
+    this.mailUrl = `http://127.0.0.1:${mailWebPort}`;
+    this.mailSmtpUrl = `smtp://127.0.0.1:${smtpPort}`;
     this.env = {
       ...loadDevelopmentSettings().childEnv,
       LATCHKEY_DATA_DIR: this.dataDir,
@@ -37,6 +47,11 @@ export class DevStack {
       LATCHKEY_TEMPORAL_UI_PORT: String(uiPort),
       LATCHKEY_WORKER_METRICS_PORT: String(metricsPort),
       LATCHKEY_DEMO_DB_PORT: String(databasePort),
+      // The catcher runs whatever the environment of the run says about mail.
+      LATCHKEY_NOTIFY_SMTP_URL: undefined,
+      LATCHKEY_MAIL_CATCHER: undefined,
+      LATCHKEY_MAIL_CATCHER_SMTP_PORT: String(smtpPort),
+      LATCHKEY_MAIL_CATCHER_WEB_PORT: String(mailWebPort),
     };
   }
 
