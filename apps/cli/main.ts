@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import { loadCliSignInSettings } from '../../config/cli';
 import { loadConfig } from '../../config/config';
+import { REQUESTER_COMMANDS, runRequesterCommand } from './commands/requester';
 import { processIo, type CommandIo } from './io';
 
 const USAGE = `latchkey <command>
@@ -23,9 +25,31 @@ const USAGE = `latchkey <command>
                                     what each integration's service account can do, and what of the policy it
                                     cannot serve
   reconcile [--dry-run] [--json]    compare 1Password's group permissions with the active grants; remove
-                                    what no grant explains (with --dry-run: only name it)`;
+                                    what no grant explains (with --dry-run: only name it)
+
+Asking for access, and approving (over the API at LATCHKEY_API_URL; docs/cli.md):
+
+  login [--as ID]                   sign in: as one of the directory's people (local auth mode), or at your
+                                    identity provider with a code (the device flow)
+  logout                            forget the sign-in
+  request RESOURCE [--for 2h] --why "..." [--ticket T] [--wait]
+                                    ask for access; --wait follows it until access is granted or it ends
+  inbox [--json]                    requests waiting for my approval
+  approve ID [--comment "..."]      approve a request (or an extension of it)
+  reject ID --comment "..."         reject it, saying why
+  status [ID] [--json]              one request in detail; without ID, my requests
+  grant ID                          the way in while access is active: the share link, the access details
+  extend ID --by 1h [--why "..."]   ask for more time
+  give-back ID [--why "..."]        end my access now
+  withdraw ID [--why "..."]         withdraw a request not granted yet`;
 
 type Command = (argv: string[], io: CommandIo) => Promise<number>;
+
+/** The requester's commands (light: fetch and a file) need only where the session is; it says which API to call. */
+const requesterCommand =
+  (name: string): Command =>
+  (argv, io) =>
+    runRequesterCommand(name, argv, io, { sessionFile: loadConfig().cli.sessionFile, progress: process.stderr });
 
 /** Commands load lazily, so `token` does not pay for the Temporal worker's start-up. */
 const commands: Record<string, Command> = {
@@ -44,6 +68,14 @@ const commands: Record<string, Command> = {
   onepassword: async (argv, io) =>
     (await import('./commands/onepassword.js')).runOnePasswordCommand(argv, io, loadConfig()),
   reconcile: async (argv, io) => (await import('./commands/reconcile.js')).runReconcileCommand(argv, io, loadConfig()),
+  login: async (argv, io) =>
+    (await import('./commands/login.js')).runLoginCommand(argv, io, {
+      config: loadConfig(),
+      signIn: loadCliSignInSettings(),
+    }),
+  logout: async (argv, io) =>
+    (await import('./commands/login.js')).runLogoutCommand(argv, io, loadConfig().cli.sessionFile),
+  ...Object.fromEntries(REQUESTER_COMMANDS.map((name) => [name, requesterCommand(name)])),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -10,7 +10,8 @@ import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
  * port, made to issue the tokens of one commercial provider: a shape says what that provider puts in
  * its access tokens and ID tokens, taken from its documentation (docs/identity.md names the pages).
  * Tokens are obtained as a client would: the authorization code flow with PKCE, where the login step
- * signs the account named by `login_hint` in at once.
+ * signs the account named by `login_hint` in at once; or the device flow (RFC 8628) of latchkey's CLI, whose
+ * browser side (`approveDevice`) enters the code and signs an account in through the provider's own pages.
  */
 export interface TokenShape {
   /** The access token header's `typ`: oidc-provider's own is `at+jwt` (RFC 9068); undefined leaves none. */
@@ -71,6 +72,41 @@ const REDIRECT_URI = 'https://client.test/callback';
 const CLIENT_SECRET = 'test-client-secret';
 /** latchkey's own client at the provider, for introspection. */
 export const INTROSPECTION_CLIENT = { id: 'latchkey-introspection', secret: 'test-introspection-secret' };
+/** latchkey's CLI at the provider: a public client (no secret) that signs in with the device flow. */
+export const DEVICE_CLIENT_ID = 'latchkey-cli';
+const DEVICE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code';
+/** The login page of a sign-in that names nobody (the device flow's): the person says who they are. */
+const LOGIN_FORM = '<!DOCTYPE html><form method="post"><input name="account"><button>Sign in</button></form>';
+
+type Cookies = Map<string, string>;
+
+function keepCookies(cookies: Cookies, response: Response): void {
+  for (const cookie of response.headers.getSetCookie()) {
+    const [pair] = cookie.split(';');
+    const at = pair.indexOf('=');
+    cookies.set(pair.slice(0, at), pair.slice(at + 1));
+  }
+}
+
+function cookieHeader(cookies: Cookies): string {
+  return [...cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+}
+
+/** The value of a page's hidden form field, as a browser would submit it. */
+function hiddenField(page: string, name: string): string {
+  const field = new RegExp(`<input type="hidden" name="${name}" value="([^"]*)"`).exec(page);
+  if (!field) throw new Error(`no ${name} field in the page: ${page.slice(0, 300)}`);
+  return field[1];
+}
+
+function readBody(request: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
 
 export class TestOpenIdProvider {
   private jwksDown = false;
@@ -169,6 +205,54 @@ export class TestOpenIdProvider {
     return { accessToken: body.access_token, idToken: body.id_token };
   }
 
+  /**
+   * The person's side of the device flow (RFC 8628 §3.3), as their browser does it on the provider's own pages:
+   * the code entered at the verification URI, the device confirmed, then the login page submitted as `accountId`.
+   */
+  async approveDevice(userCode: string, accountId: string): Promise<void> {
+    const cookies: Cookies = new Map();
+    const device = `${this.base}/device`;
+    const input = await this.browse(cookies, device);
+    const confirm = await this.browse(cookies, device, { xsrf: hiddenField(input.page, 'xsrf'), user_code: userCode });
+    const login = await this.browse(cookies, device, {
+      xsrf: hiddenField(confirm.page, 'xsrf'),
+      user_code: hiddenField(confirm.page, 'user_code'),
+      confirm: 'yes',
+    });
+    if (!login.url.includes('/interaction/')) throw new Error(`the code was not taken: ${login.page.slice(0, 300)}`);
+    const done = await this.browse(cookies, login.url, { account: accountId });
+    if (!done.page.includes('Sign-in Success'))
+      throw new Error(`the sign-in did not finish: ${done.page.slice(0, 300)}`);
+  }
+
+  /** A browser's visit: the form posted (if any), its redirects followed with the provider's cookies. */
+  private async browse(cookies: Cookies, start: string, form?: Record<string, string>) {
+    let url = start;
+    let body = form ? new URLSearchParams(form).toString() : undefined;
+    for (let hop = 0; hop < 10; hop += 1) {
+      const response = await fetch(url, {
+        method: body === undefined ? 'GET' : 'POST',
+        redirect: 'manual',
+        headers: {
+          cookie: cookieHeader(cookies),
+          ...(body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }),
+        },
+        body,
+      });
+      keepCookies(cookies, response);
+      const location = response.headers.get('location');
+      if (!location) {
+        const page = await response.text();
+        if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}: ${page.slice(0, 300)}`);
+        return { url, page };
+      }
+      await response.body?.cancel();
+      url = new URL(location, url).href;
+      body = undefined;
+    }
+    throw new Error(`too many redirects from ${start}`);
+  }
+
   /** Where oidc-provider's routes are: the issuer without the trailing slash some providers add. */
   private get base(): string {
     return this.issuer.replace(/\/+$/, '');
@@ -176,18 +260,11 @@ export class TestOpenIdProvider {
 
   /** Follows the provider's redirects (carrying its cookies) until it sends the browser back with a code. */
   private async followToCode(start: string): Promise<string> {
-    const cookies = new Map<string, string>();
+    const cookies: Cookies = new Map();
     let url = start;
     for (let hop = 0; hop < 10; hop += 1) {
-      const response = await fetch(url, {
-        redirect: 'manual',
-        headers: { cookie: [...cookies].map(([name, value]) => `${name}=${value}`).join('; ') },
-      });
-      for (const cookie of response.headers.getSetCookie()) {
-        const [pair] = cookie.split(';');
-        const at = pair.indexOf('=');
-        cookies.set(pair.slice(0, at), pair.slice(at + 1));
-      }
+      const response = await fetch(url, { redirect: 'manual', headers: { cookie: cookieHeader(cookies) } });
+      keepCookies(cookies, response);
       const location = response.headers.get('location');
       if (!location) throw new Error(`authorization stopped at ${url}: HTTP ${response.status}`);
       const next = new URL(location, url);
@@ -201,13 +278,25 @@ export class TestOpenIdProvider {
     throw new Error('authorization did not end');
   }
 
-  /** The login and consent steps: the account of the request's `login_hint` is signed in and consents. */
+  /**
+   * The login and consent steps: the account of the request's `login_hint` is signed in and consents. A request
+   * without one (the device flow's) gets a login page, and the account its form names is signed in.
+   */
   private async completeLogin(provider: Provider, request: http.IncomingMessage, response: http.ServerResponse) {
     const details = await provider.interactionDetails(request, response);
-    const accountId = String(details.params.login_hint);
+    let accountId = details.params.login_hint as string | undefined;
+    if (accountId === undefined) {
+      if (request.method !== 'POST') {
+        response.setHeader('content-type', 'text/html; charset=utf-8');
+        response.end(LOGIN_FORM);
+        return;
+      }
+      accountId = new URLSearchParams(await readBody(request)).get('account') ?? '';
+    }
+    this.account(accountId);
     const grant = new provider.Grant({ accountId, clientId: String(details.params.client_id) });
     grant.addOIDCScope('openid email profile');
-    grant.addResourceScope(String(details.params.resource), 'latchkey');
+    grant.addResourceScope((details.params.resource as string | undefined) ?? API_RESOURCE, 'latchkey');
     const grantId = await grant.save();
     await provider.interactionFinished(
       request,
@@ -242,6 +331,14 @@ export class TestOpenIdProvider {
           id_token_signed_response_alg: alg,
         },
         {
+          client_id: DEVICE_CLIENT_ID,
+          token_endpoint_auth_method: 'none',
+          redirect_uris: [],
+          grant_types: [DEVICE_GRANT_TYPE],
+          response_types: [],
+          id_token_signed_response_alg: alg,
+        },
+        {
           client_id: INTROSPECTION_CLIENT.id,
           client_secret: INTROSPECTION_CLIENT.secret,
           redirect_uris: [],
@@ -259,9 +356,30 @@ export class TestOpenIdProvider {
       },
       interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
       cookies: { keys: ['test-cookie-key'] },
-      ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Grant: 600, Session: 600 },
+      ttl: {
+        AccessToken: 600,
+        AuthorizationCode: 60,
+        DeviceCode: 600,
+        IdToken: 600,
+        Interaction: 600,
+        Grant: 600,
+        Session: 600,
+      },
       features: {
         devInteractions: { enabled: false },
+        // The provider's own pages and forms, without its notice (printed at each use) that they be restyled.
+        deviceFlow: {
+          enabled: true,
+          userCodeInputSource: (ctx, form) => {
+            ctx.body = `<!DOCTYPE html>${form}`;
+          },
+          userCodeConfirmSource: (ctx, form, _client, _deviceInfo, userCode) => {
+            ctx.body = `<!DOCTYPE html><p>${userCode}</p>${form}`;
+          },
+          successSource: (ctx) => {
+            ctx.body = '<!DOCTYPE html><p>Sign-in Success</p>';
+          },
+        },
         introspection: { enabled: true, allowedPolicy: (_ctx, client) => client.clientId === INTROSPECTION_CLIENT.id },
         resourceIndicators: {
           enabled: true,
