@@ -12,7 +12,7 @@ const MAY_IMPORT = {
   // Signed commands: the format, the signature check (pure, the workflow sandbox runs it) and the signer.
   trust: ['contracts'],
   domain: ['contracts'],
-  notify: ['contracts'],
+  notify: ['contracts', 'domain'],
   audit: ['contracts', 'codec', 'trust'],
   policy: ['contracts', 'domain', 'config'],
   onepassword: ['contracts', 'domain', 'config'],

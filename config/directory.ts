@@ -1,58 +1,11 @@
 import * as fs from 'node:fs';
 import { parse } from 'yaml';
-import type { Role } from '../contracts/identity';
+import type { Person, Role } from '../contracts/identity';
+import { Directory } from '../domain/directory';
 import { ConfigError } from './env-values';
 
-/** One person latchkey can reach: the id is their tokens' subject. */
-export interface Person {
-  id: string;
-  name?: string;
-  email: string;
-  groups: string[];
-  roles: Role[];
-  /** Slack member id (`U…`): where approval messages go, and who a Slack click is. */
-  slack?: string;
-}
-
-/**
- * The people file (`LATCHKEY_DIRECTORY_FILE`): who is in which group, and how to reach them. Tokens say who
- * the caller is; only this says who else is in a group, which a notification to "group:security" needs.
- */
-export class Directory {
-  private readonly byId = new Map<string, Person>();
-  private readonly bySlack = new Map<string, Person>();
-
-  constructor(readonly people: readonly Person[]) {
-    for (const person of people) {
-      if (this.byId.has(person.id)) throw new ConfigError(`the directory lists "${person.id}" twice`);
-      this.byId.set(person.id, person);
-      if (person.slack) this.bySlack.set(person.slack, person);
-    }
-  }
-
-  static empty(): Directory {
-    return new Directory([]);
-  }
-
-  person(id: string): Person | undefined {
-    return this.byId.get(id);
-  }
-
-  slackMember(slackId: string): Person | undefined {
-    return this.bySlack.get(slackId);
-  }
-
-  /** The people a principal key (`user:<id>`, `group:<id>`, `role:<role>`) names; unknown ones name nobody. */
-  resolve(principal: string): Person[] {
-    const colon = principal.indexOf(':');
-    const kind = principal.slice(0, colon);
-    const id = principal.slice(colon + 1);
-    if (kind === 'user') return this.byId.has(id) ? [this.byId.get(id)!] : [];
-    if (kind === 'group') return this.people.filter((person) => person.groups.includes(id));
-    if (kind === 'role') return this.people.filter((person) => (person.roles as string[]).includes(id));
-    return [];
-  }
-}
+export { Directory };
+export type { Person };
 
 const ROLES: readonly Role[] = ['auditor', 'admin'];
 const ID = /^[A-Za-z0-9._@~-]{1,128}$/;
@@ -68,7 +21,10 @@ export function loadDirectory(file: string | undefined): Directory {
   }
   const entries = (document as { people?: unknown } | null)?.people;
   if (!Array.isArray(entries)) throw new ConfigError(`the directory ${file} must have a "people:" list`);
-  return new Directory(entries.map((entry, index) => personAt(entry, `${file}: people[${index}]`)));
+  const people = entries.map((entry, index) => personAt(entry, `${file}: people[${index}]`));
+  const twice = people.find((person, index) => people.findIndex((other) => other.id === person.id) !== index);
+  if (twice) throw new ConfigError(`${file}: "${twice.id}" is listed twice`);
+  return new Directory(people);
 }
 
 function personAt(entry: unknown, where: string): Person {

@@ -29,3 +29,14 @@ export function principalKey(principal: Principal): string {
 export function actorMatches(actor: Actor, principal: Principal): boolean {
   return principal.kind === 'user' ? actor.id === principal.id : actor.groups.includes(principal.id);
 }
+
+/** One person latchkey can reach: the id is their tokens' subject. */
+export interface Person {
+  id: string;
+  name?: string;
+  email: string;
+  groups: string[];
+  roles: Role[];
+  /** Slack member id (`U…`): where approval messages go, and who a Slack click is. */
+  slack?: string;
+}

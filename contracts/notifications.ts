@@ -59,6 +59,9 @@ export interface NotificationReceipt {
   ts: string;
 }
 
+/** The action ids of the Approve and Reject buttons on Slack messages: the API's Slack endpoint acts on these. */
+export const SLACK_ACTIONS = { approve: 'latchkey_approve', reject: 'latchkey_reject' } as const;
+
 /** The events that ask someone to decide: their messages carry the Approve and Reject buttons. */
 export const ASKING_KINDS: ReadonlySet<NotificationKind> = new Set([
   'approval-requested',

@@ -1,4 +1,5 @@
-import type { Directory, Person } from '../config/directory';
+import type { Person } from '../contracts/identity';
+import type { Directory } from '../domain/directory';
 import type { NotificationEvent, NotificationReceipt } from '../contracts/notifications';
 import { NOTIFY_CHANNELS, type NotifyChannel } from '../contracts/snapshot';
 import { type Message, messageFor } from './messages';

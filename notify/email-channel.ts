@@ -1,5 +1,5 @@
 import type { Transporter } from 'nodemailer';
-import type { Person } from '../config/directory';
+import type { Person } from '../contracts/identity';
 import type { NotificationEvent } from '../contracts/notifications';
 import { type Channel, type Delivery, DeliveryFailed } from './dispatcher';
 import type { Message } from './messages';

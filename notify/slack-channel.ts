@@ -1,11 +1,8 @@
 import type { Button, KnownBlock, WebClient } from '@slack/web-api';
-import type { Person } from '../config/directory';
-import type { NotificationEvent, NotificationReceipt } from '../contracts/notifications';
+import type { Person } from '../contracts/identity';
+import { type NotificationEvent, type NotificationReceipt, SLACK_ACTIONS } from '../contracts/notifications';
 import { type Channel, type Delivery, DeliveryFailed } from './dispatcher';
 import type { Message } from './messages';
-
-/** The buttons' action ids: the API's Slack endpoint acts on exactly these. */
-export const SLACK_ACTIONS = { approve: 'latchkey_approve', reject: 'latchkey_reject' } as const;
 
 /** Slack's mrkdwn treats these three as markup; everything else people wrote is shown as written. */
 const escapeMrkdwn = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

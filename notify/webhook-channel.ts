@@ -1,5 +1,5 @@
 import type { NotificationEvent } from '../contracts/notifications';
-import type { Person } from '../config/directory';
+import type { Person } from '../contracts/identity';
 import { type Channel, type Delivery, DeliveryFailed } from './dispatcher';
 
 export interface WebhookChannelOptions {

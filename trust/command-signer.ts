@@ -35,6 +35,8 @@ export class CommandSigner {
     actor: Actor,
     args: Args,
     nowMs = this.clock(),
+    /** A nonce derived from what asked for the command (a Slack click), so that asking again is refused. */
+    nonce = randomBytes(18).toString('base64url'),
   ): SignedCommand {
     return this.signClaims({
       v: 1,
@@ -45,7 +47,7 @@ export class CommandSigner {
       args: JSON.parse(JSON.stringify(args)) as Record<string, unknown>,
       issuedAt: new Date(nowMs).toISOString(),
       expiresAt: new Date(nowMs + COMMAND_LIFETIME_MS).toISOString(),
-      nonce: randomBytes(18).toString('base64url'),
+      nonce,
     });
   }
 

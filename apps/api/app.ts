@@ -20,6 +20,10 @@ import { securityHeaders } from './http/security-headers';
 import { OpenApiDocument } from './docs/openapi-document';
 import { PageTokens } from './requests/page-token';
 import type { CommandSigner } from '../../trust/command-signer';
+import { loadDirectory } from '../../config/directory';
+import { readSecret } from '../../config/secrets';
+import { RequestsService } from './requests/requests.service';
+import { registerSlackInteractions } from './slack/slack-interactions';
 
 export interface ApiAppDeps {
   config: LatchkeyConfig;
@@ -98,6 +102,15 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
     logger,
   });
   openApi.generate(app, deps.config.api.publicUrl);
+  if (deps.config.slackInteractions) {
+    await registerSlackInteractions(fastify, {
+      signingSecret: readSecret({ file: deps.config.slackInteractions.signingSecretFile }),
+      directory: loadDirectory(deps.config.directoryFile),
+      requests: app.get(RequestsService),
+      logger,
+      bodyLimitBytes: deps.config.api.bodyLimitBytes,
+    });
+  }
   await app.init();
   return app;
 }

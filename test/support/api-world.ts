@@ -13,8 +13,7 @@ import { type LatchkeyConfig, loadConfig, repoRoot } from '../../config/config';
 import { CATALOG_WORKFLOW_ID, catalogQuery, refreshCatalogUpdate } from '../../contracts/catalog';
 import type { Role } from '../../contracts/identity';
 import { chooseServerPort } from '../../devstack/ports';
-import { NotificationDispatcher } from '../../notify';
-import { Directory } from '../../config/directory';
+import { notifierFor } from '../../apps/worker/notifier';
 import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
 import { integrationsOf, loadPolicyFile } from '../../policy';
 import { createDevServerNamespace, devServerAddress } from './temporal';
@@ -79,7 +78,8 @@ export class ApiWorld {
     this.logLines = logLines;
   }
 
-  static async create(name: string): Promise<ApiWorld> {
+  /** `env`: settings on top of the world's own, as a deployment would set them (e-mail, Slack, a policy file). */
+  static async create(name: string, env: Record<string, string> = {}): Promise<ApiWorld> {
     const suffix = crypto.randomBytes(4).toString('hex');
     const namespace = `latchkey-${name}-${suffix}`;
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `latchkey-${name}-`));
@@ -92,6 +92,7 @@ export class ApiWorld {
       LATCHKEY_TASK_QUEUE: `latchkey-${name}-${suffix}`,
       LATCHKEY_API_PORT: String(port),
       LATCHKEY_LOG_LEVEL: 'info',
+      ...env,
     });
 
     const connection = await Connection.connect({ address: config.temporal.address });
@@ -119,12 +120,7 @@ export class ApiWorld {
       activities: createActivities({
         trust: TEST_WORKER_TRUST,
         onePassword: () => local,
-        notifier: new NotificationDispatcher({
-          channels: [],
-          directory: Directory.empty(),
-          publicUrl: 'http://localhost',
-          logger: workerLogger,
-        }),
+        notifier: notifierFor(config, workerLogger),
         logger: workerLogger,
         temporal: client,
         targets: createTargetPorts(policy, { LATCHKEY_DEMO_DB_ADMIN_URL: demoDatabaseUrl }),

@@ -9,7 +9,12 @@ import { TEST_ONLY_CODEC_KEY } from './codec-test-key';
 import { requestWorkflowId, vaultLeaseWorkflowId } from '../../domain/ids';
 import type { AccessRequestInput } from '../../contracts/request';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../contracts/search-attributes';
-import type { NotificationEvent } from '../../contracts/notifications';
+import {
+  ASKING_KINDS,
+  type NotificationEvent,
+  type NotificationKind,
+  type NotificationReceipt,
+} from '../../contracts/notifications';
 import type { EligibilityInput, EligibilityVerdict } from '../../activities';
 import type { Notifier } from '../../notify/notifier';
 import type { OnePasswordPort } from '../../onepassword/port';
@@ -18,12 +23,18 @@ import { bundleLatchkeyWorkflows, createLatchkeyWorker, type LatchkeyWorkerOptio
 import { RecordingPort } from './recording-port';
 import type { TimeSkippingServer } from './temporal';
 
-/** Notifier that keeps every event, with the workflow time at which it was sent. */
+/**
+ * Notifier that keeps every event, with the workflow time at which it was sent. The events that ask approvers
+ * answer with a receipt, as a Slack message would; kinds in `failing` fail after being recorded (a channel down).
+ */
 export class RecordingNotifier implements Notifier {
   readonly events: NotificationEvent[] = [];
-  notify(event: NotificationEvent): Promise<void> {
+  readonly failing = new Set<NotificationKind>();
+  notify(event: NotificationEvent): Promise<NotificationReceipt[]> {
     this.events.push(event);
-    return Promise.resolve();
+    if (this.failing.has(event.kind)) return Promise.reject(new Error('the channel is down'));
+    const receipt: NotificationReceipt = { channel: 'slack', conversation: 'D0TEST', ts: `${this.events.length}.000100` };
+    return Promise.resolve(ASKING_KINDS.has(event.kind) ? [receipt] : []);
   }
   ofKind(kind: NotificationEvent['kind']): NotificationEvent[] {
     return this.events.filter((event) => event.kind === kind);

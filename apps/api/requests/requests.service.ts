@@ -256,12 +256,13 @@ export class RequestsService {
     requestId: string,
     change: Change,
     body: { comment?: string; reason?: string; duration?: string; justification?: string },
+    options: { nonce?: string } = {},
   ): Promise<AccessRequestState> {
     await this.authorizeRead(caller, requestId);
     const handle = this.handle(requestId);
     // Signed with the caller's verified identity: the workflow checks it before its own rules.
     const signed = <Args extends object>(args: Args) =>
-      this.signer.sign(change, handle.workflowId, actorOf(caller), args);
+      this.signer.sign(change, handle.workflowId, actorOf(caller), args, undefined, options.nonce);
     let state: AccessRequestState;
     try {
       state = await this.within(UPDATE_DEADLINE_MS, () => {
