@@ -22,8 +22,14 @@ export function loadDirectory(file: string | undefined): Directory {
   const entries = (document as { people?: unknown } | null)?.people;
   if (!Array.isArray(entries)) throw new ConfigError(`the directory ${file} must have a "people:" list`);
   const people = entries.map((entry, index) => personAt(entry, `${file}: people[${index}]`));
-  const twice = people.find((person, index) => people.findIndex((other) => other.id === person.id) !== index);
-  if (twice) throw new ConfigError(`${file}: "${twice.id}" is listed twice`);
+  // A Slack id too names one person: a click is theirs.
+  for (const field of ['id', 'slack'] as const) {
+    people.forEach((person, index) => {
+      const first = people.findIndex((other) => person[field] !== undefined && other[field] === person[field]);
+      if (first !== -1 && first !== index)
+        throw new ConfigError(`${file}: people[${index}]: "${field}" ${person[field]} is already people[${first}]'s`);
+    });
+  }
   return new Directory(people);
 }
 
@@ -40,5 +46,5 @@ function personAt(entry: unknown, where: string): Person {
     throw fail(`"roles" may hold only ${ROLES.join(', ')}`);
   if (slack !== undefined && (typeof slack !== 'string' || !/^[UW][A-Z0-9]{2,}$/.test(slack)))
     throw fail('"slack" must be a Slack member id (U… or W…)');
-  return { id, name, email, groups: groups as string[], roles: roles as Role[], slack: slack as string | undefined };
+  return { id, name, email, groups: groups, roles: roles as Role[], slack: slack };
 }

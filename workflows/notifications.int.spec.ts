@@ -5,6 +5,8 @@ import { extendUpdate } from '../contracts/messages';
 import { toSign } from '../test/support/commands';
 
 const suite = useTimeSkippingWorld();
+/** Until the check passes (the workflow's notifications go out in the background). */
+const soon = <T>(check: () => T) => eventually(() => Promise.resolve().then(check));
 const MINUTE = 60_000;
 
 /** A two-hour grant whose flow warns 15 minutes before its end; alice and carol may approve. */
@@ -30,13 +32,13 @@ const flow = () =>
 describe('notifications of a request (time-skipping server)', () => {
   it('tells the decision to the requester and the approvers, updating the messages that asked them', async () => {
     const sut = await suite.world.start(requestInput(flow()));
-    await eventually(async () => expect(suite.world.notifier.ofKind('approval-requested')).toHaveLength(1));
+    await soon(() => expect(suite.world.notifier.ofKind('approval-requested')).toHaveLength(1));
     const asked = suite.world.notifier.ofKind('approval-requested')[0];
     expect(asked.details).toMatchObject({ requester: REQUESTER.id, durationMs: 2 * HOUR, ticket: 'INC-1234' });
     expect(asked.route).toEqual({ warnBeforeEndMs: 15 * MINUTE, channels: ['email', 'slack'] });
 
     await approve(sut, people.alice, 'go ahead');
-    const decided = await eventually(async () => {
+    const decided = await soon(() => {
       const [event] = suite.world.notifier.ofKind('request-approved');
       expect(event).toBeDefined();
       return event;
@@ -69,7 +71,7 @@ describe('notifications of a request (time-skipping server)', () => {
     await suite.world.advance(2 * HOUR - 20 * MINUTE);
     expect(suite.world.notifier.ofKind('access-ending-soon')).toEqual([]);
     await suite.world.advance(10 * MINUTE);
-    const [warning] = await eventually(async () => {
+    const [warning] = await soon(() => {
       const events = suite.world.notifier.ofKind('access-ending-soon');
       expect(events).toHaveLength(1);
       return events;
@@ -86,7 +88,7 @@ describe('notifications of a request (time-skipping server)', () => {
     });
     expect(Date.parse(extended.grant!.endsAt)).toBe(endsAt + HOUR);
     await suite.world.advance(HOUR);
-    const warnings = await eventually(async () => {
+    const warnings = await soon(() => {
       const events = suite.world.notifier.ofKind('access-ending-soon');
       expect(events).toHaveLength(2);
       return events;
