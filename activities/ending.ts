@@ -72,18 +72,25 @@ export async function alertAdmins(
   }
 }
 
-/** Tells admins that a vault, group or item vanished from 1Password while access to it was being ended. */
+/**
+ * Tells admins that a vault, group or item vanished from 1Password while access to it was being ended. A channel
+ * that fails does not fail the end of access: the log keeps what was not delivered.
+ */
 export async function reportGone(
   deps: ActivityContext,
   what: { step: string; integration: string; resourceId: string },
 ): Promise<void> {
-  await deps.notifier.notify({
-    kind: 'resource-gone',
-    eventId: `${what.step}:gone`,
-    requestId: workflowIdOf() ?? what.step,
-    resourceId: what.resourceId,
-    integration: what.integration,
-    recipients: [ADMINS],
-    at: deps.clock().toISOString(),
-  });
+  try {
+    await deps.notifier.notify({
+      kind: 'resource-gone',
+      eventId: `${what.step}:gone`,
+      requestId: workflowIdOf() ?? what.step,
+      resourceId: what.resourceId,
+      integration: what.integration,
+      recipients: [ADMINS],
+      at: deps.clock().toISOString(),
+    });
+  } catch (error) {
+    deps.logger.warn({ step: what.step, error: String(error) }, 'alert not delivered: resource gone');
+  }
 }

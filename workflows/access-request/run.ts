@@ -181,8 +181,10 @@ export class AccessRequestRun {
     this.notificationSeq += 1;
     const eventId = `${this.workflowId}:notify:${this.notificationSeq}`;
     const at = iso(Date.now());
+    // Requests before the patch send exactly what they did: no wait, no updates.
+    const updatesAsks = options.updatesAsks === true && this.notifiesPeople;
     const send = async () => {
-      if (options.updatesAsks) await Promise.all(this.asksInFlight);
+      if (updatesAsks) await Promise.all(this.asksInFlight);
       try {
         const receipts = await notify({
           kind,
@@ -194,7 +196,7 @@ export class AccessRequestRun {
           at,
           details,
           ...(this.snapshot.notify && { route: this.snapshot.notify }),
-          ...(options.updatesAsks && this.askReceipts.length > 0 && { updates: this.askReceipts.splice(0) }),
+          ...(updatesAsks && this.askReceipts.length > 0 && { updates: this.askReceipts.splice(0) }),
         });
         if (ASKING_KINDS.has(kind) && Array.isArray(receipts)) this.askReceipts.push(...receipts);
       } catch (error) {
