@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { repoRoot } from '../../config/config';
+import type { CaughtMail } from '../../devstack/mail-catcher';
 import { launchChromium } from '../support/chromium';
 import { DevStack } from '../support/dev-stack';
 
@@ -10,7 +11,8 @@ import { DevStack } from '../support/dev-stack';
  * `npm start` end to end, as a person uses it: the compiled dev runner brings up the Temporal dev
  * server (SQLite file, Web UI), the worker and the API; a request made through the API is found in
  * the Temporal UI by its search attributes and its input is decoded there through the API's codec
- * endpoint; Ctrl-C stops everything, and a new start still has the request.
+ * endpoint; the approvers are mailed through the mail catcher, and the links in the mail work; Ctrl-C stops
+ * everything, and a new start still has the request.
  */
 const stack = new DevStack();
 let apiUrl: string;
@@ -18,6 +20,48 @@ let uiUrl: string;
 
 /** A call to the codec endpoint's decode (newer UIs add a query, e.g. `?preserveStorageRefs=true`). */
 const isDecode = (url: string) => new URL(url).pathname === '/codec/decode';
+
+const person = (sub: string, groups: string[]) => stack.token({ sub, email: `${sub}@example.com`, groups });
+
+async function requestProdDb(justification: string): Promise<string> {
+  const response = await fetch(`${apiUrl}/v1/requests`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await person('alice', ['engineering'])}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ resourceId: 'prod-db', duration: 'PT2H', justification }),
+  });
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { requestId: string }).requestId;
+}
+
+/** The mails the catcher holds about one request (the worker names it in a header of each). */
+async function mailsAbout(requestId: string): Promise<CaughtMail[]> {
+  const response = await fetch(`${stack.mailUrl}/api/messages`);
+  expect(response.status).toBe(200);
+  return ((await response.json()) as CaughtMail[]).filter((mail) => mail.headers['x-latchkey-request'] === requestId);
+}
+
+/**
+ * Waits for the catcher to hold, about the request, one mail of the subject to each address; on a timeout, says
+ * what the worker logged about its notifications.
+ */
+async function mailed(requestId: string, subject: string, addresses: string[], timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const mails = (await mailsAbout(requestId)).filter((mail) => mail.subject === subject);
+    if (addresses.every((address) => mails.some((mail) => mail.envelope.rcptTo.includes(address)))) return mails;
+    if (Date.now() > deadline) {
+      const notifications = stack.output
+        .join('')
+        .split('\n')
+        .filter((line) => /notification|mail catcher/.test(line));
+      throw new Error(
+        `no "${subject}" to ${addresses.join(', ')} after ${timeoutMs} ms; caught: ` +
+          `${JSON.stringify(mails.map((mail) => mail.envelope.rcptTo))}; the stack logged:\n${notifications.join('\n')}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
 
 describe('npm start (the dev stack) and the Temporal UI', () => {
   let browser: Browser;
@@ -43,18 +87,47 @@ describe('npm start (the dev stack) and the Temporal UI', () => {
   });
 
   it('starts an access request through the API', async () => {
-    const alice = await stack.token({ sub: 'alice', email: 'alice@example.com', groups: ['engineering'] });
-    const response = await fetch(`${apiUrl}/v1/requests`, {
+    requestId = await requestProdDb('Investigating INC-4211 slow queries');
+  });
+
+  it('mails the approvers through the mail catcher, whose links show the request and approve it', async () => {
+    const id = await requestProdDb('Checking the INC-4212 replication lag');
+    const asked = await mailed(id, '[latchkey] Approval asked: prod-db', ['bob@example.com', 'carol@example.com']);
+    // The approvers, once each; not alice, who asked.
+    expect(asked.flatMap((mail) => mail.envelope.rcptTo).sort()).toEqual(['bob@example.com', 'carol@example.com']);
+    const toBob = asked.find((mail) => mail.to.includes('bob@example.com'))!;
+    expect(toBob.text).toContain('alice asks for prod-db (demo) for 2 h.');
+
+    const bob = await person('bob', ['security']);
+    const link = /^The request: (\S+)$/m.exec(toBob.text ?? '')?.[1];
+    expect(link).toMatch(new RegExp(`/v1/requests/${id}$`));
+    const followed = await fetch(link!, { headers: { authorization: `Bearer ${bob}` } });
+    expect(followed.status).toBe(200);
+    expect(await followed.json()).toMatchObject({ requestId: id, status: 'PENDING_APPROVAL' });
+
+    const approveLink = /^Approve \(latchkey approve \S+\): POST (\S+)$/m.exec(toBob.text ?? '')?.[1];
+    expect(approveLink).toBe(`${link}/approve`);
+    const approved = await fetch(approveLink!, {
       method: 'POST',
-      headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        resourceId: 'prod-db',
-        duration: 'PT2H',
-        justification: 'Investigating INC-4211 slow queries',
-      }),
+      headers: { authorization: `Bearer ${bob}`, 'content-type': 'application/json' },
+      body: '{}',
     });
-    expect(response.status).toBe(201);
-    requestId = ((await response.json()) as { requestId: string }).requestId;
+    expect(approved.status).toBe(200);
+    expect(await approved.json()).toMatchObject({
+      requestId: id,
+      status: 'ACTIVE',
+      approvals: [{ approverId: 'bob' }],
+    });
+
+    await mailed(id, '[latchkey] Approved: prod-db', ['alice@example.com']);
+    await mailed(id, '[latchkey] Access granted: prod-db', ['alice@example.com']);
+
+    // A newcomer's view: the catcher's web page lists them.
+    const page = await fetch(stack.mailUrl);
+    expect(page.status).toBe(200);
+    const listed = await page.text();
+    for (const subject of ['Approval asked', 'Approved', 'Access granted'])
+      expect(listed).toContain(`[latchkey] ${subject}: prod-db`);
   });
 
   it('shows the request in the Temporal UI, found by its search attributes, with its input decoded through the codec endpoint', async () => {
@@ -112,9 +185,8 @@ describe('npm start (the dev stack) and the Temporal UI', () => {
     });
     stack.env = { ...stack.env, LATCHKEY_WORKFLOW_BUNDLE: bundle };
     await stack.start();
-    const alice = await stack.token({ sub: 'alice', email: 'alice@example.com', groups: ['engineering'] });
     const response = await fetch(`${apiUrl}/v1/requests/${requestId}`, {
-      headers: { authorization: `Bearer ${alice}` },
+      headers: { authorization: `Bearer ${await person('alice', ['engineering'])}` },
     });
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ requestId, status: 'PENDING_APPROVAL' });
