@@ -230,4 +230,53 @@ describe(loadConfig.name, () => {
       );
     });
   });
+
+  describe('notifications to people', () => {
+    const oidc = {
+      LATCHKEY_AUTH_MODE: 'oidc',
+      LATCHKEY_AUTH_ISSUER: 'https://id.example.com',
+      LATCHKEY_AUTH_AUDIENCE: 'latchkey',
+    };
+
+    it('sends no e-mail unless an SMTP URL is given', () => {
+      expect(loadConfig({}).notify.email).toBeUndefined();
+    });
+
+    it('refuses an SMTP URL that is not smtp:// or smtps://, naming the variable', () => {
+      expect(() => loadConfig({ LATCHKEY_NOTIFY_SMTP_URL: 'http://mail.example.com:587' })).toThrow(
+        new ConfigError('LATCHKEY_NOTIFY_SMTP_URL must start with smtp:// or smtps://'),
+      );
+      expect(() => loadConfig({ LATCHKEY_NOTIFY_SMTP_URL: 'mail.example.com:587' })).toThrow(ConfigError);
+      expect(() => loadConfig({ LATCHKEY_NOTIFY_SMTP_URL: 'not a url' })).toThrow(
+        new ConfigError('LATCHKEY_NOTIFY_SMTP_URL must be a URL such as smtp://mail.example.com:587'),
+      );
+    });
+
+    it("sends as latchkey at the SMTP server's host unless told who", () => {
+      expect(loadConfig({ LATCHKEY_NOTIFY_SMTP_URL: 'smtps://mail.example.com:465' }).notify.email).toEqual({
+        smtpUrl: 'smtps://mail.example.com:465',
+        from: 'latchkey <latchkey@mail.example.com>',
+        passwordFile: undefined,
+      });
+      expect(
+        loadConfig({
+          LATCHKEY_NOTIFY_SMTP_URL: 'smtp://latchkey@mail.example.com:587',
+          LATCHKEY_NOTIFY_EMAIL_FROM: 'Access <access@example.com>',
+          LATCHKEY_NOTIFY_SMTP_PASSWORD_FILE: '/secrets/smtp-password',
+        }).notify.email,
+      ).toEqual({
+        smtpUrl: 'smtp://latchkey@mail.example.com:587',
+        from: 'Access <access@example.com>',
+        passwordFile: '/secrets/smtp-password',
+      });
+    });
+
+    it('reads the demo people in local mode and no directory in OIDC mode, unless one is given', () => {
+      expect(loadConfig({}).directoryFile).toBe(path.join(__dirname, 'people.yaml'));
+      expect(loadConfig(oidc).directoryFile).toBeUndefined();
+      expect(loadConfig({ ...oidc, LATCHKEY_DIRECTORY_FILE: '/etc/latchkey/people.yaml' }).directoryFile).toBe(
+        '/etc/latchkey/people.yaml',
+      );
+    });
+  });
 });

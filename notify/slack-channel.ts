@@ -1,4 +1,4 @@
-import type { Button, KnownBlock, WebClient } from '@slack/web-api';
+import { type Button, ErrorCode, type KnownBlock, type WebClient } from '@slack/web-api';
 import type { Person } from '../contracts/identity';
 import { type NotificationEvent, type NotificationReceipt, SLACK_ACTIONS } from '../contracts/notifications';
 import { type Channel, type Delivery, DeliveryFailed } from './dispatcher';
@@ -96,12 +96,16 @@ function button(actionId: string, label: string, style: 'primary' | 'danger', re
   return { type: 'button', action_id: actionId, text: { type: 'plain_text', text: label }, style, value: requestId };
 }
 
-/** The SDK's errors carry Slack's error name (`channel_not_found`, `ratelimited`): that is what is logged. */
+/**
+ * The SDK's errors carry Slack's error name (`channel_not_found`): that is what is logged. A rate limit is the
+ * exception: rejected at once (rejectRateLimitedCalls), it comes as the SDK's own error, without Slack's answer.
+ */
 async function call<T>(request: () => Promise<T>): Promise<T> {
   try {
     return await request();
   } catch (error) {
     const { code, data } = (error ?? {}) as { code?: string; data?: { error?: string } };
+    if (code === ErrorCode.RateLimitedError) throw new DeliveryFailed('ratelimited');
     throw new DeliveryFailed(data?.error ?? code ?? 'Slack call failed');
   }
 }

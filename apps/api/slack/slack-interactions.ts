@@ -69,7 +69,10 @@ export async function registerSlackInteractions(
         identity: { id: person.id, email: person.email, groups: [...person.groups] },
         roles: [...person.roles],
       };
-      const nonce = crypto.createHash('sha256').update(String(request.headers['x-slack-signature'])).digest('base64url');
+      const nonce = crypto
+        .createHash('sha256')
+        .update(String(request.headers['x-slack-signature']))
+        .digest('base64url');
       void options.requests.change(caller, click.requestId, click.decision, {}, { nonce }).then(
         () => options.logger.info({ requestId: click.requestId, by: person.id }, `${click.decision} from Slack`),
         (error: unknown) =>
@@ -84,7 +87,11 @@ export async function registerSlackInteractions(
   });
 }
 
-/** Slack's request signing (v0): why a request is refused, or undefined. Seen signatures are kept five minutes. */
+/**
+ * Slack's request signing (v0): why a request is refused, or undefined. A seen signature is kept by its request's
+ * timestamp, until the request is too old to pass: kept by when it arrived, one dated ahead of this clock (Slack's
+ * clock ahead of ours) would be forgotten while it could still pass, and be accepted again.
+ */
 export function checkSignature(
   secret: string,
   headers: Record<string, string | string[] | undefined>,
@@ -103,13 +110,11 @@ export function checkSignature(
     return 'the signature does not match';
   for (const [key, at] of seen) if (at < nowSeconds - MAX_AGE_SECONDS) seen.delete(key);
   if (seen.has(signature)) return 'already received';
-  seen.set(signature, nowSeconds);
+  seen.set(signature, Number(timestamp));
   return undefined;
 }
 
-function clickOf(
-  raw: string,
-): { decision: 'approve' | 'reject'; requestId: string; slackUserId: string } | undefined {
+function clickOf(raw: string): { decision: 'approve' | 'reject'; requestId: string; slackUserId: string } | undefined {
   let payload: BlockActions;
   try {
     payload = JSON.parse(new URLSearchParams(raw).get('payload') ?? '') as BlockActions;
@@ -120,7 +125,11 @@ function clickOf(
   const slackUserId = payload.user?.id;
   if (payload.type !== 'block_actions' || !action || typeof slackUserId !== 'string') return undefined;
   const decision =
-    action.action_id === SLACK_ACTIONS.approve ? 'approve' : action.action_id === SLACK_ACTIONS.reject ? 'reject' : undefined;
+    action.action_id === SLACK_ACTIONS.approve
+      ? 'approve'
+      : action.action_id === SLACK_ACTIONS.reject
+        ? 'reject'
+        : undefined;
   if (!decision || typeof action.value !== 'string' || !REQUEST_ID_PATTERN.test(action.value)) return undefined;
   return { decision, requestId: action.value, slackUserId };
 }
