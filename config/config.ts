@@ -311,7 +311,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
       ),
     },
     reconcile: { everyMs: durationOrOff(env, 'LATCHKEY_RECONCILE_EVERY', 'PT5M') },
-    directoryFile: optionalFile(env, 'LATCHKEY_DIRECTORY_FILE') ??
+    directoryFile:
+      optionalFile(env, 'LATCHKEY_DIRECTORY_FILE') ??
       (authMode === 'local' ? path.join(REPO_ROOT, 'config', 'people.yaml') : undefined),
     notify: {
       webhookUrl: url(env, 'LATCHKEY_NOTIFY_WEBHOOK_URL'),

@@ -33,7 +33,11 @@ export class RecordingNotifier implements Notifier {
   notify(event: NotificationEvent): Promise<NotificationReceipt[]> {
     this.events.push(event);
     if (this.failing.has(event.kind)) return Promise.reject(new Error('the channel is down'));
-    const receipt: NotificationReceipt = { channel: 'slack', conversation: 'D0TEST', ts: `${this.events.length}.000100` };
+    const receipt: NotificationReceipt = {
+      channel: 'slack',
+      conversation: 'D0TEST',
+      ts: `${this.events.length}.000100`,
+    };
     return Promise.resolve(ASKING_KINDS.has(event.kind) ? [receipt] : []);
   }
   ofKind(kind: NotificationEvent['kind']): NotificationEvent[] {
