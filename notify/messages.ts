@@ -48,7 +48,8 @@ const SUBJECTS: Record<NotificationKind, (event: NotificationEvent, details: Det
   'approval-reminder': (e) => `Reminder: ${e.resourceId} waits for your decision`,
   'approval-escalated': (e) => `Escalated to you: ${e.resourceId}`,
   'request-approved': (e) => `Approved: ${e.resourceId}`,
-  'request-rejected': (e) => `Rejected: ${e.resourceId}`,
+  'request-rejected': (e, d) =>
+    d.extension === true ? `Extension rejected: ${e.resourceId}` : `Rejected: ${e.resourceId}`,
   'request-timed-out': (e) => `Timed out: ${e.resourceId}`,
   'request-cancelled': (e) => `Withdrawn: ${e.resourceId}`,
   'access-granted': (e) => `Access granted: ${e.resourceId}`,
@@ -79,7 +80,9 @@ function body(event: NotificationEvent, details: Details): string[] {
     case 'request-approved':
       return [`${by ?? 'An approver'} approved it.`, ...said];
     case 'request-rejected':
-      return [`${by ?? 'An approver'} rejected it.`, ...said];
+      return details.extension === true
+        ? [`${by ?? 'An approver'} rejected the extension; access ends as it was to.`, ...said]
+        : [`${by ?? 'An approver'} rejected it.`, ...said];
     case 'request-cancelled':
       return [by ? `${by} withdrew it.` : 'It was withdrawn.'];
     case 'request-timed-out':
