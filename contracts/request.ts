@@ -220,3 +220,21 @@ export interface ExtendArgs {
 
 /** An Update's argument before signed commands, as histories recorded before them hold it: replay reads it. */
 export type LegacyUpdateArgs<Args> = Args & { actor: Actor };
+
+/** GET /v1/requests: one page of what Temporal's visibility keeps of each request. */
+export interface RequestSummary {
+  requestId: string;
+  status?: string;
+  requesterId?: string;
+  resourceId?: string;
+  integration?: string;
+  grantEndsAt?: string;
+  breakGlass?: string;
+  startedAt?: string;
+  closedAt?: string;
+}
+
+export interface RequestPage {
+  items: RequestSummary[];
+  nextPageToken?: string;
+}

@@ -1,88 +1,14 @@
+import type { AccessRequestState, GrantAccess, RequestPage } from '../../contracts/request';
+
 /**
- * The requester CLI's client of latchkey's public HTTP API (docs/api.md). The types hold the fields the
- * CLI reads; the API sends more. Every call carries the session's bearer token and nothing else identifies
+ * The requester CLI's client of latchkey's public HTTP API (docs/api.md). The answers are typed by the
+ * contracts the API answers with. Every call carries the session's bearer token and nothing else identifies
  * the caller.
  */
 
-export type RequestStatus =
-  | 'PENDING_APPROVAL'
-  | 'APPROVED'
-  | 'ACTIVE'
-  | 'ENDING'
-  | 'REJECTED'
-  | 'TIMED_OUT'
-  | 'CANCELLED'
-  | 'EXPIRED'
-  | 'REVOKED'
-  | 'FAILED';
-
-export interface Decision {
-  by: string;
-  at: string;
-  comment?: string;
-}
-
+export type { RequestStatus, RequestSummary, RequestPage, GrantAccess } from '../../contracts/request';
 /** GET /v1/requests/{id}, and the answer of every change. */
-export interface RequestState {
-  requestId: string;
-  status: RequestStatus;
-  requesterId: string;
-  resourceId: string;
-  flowName: string;
-  justification: string;
-  ticket?: string;
-  requestedAt: string;
-  durationMs: number;
-  pendingDeadline?: string;
-  currentTier: number;
-  approvalsRequired: number;
-  approvals: Array<{ approverId: string; at: string; comment?: string; tier: number }>;
-  rejection?: Decision;
-  cancellation?: Decision;
-  revocation?: Decision;
-  extensions: Array<{ by: string; at: string; addedMs: number; newEndsAt: string }>;
-  pendingExtension?: { requestedBy: string; at: string; addedMs: number };
-  grant?: {
-    grantedAt: string;
-    endsAt: string;
-    providerExpiresAt?: string;
-    guarantee: { mode: string; statement: string };
-    revokedAt?: string;
-    endedBy?: string;
-  };
-  failure?: { code: string; message: string };
-  scheduledStart?: string;
-  breakGlass?: { ratifyBy: string; ratification?: Decision; refusal?: Decision };
-}
-
-/** One line of GET /v1/requests: what Temporal's visibility keeps. */
-export interface RequestSummary {
-  requestId: string;
-  status?: RequestStatus;
-  requesterId?: string;
-  resourceId?: string;
-  grantEndsAt?: string;
-  breakGlass?: string;
-  startedAt?: string;
-  closedAt?: string;
-}
-
-export interface RequestPage {
-  items: RequestSummary[];
-  nextPageToken?: string;
-}
-
-/** GET /v1/requests/{id}/grant: the way in, for the requester only. `shareUrl` is itself a secret. */
-export interface GrantAccess {
-  mode: string;
-  shareUrl?: string;
-  vaultId?: string;
-  databaseRole?: string;
-  accessDetails?: string;
-  endsAt: string;
-  providerExpiresAt?: string;
-  guarantee: { mode: string; statement: string };
-}
+export type RequestState = AccessRequestState;
 
 export interface Me {
   id: string;

@@ -31,7 +31,8 @@ import {
 } from './dto/request-view.dto';
 import { IDEMPOTENCY_KEY_PATTERN } from './request-id';
 import { RequestIdPipe } from './request-id.pipe';
-import { type RequestPage, RequestsService } from './requests.service';
+import type { RequestPage } from '../../../contracts/request';
+import { RequestsService } from './requests.service';
 
 const errors = [
   ApiResponse({ status: 400, description: 'Malformed input.', type: ErrorResponseDto }),

@@ -20,7 +20,13 @@ import {
   revokeUpdate,
   stateQuery,
 } from '../../../contracts/messages';
-import type { AccessRequestInput, AccessRequestState, GrantAccess } from '../../../contracts/request';
+import type {
+  AccessRequestInput,
+  AccessRequestState,
+  GrantAccess,
+  RequestPage,
+  RequestSummary,
+} from '../../../contracts/request';
 import { TERMINAL_STATUSES } from '../../../domain/lifecycle';
 import {
   SA_BREAK_GLASS,
@@ -86,23 +92,6 @@ const QUERY_DEADLINE_MS = 10_000;
 const UPDATE_DEADLINE_MS = 60_000;
 /** A query sent before the worker's first workflow task is retried for this long. */
 const FIRST_QUERY_PATIENCE_MS = 10_000;
-
-export interface RequestSummary {
-  requestId: string;
-  status?: string;
-  requesterId?: string;
-  resourceId?: string;
-  integration?: string;
-  grantEndsAt?: string;
-  breakGlass?: string;
-  startedAt?: string;
-  closedAt?: string;
-}
-
-export interface RequestPage {
-  items: RequestSummary[];
-  nextPageToken?: string;
-}
 
 type Change = 'approve' | 'reject' | 'cancel' | 'revoke' | 'extend';
 

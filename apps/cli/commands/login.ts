@@ -7,7 +7,7 @@ import type { OidcAuthConfig } from '../../../config/identity';
 import { loadOrCreateLocalSigningKey, mintLocalToken } from '../../api/identity/local-signing-key';
 import { ApiClient, ApiProblem, ApiUnreachable } from '../api-client';
 import { formatDurationShort, parseDurationText } from '../duration-text';
-import type { CommandIo } from '../io';
+import { type CommandIo, formatTable } from '../io';
 import { removeSession, type Session, writeSession } from '../session';
 
 export interface LoginContext {
@@ -131,15 +131,7 @@ function peopleTable(people: readonly Person[]): string {
     ['ID', 'NAME', 'EMAIL', 'GROUPS', 'ROLES'],
     ...people.map((p) => [p.id, p.name ?? '', p.email, p.groups.join(','), p.roles.join(',')]),
   ];
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => cell.padEnd(widths[column]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return formatTable(rows);
 }
 
 function signedIn(session: Session, file: string): string {

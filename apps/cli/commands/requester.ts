@@ -9,7 +9,7 @@ import {
   type RequestSummary,
 } from '../api-client';
 import { formatDurationShort, isoDurationOf } from '../duration-text';
-import type { CommandIo } from '../io';
+import { type CommandIo, formatTable } from '../io';
 import { ProgressLine, type ProgressStream } from '../progress';
 import { readSession, SessionError } from '../session';
 
@@ -282,7 +282,7 @@ async function inbox({ values, io, api }: Invocation): Promise<number> {
     return 0;
   }
   const rows = page.items.map((item, index) => inboxRow(item, states[index]));
-  io.out(table([['ID', 'REQUESTER', 'RESOURCE', 'TIER', 'JUSTIFICATION', 'TICKET', 'DEADLINE'], ...rows]));
+  io.out(formatTable([['ID', 'REQUESTER', 'RESOURCE', 'TIER', 'JUSTIFICATION', 'TICKET', 'DEADLINE'], ...rows]));
   if (page.nextPageToken) io.out(`(the first ${page.items.length}; more wait)`);
   return 0;
 }
@@ -322,7 +322,7 @@ async function status({ positionals: [id], values, io, api }: Invocation): Promi
     instant(item.startedAt) ?? '-',
     instant(item.grantEndsAt) ?? '-',
   ]);
-  io.out(table([['ID', 'RESOURCE', 'STATUS', 'ASKED', 'ACCESS ENDS'], ...rows]));
+  io.out(formatTable([['ID', 'RESOURCE', 'STATUS', 'ASKED', 'ACCESS ENDS'], ...rows]));
   if (page.nextPageToken) io.out(`(the newest ${page.items.length})`);
   return 0;
 }
@@ -362,18 +362,6 @@ function instant(iso: string | undefined): string | undefined {
 function shorten(value: string, max: number): string {
   const flat = value.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => cell.padEnd(widths[column]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 function said(decision: { by: string; comment?: string }): string {
