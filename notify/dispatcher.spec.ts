@@ -4,6 +4,7 @@ import type { NotifyChannel } from '../contracts/snapshot';
 import { Directory } from '../domain/directory';
 import { type Channel, DeliveryFailed, NotificationDispatcher, NotificationIncomplete } from './dispatcher';
 import type { DeliveryProgress } from './notifier';
+import { notificationEvent } from '../test/support/notification-fixtures';
 
 const PEOPLE: Person[] = [
   { id: 'alice', email: 'alice@example.com', groups: ['engineering'], roles: [] },
@@ -12,17 +13,7 @@ const PEOPLE: Person[] = [
   { id: 'dave', email: 'dave@example.com', groups: ['security-leads'], roles: ['admin'] },
 ];
 
-const event = (overrides: Partial<NotificationEvent> = {}): NotificationEvent => ({
-  kind: 'approval-requested',
-  eventId: 'AccessRequest:req_1:notify:1',
-  requestId: 'req_1',
-  resourceId: 'prod-db',
-  integration: 'demo',
-  recipients: ['group:security'],
-  at: '2026-01-01T00:00:00.000Z',
-  details: { requester: 'alice' },
-  ...overrides,
-});
+const event = notificationEvent;
 
 /** A channel that delivers one message per person and records who it reached; `failFor` people fail. */
 class RecordingChannel implements Channel {

@@ -6,6 +6,7 @@ import { chooseServerPort } from '../devstack/ports';
 import { DeliveryFailed } from './dispatcher';
 import { EmailChannel } from './email-channel';
 import { messageFor } from './messages';
+import { notificationEvent } from '../test/support/notification-fixtures';
 
 /** Through a real SMTP server (the mail catcher `npm start` runs) with a real nodemailer transport. */
 const FROM = 'latchkey <latchkey@localhost>';
@@ -14,16 +15,9 @@ const PUBLIC_URL = 'http://latchkey.test';
 const bob: Person = { id: 'bob', name: 'Bob', email: 'bob@example.com', groups: ['security'], roles: [] };
 const carol: Person = { id: 'carol', email: 'carol@example.com', groups: ['security'], roles: [] };
 
-const event: NotificationEvent = {
-  kind: 'approval-requested',
-  eventId: 'AccessRequest:req_1:notify:1',
-  requestId: 'req_1',
-  resourceId: 'prod-db',
-  integration: 'demo',
-  recipients: ['group:security'],
-  at: '2026-01-01T00:00:00.000Z',
+const event: NotificationEvent = notificationEvent({
   details: { requester: 'alice', justification: 'fix <script>alert("x")</script> & go', durationMs: 3_600_000 },
-};
+});
 
 let catcher: RunningMailCatcher;
 

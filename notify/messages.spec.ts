@@ -1,19 +1,11 @@
 import { ASKING_KINDS, NOTIFICATION_KINDS, type NotificationEvent } from '../contracts/notifications';
 import { messageFor } from './messages';
+import { notificationEvent } from '../test/support/notification-fixtures';
 
 const PUBLIC_URL = 'https://latchkey.example.com';
 const REQUEST = `${PUBLIC_URL}/v1/requests/req_1`;
 
-const event = (overrides: Partial<NotificationEvent> = {}): NotificationEvent => ({
-  kind: 'approval-requested',
-  eventId: 'AccessRequest:req_1:notify:1',
-  requestId: 'req_1',
-  resourceId: 'prod-db',
-  integration: 'demo',
-  recipients: ['group:security'],
-  at: '2026-01-01T00:00:00.000Z',
-  ...overrides,
-});
+const event = (overrides: Partial<NotificationEvent> = {}) => notificationEvent({ details: undefined, ...overrides });
 
 const urls = (e: NotificationEvent) => messageFor(e, PUBLIC_URL).links.map((link) => link.url);
 

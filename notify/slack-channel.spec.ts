@@ -5,6 +5,7 @@ import { type SlackBlock, type SlackServer, startSlackServer } from '../test/sup
 import { DeliveryFailed } from './dispatcher';
 import { messageFor } from './messages';
 import { SlackChannel } from './slack-channel';
+import { notificationEvent } from '../test/support/notification-fixtures';
 
 /** Through a server speaking Slack's Web API, with the real WebClient configured as the worker configures it. */
 const BOT_TOKEN = 'xoxb-latchkey-slack-channel-spec';
@@ -15,16 +16,7 @@ const bob: Person = { id: 'bob', email: 'bob@example.com', groups: ['security'],
 const carol: Person = { id: 'carol', email: 'carol@example.com', groups: ['security'], roles: [], slack: 'U0CAROL' };
 const erin: Person = { id: 'erin', email: 'erin@example.com', groups: ['security'], roles: [] };
 
-const asking: NotificationEvent = {
-  kind: 'approval-requested',
-  eventId: 'AccessRequest:req_1:notify:1',
-  requestId: 'req_1',
-  resourceId: 'prod-db',
-  integration: 'demo',
-  recipients: ['group:security'],
-  at: '2026-01-01T00:00:00.000Z',
-  details: { requester: 'alice', durationMs: 3_600_000 },
-};
+const asking: NotificationEvent = notificationEvent({ details: { requester: 'alice', durationMs: 3_600_000 } });
 
 const quietLogger = (): Logger => ({
   debug: () => undefined,
