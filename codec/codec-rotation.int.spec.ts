@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { KEY_ID_METADATA } from './encryption-codec';
 import { codecKeyring } from './codec-key';
-import { approve, reject, revoke, stateOf, useTimeSkippingWorld } from '../test/support/time-skipping';
+import { approve, eventually, reject, revoke, stateOf, useTimeSkippingWorld } from '../test/support/time-skipping';
 import { WorkflowTestWorld } from '../test/support/workflow-world';
 import { DAY, HOUR, people, shareLinkGrant } from '../test/support/snapshots';
 import type { accessRequestWorkflow } from '../workflows/access-request/workflow';
@@ -53,7 +53,11 @@ describe('payload codec key rotation (time-skipping server)', () => {
     expect((await approve(toExpire, people.alice)).status).toBe('ACTIVE');
     const handles = [toApprove, toReject, toTimeOut, toRevoke, toExpire];
     const rotatedAfter = new Map<string, number>();
-    for (const handle of handles) rotatedAfter.set(handle.workflowId, await lastEventId(handle));
+    for (const handle of handles) {
+      // At rest first: notifications go out in the background, and those in flight would finish under A.
+      await eventually(async () => expect((await handle.describe()).raw.pendingActivities ?? []).toHaveLength(0));
+      rotatedAfter.set(handle.workflowId, await lastEventId(handle));
+    }
     await world.stopWorkers();
 
     world.useCodecKeys(codecKeyring(KEY_B, [KEY_A]));

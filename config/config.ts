@@ -130,8 +130,11 @@ export interface LatchkeyConfig {
     /** Slack through its Web API with a bot token (`xoxb-…`, from a file); unset: no Slack. */
     slack?: { botTokenFile: string; apiUrl?: string };
   };
-  /** Slack's interactive requests (Approve and Reject buttons) to the API: checked with the app's signing secret. */
-  slackInteractions?: { signingSecretFile: string };
+  /**
+   * Slack's interactive requests (Approve and Reject buttons) to the API: checked with the app's signing secret.
+   * `responseOrigin`: the only origin whose response URLs the API answers a clicker through (Slack's own).
+   */
+  slackInteractions?: { signingSecretFile: string; responseOrigin: string };
   /** The requester's CLI (`latchkey login`, `request`, …): which API it calls and where it keeps its sign-in. */
   cli: { apiUrl: string; sessionFile: string };
 }
@@ -323,7 +326,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
         : undefined,
     },
     slackInteractions: env.LATCHKEY_SLACK_SIGNING_SECRET_FILE
-      ? { signingSecretFile: path.resolve(env.LATCHKEY_SLACK_SIGNING_SECRET_FILE) }
+      ? {
+          signingSecretFile: path.resolve(env.LATCHKEY_SLACK_SIGNING_SECRET_FILE),
+          responseOrigin: new URL(url(env, 'LATCHKEY_SLACK_RESPONSE_ORIGIN') ?? 'https://hooks.slack.com').origin,
+        }
       : undefined,
     cli: {
       apiUrl: (url(env, 'LATCHKEY_API_URL') ?? `http://localhost:${port}`).replace(/\/+$/, ''),

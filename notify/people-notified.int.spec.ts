@@ -15,7 +15,8 @@ import { type SlackMessageRecord, type SlackServer, startSlackServer } from '../
  */
 const SLACK_BOT_TOKEN = 'xoxb-latchkey-test-token';
 const SLACK_SIGNING_SECRET = 'slack-signing-secret-for-the-tests';
-const SLACK = { bob: 'U0BOB', carol: 'U0CAROL', alice: 'U0ALICE' };
+const SLACK = { bob: 'U0BOB', carol: 'U0CAROL', alice: 'U0ALICE', stranger: 'U0STRANGER' };
+const APPROVALS_CHANNEL = 'C0SECURITY';
 
 let world: ApiWorld;
 let slack: SlackServer;
@@ -30,17 +31,27 @@ beforeAll(async () => {
     webPort: await chooseServerPort(),
     log: () => undefined,
   });
-  slack = await startSlackServer({ botToken: SLACK_BOT_TOKEN, signingSecret: SLACK_SIGNING_SECRET });
+  slack = await startSlackServer({
+    botToken: SLACK_BOT_TOKEN,
+    signingSecret: SLACK_SIGNING_SECRET,
+    serveResponseUrls: true,
+  });
   fs.writeFileSync(path.join(dir, 'slack-bot-token'), SLACK_BOT_TOKEN, { mode: 0o600 });
   fs.writeFileSync(path.join(dir, 'slack-signing-secret'), SLACK_SIGNING_SECRET, { mode: 0o600 });
-  // The demo policy, with prod-db's warning 55 s before the end, so that a one-minute grant is warned at once.
+  // The demo policy, with prod-db's warning 55 s before the end, so that a one-minute grant is warned at once,
+  // and the Stripe key's approval requests in a Slack channel.
   const policy = fs
     .readFileSync(path.join(repoRoot(), 'config', 'policy.yaml'), 'utf8')
     .replace(
       '    extensions: { maxCount: 1, maxDuration: PT2H, requireApproval: true }\n    # When no approver',
       '    extensions: { maxCount: 1, maxDuration: PT2H, requireApproval: true }\n    notify: { warnBeforeEnd: PT55S }\n    # When no approver',
+    )
+    .replace(
+      '    resources: [stripe-key, reporting-db, oncall-vault]\n',
+      `    resources: [stripe-key, reporting-db, oncall-vault]\n    notify: { slackChannel: ${APPROVALS_CHANNEL} }\n`,
     );
   expect(policy).toContain('warnBeforeEnd: PT55S');
+  expect(policy).toContain(`slackChannel: ${APPROVALS_CHANNEL}`);
   fs.writeFileSync(path.join(dir, 'policy.yaml'), policy);
   world = await ApiWorld.create('notified', {
     LATCHKEY_POLICY_FILE: path.join(dir, 'policy.yaml'),
@@ -48,6 +59,7 @@ beforeAll(async () => {
     LATCHKEY_SLACK_BOT_TOKEN_FILE: path.join(dir, 'slack-bot-token'),
     LATCHKEY_SLACK_API_URL: slack.apiUrl,
     LATCHKEY_SLACK_SIGNING_SECRET_FILE: path.join(dir, 'slack-signing-secret'),
+    LATCHKEY_SLACK_RESPONSE_ORIGIN: new URL(slack.apiUrl).origin,
   });
 }, 180_000);
 
@@ -78,6 +90,11 @@ const slackMessagesTo = (member: string, requestId: string): SlackMessageRecord[
         message.text.length > 0 &&
         JSON.stringify(message.blocks).includes(requestId),
     );
+
+const channelMessages = (requestId: string): SlackMessageRecord[] =>
+  slack
+    .messages()
+    .filter((message) => message.channel === APPROVALS_CHANNEL && JSON.stringify(message.blocks).includes(requestId));
 
 const hasButtons = (blocks: unknown[]) => JSON.stringify(blocks).includes(SLACK_ACTIONS.approve);
 
@@ -167,6 +184,8 @@ describe('people are notified by e-mail and in Slack', () => {
     expect(((await extended.json()) as { pendingExtension?: unknown }).pendingExtension).toBeDefined();
   });
 
+  let stripe: string;
+
   it('sends each message once when Slack fails and the notification is retried', async () => {
     slack.failNext('chat.postMessage', { status: 500 });
     const created = await world.call('POST', '/v1/requests', {
@@ -174,17 +193,52 @@ describe('people are notified by e-mail and in Slack', () => {
       json: { resourceId: 'stripe-key', duration: 'PT1M', justification: 'Rotating the webhook secret' },
     });
     expect(created.status).toBe(201);
-    const second: string = created.body.requestId;
-    // The first attempt reached one member in Slack and both by e-mail; the retry reaches the other member only.
+    stripe = created.body.requestId as string;
+    // The first attempt mailed bob and carol, and failed in Slack; the retry posts to Slack only.
     await world.eventually(
-      () => Promise.resolve([...slackMessagesTo(SLACK.bob, second), ...slackMessagesTo(SLACK.carol, second)]),
-      (messages) => messages.length === 2,
+      () => Promise.resolve(channelMessages(stripe)),
+      (messages) => messages.length === 1,
     );
     await new Promise((resolve) => setTimeout(resolve, 2_000));
-    expect(slackMessagesTo(SLACK.bob, second)).toHaveLength(1);
-    expect(slackMessagesTo(SLACK.carol, second)).toHaveLength(1);
+    expect(channelMessages(stripe)).toHaveLength(1);
     for (const approver of ['bob@example.com', 'carol@example.com'])
       await mailed(approver, '[latchkey] Approval asked: stripe-key');
     expect(slack.calls().filter((call) => call.method === 'chat.postMessage' && call.status !== 200)).toHaveLength(1);
+  });
+
+  it("answers a click it cannot record to the clicker alone, and records a security member's", async () => {
+    const [message] = channelMessages(stripe);
+    expect(hasButtons(message.blocks)).toBe(true);
+    const click = (userId: string) =>
+      slack.click({ message, actionId: SLACK_ACTIONS.approve, userId, url: `${world.baseUrl}/slack/interactions` });
+
+    expect((await click(SLACK.stranger)).status).toBe(200);
+    expect((await click(SLACK.alice)).status).toBe(200);
+    const replies = await world.eventually(
+      () => Promise.resolve(slack.responses()),
+      (posts) => posts.length === 2,
+    );
+    const texts = replies.map((post) => post.body as { response_type: string; text: string });
+    expect(texts.every((reply) => reply.response_type === 'ephemeral')).toBe(true);
+    expect(texts.map((reply) => reply.text)).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('latchkey does not know your Slack account'),
+        expect.stringContaining('latchkey did not record your approve:'),
+      ]),
+    );
+    expect((await world.call('GET', `/v1/requests/${stripe}`, { as: PEOPLE.alice })).body.status).toBe(
+      'PENDING_APPROVAL',
+    );
+
+    expect((await click(SLACK.carol)).status).toBe(200);
+    await world.eventually(
+      () => world.call('GET', `/v1/requests/${stripe}`, { as: PEOPLE.alice }),
+      (answer) => answer.body.status === 'ACTIVE',
+    );
+    const [updated] = await world.eventually(
+      () => Promise.resolve(channelMessages(stripe)),
+      (messages) => messages[0]?.updates.length > 0,
+    );
+    expect(JSON.stringify(updated.updates[updated.updates.length - 1].blocks)).toContain('carol approved it.');
   });
 });

@@ -60,7 +60,7 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
     const sut = await started({ grant: vaultGroupGrant() });
     const approved = await approve(sut, people.alice, 'on call');
     // Approvers were told whom the grant reaches: every member of the 1Password group.
-    expect(suite.world.notifier.ofKind('approval-requested')[0].details).toMatchObject({
+    expect((await suite.world.notifier.told('approval-requested'))[0].details).toMatchObject({
       onePasswordGroup: 'Engineering',
       onePasswordGroupId: 'grp_engineering',
       onePasswordGroupType: 'userDefined',

@@ -150,7 +150,7 @@ describe('accessRequestWorkflow over time and failures (time-skipping server)', 
     expect(await suite.world.port.local.viewShareLink(access!.shareUrl!, REQUESTER.email)).toMatchObject({
       title: 'Production database',
     });
-    const told = suite.world.notifier.ofKind('access-extended');
+    const told = await suite.world.notifier.told('access-extended');
     expect(told).toEqual([
       expect.objectContaining({
         recipients: [`user:${REQUESTER.id}`],
@@ -181,7 +181,7 @@ describe('accessRequestWorkflow over time and failures (time-skipping server)', 
     expect(after.grant).toEqual(approved.grant);
     expect(after).toMatchObject({ status: 'ACTIVE', extensions: [] });
     expect(after.pendingExtension).toBeUndefined();
-    expect(suite.world.notifier.ofKind('grant-failed')).toEqual([
+    expect(await suite.world.notifier.told('grant-failed')).toEqual([
       expect.objectContaining({ details: { code: 'LatchkeyGrantRefused', extension: true } }),
     ]);
     expect(suite.world.port.writes()).toEqual(['createShareLink']);

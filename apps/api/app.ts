@@ -105,6 +105,7 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
   if (deps.config.slackInteractions) {
     await registerSlackInteractions(fastify, {
       signingSecret: readSecret({ file: deps.config.slackInteractions.signingSecretFile }),
+      responseOrigin: deps.config.slackInteractions.responseOrigin,
       directory: loadDirectory(deps.config.directoryFile),
       requests: app.get(RequestsService),
       logger,

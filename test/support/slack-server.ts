@@ -56,6 +56,17 @@ export interface SlackServerOptions {
   channels?: Array<string | SlackChannel>;
   /** The clock for `ts` values and request timestamps, in epoch milliseconds. */
   now?: () => number;
+  /**
+   * Clicks carry a `response_url` on this server (`<origin>/actions/…`), which records what the app posts to it,
+   * instead of Slack's own `https://hooks.slack.com/actions/…`, which cannot be reached from here.
+   */
+  serveResponseUrls?: boolean;
+}
+
+/** What the app posted to a click's `response_url` (an ephemeral reply to the clicker, for instance). */
+export interface SlackResponsePost {
+  url: string;
+  body: unknown;
 }
 
 export type SlackBlock = Record<string, unknown>;
@@ -161,6 +172,8 @@ export interface SlackServer {
   /** What `new WebClient(token, { slackApiUrl })` takes. */
   readonly apiUrl: string;
   messages(): SlackMessageRecord[];
+  /** What the app posted to response URLs (with `serveResponseUrls`). */
+  responses(): SlackResponsePost[];
   calls(): SlackCall[];
   /** The next call of `method` fails so (after being recorded); several calls queue several faults. */
   failNext(method: string, fault: SlackFault): void;
@@ -230,6 +243,7 @@ const GENERATED_ID = `${ALNUM}+/=`;
 
 class FakeSlack implements SlackServer {
   apiUrl = '';
+  private origin = '';
   private readonly server = http.createServer();
   private readonly now: () => number;
   private readonly verificationToken = randomString(24, ALNUM);
@@ -238,6 +252,7 @@ class FakeSlack implements SlackServer {
   private readonly records: SlackMessageRecord[] = [];
   private readonly recordedCalls: SlackCall[] = [];
   private readonly faults = new Map<string, SlackFault[]>();
+  private readonly responsePosts: SlackResponsePost[] = [];
   /** DM ids with the member at the other end, and whether the DM has been opened. */
   private readonly dms = new Map<string, { userId: string; open: boolean }>();
   private lastSecond = 0;
@@ -269,7 +284,8 @@ class FakeSlack implements SlackServer {
     });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     const { port } = this.server.address() as AddressInfo;
-    this.apiUrl = `http://127.0.0.1:${port}/api/`;
+    this.origin = `http://127.0.0.1:${port}`;
+    this.apiUrl = `${this.origin}/api/`;
   }
 
   stop(): Promise<void> {
@@ -283,6 +299,10 @@ class FakeSlack implements SlackServer {
 
   calls(): SlackCall[] {
     return structuredClone(this.recordedCalls);
+  }
+
+  responses(): SlackResponsePost[] {
+    return structuredClone(this.responsePosts);
   }
 
   failNext(method: string, fault: SlackFault): void {
@@ -316,6 +336,19 @@ class FakeSlack implements SlackServer {
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    if (this.options.serveResponseUrls && url.pathname.startsWith('/actions/') && request.method === 'POST') {
+      // Slack answers a response_url post with 200 and the text `ok` (a JSON body it cannot read: `invalid_payload`).
+      let body: unknown;
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        response.writeHead(400, { 'content-type': 'text/plain' }).end('invalid_payload');
+        return;
+      }
+      this.responsePosts.push({ url: `${this.origin}${url.pathname}`, body });
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      return;
+    }
     const method = /^\/api\/([A-Za-z0-9_.]+)$/.exec(url.pathname)?.[1];
     if (!method || request.method !== 'POST') {
       this.send(response, notModelled(`${request.method} ${url.pathname} (Web API methods are POST /api/<method>)`));
@@ -673,7 +706,7 @@ class FakeSlack implements SlackServer {
       channel: { id: record.channel, name: channelName },
       message: this.view(record),
       state: { values: {} },
-      response_url: `https://hooks.slack.com/actions/${SLACK_WORKSPACE.teamId}/${randomString(13, DIGITS)}/${randomString(24, ALNUM)}`,
+      response_url: `${this.options.serveResponseUrls ? this.origin : 'https://hooks.slack.com'}/actions/${SLACK_WORKSPACE.teamId}/${randomString(13, DIGITS)}/${randomString(24, ALNUM)}`,
       actions: [
         {
           action_id: options.actionId,

@@ -43,6 +43,17 @@ export class RecordingNotifier implements Notifier {
   ofKind(kind: NotificationEvent['kind']): NotificationEvent[] {
     return this.events.filter((event) => event.kind === kind);
   }
+
+  /** The events of a kind once there are `count` of them: notifications go out in the background of the request. */
+  async told(kind: NotificationEvent['kind'], count = 1, timeoutMs = 20_000): Promise<NotificationEvent[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.ofKind(kind).length < count) {
+      if (Date.now() > deadline)
+        throw new Error(`${count} ${kind} notification(s) expected, ${this.ofKind(kind).length} sent`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return this.ofKind(kind);
+  }
 }
 
 export const silentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };

@@ -5,6 +5,7 @@ import type { Directory } from '../../../domain/directory';
 import { REQUEST_ID_PATTERN } from '../../../domain/ids';
 import { SLACK_ACTIONS } from '../../../contracts/notifications';
 import type { Caller } from '../identity/caller';
+import { toErrorResponse } from '../errors/error-mapping';
 import type { RequestsService } from '../requests/requests.service';
 
 /** Slack's own bound: a request signed longer ago than this is refused (a replay of an old click). */
@@ -18,6 +19,8 @@ export interface SlackInteractionsOptions {
   /** Who a Slack member is: their id, groups and roles come from here, never from the payload. */
   directory: Directory;
   requests: Pick<RequestsService, 'change'>;
+  /** The origin of Slack's response URLs (`https://hooks.slack.com`): a clicker is answered through no other. */
+  responseOrigin: string;
   logger: Logger;
   bodyLimitBytes: number;
   nowMs?: () => number;
@@ -27,6 +30,7 @@ export interface SlackInteractionsOptions {
 interface BlockActions {
   type?: string;
   user?: { id?: string };
+  response_url?: string;
   actions?: Array<{ action_id?: string; value?: string }>;
 }
 
@@ -61,8 +65,10 @@ export async function registerSlackInteractions(
       const click = clickOf(raw);
       if (!click) return reply.code(400).send({ code: 'slack-payload-unreadable', message: 'not a latchkey button' });
       const person = options.directory.slackMember(click.slackUserId);
+      const answerClicker = (text: string) => replyInSlack(click.responseUrl, options, text);
       if (!person) {
         options.logger.warn({ slackUserId: click.slackUserId }, 'a Slack member the directory does not know clicked');
+        answerClicker('latchkey does not know your Slack account, so it recorded nothing. Ask an admin to add you.');
         return reply.code(200).send();
       }
       const caller: Caller = {
@@ -75,11 +81,14 @@ export async function registerSlackInteractions(
         .digest('base64url');
       void options.requests.change(caller, click.requestId, click.decision, {}, { nonce }).then(
         () => options.logger.info({ requestId: click.requestId, by: person.id }, `${click.decision} from Slack`),
-        (error: unknown) =>
+        (error: unknown) => {
+          const { body } = toErrorResponse(error);
           options.logger.warn(
-            { requestId: click.requestId, by: person.id, error: (error as Error).message },
+            { requestId: click.requestId, by: person.id, code: body.error.code },
             `${click.decision} from Slack refused`,
-          ),
+          );
+          answerClicker(`latchkey did not record your ${click.decision}: ${body.error.message}`);
+        },
       );
       return reply.code(200).send();
     });
@@ -114,7 +123,32 @@ export function checkSignature(
   return undefined;
 }
 
-function clickOf(raw: string): { decision: 'approve' | 'reject'; requestId: string; slackUserId: string } | undefined {
+/**
+ * Tells the clicker, and only them (an ephemeral message), why nothing was recorded. Only to a response URL on
+ * Slack's own origin: the payload is signed by Slack, but the API does not post wherever a payload says.
+ */
+function replyInSlack(
+  responseUrl: string | undefined,
+  options: Pick<SlackInteractionsOptions, 'responseOrigin' | 'logger'>,
+  text: string,
+): void {
+  if (!responseUrl || !URL.canParse(responseUrl) || new URL(responseUrl).origin !== options.responseOrigin) return;
+  fetch(responseUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }),
+    signal: AbortSignal.timeout(5_000),
+  }).then(
+    (answer) => {
+      if (!answer.ok) options.logger.warn({ status: answer.status }, 'Slack refused the reply to a clicker');
+    },
+    (error: unknown) => options.logger.warn({ error: (error as Error).name }, 'could not reply to a clicker in Slack'),
+  );
+}
+
+function clickOf(
+  raw: string,
+): { decision: 'approve' | 'reject'; requestId: string; slackUserId: string; responseUrl?: string } | undefined {
   let payload: BlockActions;
   try {
     payload = JSON.parse(new URLSearchParams(raw).get('payload') ?? '') as BlockActions;
@@ -131,5 +165,5 @@ function clickOf(raw: string): { decision: 'approve' | 'reject'; requestId: stri
         ? 'reject'
         : undefined;
   if (!decision || typeof action.value !== 'string' || !REQUEST_ID_PATTERN.test(action.value)) return undefined;
-  return { decision, requestId: action.value, slackUserId };
+  return { decision, requestId: action.value, slackUserId, responseUrl: payload.response_url };
 }
