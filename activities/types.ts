@@ -1,4 +1,4 @@
-import type { Identity } from '../contracts/identity';
+import type { AskedAgain } from '../contracts/request';
 import type { ExpiryBucket } from '../domain/share-links';
 import type { RotatorSpec } from '../contracts/snapshot';
 import type { RotationResult } from '../onepassword/port';
@@ -129,14 +129,7 @@ export interface LeaseSignalInput {
 }
 
 /** A scheduled request at its start: asked again under the policy the worker holds now. */
-export interface EligibilityInput {
-  requester: Identity;
-  resourceId: string;
-  durationMs: number;
-  justification: string;
-  ticket?: string;
-  breakGlass: boolean;
-}
+export type EligibilityInput = AskedAgain;
 
 /** `eligible: false`: the policy's refusal, in words safe to show the requester. */
 export type EligibilityVerdict = { eligible: true } | { eligible: false; code: string; rule: string; message: string };

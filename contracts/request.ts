@@ -238,3 +238,16 @@ export interface RequestPage {
   items: RequestSummary[];
   nextPageToken?: string;
 }
+
+/**
+ * A request asked again, as it was asked: by whom (with the groups they had then), for what, how long and why.
+ * A policy simulation and a scheduled request's start both evaluate it under the policy of now.
+ */
+export interface AskedAgain {
+  requester: Identity;
+  resourceId: string;
+  durationMs: number;
+  justification: string;
+  ticket?: string;
+  breakGlass: boolean;
+}

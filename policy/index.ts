@@ -17,4 +17,4 @@ export {
 export { loadPolicyFile, parsePolicy, POLICY_DEFAULTS } from './load';
 export type * from './model';
 export { POLICY_SCHEMA } from './schema';
-export { type AskedAgain, evaluateAgain, type RecordedRequest, type Simulation, simulateRequest } from './simulate';
+export { evaluateAgain, type RecordedRequest, type Simulation, simulateRequest } from './simulate';

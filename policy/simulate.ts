@@ -1,5 +1,6 @@
 import type { ResourceCatalog } from '../contracts/catalog';
 import { type Identity, principalKey } from '../contracts/identity';
+import type { AskedAgain } from '../contracts/request';
 import type { ApprovalSpec, FlowSnapshot } from '../contracts/snapshot';
 import { formatIsoDuration } from '../domain/duration';
 import { grantModeOf } from '../domain/guarantees';
@@ -13,16 +14,6 @@ export interface RecordedRequest {
   justification: string;
   ticket?: string;
   snapshot: FlowSnapshot;
-}
-
-/** A request asked again, as it was asked: by whom (with the groups they had then), for what, how long and why. */
-export interface AskedAgain {
-  requester: Identity;
-  resourceId: string;
-  durationMs: number;
-  justification: string;
-  ticket?: string;
-  breakGlass: boolean;
 }
 
 /** The request evaluated again under `policy`: what a simulation and a scheduled request's start both ask. */

@@ -1,5 +1,11 @@
 import * as crypto from 'node:crypto';
-import { checkSignature } from './slack-interactions';
+import type { AddressInfo } from 'node:net';
+import Fastify from 'fastify';
+import pino from 'pino';
+import { SLACK_ACTIONS } from '../../../contracts/notifications';
+import type { AccessRequestState } from '../../../contracts/request';
+import { Directory } from '../../../domain/directory';
+import { checkSignature, registerSlackInteractions, SLACK_INTERACTIONS_PATH } from './slack-interactions';
 
 const SECRET = 'the-slack-apps-signing-secret';
 const NOW = 1_767_225_600;
@@ -94,5 +100,72 @@ describe(checkSignature.name, () => {
       expect(sut(ahead, replayAt)).toBe('already received');
     }
     expect(sut(ahead, NOW + 501)).toBe('signed too long ago');
+  });
+});
+
+describe(registerSlackInteractions.name, () => {
+  const REQUEST_ID = 'req_01h0000000000000000000000a';
+  const clickBody = (userId: string) =>
+    `payload=${encodeURIComponent(
+      JSON.stringify({
+        type: 'block_actions',
+        user: { id: userId },
+        actions: [{ action_id: SLACK_ACTIONS.approve, value: REQUEST_ID }],
+      }),
+    )}`;
+
+  /** One API instance: its own Fastify and its own memory of seen signatures, recording what it asks to change. */
+  async function apiInstance(changes: Array<{ by: string; nonce?: string }>) {
+    const app = Fastify();
+    await registerSlackInteractions(app, {
+      signingSecret: SECRET,
+      directory: new Directory([
+        { id: 'bob', email: 'bob@example.com', groups: ['security'], roles: [], slack: 'U0BOB' },
+      ]),
+      requests: {
+        change: (caller, _id, _change, _body, options = {}) => {
+          changes.push({ by: caller.identity.id, nonce: options.nonce });
+          return Promise.resolve({} as AccessRequestState);
+        },
+      },
+      responseOrigin: 'https://hooks.slack.com',
+      logger: pino({ level: 'silent' }),
+      bodyLimitBytes: 16_384,
+      nowMs: () => NOW * 1000,
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    return app;
+  }
+
+  /** Over a real socket, as Slack calls it. */
+  async function post(app: Awaited<ReturnType<typeof apiInstance>>, body: string): Promise<number> {
+    const address = app.server.address() as AddressInfo;
+    const answer = await fetch(`http://127.0.0.1:${address.port}${SLACK_INTERACTIONS_PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...signed({ body }) },
+      body,
+    });
+    return answer.status;
+  }
+
+  it('gives a click the same command nonce on every API instance, so that a replay to another one is refused by the workflow', async () => {
+    const changes: Array<{ by: string; nonce?: string }> = [];
+    const [first, second] = [await apiInstance(changes), await apiInstance(changes)];
+    const click = clickBody('U0BOB');
+
+    expect(await post(first, click)).toBe(200);
+    expect(await post(first, click)).toBe(401); // this instance remembers the signature
+    expect(await post(second, click)).toBe(200); // another instance does not
+    await new Promise((resolve) => setImmediate(resolve));
+
+    // Both commands carry one nonce: the request's workflow accepts a nonce once (workflows/signed-commands).
+    expect(changes).toHaveLength(2);
+    expect(changes[0]).toEqual({ by: 'bob', nonce: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    expect(changes[1].nonce).toBe(changes[0].nonce);
+    // Another click (another signature) is another command.
+    expect(await post(first, `${click}&x=1`)).toBe(200);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(changes[2].nonce).not.toBe(changes[0].nonce);
+    await Promise.all([first.close(), second.close()]);
   });
 });
