@@ -21,6 +21,12 @@ export const SA_GRANT_ENDS_AT = defineSearchAttributeKey('LatchkeyGrantEndsAt', 
 /** Break-glass requests only: `awaiting-ratification`, `ratified` or `not-ratified`. */
 export const SA_BREAK_GLASS = defineSearchAttributeKey('LatchkeyBreakGlass', SearchAttributeType.KEYWORD);
 
+/**
+ * Principals (`user:<id>`) who decided: approved, rejected, ratified or refused a break-glass grant. Lets an
+ * approver find what they decided before, once the request no longer waits for them.
+ */
+export const SA_DECIDERS = defineSearchAttributeKey('LatchkeyDeciders', SearchAttributeType.KEYWORD_LIST);
+
 /** Name and server type of every custom attribute, for registering them with a Temporal server. */
 export const CUSTOM_SEARCH_ATTRIBUTES: ReadonlyArray<{ name: string; type: 'Keyword' | 'KeywordList' | 'Datetime' }> = [
   { name: SA_STATUS.name, type: 'Keyword' },
@@ -31,4 +37,5 @@ export const CUSTOM_SEARCH_ATTRIBUTES: ReadonlyArray<{ name: string; type: 'Keyw
   { name: SA_PENDING_APPROVERS.name, type: 'KeywordList' },
   { name: SA_GRANT_ENDS_AT.name, type: 'Datetime' },
   { name: SA_BREAK_GLASS.name, type: 'Keyword' },
+  { name: SA_DECIDERS.name, type: 'KeywordList' },
 ];

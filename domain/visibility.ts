@@ -2,6 +2,7 @@ import type { SearchAttributePair, SearchAttributeUpdatePair } from '@temporalio
 import type { AccessRequestInput, AccessRequestState } from '../contracts/request';
 import {
   SA_BREAK_GLASS,
+  SA_DECIDERS,
   SA_GRANT_ENDS_AT,
   SA_INTEGRATION,
   SA_PENDING_APPROVERS,
@@ -26,7 +27,8 @@ import { grantModeOf } from './guarantees';
 export type VisibleState = Pick<
   AccessRequestState,
   'status' | 'requesterId' | 'resourceId' | 'integration' | 'currentTier' | 'grant' | 'breakGlass'
->;
+> &
+  Partial<Pick<AccessRequestState, 'approvals' | 'rejection'>>;
 
 /** Every search attribute of a request in this state; `null` removes one that no longer applies. */
 export function searchAttributesOf(snapshot: FlowSnapshot, state: VisibleState): SearchAttributeUpdatePair[] {
@@ -39,6 +41,7 @@ export function searchAttributesOf(snapshot: FlowSnapshot, state: VisibleState):
         ? snapshot.breakGlass!.ratifiers.map(principalKey)
         : [];
   const endsAt = state.grant && !state.grant.revokedAt ? new Date(state.grant.endsAt) : null;
+  const deciders = decidersOf(state);
   return [
     { key: SA_STATUS, value: state.status },
     { key: SA_REQUESTER, value: state.requesterId },
@@ -49,7 +52,20 @@ export function searchAttributesOf(snapshot: FlowSnapshot, state: VisibleState):
     { key: SA_GRANT_ENDS_AT, value: endsAt },
     // Only break-glass requests carry it: every other request's search attributes stay as they were.
     ...(breakGlass ? [{ key: SA_BREAK_GLASS, value: breakGlass }] : []),
+    // Set from the first decision on, which also changes the status or the tier: no upsert of its own.
+    ...(deciders.length > 0 ? [{ key: SA_DECIDERS, value: deciders }] : []),
   ];
+}
+
+/** People (never latchkey itself) who approved, rejected, ratified or refused, as principal keys. */
+export function decidersOf(state: VisibleState): string[] {
+  const people = [
+    ...(state.approvals ?? []).map((approval) => approval.approverId),
+    state.rejection?.by,
+    state.breakGlass?.ratification?.by,
+    state.breakGlass?.refusal?.by,
+  ].filter((id): id is string => id !== undefined && !id.startsWith('system:'));
+  return [...new Set(people)].map((id) => principalKey({ kind: 'user', id }));
 }
 
 /** Where a break-glass request stands; undefined for every other request. */

@@ -50,3 +50,10 @@ export const LEASE_MESSAGES_AUTHENTICATED = 'lease-messages-authenticated';
  * before access ends. Requests started before await each notification in line and send none of these.
  */
 export const NOTIFIES_PEOPLE = 'notifies-people';
+
+/**
+ * The people who decided a request are a search attribute (LatchkeyDeciders), so that an approver finds what
+ * they decided before. Requests started before do not publish it (their first approval of several would have
+ * upserted nothing).
+ */
+export const RECORDS_DECIDERS = 'records-deciders';

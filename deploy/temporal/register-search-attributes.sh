@@ -21,3 +21,4 @@ register LatchkeyVault Keyword
 register LatchkeyPendingApprovers KeywordList
 register LatchkeyGrantEndsAt Datetime
 register LatchkeyBreakGlass Keyword
+register LatchkeyDeciders KeywordList

@@ -18,7 +18,14 @@ import { canMove } from '../../domain/lifecycle';
 import { currentDetails, searchAttributesOf } from '../../domain/visibility';
 import { notify } from '../activity-stubs';
 import type { EndingSubject } from '../ending-steps';
-import { ACCESS_ALWAYS_ENDS, EXTENSION_RENEWS_LINK, LEASE_MESSAGES_AUTHENTICATED, NOTIFIES_PEOPLE } from '../patches';
+import {
+  ACCESS_ALWAYS_ENDS,
+  EXTENSION_RENEWS_LINK,
+  LEASE_MESSAGES_AUTHENTICATED,
+  NOTIFIES_PEOPLE,
+  RECORDS_DECIDERS,
+} from '../patches';
+import { SA_DECIDERS } from '../../contracts/search-attributes';
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -38,6 +45,8 @@ export class AccessRequestRun {
   readonly alwaysEnds = patched(ACCESS_ALWAYS_ENDS);
   /** False for requests started before the patch: each notification is awaited in line, and fewer are sent. */
   readonly notifiesPeople = patched(NOTIFIES_PEOPLE);
+  /** False for requests started before the patch: they never publish who decided. */
+  readonly recordsDeciders = patched(RECORDS_DECIDERS);
   /** Share links only, and false for requests started before the patch: an extension past the link's expiry makes a new link. */
   readonly renewsLink: boolean;
   /** Vault-group grants only, and false for requests started before the patch: lease answers carry a MAC. */
@@ -133,6 +142,7 @@ export class AccessRequestRun {
   publish(): void {
     this.state.updatedAt = iso(Date.now());
     const changed = searchAttributesOf(this.snapshot, this.state).filter((pair) => {
+      if (pair.key.name === SA_DECIDERS.name && !this.recordsDeciders) return false;
       const text = JSON.stringify(pair.value);
       if (this.publishedSearchAttributes.get(pair.key.name) === text) return false;
       this.publishedSearchAttributes.set(pair.key.name, text);

@@ -11,17 +11,32 @@ function sut(caller: Caller, filter: ListFilter): string {
 }
 
 describe(buildListQuery.name, () => {
-  it('limits a caller without a read-all role to their own requests and those waiting for them', () => {
+  it('limits a caller without a read-all role to their own requests, those waiting for them and those they decided', () => {
     expect(sut(alice, {})).toBe(
       "WorkflowType = 'accessRequestWorkflow' AND TaskQueue = 'latchkey-test' AND " +
-        "(LatchkeyRequester = 'alice' OR LatchkeyPendingApprovers IN ('user:alice', 'group:engineering'))",
+        "(LatchkeyRequester = 'alice' OR LatchkeyPendingApprovers IN ('user:alice', 'group:engineering') " +
+        "OR LatchkeyDeciders = 'user:alice')",
     );
+  });
+
+  it('finds what the caller decided, and requests made in a time window, as instants the server writes', () => {
+    const query = sut(auditor, {
+      decidedByMe: true,
+      requestedAfter: '2026-11-30T10:00:00+01:00',
+      requestedBefore: '2026-11-30T12:00:00Z',
+    });
+    expect(query).toContain("LatchkeyDeciders = 'user:audrey'");
+    expect(query).toContain("StartTime >= '2026-11-30T09:00:00.000Z' AND StartTime < '2026-11-30T12:00:00.000Z'");
+  });
+
+  it('refuses a time that is not one, whatever the DTO let through', () => {
+    expect(() => sut(auditor, { requestedAfter: "' OR 1=1" })).toThrow(ApiError);
   });
 
   it('accepts a caller whose id is a subject digest (a provider subject that is not a plain id)', () => {
     const digest: Caller = { ...alice, identity: { ...alice.identity, id: '~mfrggzdfmztwq2lknnwg23tpob' } };
     expect(sut(digest, { requester: '~mfrggzdfmztwq2lknnwg23tpob' })).toContain(
-      "(LatchkeyRequester = '~mfrggzdfmztwq2lknnwg23tpob' OR LatchkeyPendingApprovers IN ('user:~mfrggzdfmztwq2lknnwg23tpob', 'group:engineering'))",
+      "(LatchkeyRequester = '~mfrggzdfmztwq2lknnwg23tpob' OR LatchkeyPendingApprovers IN ('user:~mfrggzdfmztwq2lknnwg23tpob', 'group:engineering') OR LatchkeyDeciders = 'user:~mfrggzdfmztwq2lknnwg23tpob')",
     );
   });
 

@@ -1,6 +1,12 @@
 import { principalKey } from '../../../contracts/identity';
 import { REQUEST_STATUSES, type RequestStatus } from '../../../contracts/request';
-import { SA_PENDING_APPROVERS, SA_REQUESTER, SA_RESOURCE, SA_STATUS } from '../../../contracts/search-attributes';
+import {
+  SA_DECIDERS,
+  SA_PENDING_APPROVERS,
+  SA_REQUESTER,
+  SA_RESOURCE,
+  SA_STATUS,
+} from '../../../contracts/search-attributes';
 import { ApiError } from '../errors/api-error';
 import { type Caller, hasRole, CALLER_ID_PATTERN } from '../identity/caller';
 
@@ -18,6 +24,10 @@ export interface ListFilter {
   requester?: string;
   mine?: boolean;
   pendingMyApproval?: boolean;
+  decidedByMe?: boolean;
+  /** ISO 8601 instants: requests started at or after, and before. */
+  requestedAfter?: string;
+  requestedBefore?: string;
 }
 
 export interface ListScope {
@@ -36,6 +46,19 @@ export function literal(value: string, pattern: RegExp, field: string): string {
     ]);
   }
   return `'${value}'`;
+}
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/** An instant, quoted as the server writes it (re-serialised, so nothing of the input is pasted in). */
+function instant(value: string, field: string): string {
+  const ms = ISO_INSTANT.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    throw new ApiError(400, 'validation-failed', 'The filter has a value that is not allowed.', [
+      { field, problems: ['must be an ISO 8601 date and time'] },
+    ]);
+  }
+  return `'${new Date(ms).toISOString()}'`;
 }
 
 /** The principals that stand for the caller in the pending-approvers search attribute. */
@@ -66,7 +89,10 @@ export function buildListQuery(scope: ListScope, caller: Caller, filter: ListFil
     `WorkflowType = ${literal(scope.workflowType, WORKFLOW_TYPE_PATTERN, 'workflowType')}`,
     `TaskQueue = ${literal(scope.taskQueue, TASK_QUEUE_PATTERN, 'taskQueue')}`,
   ];
-  if (!seesEverything(caller)) clauses.push(`(${SA_REQUESTER.name} = ${me} OR ${pendingFor(caller)})`);
+  const decidedByMe = `${SA_DECIDERS.name} = ${literal(principalKey({ kind: 'user', id: caller.identity.id }), PRINCIPAL_PATTERN, 'caller')}`;
+  if (!seesEverything(caller)) {
+    clauses.push(`(${SA_REQUESTER.name} = ${me} OR ${pendingFor(caller)} OR ${decidedByMe})`);
+  }
   if (filter.status !== undefined) {
     if (!(REQUEST_STATUSES as readonly string[]).includes(filter.status)) {
       throw new ApiError(400, 'validation-failed', 'The filter has a value that is not allowed.', [
@@ -83,5 +109,8 @@ export function buildListQuery(scope: ListScope, caller: Caller, filter: ListFil
   }
   if (filter.mine) clauses.push(`${SA_REQUESTER.name} = ${me}`);
   if (filter.pendingMyApproval) clauses.push(pendingFor(caller));
+  if (filter.decidedByMe) clauses.push(decidedByMe);
+  if (filter.requestedAfter !== undefined) clauses.push(`StartTime >= ${instant(filter.requestedAfter, 'requestedAfter')}`);
+  if (filter.requestedBefore !== undefined) clauses.push(`StartTime < ${instant(filter.requestedBefore, 'requestedBefore')}`);
   return clauses.join(' AND ');
 }

@@ -131,6 +131,24 @@ export class ListRequestsQueryDto {
   @IsBoolean()
   pendingMyApproval?: boolean;
 
+  @ApiPropertyOptional({ description: 'Only requests I approved, rejected, ratified or refused.' })
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  decidedByMe?: boolean;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Only requests made at or after this instant.' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'requestedAfter must be an ISO 8601 instant such as 2026-12-01T22:00:00Z' })
+  @Matches(/(Z|[+-]\d{2}:\d{2})$/, { message: 'requestedAfter must say its time zone (Z or +01:00)' })
+  requestedAfter?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Only requests made before this instant.' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'requestedBefore must be an ISO 8601 instant such as 2026-12-01T22:00:00Z' })
+  @Matches(/(Z|[+-]\d{2}:\d{2})$/, { message: 'requestedBefore must say its time zone (Z or +01:00)' })
+  requestedBefore?: string;
+
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @Type(() => Number)
