@@ -34,6 +34,7 @@ import {
 import {
   SA_GRANT_ENDS_AT,
   SA_INTEGRATION,
+  SA_DECIDERS,
   SA_PENDING_APPROVERS,
   SA_REQUESTER,
   SA_RESOURCE,
@@ -212,6 +213,7 @@ describe('accessRequestWorkflow (time-skipping server)', () => {
     const active = (await sut.describe()).typedSearchAttributes;
     expect(active.get(SA_STATUS)).toBe('ACTIVE');
     expect(active.get(SA_PENDING_APPROVERS)).toBeUndefined();
+    expect(active.get(SA_DECIDERS)).toEqual([`user:${people.erin.id}`]);
     expect(active.get(SA_GRANT_ENDS_AT)?.toISOString()).toBe(approved.grant!.endsAt);
     expect(suite.world.port.writes()).toEqual(['grantGroupPermissions']);
 
