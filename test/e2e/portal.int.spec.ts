@@ -1,0 +1,201 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { ApiWorld } from '../support/api-world';
+import { launchChromium } from '../support/chromium';
+
+/**
+ * The portal in a real browser (Debian's Chromium through playwright), served by a real API over a real
+ * worker and Temporal dev server: a whole lifecycle by clicking only, each page checked by axe-core.
+ * `LATCHKEY_PORTAL_SCREENSHOTS=docs/portal` keeps a screenshot of each page there (docs/portal.md).
+ */
+
+const screenshots = process.env.LATCHKEY_PORTAL_SCREENSHOTS
+  ? path.resolve(process.env.LATCHKEY_PORTAL_SCREENSHOTS)
+  : fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-portal-shots-'));
+const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const PHONE = { width: 390, height: 844 };
+const justification = 'Investigating INC-4211: slow queries on orders';
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: Array<{ target: unknown }>;
+}
+
+/** axe-core's serious and critical findings on the page as it is now (WCAG 2.x A and AA, and best practice). */
+async function accessibilityProblems(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: AXE_SOURCE });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: AxeViolation[] }> } }).axe;
+    const result = await axe.run(document, { resultTypes: ['violations'] });
+    return result.violations;
+  });
+  return violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map((violation) => `${violation.id} (${violation.impact}): ${violation.help} at ${JSON.stringify(violation.nodes.map((node) => node.target))}`);
+}
+
+/** Checks the page as it stands, and keeps its picture. */
+async function checkPage(page: Page, name: string, checked: Map<string, string[]>): Promise<void> {
+  await page.waitForLoadState('networkidle');
+  checked.set(name, await accessibilityProblems(page));
+  await page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
+}
+
+/** Nothing is wider than the screen: no sideways scrolling at a phone's width. */
+async function overflowsSideways(page: Page): Promise<boolean> {
+  return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+}
+
+export type SignIn = (page: Page, person: string) => Promise<void>;
+
+/**
+ * alice asks for prod-db, bob finds it in his inbox and approves, alice opens her grant and gives it back,
+ * ada (an auditor) finds it and reads its timeline: clicks and typing only, no API call from the test.
+ */
+async function lifecycle(browser: Browser, baseUrl: string, signIn: SignIn, prefix: string, checked: Map<string, string[]>) {
+  const contexts: BrowserContext[] = [];
+  const personPage = async (viewport = { width: 1280, height: 900 }) => {
+    // Axe is injected as a script of its own, which the portal's policy (rightly) refuses.
+    const context = await browser.newContext({ viewport, bypassCSP: true, baseURL: baseUrl });
+    contexts.push(context);
+    return context.newPage();
+  };
+  try {
+    const alice = await personPage();
+    await signIn(alice, 'alice');
+    await alice.getByRole('heading', { name: 'Request access', level: 1 }).waitFor();
+    await checkPage(alice, `${prefix}requester-catalog`, checked);
+
+    await alice.locator('li.card', { hasText: '(prod-db)' }).getByRole('link', { name: /^Request / }).click();
+    await alice.getByRole('button', { name: 'Send request' }).click();
+    await alice.getByText('Say why you need it.').waitFor();
+    await alice.getByLabel(/^Why/).fill(justification);
+    await checkPage(alice, `${prefix}requester-form`, checked);
+    await alice.getByRole('button', { name: 'Send request' }).click();
+    await alice.getByText('Waiting for approval').first().waitFor();
+    const requestUrl = alice.url();
+    expect(requestUrl).toMatch(/\/portal\/requests\/req_/);
+    await checkPage(alice, `${prefix}requester-request-pending`, checked);
+
+    const bob = await personPage();
+    await signIn(bob, 'bob');
+    await bob.getByRole('link', { name: 'Inbox' }).click();
+    const card = bob.locator('li.card', { hasText: 'alice asks for prod-db' });
+    await card.waitFor();
+    await expect(card.innerText()).resolves.toContain(justification);
+    await checkPage(bob, `${prefix}approver-inbox`, checked);
+    await card.getByLabel('Comment (optional)').fill('OK for the incident window');
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await bob.getByText('Nothing waits for you.').waitFor();
+    const decided = bob.locator('section', { hasText: 'Decided by you' });
+    await decided.getByRole('link', { name: 'prod-db for alice' }).waitFor({ timeout: 20_000 });
+    await checkPage(bob, `${prefix}approver-decided`, checked);
+
+    // alice's page follows the request live: no reload.
+    await alice.getByText('Active', { exact: true }).waitFor({ timeout: 20_000 });
+    await alice.getByRole('button', { name: 'Show access' }).click();
+    const link = alice.getByRole('link', { name: 'Open the item in 1Password' });
+    await link.waitFor();
+    expect(await link.getAttribute('href')).toMatch(/^https?:\/\//);
+    await checkPage(alice, `${prefix}requester-grant`, checked);
+    await alice.getByRole('button', { name: 'Give access back now' }).click();
+    await alice.getByRole('button', { name: 'Yes, give access back now' }).click();
+    await alice.getByText('Given back or revoked').first().waitFor({ timeout: 20_000 });
+    await alice.getByText('alice revoked', { exact: false }).first().waitFor({ timeout: 20_000 });
+
+    await alice.getByRole('link', { name: 'My requests' }).click();
+    await alice.getByRole('link', { name: 'prod-db' }).first().waitFor();
+    await checkPage(alice, `${prefix}requester-my-requests`, checked);
+
+    const ada = await personPage();
+    await signIn(ada, 'ada');
+    await ada.getByRole('link', { name: 'Audit' }).click();
+    await ada.getByLabel('Person').fill('alice');
+    await ada.getByLabel('Status').selectOption('REVOKED');
+    await ada.getByRole('button', { name: 'Search' }).click();
+    await ada.getByRole('link', { name: 'alice · prod-db' }).first().waitFor();
+    await checkPage(ada, `${prefix}auditor-search`, checked);
+    await ada.getByRole('link', { name: 'alice · prod-db' }).first().click();
+    const timeline = ada.locator('ol.timeline');
+    await timeline.getByText(/bob approved/).waitFor();
+    await timeline.getByText(/revoked/i).first().waitFor();
+    await checkPage(ada, `${prefix}auditor-timeline`, checked);
+
+    // The same pages at a phone's width: usable, nothing off the side.
+    const phone = await personPage(PHONE);
+    await signIn(phone, 'alice');
+    await phone.goto(requestUrl);
+    await phone.getByText('Given back or revoked').first().waitFor();
+    expect(await overflowsSideways(phone)).toBe(false);
+    await checkPage(phone, `${prefix}phone-request`, checked);
+    await phone.getByRole('link', { name: 'Request access' }).click();
+    await phone.getByRole('heading', { name: 'Request access', level: 1 }).waitFor();
+    expect(await overflowsSideways(phone)).toBe(false);
+    await checkPage(phone, `${prefix}phone-catalog`, checked);
+  } finally {
+    for (const context of contexts) await context.close();
+  }
+}
+
+describe('the portal in a browser', () => {
+  let browser: Browser;
+  const checked = new Map<string, string[]>();
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  describe('local mode: the demo people', () => {
+    let world: ApiWorld;
+    beforeAll(async () => {
+      world = await ApiWorld.create('portal-local');
+    }, 120_000);
+    afterAll(async () => {
+      await world?.dispose();
+    }, 60_000);
+
+    const signInLocal: SignIn = async (page, person) => {
+      await page.goto('/portal/');
+      await page.getByRole('button', { name: new RegExp(`\\b${person}\\b`) }).click();
+      await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    };
+
+    it('goes through a whole lifecycle by clicking, every page accessible', async () => {
+      await lifecycle(browser, world.baseUrl, signInLocal, '', checked);
+      const page = await browser.newPage({ baseURL: world.baseUrl, bypassCSP: true });
+      await page.goto('/portal/');
+      await page.getByRole('heading', { name: 'Sign in to latchkey' }).waitFor();
+      await checkPage(page, 'sign-in', checked);
+      await page.close();
+      const problems = [...checked].filter(([, found]) => found.length > 0);
+      expect(problems).toEqual([]);
+    }, 240_000);
+
+    it('runs under its Content-Security-Policy with nothing refused', async () => {
+      const page = await browser.newPage({ baseURL: world.baseUrl });
+      const refused: string[] = [];
+      page.on('console', (message) => {
+        if (/Content Security Policy|Refused to/i.test(message.text())) refused.push(message.text());
+      });
+      const answer = await page.goto('/portal/');
+      expect(answer?.headers()['content-security-policy']).toContain("script-src 'self'");
+      await signInLocalWithoutBypass(page);
+      expect(refused).toEqual([]);
+      await page.close();
+    }, 60_000);
+
+    async function signInLocalWithoutBypass(page: Page) {
+      await page.getByRole('button', { name: /\bdave\b/ }).click();
+      await page.getByRole('link', { name: 'Emergency stop' }).click();
+      await page.getByRole('heading', { name: 'Emergency stop', level: 1 }).waitFor();
+      await page.screenshot({ path: path.join(screenshots, 'admin-emergency-stop.png'), fullPage: true });
+    }
+  });
+});
