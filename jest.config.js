@@ -33,6 +33,8 @@ const ESM_PACKAGES = [
   // The portal's sign-in (apps/api/portal/oidc-sign-in.ts) loads the OpenID client, with its own jose 6.
   'openid-client',
   'oauth4webapi',
+  // @fastify/static (the portal's files) sets Content-Disposition with this ESM-only package.
+  'content-disposition',
 ];
 
 const common = {
