@@ -30,6 +30,11 @@ const ESM_PACKAGES = [
   'uint8array-extras',
   // The OpenID provider the identity tests run (a devDependency), with its own jose 6.
   'oidc-provider',
+  // The portal's sign-in (apps/api/portal/oidc-sign-in.ts) loads the OpenID client, with its own jose 6.
+  'openid-client',
+  'oauth4webapi',
+  // @fastify/static (the portal's files) sets Content-Disposition with this ESM-only package.
+  'content-disposition',
 ];
 
 const common = {

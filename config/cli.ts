@@ -20,26 +20,41 @@ const CLIENT_ID = /^[\x21-\x7e]{1,255}$/;
 const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/;
 
 export function loadCliSignInSettings(env: NodeJS.ProcessEnv = process.env): CliSignInSettings {
-  const clientId = env.LATCHKEY_CLI_CLIENT_ID || undefined;
+  return {
+    clientId: clientIdSetting(env, 'LATCHKEY_CLI_CLIENT_ID'),
+    scope: scopeSetting(env, 'LATCHKEY_CLI_SCOPE'),
+    resource: resourceIndicator(env, 'LATCHKEY_CLI_RESOURCE'),
+  };
+}
+
+/** An OAuth client id (the CLI's, the portal's): printable characters, no spaces; undefined when unset. */
+export function clientIdSetting(env: NodeJS.ProcessEnv, key: string): string | undefined {
+  const clientId = env[key] || undefined;
   if (clientId !== undefined && !CLIENT_ID.test(clientId)) {
-    throw new ConfigError('LATCHKEY_CLI_CLIENT_ID must be a client id: printable characters, no spaces');
+    throw new ConfigError(`${key} must be a client id: printable characters, no spaces`);
   }
-  const scope = env.LATCHKEY_CLI_SCOPE || 'openid email profile';
+  return clientId;
+}
+
+/** Scopes separated by single spaces; `openid email profile` unless set. */
+export function scopeSetting(env: NodeJS.ProcessEnv, key: string): string {
+  const scope = env[key] || 'openid email profile';
   if (!SCOPE.test(scope)) {
-    throw new ConfigError(`LATCHKEY_CLI_SCOPE must be scopes separated by single spaces, got "${scope}"`);
+    throw new ConfigError(`${key} must be scopes separated by single spaces, got "${scope}"`);
   }
-  return { clientId, scope, resource: resourceIndicator(env.LATCHKEY_CLI_RESOURCE) };
+  return scope;
 }
 
 /** RFC 8707 §2: an absolute URI without a fragment. */
-function resourceIndicator(raw: string | undefined): string | undefined {
+export function resourceIndicator(env: NodeJS.ProcessEnv, key: string): string | undefined {
+  const raw = env[key];
   if (!raw) return undefined;
   let parsed: URL;
   try {
     parsed = new URL(raw);
   } catch {
-    throw new ConfigError(`LATCHKEY_CLI_RESOURCE must be an absolute URI such as https://latchkey.example.com/api`);
+    throw new ConfigError(`${key} must be an absolute URI such as https://latchkey.example.com/api`);
   }
-  if (parsed.hash) throw new ConfigError('LATCHKEY_CLI_RESOURCE must not have a fragment (#…)');
+  if (parsed.hash) throw new ConfigError(`${key} must not have a fragment (#…)`);
   return raw;
 }

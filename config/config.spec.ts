@@ -24,6 +24,25 @@ describe(loadConfig.name, () => {
     expect(sut.reconcile.everyMs).toBe(5 * 60_000);
   });
 
+  it('reads the portal’s client at the provider, and has none unless told', () => {
+    expect(loadConfig({}).portal).toEqual({ scope: 'openid email profile' });
+    expect(
+      loadConfig({
+        LATCHKEY_PORTAL_CLIENT_ID: 'latchkey-portal',
+        LATCHKEY_PORTAL_CLIENT_SECRET_FILE: 'secrets/portal',
+        LATCHKEY_PORTAL_SCOPE: 'openid email',
+        LATCHKEY_PORTAL_RESOURCE: 'https://latchkey.example.com/api',
+      }).portal,
+    ).toEqual({
+      clientId: 'latchkey-portal',
+      clientSecretFile: path.resolve('secrets/portal'),
+      scope: 'openid email',
+      resource: 'https://latchkey.example.com/api',
+    });
+    expect(() => loadConfig({ LATCHKEY_PORTAL_CLIENT_ID: 'a b' })).toThrow(/LATCHKEY_PORTAL_CLIENT_ID/);
+    expect(() => loadConfig({ LATCHKEY_PORTAL_RESOURCE: 'https://x.test/#f' })).toThrow(/LATCHKEY_PORTAL_RESOURCE/);
+  });
+
   it('reconciles as often as told, or never', () => {
     expect(loadConfig({ LATCHKEY_RECONCILE_EVERY: 'PT1M' }).reconcile.everyMs).toBe(60_000);
     expect(loadConfig({ LATCHKEY_RECONCILE_EVERY: 'off' }).reconcile.everyMs).toBeUndefined();

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { DEFAULT_NAMESPACE, TASK_QUEUE } from '../contracts/task-queue';
 import { ConfigError, durationOrOff, int, oneOf, url } from './env-values';
 import { maxTokenAge, type OidcAuthConfig, parseOidcAuth } from './identity';
+import { clientIdSetting, resourceIndicator, scopeSetting } from './cli';
 
 /**
  * Configuration, parsed and validated once at start into typed objects. Nothing else in latchkey
@@ -137,6 +138,22 @@ export interface LatchkeyConfig {
   slackInteractions?: { signingSecretFile: string; responseOrigin: string };
   /** The requester's CLI (`latchkey login`, `request`, …): which API it calls and where it keeps its sign-in. */
   cli: { apiUrl: string; sessionFile: string };
+  /**
+   * The web portal's sign-in in oidc mode (apps/api/portal): its client at the provider, which redirects back to
+   * `<publicUrl>/portal/auth/callback`. Without `clientId` the portal cannot sign anyone in (local mode needs none).
+   */
+  portal: PortalSignInConfig;
+}
+
+export interface PortalSignInConfig {
+  /** `LATCHKEY_PORTAL_CLIENT_ID`: the portal's client (authorization code with PKCE). */
+  clientId?: string;
+  /** `LATCHKEY_PORTAL_CLIENT_SECRET_FILE`: a confidential client (client_secret_basic); unset: a public client. */
+  clientSecretFile?: string;
+  /** `LATCHKEY_PORTAL_SCOPE`: `openid email profile` unless set. */
+  scope: string;
+  /** `LATCHKEY_PORTAL_RESOURCE`: an RFC 8707 resource indicator for providers that need the API named. */
+  resource?: string;
 }
 
 /** The files a Temporal client presents and trusts for mTLS; `serverName` overrides the name checked in the server's certificate. */
@@ -337,6 +354,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
         env.LATCHKEY_CLI_SESSION_FILE ||
           path.join(env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config'), 'latchkey', 'session.json'),
       ),
+    },
+    portal: {
+      clientId: clientIdSetting(env, 'LATCHKEY_PORTAL_CLIENT_ID'),
+      clientSecretFile: optionalFile(env, 'LATCHKEY_PORTAL_CLIENT_SECRET_FILE'),
+      scope: scopeSetting(env, 'LATCHKEY_PORTAL_SCOPE'),
+      resource: resourceIndicator(env, 'LATCHKEY_PORTAL_RESOURCE'),
     },
   };
 }

@@ -24,6 +24,9 @@ import { loadDirectory } from '../../config/directory';
 import { readSecret } from '../../config/secrets';
 import { RequestsService } from './requests/requests.service';
 import { registerSlackInteractions } from './slack/slack-interactions';
+import { registerPortal } from './portal/portal';
+import { PortalSessions } from './portal/portal-session';
+import { CookieSealer } from './portal/sealed-cookie';
 
 export interface ApiAppDeps {
   config: LatchkeyConfig;
@@ -43,6 +46,10 @@ export interface ApiAppDeps {
   commandSigner: CommandSigner;
   /** Key that seals codec session cookies; shared like the page-token key, random by default. */
   codecSessionKey?: Uint8Array;
+  /** Key that seals and encrypts the portal's cookies (its sessions); shared like the page-token key, random by default. */
+  portalCookieKey?: Uint8Array;
+  /** The portal's built files; defaults to dist/portal. */
+  portalDir?: string;
 }
 
 /**
@@ -53,7 +60,9 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
   const logger = deps.logger ?? createLogger(deps.config.logLevel);
   const metrics = new ApiMetrics();
   const verifier = deps.verifier ?? (await TokenVerifier.fromConfig(deps.config.auth));
-  const authenticator = new Authenticator(verifier, logger);
+  const portalCookies = new CookieSealer(deps.portalCookieKey ?? crypto.randomBytes(32));
+  const portalSessions = new PortalSessions(portalCookies, deps.config.api.publicUrl);
+  const authenticator = new Authenticator(verifier, logger, portalSessions);
   const openApi = new OpenApiDocument();
   const pageTokens = new PageTokens(deps.pageTokenKey ?? crypto.randomBytes(32));
 
@@ -99,6 +108,14 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
     publicUrl: deps.config.api.publicUrl,
     sessionKey: deps.codecSessionKey ?? crypto.randomBytes(32),
     bodyLimitBytes: deps.config.api.codecBodyLimitBytes,
+    logger,
+  });
+  await registerPortal(fastify, {
+    config: deps.config,
+    authenticator,
+    sessions: portalSessions,
+    sealer: portalCookies,
+    dir: deps.portalDir,
     logger,
   });
   openApi.generate(app, deps.config.api.publicUrl);

@@ -11,6 +11,7 @@ import { createApiApp } from './app';
 import { createLogger } from './logging/logger';
 import { derivePageTokenKey } from './requests/page-token';
 import { deriveCodecSessionKey } from './codec/codec-routes';
+import { derivePortalCookieKey } from './portal/sealed-cookie';
 
 export interface RunningApi {
   app: NestFastifyApplication;
@@ -49,6 +50,7 @@ export async function startApiServer(
       pageTokenKey: derivePageTokenKey(keyring.current.key),
       commandSigner: new CommandSigner(commandKey),
       codecSessionKey: deriveCodecSessionKey(keyring.current.key),
+      portalCookieKey: derivePortalCookieKey(keyring.current.key),
     });
     await app.listen({ host: config.api.host, port: config.api.port });
   } catch (err) {

@@ -45,6 +45,8 @@ export interface OpenIdProviderOptions {
   audience: string;
   /** Appended to the issuer, e.g. `/` (Auth0's issuers end with a slash). */
   issuerSuffix?: string;
+  /** The web portal's callback (`<publicUrl>/portal/auth/callback`): registers the portal's client, PORTAL_CLIENT_ID. */
+  portalRedirectUri?: string;
 }
 
 /** The resource indicator of latchkey's API, and of another API whose tokens latchkey must refuse. */
@@ -74,6 +76,8 @@ const CLIENT_SECRET = 'test-client-secret';
 export const INTROSPECTION_CLIENT = { id: 'latchkey-introspection', secret: 'test-introspection-secret' };
 /** latchkey's CLI at the provider: a public client (no secret) that signs in with the device flow. */
 export const DEVICE_CLIENT_ID = 'latchkey-cli';
+/** latchkey's web portal at the provider: a public client (no secret) with the authorization code flow and PKCE. */
+export const PORTAL_CLIENT_ID = 'latchkey-portal-web';
 const DEVICE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code';
 /** The login page of a sign-in that names nobody (the device flow's): the person says who they are. */
 const LOGIN_FORM = '<!DOCTYPE html><form method="post"><input name="account"><button>Sign in</button></form>';
@@ -338,6 +342,18 @@ export class TestOpenIdProvider {
           response_types: [],
           id_token_signed_response_alg: alg,
         },
+        ...(this.options.portalRedirectUri
+          ? [
+              {
+                client_id: PORTAL_CLIENT_ID,
+                token_endpoint_auth_method: 'none' as const,
+                redirect_uris: [this.options.portalRedirectUri],
+                grant_types: ['authorization_code'],
+                response_types: ['code' as const],
+                id_token_signed_response_alg: alg,
+              },
+            ]
+          : []),
         {
           client_id: INTROSPECTION_CLIENT.id,
           client_secret: INTROSPECTION_CLIENT.secret,

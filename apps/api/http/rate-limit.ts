@@ -2,7 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { LatchkeyConfig } from '../../../config/config';
 import { ApiError } from '../errors/api-error';
-import { type Authenticator, bearerToken } from '../identity/authenticator';
+import type { Authenticator } from '../identity/authenticator';
 
 export type RateLimits = NonNullable<LatchkeyConfig['api']['rateLimit']>;
 
@@ -12,15 +12,15 @@ export const PROBE_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz']
 const WINDOW_MS = 60_000;
 
 /**
- * Whose budget a request spends: the verified caller's (`caller:<sub>`), wherever they call from; else
- * the client address's (`anonymous:<ip>`), for no token or one that fails verification; probes spend
+ * Whose budget a request spends: the verified caller's (`caller:<sub>`, from a bearer token or a portal
+ * session), wherever they call from; else the client address's (`anonymous:<ip>`), for no token or one that fails verification; probes spend
  * their own (`probe:<ip>`). So a flood without a valid token from a shared address (a NAT, a proxy, the
  * hostile run's loopback) never spends a signed-in user's budget, and one user never spends another's.
  * The token is verified here, before the guard, once: the guard and the codec reuse the answer.
  */
 export async function rateLimitKey(request: FastifyRequest, authenticator: Authenticator): Promise<string> {
   if (PROBE_ROUTES.has(request.routeOptions.url ?? '')) return `probe:${request.ip}`;
-  if (bearerToken(request.headers.authorization) !== undefined) {
+  if (authenticator.hasCredential(request)) {
     try {
       return `caller:${(await authenticator.authenticateRequest(request)).identity.id}`;
     } catch {

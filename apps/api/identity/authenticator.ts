@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { Role } from '../../../contracts/identity';
 import { ApiError } from '../errors/api-error';
+import type { PortalSessions } from '../portal/portal-session';
 import type { Caller } from './caller';
 import { TokenRejected } from './claim-mapping';
 import { IdentityProviderUnavailable } from './identity-provider';
@@ -17,10 +18,18 @@ export function bearerToken(header: unknown): string | undefined {
   return typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
 }
 
+/** What the authenticator reads of a request (Fastify's request has it all). */
+export interface CredentialSource {
+  raw: object;
+  method?: string;
+  headers: IncomingHttpHeaders;
+}
+
 /**
  * The one way in: a credential becomes a verified caller here, or the request ends with 401 (and the
  * reason goes to the log only). The Nest guard uses it for every route, and so do the codec routes
- * that are registered on Fastify directly, so both are exactly as strict.
+ * that are registered on Fastify directly, so both are exactly as strict. A credential is a bearer
+ * header or, without one, the portal's session cookie, whose token is verified the same way.
  */
 export class Authenticator {
   /** Each request's verification, by its raw request: the rate limiter asks first, the guard after. */
@@ -29,21 +38,47 @@ export class Authenticator {
   constructor(
     private readonly verifier: TokenVerifier,
     private readonly logger: Logger,
+    /** The portal's session cookies; without them only bearer headers count. */
+    private readonly sessions?: PortalSessions,
   ) {}
 
+  /** Whether the request carries something to verify (a bearer header, or a session cookie). */
+  hasCredential(request: CredentialSource): boolean {
+    return (
+      bearerToken(request.headers.authorization) !== undefined ||
+      (request.headers.authorization === undefined && this.sessions?.hasCookie(request.headers) === true)
+    );
+  }
+
   /**
-   * The caller of a request's `Authorization` header, verified once per request however often asked
-   * (a signature check is the dearest step of a request that does little else).
+   * The caller of a request's `Authorization` header (or, with none, of its session cookie), verified once
+   * per request however often asked (a signature check is the dearest step of a request that does little else).
    */
-  authenticateRequest(request: { raw: object; headers: IncomingHttpHeaders }): Promise<Caller> {
+  authenticateRequest(request: CredentialSource): Promise<Caller> {
     let caller = this.verified.get(request.raw);
     if (!caller) {
-      caller = this.authenticate(bearerToken(request.headers.authorization));
+      caller =
+        request.headers.authorization === undefined && this.sessions
+          ? this.authenticateSession(request, this.sessions)
+          : this.authenticate(bearerToken(request.headers.authorization));
       // Whoever awaits it sees the refusal; a request that ends before anyone does must not leave it unhandled.
       caller.catch(() => undefined);
       this.verified.set(request.raw, caller);
     }
     return caller;
+  }
+
+  /** An expired or tampered cookie is no credential (401); a cross-site change is refused (403) before any check. */
+  private async authenticateSession(request: CredentialSource, sessions: PortalSessions): Promise<Caller> {
+    const session = sessions.open(request.headers);
+    if (!session) throw unauthenticated();
+    try {
+      sessions.requireSameOrigin(request.method ?? 'GET', request.headers, session);
+    } catch (err) {
+      this.logger.info('session request refused: no CSRF token or a foreign origin');
+      throw err;
+    }
+    return this.authenticate(session.token);
   }
 
   async authenticate(token: string | undefined): Promise<Caller> {
