@@ -77,7 +77,8 @@ export const OPEN_STATUSES: ReadonlySet<string> = new Set(['PENDING_APPROVAL', '
 /** What each grant mode really promises (docs/onepassword.md), before a grant states its own. */
 export const GUARANTEES: Record<string, string> = {
   'share-link': 'A share link to your verified e-mail, viewable once, until the end of its expiry bucket.',
-  'rotate-on-revoke': 'A share link as above; the credential you saw is rotated when access ends.',
+  'rotate-on-revoke':
+    'A share link to your verified e-mail, viewable once; the credential you saw is rotated when access ends.',
   'vault-group': 'Vault permissions for your mapped 1Password group, removed when access ends.',
   'database-role': 'A database login of your own, refused by the database after the end.',
 };

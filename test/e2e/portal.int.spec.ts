@@ -58,11 +58,14 @@ export type SignIn = (page: Page, person: string) => Promise<void>;
  */
 async function lifecycle(browser: Browser, baseUrl: string, signIn: SignIn, prefix: string, checked: Map<string, string[]>) {
   const contexts: BrowserContext[] = [];
+  const pageErrors: string[] = [];
   const personPage = async (viewport = { width: 1280, height: 900 }) => {
     // Axe is injected as a script of its own, which the portal's policy (rightly) refuses.
     const context = await browser.newContext({ viewport, bypassCSP: true, baseURL: baseUrl });
     contexts.push(context);
-    return context.newPage();
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    return page;
   };
   try {
     const alice = await personPage();
@@ -136,6 +139,7 @@ async function lifecycle(browser: Browser, baseUrl: string, signIn: SignIn, pref
     await phone.getByRole('heading', { name: 'Request access', level: 1 }).waitFor();
     expect(await overflowsSideways(phone)).toBe(false);
     await checkPage(phone, `${prefix}phone-catalog`, checked);
+    expect(pageErrors).toEqual([]);
   } finally {
     for (const context of contexts) await context.close();
   }
@@ -168,8 +172,8 @@ describe('the portal in a browser', () => {
     };
 
     it('goes through a whole lifecycle by clicking, every page accessible', async () => {
-      await lifecycle(browser, world.baseUrl, signInLocal, '', checked);
-      const page = await browser.newPage({ baseURL: world.baseUrl, bypassCSP: true });
+      await lifecycle(browser, world.config.api.publicUrl, signInLocal, '', checked);
+      const page = await browser.newPage({ baseURL: world.config.api.publicUrl, bypassCSP: true });
       await page.goto('/portal/');
       await page.getByRole('heading', { name: 'Sign in to latchkey' }).waitFor();
       await checkPage(page, 'sign-in', checked);
@@ -179,7 +183,7 @@ describe('the portal in a browser', () => {
     }, 240_000);
 
     it('runs under its Content-Security-Policy with nothing refused', async () => {
-      const page = await browser.newPage({ baseURL: world.baseUrl });
+      const page = await browser.newPage({ baseURL: world.config.api.publicUrl });
       const refused: string[] = [];
       page.on('console', (message) => {
         if (/Content Security Policy|Refused to/i.test(message.text())) refused.push(message.text());

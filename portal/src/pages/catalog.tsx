@@ -165,11 +165,13 @@ function RequestForm({ resource }: { resource: Resource }) {
         <h2>Your request</h2>
         <div id="form-problems">
           {problems.length > 0 && (
-            <ul class="note note-error" role="alert">
-              {problems.map((problem) => (
-                <li key={problem}>{problem}</li>
-              ))}
-            </ul>
+            <div class="note note-error" role="alert">
+              <ul>
+                {problems.map((problem) => (
+                  <li key={problem}>{problem}</li>
+                ))}
+              </ul>
+            </div>
           )}
         </div>
         <ErrorNote message={error} />

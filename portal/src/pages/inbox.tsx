@@ -17,7 +17,11 @@ export function InboxPage({ session }: { session: Session }) {
     [],
     5000,
   );
-  const decided = useLoaded(() => listRequests({ decidedByMe: true, pageSize: 20 }), []);
+  const decided = useLoaded(() => listRequests({ decidedByMe: true, pageSize: 20 }), [], 10_000);
+  const afterDecision = () => {
+    waiting.reload();
+    decided.reload();
+  };
   return (
     <>
       <PageTitle>Inbox</PageTitle>
@@ -28,7 +32,7 @@ export function InboxPage({ session }: { session: Session }) {
       <ul class="cards" aria-live="polite">
         {waiting.data?.map((request) => (
           <li key={request.requestId} class="card">
-            <Waiting request={request} decided={waiting.reload} />
+            <Waiting request={request} decided={afterDecision} />
           </li>
         ))}
       </ul>

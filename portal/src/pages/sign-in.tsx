@@ -2,9 +2,13 @@ import { useEffect, useState } from 'preact/hooks';
 import { demoPeople, type DemoPerson, oidcSignInUrl, signInAs } from '../session';
 import { ErrorNote, PageTitle } from '../ui';
 
+/** The API's reasons for a sign-in that came back without a session (apps/api/portal/portal-auth-routes.ts). */
 const SIGN_IN_ERRORS: Record<string, string> = {
-  denied: 'The identity provider did not sign you in.',
-  expired: 'The sign-in took too long; start again.',
+  'access-denied': 'The identity provider did not sign you in.',
+  'provider-error': 'The identity provider refused the sign-in.',
+  'sign-in-expired': 'The sign-in took too long; start again.',
+  'provider-unavailable': 'The identity provider cannot be reached; try again shortly.',
+  'token-refused': 'The identity provider signed you in, but latchkey does not accept its token for you.',
   failed: 'The sign-in could not be completed; start again.',
 };
 
