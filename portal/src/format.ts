@@ -39,12 +39,13 @@ export function minutesToIso(minutes: number): string {
   return `PT${hours ? `${hours}H` : ''}${rest || !hours ? `${rest}M` : ''}`;
 }
 
-export function timeText(iso: string | undefined): string {
+/** A date and time in the reader's own zone; `seconds` for timelines, where order within a minute matters. */
+export function timeText(iso: string | undefined, seconds = false): string {
   if (!iso) return '';
   const date = new Date(iso);
   return Number.isNaN(date.getTime())
     ? iso
-    : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+    : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: seconds ? 'medium' : 'short' });
 }
 
 /** "in 5 min" or "3 min ago", for deadlines and ends. */

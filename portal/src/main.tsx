@@ -67,7 +67,7 @@ function App() {
 }
 
 function NavItem({ href, label, path }: { href: string; label: string; path: string }) {
-  const current = href === '/' ? path === '/' || path.startsWith('/request/') : path.startsWith(href);
+  const current = href === '/' ? path === '/' || path.startsWith('/request/') : path === href;
   return (
     <li>
       <Link href={href} aria-current={current ? 'page' : undefined}>

@@ -2,8 +2,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { repoRoot } from '../../config/config';
+import { chooseServerPort } from '../../devstack/ports';
 import { ApiWorld } from '../support/api-world';
 import { launchChromium } from '../support/chromium';
+import { API_RESOURCE, PORTAL_CLIENT_ID, TestOpenIdProvider } from '../support/openid-provider';
+import { GENERIC } from '../support/token-shapes';
 
 /**
  * The portal in a real browser (Debian's Chromium through playwright), served by a real API over a real
@@ -28,14 +32,16 @@ interface AxeViolation {
 /** axe-core's serious and critical findings on the page as it is now (WCAG 2.x A and AA, and best practice). */
 async function accessibilityProblems(page: Page): Promise<string[]> {
   await page.addScriptTag({ content: AXE_SOURCE });
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: AxeViolation[] }> } }).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
-    return result.violations;
-  });
+  // Written as page source: this file is compiled for Node, without the DOM's types.
+  const violations = (await page.evaluate(
+    "axe.run(document, { resultTypes: ['violations'] }).then((result) => result.violations)",
+  )) as AxeViolation[];
   return violations
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id} (${violation.impact}): ${violation.help} at ${JSON.stringify(violation.nodes.map((node) => node.target))}`);
+    .map(
+      (violation) =>
+        `${violation.id} (${violation.impact}): ${violation.help} at ${JSON.stringify(violation.nodes.map((node) => node.target))}`,
+    );
 }
 
 /** Checks the page as it stands, and keeps its picture. */
@@ -47,7 +53,7 @@ async function checkPage(page: Page, name: string, checked: Map<string, string[]
 
 /** Nothing is wider than the screen: no sideways scrolling at a phone's width. */
 async function overflowsSideways(page: Page): Promise<boolean> {
-  return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+  return (await page.evaluate('document.documentElement.scrollWidth > window.innerWidth + 1')) as boolean;
 }
 
 export type SignIn = (page: Page, person: string) => Promise<void>;
@@ -56,7 +62,13 @@ export type SignIn = (page: Page, person: string) => Promise<void>;
  * alice asks for prod-db, bob finds it in his inbox and approves, alice opens her grant and gives it back,
  * ada (an auditor) finds it and reads its timeline: clicks and typing only, no API call from the test.
  */
-async function lifecycle(browser: Browser, baseUrl: string, signIn: SignIn, prefix: string, checked: Map<string, string[]>) {
+async function lifecycle(
+  browser: Browser,
+  baseUrl: string,
+  signIn: SignIn,
+  prefix: string,
+  checked: Map<string, string[]>,
+) {
   const contexts: BrowserContext[] = [];
   const pageErrors: string[] = [];
   const personPage = async (viewport = { width: 1280, height: 900 }) => {
@@ -73,7 +85,10 @@ async function lifecycle(browser: Browser, baseUrl: string, signIn: SignIn, pref
     await alice.getByRole('heading', { name: 'Request access', level: 1 }).waitFor();
     await checkPage(alice, `${prefix}requester-catalog`, checked);
 
-    await alice.locator('li.card', { hasText: '(prod-db)' }).getByRole('link', { name: /^Request / }).click();
+    await alice
+      .locator('li.card', { hasText: '(prod-db)' })
+      .getByRole('link', { name: /^Request / })
+      .click();
     await alice.getByRole('button', { name: 'Send request' }).click();
     await alice.getByText('Say why you need it.').waitFor();
     await alice.getByLabel(/^Why/).fill(justification);
@@ -86,7 +101,7 @@ async function lifecycle(browser: Browser, baseUrl: string, signIn: SignIn, pref
 
     const bob = await personPage();
     await signIn(bob, 'bob');
-    await bob.getByRole('link', { name: 'Inbox' }).click();
+    await bob.getByRole('navigation').getByRole('link', { name: 'Inbox' }).click();
     const card = bob.locator('li.card', { hasText: 'alice asks for prod-db' });
     await card.waitFor();
     await expect(card.innerText()).resolves.toContain(justification);
@@ -110,13 +125,13 @@ async function lifecycle(browser: Browser, baseUrl: string, signIn: SignIn, pref
     await alice.getByText('Given back or revoked').first().waitFor({ timeout: 20_000 });
     await alice.getByText('alice revoked', { exact: false }).first().waitFor({ timeout: 20_000 });
 
-    await alice.getByRole('link', { name: 'My requests' }).click();
+    await alice.getByRole('navigation').getByRole('link', { name: 'My requests' }).click();
     await alice.getByRole('link', { name: 'prod-db' }).first().waitFor();
     await checkPage(alice, `${prefix}requester-my-requests`, checked);
 
     const ada = await personPage();
     await signIn(ada, 'ada');
-    await ada.getByRole('link', { name: 'Audit' }).click();
+    await ada.getByRole('navigation').getByRole('link', { name: 'Audit' }).click();
     await ada.getByLabel('Person').fill('alice');
     await ada.getByLabel('Status').selectOption('REVOKED');
     await ada.getByRole('button', { name: 'Search' }).click();
@@ -125,7 +140,10 @@ async function lifecycle(browser: Browser, baseUrl: string, signIn: SignIn, pref
     await ada.getByRole('link', { name: 'alice · prod-db' }).first().click();
     const timeline = ada.locator('ol.timeline');
     await timeline.getByText(/bob approved/).waitFor();
-    await timeline.getByText(/revoked/i).first().waitFor();
+    await timeline
+      .getByText(/revoked/i)
+      .first()
+      .waitFor();
     await checkPage(ada, `${prefix}auditor-timeline`, checked);
 
     // The same pages at a phone's width: usable, nothing off the side.
@@ -135,7 +153,7 @@ async function lifecycle(browser: Browser, baseUrl: string, signIn: SignIn, pref
     await phone.getByText('Given back or revoked').first().waitFor();
     expect(await overflowsSideways(phone)).toBe(false);
     await checkPage(phone, `${prefix}phone-request`, checked);
-    await phone.getByRole('link', { name: 'Request access' }).click();
+    await phone.getByRole('navigation').getByRole('link', { name: 'Request access' }).click();
     await phone.getByRole('heading', { name: 'Request access', level: 1 }).waitFor();
     expect(await overflowsSideways(phone)).toBe(false);
     await checkPage(phone, `${prefix}phone-catalog`, checked);
@@ -201,5 +219,69 @@ describe('the portal in a browser', () => {
       await page.getByRole('heading', { name: 'Emergency stop', level: 1 }).waitFor();
       await page.screenshot({ path: path.join(screenshots, 'admin-emergency-stop.png'), fullPage: true });
     }
+  });
+  describe('OpenID Connect: sign-in at a real provider (oidc-provider), code flow with PKCE', () => {
+    let provider: TestOpenIdProvider;
+    let world: ApiWorld;
+    beforeAll(async () => {
+      // The browser's address is the API's public URL: the provider sends it back there, and changes are
+      // accepted from that origin only.
+      const port = await chooseServerPort();
+      const publicUrl = `http://localhost:${port}`;
+      const person = (id: string, groups: string[], roles: string[] = []) => ({
+        id,
+        claims: { email: `${id}@example.com`, email_verified: true, groups, roles, name: id },
+      });
+      provider = await TestOpenIdProvider.start({
+        shape: GENERIC,
+        clientId: 'latchkey-tokens',
+        audience: 'latchkey',
+        portalRedirectUri: `${publicUrl}/portal/auth/callback`,
+        accounts: [
+          person('alice', ['engineering']),
+          person('bob', ['security']),
+          person('ada', ['audit'], ['auditor']),
+        ],
+      });
+      world = await ApiWorld.create('portal-oidc-browser', {
+        LATCHKEY_API_PORT: String(port),
+        LATCHKEY_PUBLIC_URL: publicUrl,
+        LATCHKEY_AUTH_MODE: 'oidc',
+        LATCHKEY_AUTH_ISSUER: provider.issuer,
+        LATCHKEY_AUTH_AUDIENCE: 'latchkey',
+        LATCHKEY_PORTAL_CLIENT_ID: PORTAL_CLIENT_ID,
+        LATCHKEY_PORTAL_RESOURCE: API_RESOURCE,
+        // The same people as the provider's accounts, so that notifications find them.
+        LATCHKEY_DIRECTORY_FILE: path.join(repoRoot(), 'config', 'people.yaml'),
+      });
+    }, 120_000);
+    afterAll(async () => {
+      await world?.dispose();
+      await provider?.close();
+    }, 60_000);
+
+    let pictured = false;
+    const signInAtProvider: SignIn = async (page, person) => {
+      await page.goto('/portal/');
+      await page.getByRole('link', { name: 'Sign in with your identity provider' }).click();
+      // The provider's own login page, on its own origin.
+      const account = page.locator('input[name="account"]');
+      await account.waitFor();
+      expect(new URL(page.url()).origin).toBe(new URL(provider.issuer).origin);
+      if (!pictured) {
+        pictured = true;
+        await page.screenshot({ path: path.join(screenshots, 'oidc-provider-sign-in.png') });
+      }
+      await account.fill(person);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('navigation', { name: 'Main' }).waitFor();
+      expect(page.url()).toMatch(/\/portal\/$/);
+    };
+
+    it('goes through the same lifecycle after signing in at the provider', async () => {
+      const checked = new Map<string, string[]>();
+      await lifecycle(browser, world.config.api.publicUrl, signInAtProvider, 'oidc-', checked);
+      expect([...checked].filter(([, found]) => found.length > 0)).toEqual([]);
+    }, 240_000);
   });
 });

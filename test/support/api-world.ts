@@ -157,7 +157,7 @@ export class ApiWorld {
       logger: createLogger('debug', sink),
       commandSigner: new CommandSigner(TEST_ONLY_COMMAND_KEY),
     });
-    await app.listen({ host: '127.0.0.1', port });
+    await app.listen({ host: '127.0.0.1', port: config.api.port });
     return new ApiWorld(
       config,
       client,

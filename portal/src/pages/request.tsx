@@ -54,7 +54,7 @@ export function RequestPage({ requestId, session }: { requestId: string; session
       )}
       <Timeline requestId={request.requestId} refreshKey={`${request.status}:${request.updatedAt}`} />
       <p>
-        <Link href={mine ? '/requests' : '/inbox'}>← Back</Link>
+        <Link href={mine ? '/requests' : '/inbox'}>{mine ? '← My requests' : '← Inbox'}</Link>
       </p>
     </>
   );

@@ -17,7 +17,7 @@ export function Timeline({ requestId, refreshKey }: { requestId: string; refresh
       <ol class="timeline">
         {timeline.data?.entries.map((entry) => (
           <li key={entry.eventId}>
-            <time dateTime={entry.at}>{timeText(entry.at)}</time>
+            <time dateTime={entry.at}>{timeText(entry.at, true)}</time>
             <span>{entry.summary}</span>
           </li>
         ))}
