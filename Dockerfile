@@ -26,6 +26,7 @@ COPY codec codec
 COPY notify notify
 COPY devstack devstack
 COPY tools tools
+COPY portal portal
 RUN npm run build \
  # Bundle the workflow code once at build time, so workers start fast and run exactly what was built.
  && node dist/apps/worker/bundle.js dist/workflow-bundle.js \

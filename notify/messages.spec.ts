@@ -4,6 +4,7 @@ import { notificationEvent } from '../test/support/notification-fixtures';
 
 const PUBLIC_URL = 'https://latchkey.example.com';
 const REQUEST = `${PUBLIC_URL}/v1/requests/req_1`;
+const IN_PORTAL = `${PUBLIC_URL}/portal/requests/req_1`;
 
 const event = (overrides: Partial<NotificationEvent> = {}) => notificationEvent({ details: undefined, ...overrides });
 
@@ -18,6 +19,7 @@ describe(messageFor.name, () => {
     it('encodes the request id in the link', () => {
       expect(urls(event({ kind: 'access-ended', requestId: 'req/../x' }))).toEqual([
         `${PUBLIC_URL}/v1/requests/req%2F..%2Fx`,
+        `${PUBLIC_URL}/portal/requests/req%2F..%2Fx`,
       ]);
     });
 
@@ -28,6 +30,7 @@ describe(messageFor.name, () => {
         { label: 'The request', url: REQUEST },
         { label: 'Approve (latchkey approve req_1)', url: `${REQUEST}/approve`, method: 'POST' },
         { label: 'Reject (latchkey reject req_1)', url: `${REQUEST}/reject`, method: 'POST' },
+        { label: 'In the portal', url: IN_PORTAL },
       ]);
     });
 
@@ -49,9 +52,9 @@ describe(messageFor.name, () => {
         url: `${REQUEST}/extend`,
         method: 'POST',
       });
-      expect(urls(ending({ canExtend: false }))).toEqual([REQUEST]);
-      expect(urls(ending({ canExtend: 'true' }))).toEqual([REQUEST]);
-      expect(urls(ending())).toEqual([REQUEST]);
+      expect(urls(ending({ canExtend: false }))).toEqual([REQUEST, IN_PORTAL]);
+      expect(urls(ending({ canExtend: 'true' }))).toEqual([REQUEST, IN_PORTAL]);
+      expect(urls(ending())).toEqual([REQUEST, IN_PORTAL]);
       expect(urls(event({ kind: 'access-granted', details: { canExtend: true } }))).not.toContain(`${REQUEST}/extend`);
     });
 

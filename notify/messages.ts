@@ -5,6 +5,8 @@ export interface Message {
   subject: string;
   lines: string[];
   links: Array<{ label: string; url: string; method?: 'POST' }>;
+  /** The request's page in the web portal: what a click in a chat opens (the API's links need a token). */
+  page: string;
   /** Whether it asks the reader to decide (Slack adds Approve and Reject buttons). */
   asksForDecision: boolean;
 }
@@ -126,5 +128,8 @@ export function messageFor(event: NotificationEvent, publicUrl: string): Message
     links.push({ label: `Extend (latchkey extend ${event.requestId})`, url: `${request}/extend`, method: 'POST' });
   }
   if (event.kind === 'access-granted') links.push({ label: 'Your access', url: `${request}/grant` });
-  return { subject: SUBJECTS[event.kind](event, details), lines: body(event, details), links, asksForDecision };
+  // The same request in the web portal, where a click decides, shows the grant or extends.
+  const page = `${publicUrl}/portal/requests/${encodeURIComponent(event.requestId)}`;
+  links.push({ label: 'In the portal', url: page });
+  return { subject: SUBJECTS[event.kind](event, details), lines: body(event, details), links, page, asksForDecision };
 }

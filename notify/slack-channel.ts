@@ -74,7 +74,7 @@ function blocks(event: NotificationEvent, message: Message, withButtons: boolean
       elements: [
         {
           type: 'mrkdwn',
-          text: `<${message.links[0].url}|${escapeMrkdwn(event.requestId)}> · ${escapeMrkdwn(event.integration)}`,
+          text: `<${message.page}|${escapeMrkdwn(event.requestId)}> · ${escapeMrkdwn(event.integration)}`,
         },
       ],
     },
