@@ -7,6 +7,8 @@
  */
 const MAY_IMPORT = {
   contracts: [],
+  // The browser's app: packages and its own generated API types only; it reaches the server over HTTP.
+  portal: [],
   config: ['contracts', 'domain'],
   codec: [],
   // Signed commands: the format, the signature check (pure, the workflow sandbox runs it) and the signer.

@@ -233,6 +233,7 @@ function printWhere(
 ) {
   const apiUrl = config.api.publicUrl;
   log('ready:');
+  log(`  Portal            ${apiUrl}/portal/   (sign in as one of the demo people)`);
   log(`  API               ${apiUrl}   (health ${apiUrl}/healthz, docs ${apiUrl}/docs)`);
   log(`  Temporal          ${temporal.address}`);
   log(`  Temporal Web UI   ${temporal.uiUrl ?? '(headless)'}`);
