@@ -18,6 +18,8 @@ export interface DevelopmentSettings {
   allowSdkDownload: boolean;
   /** `LATCHKEY_RECORD_HISTORIES=1`: the time-skipping tests write the histories they drive as fixtures. */
   recordHistories: boolean;
+  /** `LATCHKEY_PORTAL_SCREENSHOTS`: a folder where the portal's browser test keeps a picture of each page. */
+  portalScreenshots?: string;
   /** Servers the integration tier's global setup started, handed to the test files through the environment. */
   testServers: { devServerAddress?: string; timeSkippingSource?: string; postgresAdminUrl?: string };
   /**
@@ -46,6 +48,7 @@ export function loadDevelopmentSettings(env: NodeJS.ProcessEnv = process.env): D
     temporalTestServer: env.LATCHKEY_TEMPORAL_TEST_SERVER || undefined,
     allowSdkDownload: env.LATCHKEY_ALLOW_SDK_DOWNLOAD !== '0',
     recordHistories: env.LATCHKEY_RECORD_HISTORIES === '1',
+    portalScreenshots: env.LATCHKEY_PORTAL_SCREENSHOTS ? path.resolve(env.LATCHKEY_PORTAL_SCREENSHOTS) : undefined,
     testServers: {
       devServerAddress: env[TEST_SERVER_VARIABLES.devServerAddress] || undefined,
       timeSkippingSource: env[TEST_SERVER_VARIABLES.timeSkippingSource] || undefined,

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { repoRoot } from '../../config/config';
+import { loadDevelopmentSettings } from '../../config/development';
 import { chooseServerPort } from '../../devstack/ports';
 import { ApiWorld } from '../support/api-world';
 import { launchChromium } from '../support/chromium';
@@ -15,9 +16,8 @@ import { GENERIC } from '../support/token-shapes';
  * `LATCHKEY_PORTAL_SCREENSHOTS=docs/portal` keeps a screenshot of each page there (docs/portal.md).
  */
 
-const screenshots = process.env.LATCHKEY_PORTAL_SCREENSHOTS
-  ? path.resolve(process.env.LATCHKEY_PORTAL_SCREENSHOTS)
-  : fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-portal-shots-'));
+const screenshots =
+  loadDevelopmentSettings().portalScreenshots ?? fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-portal-shots-'));
 const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const PHONE = { width: 390, height: 844 };
 const justification = 'Investigating INC-4211: slow queries on orders';
@@ -33,9 +33,9 @@ interface AxeViolation {
 async function accessibilityProblems(page: Page): Promise<string[]> {
   await page.addScriptTag({ content: AXE_SOURCE });
   // Written as page source: this file is compiled for Node, without the DOM's types.
-  const violations = (await page.evaluate(
+  const violations = await page.evaluate<AxeViolation[]>(
     "axe.run(document, { resultTypes: ['violations'] }).then((result) => result.violations)",
-  )) as AxeViolation[];
+  );
   return violations
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
     .map(
@@ -53,7 +53,7 @@ async function checkPage(page: Page, name: string, checked: Map<string, string[]
 
 /** Nothing is wider than the screen: no sideways scrolling at a phone's width. */
 async function overflowsSideways(page: Page): Promise<boolean> {
-  return (await page.evaluate('document.documentElement.scrollWidth > window.innerWidth + 1')) as boolean;
+  return page.evaluate<boolean>('document.documentElement.scrollWidth > window.innerWidth + 1');
 }
 
 export type SignIn = (page: Page, person: string) => Promise<void>;
