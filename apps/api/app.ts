@@ -15,6 +15,7 @@ import { createLogger, NestPinoLogger } from './logging/logger';
 import { requestContext, requestIdFrom } from './logging/request-context';
 import { ApiMetrics } from './metrics/api-metrics';
 import { registerCodecRoutes } from './codec/codec-routes';
+import { registerMethodNotAllowed } from './http/method-not-allowed';
 import { registerRateLimit } from './http/rate-limit';
 import { securityHeaders } from './http/security-headers';
 import { OpenApiDocument } from './docs/openapi-document';
@@ -92,6 +93,8 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
   await fastify.register(helmet, securityHeaders(deps.config.api.publicUrl));
   // Before any route is registered (Nest's at init, the codec's below): the limit covers all of them.
   if (deps.config.api.rateLimit) await registerRateLimit(fastify, deps.config.api.rateLimit, authenticator);
+  // Also before any route: it learns them as they are added.
+  registerMethodNotAllowed(fastify);
   registerCodecRoutes(fastify, {
     codecs: deps.temporal.options.loadedDataConverter.payloadCodecs,
     authenticator,
