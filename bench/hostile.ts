@@ -20,7 +20,7 @@ import type { LocalState } from '../onepassword/local/state';
 import { accessRequestWorkflow } from '../workflows';
 import { ADA, ALICE, ApiClient, BOB, mint, type Persona } from './lib/api';
 import { describeMachine, machineInfo } from './lib/machine';
-import { ensureSchemathesis, SCHEMATHESIS_VERSION } from './lib/schemathesis';
+import { ensureSchemathesis, SCHEMATHESIS_CONFIG, SCHEMATHESIS_VERSION } from './lib/schemathesis';
 import { runMain, Stack } from './lib/stack';
 import { round, table } from './lib/stats';
 
@@ -120,6 +120,8 @@ async function runSchemathesis(
   label: string,
 ): Promise<{ exitCode: number | null; output: string }> {
   const args = [
+    '--config-file',
+    SCHEMATHESIS_CONFIG,
     'run',
     schemaUrl,
     '--header',

@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto';
+import * as http from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
@@ -69,6 +70,10 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
     // Keep-alive connections that are idle are closed at shutdown; busy ones finish their request.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // Handlers check their path parameters (a request id's pattern, a resource looked up), in the API's
+    // error shape; the router's default limit of 100 characters would cut a valid 128-character resource
+    // id with a 414 of its own. No route has a regex parameter, which is what that limit guards.
+    routerOptions: { maxParamLength: http.maxHeaderSize },
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     ApiModule.forRoot({
