@@ -12,8 +12,9 @@ describe(registerMethodNotAllowed.name, () => {
     sut.get('/v1/requests/:id', () => ({ read: true }));
     sut.post('/v1/requests/:id/approve', () => ({ approved: true }));
     // Routes of an encapsulated plugin count too (Slack's are added so).
-    await sut.register(async (scope) => {
+    await sut.register((scope, _options, done) => {
       scope.post('/slack/interactions', () => ({ ok: true }));
+      done();
     });
     await sut.listen({ host: '127.0.0.1', port: 0 });
   });

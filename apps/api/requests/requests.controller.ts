@@ -1,8 +1,21 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import {
+  applyDecorators,
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiHeader,
+  ApiLink,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
@@ -30,12 +43,19 @@ import { RequestIdPipe } from './request-id.pipe';
 import type { RequestPage } from '../../../contracts/request';
 import { RequestsService } from './requests.service';
 
-/** The `{id}` of a request's routes: RequestIdPipe refuses any other with 400. */
-const RequestIdParam = ApiParam({
-  name: 'id',
-  schema: { type: 'string', pattern: REQUEST_ID_PATTERN.source },
-  example: 'req_01jq3v5m7k9p2r4t6w8y0a2c4e',
-});
+/**
+ * The `{id}` of a request's routes: RequestIdPipe refuses any other with 400. Every answer carrying a
+ * request's state links to the route, with its requestId (an OpenAPI link, which clients and
+ * schemathesis's stateful phase follow).
+ */
+const RequestIdParam = applyDecorators(
+  ApiParam({
+    name: 'id',
+    schema: { type: 'string', pattern: REQUEST_ID_PATTERN.source },
+    example: 'req_01jq3v5m7k9p2r4t6w8y0a2c4e',
+  }),
+  ApiLink({ from: RequestStateDto, fromField: 'requestId', routeParam: 'id' }),
+);
 
 /** What every operation on one request may answer besides its own refusals. */
 const oneRequestErrors = {
