@@ -20,7 +20,7 @@ import type { LocalState } from '../onepassword/local/state';
 import { accessRequestWorkflow } from '../workflows';
 import { ADA, ALICE, ApiClient, BOB, mint, type Persona } from './lib/api';
 import { describeMachine, machineInfo } from './lib/machine';
-import { ensureSchemathesis, SCHEMATHESIS_VERSION } from './lib/schemathesis';
+import { ensureSchemathesis, SCHEMATHESIS_CONFIG, SCHEMATHESIS_VERSION } from './lib/schemathesis';
 import { runMain, Stack } from './lib/stack';
 import { round, table } from './lib/stats';
 
@@ -54,6 +54,8 @@ const log = (message: string) =>
   process.stderr.write(`[hostile] ${new Date().toISOString().slice(11, 19)} ${message}\n`);
 
 const MALLORY: Persona = { sub: 'mallory', email: 'mallory@example.com', groups: ['contractors'], roles: [] };
+/** An operator: with the admin and auditor roles the fuzzer reaches the emergency stop, the metrics and every request. */
+const OLGA: Persona = { sub: 'olga', email: 'olga@example.com', groups: ['sre'], roles: ['admin', 'auditor'] };
 
 interface CaseResult {
   suite: string;
@@ -120,6 +122,8 @@ async function runSchemathesis(
   label: string,
 ): Promise<{ exitCode: number | null; output: string }> {
   const args = [
+    '--config-file',
+    SCHEMATHESIS_CONFIG,
     'run',
     schemaUrl,
     '--header',
@@ -156,10 +160,12 @@ async function runSchemathesis(
 // ----- latchkey's own cases -----
 
 /**
- * The hostile run's rate limits: above what the fuzzers and the other suites send (several hundred
- * requests without a valid token, from this one address), low enough that a flood spends them in seconds.
+ * The hostile run's rate limits: above what the fuzzers and the other suites send (one fuzzer's caller
+ * up to about 2,500 requests a minute in the full run, several hundred without a valid token from this
+ * one address), so that fuzzed cases reach the logic rather than the limit, and low enough that a flood
+ * spends them in seconds.
  */
-const HOSTILE_RATE_LIMIT = { perMinute: 1_500, anonymousPerMinute: 600, probesPerMinute: 600 };
+const HOSTILE_RATE_LIMIT = { perMinute: 5_000, anonymousPerMinute: 600, probesPerMinute: 600 };
 
 /**
  * Floods against the per-caller rate limits: from one anonymous address, then as one user. Each must be
@@ -645,6 +651,7 @@ runMain('hostile', async (onStack) => {
   const alice = await mint(stack.key, issuer, audience, ALICE);
   const bob = await mint(stack.key, issuer, audience, BOB);
   const mallory = await mint(stack.key, issuer, audience, MALLORY);
+  const olga = await mint(stack.key, issuer, audience, OLGA);
 
   const openapiAnswer = await api.call<Record<string, unknown>>('GET', '/openapi.json', undefined);
   if (openapiAnswer.status !== 200) throw new Error(`/openapi.json answered ${openapiAnswer.status}`);
@@ -662,6 +669,7 @@ runMain('hostile', async (onStack) => {
   for (const [label, token] of [
     ['requester alice', alice],
     ['approver bob', bob],
+    ['operator olga (admin, auditor)', olga],
   ] as const) {
     const har = path.join(workDir, `${label.replace(/\W+/g, '-')}.har`);
     const result = await runSchemathesis(binary, `${stack.apiUrl}/openapi.json`, token, har, label);

@@ -114,7 +114,8 @@ interface HostileReport {
   startedAt: string;
   seconds: number;
   machine: MachineInfo;
-  settings: { maxExamples: number; seed: number };
+  /** `checks`: what schemathesis was asked to check (`all` with --all-checks). */
+  settings: { maxExamples: number; seed: number; checks: string };
   schemathesis: { version: string; runs: Array<{ label: string; cases: number; status5xx: number; exitCode: number }> };
   operations: number;
   cases: { schemathesis: number; latchkey: number; total: number };
@@ -273,11 +274,15 @@ if (chaos) {
 }
 
 if (hostile) {
-  out.push(`### \`npm run hostile\` (${hostile.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${hostile.seconds} s)`);
+  const allChecks = hostile.settings.checks === 'all';
+  out.push(
+    `### \`npm run hostile${allChecks ? ' -- --all-checks' : ''}\` (${hostile.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${hostile.seconds} s)`,
+  );
   out.push('');
   out.push(
     `Machine: ${machineLine(hostile.machine)}. schemathesis ${hostile.schemathesis.version}, ` +
-      `${hostile.settings.maxExamples} examples per operation, seed ${hostile.settings.seed}, ${hostile.operations} operations. ` +
+      `${hostile.settings.maxExamples} examples per operation, seed ${hostile.settings.seed}, ${hostile.operations} operations, ` +
+      `checks: ${allChecks ? 'all' : hostile.settings.checks}. ` +
       `Result: ${hostile.passed ? 'passed' : 'FAILED'}.`,
   );
   out.push('');

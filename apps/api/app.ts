@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto';
+import * as http from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
@@ -15,6 +16,7 @@ import { createLogger, NestPinoLogger } from './logging/logger';
 import { requestContext, requestIdFrom } from './logging/request-context';
 import { ApiMetrics } from './metrics/api-metrics';
 import { registerCodecRoutes } from './codec/codec-routes';
+import { registerMethodNotAllowed } from './http/method-not-allowed';
 import { registerRateLimit } from './http/rate-limit';
 import { securityHeaders } from './http/security-headers';
 import { OpenApiDocument } from './docs/openapi-document';
@@ -77,6 +79,10 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
     // Keep-alive connections that are idle are closed at shutdown; busy ones finish their request.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // Handlers check their path parameters (a request id's pattern, a resource looked up), in the API's
+    // error shape; the router's default limit of 100 characters would cut a valid 128-character resource
+    // id with a 414 of its own. No route has a regex parameter, which is what that limit guards.
+    routerOptions: { maxParamLength: http.maxHeaderSize },
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     ApiModule.forRoot({
@@ -101,6 +107,8 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
   await fastify.register(helmet, securityHeaders(deps.config.api.publicUrl));
   // Before any route is registered (Nest's at init, the codec's below): the limit covers all of them.
   if (deps.config.api.rateLimit) await registerRateLimit(fastify, deps.config.api.rateLimit, authenticator);
+  // Also before any route: it learns them as they are added.
+  registerMethodNotAllowed(fastify);
   registerCodecRoutes(fastify, {
     codecs: deps.temporal.options.loadedDataConverter.payloadCodecs,
     authenticator,

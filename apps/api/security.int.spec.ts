@@ -196,6 +196,22 @@ describe('latchkey API security over HTTP', () => {
       expect(malformed.status).toBe(400);
     });
 
+    it('answers a method a path does not have with 405 and Allow, and a path that does not exist with 404', async () => {
+      for (const [method, path, allow] of [
+        ['DELETE', `/v1/requests/${pendingId}`, 'GET, HEAD'],
+        ['GET', `/v1/requests/${pendingId}/approve`, 'POST'],
+        ['PUT', '/v1/requests', 'GET, HEAD, POST'],
+      ]) {
+        const response = await world.call(method, path, { as: PEOPLE.audrey });
+        expect(response.status).toBe(405);
+        expect(response.headers.get('allow')).toBe(allow);
+        expect(response.headers.get('x-request-id')).toBeTruthy();
+        expectErrorShape(response.body, 'method-not-allowed');
+      }
+      expect((await world.call('DELETE', '/v1/nothing-here', { as: PEOPLE.audrey })).status).toBe(404);
+      expect(await stateOf(pendingId)).toMatchObject({ status: 'PENDING_APPROVAL' });
+    });
+
     it('keeps metrics for auditors and admins', async () => {
       expect((await world.call('GET', '/metrics', { as: PEOPLE.alice })).status).toBe(403);
       expect((await world.call('GET', '/metrics', { as: PEOPLE.dave })).status).toBe(200);

@@ -1,9 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import { repoRoot } from '../../config/config';
 import { cacheDir, isExecutable, type Log, runWithProgress, which, withLock } from '../../devstack/cache';
 
 /** Pinned, so every machine fuzzes with the same generator. */
 export const SCHEMATHESIS_VERSION = '4.32.5';
+
+/** What the hostile run tells schemathesis beyond its flags: the refusals a valid request may get (read it). */
+export const SCHEMATHESIS_CONFIG = path.join(repoRoot(), 'bench', 'schemathesis.toml');
 
 function installedVersion(binary: string): string | undefined {
   if (!isExecutable(binary)) return undefined;

@@ -1,4 +1,5 @@
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidateIf } from 'class-validator';
 import { ApiError } from './api-error';
 
 export interface FieldProblem {
@@ -30,4 +31,12 @@ export function createValidationPipe(): ValidationPipe {
     exceptionFactory: (errors) =>
       new ApiError(400, 'validation-failed', 'The request is not valid.', fieldProblems(errors)),
   });
+}
+
+/**
+ * The field may be left out. Unlike class-validator's IsOptional, a null is not taken for "left out": the
+ * document never says a field is nullable, so null is checked, and refused, like any other wrong value.
+ */
+export function Omittable(): PropertyDecorator {
+  return ValidateIf((_object: object, value: unknown) => value !== undefined);
 }

@@ -1,9 +1,16 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Client } from '@temporalio/client';
+import { ApiErrors } from '../docs/error-responses';
 import { ApiError } from '../errors/api-error';
 import { Public } from '../identity/decorators';
 import { TEMPORAL_CLIENT } from '../tokens';
+
+const statusSchema = (status: string) => ({
+  type: 'object' as const,
+  properties: { status: { type: 'string' as const, enum: [status] } },
+  required: ['status'],
+});
 
 /** How long readiness waits for Temporal before saying no. */
 const READINESS_DEADLINE_MS = 2_000;
@@ -16,7 +23,7 @@ export class HealthController {
   @Public()
   @Get('healthz')
   @ApiOperation({ summary: 'Liveness: the process answers' })
-  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
+  @ApiOkResponse({ schema: statusSchema('ok') })
   health(): { status: 'ok' } {
     return { status: 'ok' };
   }
@@ -24,8 +31,8 @@ export class HealthController {
   @Public()
   @Get('readyz')
   @ApiOperation({ summary: 'Readiness: Temporal answers within a short deadline' })
-  @ApiOkResponse({ schema: { example: { status: 'ready' } } })
-  @ApiResponse({ status: 503, description: 'Temporal is not reachable.' })
+  @ApiOkResponse({ schema: statusSchema('ready') })
+  @ApiErrors({ 503: 'Temporal is not reachable.' })
   async ready(): Promise<{ status: 'ready' }> {
     try {
       await this.client.connection.withDeadline(Date.now() + READINESS_DEADLINE_MS, () =>

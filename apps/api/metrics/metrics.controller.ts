@@ -1,5 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../docs/error-responses';
 import { RequireRole } from '../identity/decorators';
 import { ApiMetrics } from './api-metrics';
 
@@ -14,7 +15,12 @@ export class MetricsController {
   @RequireRole('auditor', 'admin')
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   @ApiOperation({ summary: 'Prometheus metrics (auditor or admin token)' })
-  @ApiProduces('text/plain')
+  // Only the metrics are text; refusals are in the API's JSON error shape.
+  @ApiOkResponse({
+    description: 'Prometheus text exposition format.',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  })
+  @ApiErrors({ 403: 'Neither an auditor nor an admin.' })
   scrape(): Promise<string> {
     return this.metrics.registry.metrics();
   }

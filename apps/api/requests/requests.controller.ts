@@ -1,16 +1,31 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import {
+  applyDecorators,
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiHeader,
+  ApiLink,
   ApiOkResponse,
   ApiOperation,
-  ApiResponse,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { LatchkeyConfig } from '../../../config/config';
 import type { AccessRequestState, GrantAccess } from '../../../contracts/request';
+import { REQUEST_ID_PATTERN } from '../../../domain/ids';
+import { ApiErrors, TEMPORAL_AWAY } from '../docs/error-responses';
 import { ApiError } from '../errors/api-error';
 import type { Caller } from '../identity/caller';
 import { CurrentCaller } from '../identity/decorators';
@@ -22,33 +37,38 @@ import {
   ExtendRequestDto,
   ListRequestsQueryDto,
 } from './dto/request-input.dto';
-import {
-  AuditTimelineDto,
-  ErrorResponseDto,
-  GrantAccessDto,
-  RequestPageDto,
-  RequestStateDto,
-} from './dto/request-view.dto';
+import { AuditTimelineDto, GrantAccessDto, RequestPageDto, RequestStateDto } from './dto/request-view.dto';
 import { IDEMPOTENCY_KEY_PATTERN } from './request-id';
 import { RequestIdPipe } from './request-id.pipe';
 import type { RequestPage } from '../../../contracts/request';
 import { RequestsService } from './requests.service';
 
-const errors = [
-  ApiResponse({ status: 400, description: 'Malformed input.', type: ErrorResponseDto }),
-  ApiResponse({ status: 401, description: 'No valid bearer token.', type: ErrorResponseDto }),
-  ApiResponse({ status: 403, description: 'Not allowed for this caller.', type: ErrorResponseDto }),
-  ApiResponse({ status: 404, description: 'No such request.', type: ErrorResponseDto }),
-];
+/**
+ * The `{id}` of a request's routes: RequestIdPipe refuses any other with 400. Every answer carrying a
+ * request's state links to the route, with its requestId (an OpenAPI link, which clients and
+ * schemathesis's stateful phase follow).
+ */
+const RequestIdParam = applyDecorators(
+  ApiParam({
+    name: 'id',
+    schema: { type: 'string', pattern: REQUEST_ID_PATTERN.source },
+    example: 'req_01jq3v5m7k9p2r4t6w8y0a2c4e',
+  }),
+  ApiLink({ from: RequestStateDto, fromField: 'requestId', routeParam: 'id' }),
+);
 
-function applyAll(...decorators: MethodDecorator[]): MethodDecorator {
-  return (target, key, descriptor) => {
-    for (const decorator of decorators) decorator(target, key, descriptor);
-  };
-}
+/** What every operation on one request may answer besides its own refusals. */
+const oneRequestErrors = {
+  403: 'Not allowed for this caller (the rule that refused is named).',
+  404: 'No such request.',
+};
+const noLongerAllowed = 'The state no longer allows it.';
+const newShareLinkFailed =
+  '1Password could not make the new share link an extension past the current one needs; nothing changed.';
 
 @ApiTags('requests')
 @ApiBearerAuth()
+@ApiErrors({ 503: TEMPORAL_AWAY })
 @Controller('v1/requests')
 export class RequestsController {
   constructor(
@@ -62,21 +82,15 @@ export class RequestsController {
     name: 'Idempotency-Key',
     required: false,
     description: 'Retry-safe creation: the same key from the same caller returns the same request.',
+    schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN.source },
   })
   @ApiCreatedResponse({ type: RequestStateDto, description: 'The new request; Location points at it.' })
   @ApiOkResponse({ type: RequestStateDto, description: 'The request an earlier call with this Idempotency-Key made.' })
-  @ApiResponse({ status: 413, description: 'Body too large.', type: ErrorResponseDto })
-  @ApiResponse({
-    status: 422,
-    description: 'Refused by policy (duration, justification, ...).',
-    type: ErrorResponseDto,
+  @ApiErrors({
+    403: 'not-eligible: the policy does not let the caller request this resource; email-not-verified: a share link needs a verified address.',
+    422: 'Refused by policy (unknown resource, duration, justification, ticket, break-glass) or a startAt in the past or more than 30 days ahead; the rule is named.',
+    429: 'open-request-limit or break-glass-limit: the requester already has as many as the policy allows; or too many requests.',
   })
-  @ApiResponse({
-    status: 429,
-    description: 'open-request-limit: the requester already has as many open requests as the policy allows.',
-    type: ErrorResponseDto,
-  })
-  @applyAll(...errors)
   async create(
     @CurrentCaller() caller: Caller,
     @Body() body: CreateRequestDto,
@@ -99,7 +113,7 @@ export class RequestsController {
   @Get()
   @ApiOperation({ summary: 'List requests the caller may see, newest first, paged' })
   @ApiOkResponse({ type: RequestPageDto })
-  @applyAll(...errors)
+  @ApiErrors({ 422: 'invalid-page-token: pageToken is not one this list gave.' })
   list(@CurrentCaller() caller: Caller, @Query() query: ListRequestsQueryDto): Promise<RequestPage> {
     return this.requests.list(caller, query);
   }
@@ -107,7 +121,8 @@ export class RequestsController {
   @Get(':id')
   @ApiOperation({ summary: "One request's state" })
   @ApiOkResponse({ type: RequestStateDto })
-  @applyAll(...errors)
+  @RequestIdParam
+  @ApiErrors(oneRequestErrors)
   get(@CurrentCaller() caller: Caller, @Param('id', RequestIdPipe) id: string): Promise<AccessRequestState> {
     return this.requests.get(caller, id);
   }
@@ -116,19 +131,13 @@ export class RequestsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Approve a pending request (or a pending extension)' })
   @ApiOkResponse({ type: RequestStateDto })
-  @ApiResponse({ status: 409, description: 'The state no longer allows it.', type: ErrorResponseDto })
-  @ApiResponse({
-    status: 422,
-    description: 'The extension needs a share link the account policy refuses.',
-    type: ErrorResponseDto,
+  @RequestIdParam
+  @ApiErrors({
+    ...oneRequestErrors,
+    409: noLongerAllowed,
+    422: 'The extension needs a share link the account policy refuses.',
+    502: newShareLinkFailed,
   })
-  @ApiResponse({
-    status: 502,
-    description:
-      '1Password could not make the new share link an extension past the current one needs; nothing changed.',
-    type: ErrorResponseDto,
-  })
-  @applyAll(...errors)
   approve(@CurrentCaller() caller: Caller, @Param('id', RequestIdPipe) id: string, @Body() body: DecisionDto) {
     return this.requests.change(caller, id, 'approve', body);
   }
@@ -137,8 +146,8 @@ export class RequestsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Reject a pending request' })
   @ApiOkResponse({ type: RequestStateDto })
-  @ApiResponse({ status: 409, description: 'The state no longer allows it.', type: ErrorResponseDto })
-  @applyAll(...errors)
+  @RequestIdParam
+  @ApiErrors({ ...oneRequestErrors, 409: noLongerAllowed })
   reject(@CurrentCaller() caller: Caller, @Param('id', RequestIdPipe) id: string, @Body() body: DecisionDto) {
     return this.requests.change(caller, id, 'reject', body);
   }
@@ -147,8 +156,8 @@ export class RequestsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Withdraw a pending request (requester)' })
   @ApiOkResponse({ type: RequestStateDto })
-  @ApiResponse({ status: 409, description: 'The state no longer allows it.', type: ErrorResponseDto })
-  @applyAll(...errors)
+  @RequestIdParam
+  @ApiErrors({ ...oneRequestErrors, 409: noLongerAllowed })
   cancel(@CurrentCaller() caller: Caller, @Param('id', RequestIdPipe) id: string, @Body() body: EndRequestDto) {
     return this.requests.change(caller, id, 'cancel', body);
   }
@@ -157,8 +166,8 @@ export class RequestsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'End a grant early (requester, approver, or admin)' })
   @ApiOkResponse({ type: RequestStateDto })
-  @ApiResponse({ status: 409, description: 'The state no longer allows it.', type: ErrorResponseDto })
-  @applyAll(...errors)
+  @RequestIdParam
+  @ApiErrors({ ...oneRequestErrors, 409: noLongerAllowed })
   revoke(@CurrentCaller() caller: Caller, @Param('id', RequestIdPipe) id: string, @Body() body: EndRequestDto) {
     return this.requests.change(caller, id, 'revoke', body);
   }
@@ -167,15 +176,13 @@ export class RequestsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Ask for more time on an active grant' })
   @ApiOkResponse({ type: RequestStateDto })
-  @ApiResponse({ status: 409, description: 'The state no longer allows it.', type: ErrorResponseDto })
-  @ApiResponse({ status: 422, description: 'Beyond what the pinned flow allows.', type: ErrorResponseDto })
-  @ApiResponse({
-    status: 502,
-    description:
-      '1Password could not make the new share link an extension past the current one needs; nothing changed.',
-    type: ErrorResponseDto,
+  @RequestIdParam
+  @ApiErrors({
+    ...oneRequestErrors,
+    409: noLongerAllowed,
+    422: 'Beyond what the pinned flow allows.',
+    502: newShareLinkFailed,
   })
-  @applyAll(...errors)
   extend(@CurrentCaller() caller: Caller, @Param('id', RequestIdPipe) id: string, @Body() body: ExtendRequestDto) {
     return this.requests.change(caller, id, 'extend', body);
   }
@@ -183,9 +190,8 @@ export class RequestsController {
   @Get(':id/grant')
   @ApiOperation({ summary: 'How to reach the secret while access is active (requester only)' })
   @ApiOkResponse({ type: GrantAccessDto })
-  @ApiResponse({ status: 409, description: 'Not granted yet.', type: ErrorResponseDto })
-  @ApiResponse({ status: 410, description: 'The request has ended.', type: ErrorResponseDto })
-  @applyAll(...errors)
+  @RequestIdParam
+  @ApiErrors({ ...oneRequestErrors, 409: 'Not granted yet.', 410: 'The request has ended.' })
   grant(@CurrentCaller() caller: Caller, @Param('id', RequestIdPipe) id: string): Promise<GrantAccess> {
     return this.requests.grant(caller, id);
   }
@@ -193,7 +199,8 @@ export class RequestsController {
   @Get(':id/audit')
   @ApiOperation({ summary: 'Timeline of who did what, when and why, from the workflow history' })
   @ApiOkResponse({ type: AuditTimelineDto })
-  @applyAll(...errors)
+  @RequestIdParam
+  @ApiErrors(oneRequestErrors)
   audit(@CurrentCaller() caller: Caller, @Param('id', RequestIdPipe) id: string) {
     return this.requests.audit(caller, id);
   }

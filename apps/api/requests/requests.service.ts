@@ -51,7 +51,7 @@ import { GRPC, grpcCode } from '../temporal/grpc';
 import { API_CONFIG, POLICY, TEMPORAL_CLIENT } from '../tokens';
 import { mayRead, mayReadGrant, type RequestParties } from './access-rules';
 import { type AuditEntry, buildAuditTimeline } from '../../../audit/timeline';
-import type { CreateRequestDto, ListRequestsQueryDto } from './dto/request-input.dto';
+import { type CreateRequestDto, type ListRequestsQueryDto, PAGE_SIZE } from './dto/request-input.dto';
 import { BreakGlassLimit, OpenRequestLimit, requireVerifiedRecipient } from './open-request-limit';
 import { PageTokens } from './page-token';
 import { idempotentRequestId, newRequestId } from './request-id';
@@ -64,17 +64,20 @@ const REFUSAL_STATUS: Record<string, number> = { 'not-eligible': 403 };
 /** The longest a request may be scheduled ahead: long enough for a planned change, short enough to stay current. */
 const MAX_SCHEDULE_AHEAD_MS = 30 * 86_400_000;
 
-/** A scheduled request's start, normalised; undefined for access at once. Break-glass is never scheduled. */
+/**
+ * A scheduled request's start, normalised; undefined for access at once. Break-glass is never scheduled.
+ * A well-formed startAt refused for when it falls is a 422: the document describes its form, not the clock.
+ */
 function scheduledStart(dto: CreateRequestDto): string | undefined {
   if (dto.startAt === undefined) return undefined;
   if (dto.breakGlass) {
-    throw new ApiError(400, 'validation-failed', 'Break-glass access starts at once: it cannot have a startAt.');
+    throw new ApiError(422, 'invalid-start', 'Break-glass access starts at once: it cannot have a startAt.');
   }
   const startMs = Date.parse(dto.startAt);
   const nowMs = Date.now();
-  if (startMs <= nowMs) throw new ApiError(400, 'validation-failed', 'startAt must be in the future.');
+  if (startMs <= nowMs) throw new ApiError(422, 'invalid-start', 'startAt must be in the future.');
   if (startMs > nowMs + MAX_SCHEDULE_AHEAD_MS) {
-    throw new ApiError(400, 'validation-failed', 'startAt may be at most 30 days ahead.');
+    throw new ApiError(422, 'invalid-start', 'startAt may be at most 30 days ahead.');
   }
   return new Date(startMs).toISOString();
 }
@@ -83,7 +86,6 @@ function flowNamed(policy: LoadedPolicy, name: string): FlowPolicy {
   return policy.flows.find((flow) => flow.name === name)!;
 }
 
-const DEFAULT_PAGE_SIZE = 20;
 /** Pinned inputs never change, so what they say about a request's parties can be kept. */
 const PARTIES_CACHE_SIZE = 10_000;
 /** Queries are answered by the worker from its cache or a replay: seconds at most. */
@@ -206,13 +208,14 @@ export class RequestsService {
     if (query.pageToken) {
       nextPageToken = this.pageTokens.open(visibilityQuery, query.pageToken);
       if (!nextPageToken) {
-        throw new ApiError(400, 'invalid-page-token', 'pageToken is not a token from a previous page of this list.');
+        // Well-formed, but not sealed by this API for this very list: a 422, as the document says.
+        throw new ApiError(422, 'invalid-page-token', 'pageToken is not a token from a previous page of this list.');
       }
     }
     const response = await this.client.workflowService.listWorkflowExecutions({
       namespace: this.config.temporal.namespace,
       query: visibilityQuery,
-      pageSize: query.pageSize ?? DEFAULT_PAGE_SIZE,
+      pageSize: query.pageSize ?? PAGE_SIZE.default,
       nextPageToken,
     });
     const items = (response.executions ?? []).flatMap((execution): RequestSummary[] => {

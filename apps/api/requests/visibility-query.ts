@@ -8,6 +8,7 @@ import {
   SA_STATUS,
 } from '../../../contracts/search-attributes';
 import { ApiError } from '../errors/api-error';
+import { INSTANT_PATTERN } from './instant';
 import { type Caller, hasRole, CALLER_ID_PATTERN } from '../identity/caller';
 
 /** Resource ids as policy writes them. */
@@ -48,11 +49,9 @@ export function literal(value: string, pattern: RegExp, field: string): string {
   return `'${value}'`;
 }
 
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
-
 /** An instant, quoted as the server writes it (re-serialised, so nothing of the input is pasted in). */
 function instant(value: string, field: string): string {
-  const ms = ISO_INSTANT.test(value) ? Date.parse(value) : Number.NaN;
+  const ms = INSTANT_PATTERN.test(value) ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(ms)) {
     throw new ApiError(400, 'validation-failed', 'The filter has a value that is not allowed.', [
       { field, problems: ['must be an ISO 8601 date and time'] },
@@ -110,7 +109,9 @@ export function buildListQuery(scope: ListScope, caller: Caller, filter: ListFil
   if (filter.mine) clauses.push(`${SA_REQUESTER.name} = ${me}`);
   if (filter.pendingMyApproval) clauses.push(pendingFor(caller));
   if (filter.decidedByMe) clauses.push(decidedByMe);
-  if (filter.requestedAfter !== undefined) clauses.push(`StartTime >= ${instant(filter.requestedAfter, 'requestedAfter')}`);
-  if (filter.requestedBefore !== undefined) clauses.push(`StartTime < ${instant(filter.requestedBefore, 'requestedBefore')}`);
+  if (filter.requestedAfter !== undefined)
+    clauses.push(`StartTime >= ${instant(filter.requestedAfter, 'requestedAfter')}`);
+  if (filter.requestedBefore !== undefined)
+    clauses.push(`StartTime < ${instant(filter.requestedBefore, 'requestedBefore')}`);
   return clauses.join(' AND ');
 }

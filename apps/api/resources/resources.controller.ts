@@ -4,15 +4,16 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiProperty,
+  ApiParam,
   ApiPropertyOptional,
-  ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import { type LoadedPolicy, type RequestableResource, requestableResources } from '../../../policy';
+import { ApiErrors } from '../docs/error-responses';
 import { ApiError } from '../errors/api-error';
 import type { Caller } from '../identity/caller';
 import { CurrentCaller } from '../identity/decorators';
-import { ErrorResponseDto } from '../requests/dto/request-view.dto';
+import { RESOURCE_ID_PATTERN } from '../requests/visibility-query';
 import { POLICY } from '../tokens';
 import { CatalogService } from './catalog.service';
 
@@ -82,7 +83,7 @@ class ResourceDto {
 
 @ApiTags('resources')
 @ApiBearerAuth()
-@ApiResponse({ status: 401, description: 'No valid bearer token.', type: ErrorResponseDto })
+@ApiErrors({ 503: 'The catalog has not been read from 1Password yet, or Temporal cannot be reached.' })
 @Controller('v1/resources')
 export class ResourcesController {
   constructor(
@@ -100,7 +101,8 @@ export class ResourcesController {
   @Get(':id')
   @ApiOperation({ summary: 'One requestable resource and its flow' })
   @ApiOkResponse({ type: ResourceDto })
-  @ApiResponse({ status: 404, description: 'Unknown, or not requestable by the caller.', type: ErrorResponseDto })
+  @ApiParam({ name: 'id', schema: { type: 'string', pattern: RESOURCE_ID_PATTERN.source }, example: 'prod-db' })
+  @ApiErrors({ 404: 'Unknown, or not requestable by the caller.' })
   async get(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<RequestableResource> {
     const resources = requestableResources(this.policy, await this.catalog.get(), caller.identity);
     const resource = resources.find((candidate) => candidate.id === id);

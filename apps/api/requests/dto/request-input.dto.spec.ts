@@ -57,6 +57,47 @@ describe('request DTO validation', () => {
     },
   );
 
+  it.each(['PT1H', 'P1W', 'P1DT0H', 'PT0.001S', 'PT0.010S', 'P0DT0M1S', 'PT08H', 'P999999D'])(
+    'accepts the duration %p',
+    async (duration) => {
+      await expect(validate(CreateRequestDto, { ...valid, duration })).resolves.toMatchObject({ ok: true });
+    },
+  );
+
+  it.each(['P1DT', 'PT0.000S', 'P1W1D', 'PT1M1H', 'PT1.1234S', 'P1000000D'])(
+    'refuses the duration %p (form, zero, or more digits than a unit may have)',
+    async (duration) => {
+      await expect(validate(CreateRequestDto, { ...valid, duration })).resolves.toMatchObject({ ok: false });
+    },
+  );
+
+  it.each([['2026-12-01T22:00:00Z'], ['2026-12-01T22:00:00.123+01:00'], ['2028-02-29T00:00:00-05:30']])(
+    "accepts the startAt %p (its form; when it falls is the service's to judge)",
+    async (startAt) => {
+      await expect(validate(CreateRequestDto, { ...valid, startAt })).resolves.toMatchObject({ ok: true });
+    },
+  );
+
+  it.each(['2026-12-01T22:00:00', '2026-12-01', '2026-12-01T22:00Z', '2026-02-30T22:00:00Z', '2026-12-01t22:00:00z'])(
+    'refuses the startAt %p',
+    async (startAt) => {
+      await expect(validate(CreateRequestDto, { ...valid, startAt })).resolves.toMatchObject({
+        ok: false,
+        fields: ['startAt'],
+      });
+    },
+  );
+
+  it('refuses null where a field may only be left out: the document says no field is nullable', async () => {
+    for (const field of ['duration', 'justification', 'ticket', 'breakGlass', 'startAt']) {
+      await expect(validate(CreateRequestDto, { ...valid, [field]: null })).resolves.toMatchObject({
+        ok: false,
+        fields: [field],
+      });
+    }
+    await expect(validate(DecisionDto, { comment: null })).resolves.toMatchObject({ ok: false, fields: ['comment'] });
+  });
+
   it('bounds free text: justification and comment at 1000 characters, ticket at 100', async () => {
     await expect(validate(CreateRequestDto, { ...valid, justification: 'x'.repeat(1000) })).resolves.toMatchObject({
       ok: true,
