@@ -34,7 +34,8 @@ describe(OpenRequestLimit.name, () => {
   it('counts the requester’s own running requests in an open state', () => {
     expect(openRequestsQuery(scope, alice)).toBe(
       "WorkflowType = 'accessRequestWorkflow' AND TaskQueue = 'latchkey' AND (LatchkeyRequester = 'alice' OR " +
-        "LatchkeyPendingApprovers IN ('user:alice', 'group:engineering')) AND LatchkeyRequester = 'alice' AND " +
+        "LatchkeyPendingApprovers IN ('user:alice', 'group:engineering') OR LatchkeyDeciders = 'user:alice') AND " +
+        "LatchkeyRequester = 'alice' AND " +
         "ExecutionStatus = 'Running' AND LatchkeyStatus IN ('PENDING_APPROVAL', 'APPROVED', 'ACTIVE', 'ENDING')",
     );
   });
