@@ -118,7 +118,7 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
     bodyLimitBytes: deps.config.api.codecBodyLimitBytes,
     logger,
   });
-  await registerPortal(fastify, {
+  registerPortal(fastify, {
     config: deps.config,
     authenticator,
     sessions: portalSessions,
@@ -128,7 +128,7 @@ export async function createApiApp(deps: ApiAppDeps): Promise<NestFastifyApplica
   });
   openApi.generate(app, deps.config.api.publicUrl);
   if (deps.config.slackInteractions) {
-    await registerSlackInteractions(fastify, {
+    registerSlackInteractions(fastify, {
       signingSecret: readSecret({ file: deps.config.slackInteractions.signingSecretFile }),
       responseOrigin: deps.config.slackInteractions.responseOrigin,
       directory: loadDirectory(deps.config.directoryFile),

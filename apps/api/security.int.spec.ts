@@ -606,7 +606,16 @@ describe('latchkey API security over HTTP', () => {
 
     it('answers an anonymous flood with 429, Retry-After and the error shape, on every route, and keeps callers and probes working', async () => {
       for (let i = 0; i < limits.anonymousPerMinute; i++) expect((await call('/v1/me')).status).toBe(401);
-      for (const path of ['/v1/me', '/docs', '/openapi.json', '/metrics', '/codec/session', '/no/such/route']) {
+      const paths = [
+        '/v1/me',
+        '/docs',
+        '/openapi.json',
+        '/metrics',
+        '/codec/session',
+        '/portal/auth/session',
+        '/portal/inbox',
+      ];
+      for (const path of [...paths, '/no/such/route']) {
         const refused = await call(path);
         expect({ path, status: refused.status }).toEqual({ path, status: 429 });
         expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);

@@ -25,7 +25,7 @@ export interface PortalOptions {
 }
 
 /** The web portal: its files, its sign-in and its session (the API's routes take the session cookie too). */
-export async function registerPortal(fastify: FastifyInstance, options: PortalOptions): Promise<void> {
+export function registerPortal(fastify: FastifyInstance, options: PortalOptions): void {
   const { config } = options;
   const oidc =
     config.auth.mode === 'oidc'
@@ -38,5 +38,5 @@ export async function registerPortal(fastify: FastifyInstance, options: PortalOp
         })
       : undefined;
   registerPortalAuthRoutes(fastify, { ...options, oidc });
-  await registerPortalFiles(fastify, options.dir ?? defaultPortalDir());
+  registerPortalFiles(fastify, options.dir ?? defaultPortalDir());
 }

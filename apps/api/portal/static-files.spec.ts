@@ -45,7 +45,7 @@ describe(registerPortalFiles.name, () => {
     app = Fastify();
     // The API's own global policy: the portal's routes must replace it with theirs.
     await app.register(helmet, securityHeaders('http://localhost:3000'));
-    await registerPortalFiles(app, root);
+    registerPortalFiles(app, root);
     await app.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {
@@ -104,7 +104,7 @@ describe(registerPortalFiles.name, () => {
 
   it('says plainly that the portal is not built when its files are missing, and keeps running', async () => {
     const bare = Fastify();
-    await registerPortalFiles(bare, path.join(dir, 'nothing-here'));
+    registerPortalFiles(bare, path.join(dir, 'nothing-here'));
     await bare.listen({ host: '127.0.0.1', port: 0 });
     const response = await get(bare, '/portal/inbox');
     expect(response.statusCode).toBe(503);

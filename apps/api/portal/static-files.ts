@@ -47,9 +47,11 @@ export function portalFilePath(url: string): string | undefined {
  * every other path under /portal/ (the app's own routes: /portal/inbox, /portal/requests/<id>). `/` leads to
  * the portal. A build that is missing is said so, per request, so building after the API started just works.
  */
-export async function registerPortalFiles(fastify: FastifyInstance, root: string): Promise<void> {
+export function registerPortalFiles(fastify: FastifyInstance, root: string): void {
   // Only reply.sendFile: the routes below decide what is served. `send` also refuses paths outside root.
-  await fastify.register(fastifyStatic, { root, serve: false, cacheControl: false, etag: true });
+  // Not awaited: awaiting would settle every route registered so far before Nest installs its error handler,
+  // and errors of those routes' hooks (a 429) would then be answered in Fastify's shape, not the API's.
+  void fastify.register(fastifyStatic, { root, serve: false, cacheControl: false, etag: true });
   root = path.resolve(root);
   const index = path.join(root, 'index.html');
 

@@ -117,7 +117,7 @@ describe(registerSlackInteractions.name, () => {
   /** One API instance: its own Fastify and its own memory of seen signatures, recording what it asks to change. */
   async function apiInstance(changes: Array<{ by: string; nonce?: string }>) {
     const app = Fastify();
-    await registerSlackInteractions(app, {
+    registerSlackInteractions(app, {
       signingSecret: SECRET,
       directory: new Directory([
         { id: 'bob', email: 'bob@example.com', groups: ['security'], roles: [], slack: 'U0BOB' },

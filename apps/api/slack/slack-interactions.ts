@@ -41,13 +41,11 @@ interface BlockActions {
  * API instance the replay reaches. The click is answered at once (Slack waits three seconds at most); the
  * decision goes on in the background, and the message itself is updated when the request is decided.
  */
-export async function registerSlackInteractions(
-  fastify: FastifyInstance,
-  options: SlackInteractionsOptions,
-): Promise<void> {
+export function registerSlackInteractions(fastify: FastifyInstance, options: SlackInteractionsOptions): void {
   const seen = new Map<string, number>();
   const now = options.nowMs ?? Date.now;
-  await fastify.register((scope, _opts, done) => {
+  // Not awaited, so that its route (and those before it) take Nest's error handler, installed at init.
+  void fastify.register((scope, _opts, done) => {
     // Slack posts a form; the exact bytes are what it signed, so they are kept as they came (in this scope only).
     scope.removeContentTypeParser('application/x-www-form-urlencoded');
     scope.addContentTypeParser(
