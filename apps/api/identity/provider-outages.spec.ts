@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfig } from '../../../config/config';
@@ -11,20 +10,12 @@ import { createLogger } from '../logging/logger';
 import { type RunningApi, startApiServer } from '../server';
 import { IdentityProviderMisconfigured, IdentityProviderUnavailable } from './identity-provider';
 import { TokenVerifier } from './token-verifier';
+import { closedPort } from '../../../test/support/closed-port';
 
 const ALICE = {
   id: 'alice',
   claims: { email: 'alice@example.com', email_verified: true, groups: ['engineering'] },
 };
-
-/** A port nothing listens on: Temporal "not reachable yet". */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('an OpenID provider found by discovery, and its outages', () => {
   let provider: TestOpenIdProvider;

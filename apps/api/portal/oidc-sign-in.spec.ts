@@ -1,17 +1,9 @@
 import * as crypto from 'node:crypto';
-import * as net from 'node:net';
 import pino from 'pino';
 import { GENERIC_CLAIMS, type OidcAuthConfig } from '../../../config/identity';
 import { OidcSignIn, PENDING_COOKIE, SignInFailed } from './oidc-sign-in';
 import { CookieSealer } from './sealed-cookie';
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { closedPort } from '../../../test/support/closed-port';
 
 function newSignIn(issuer: string, clientId: string | undefined) {
   const sealer = new CookieSealer(crypto.randomBytes(32));

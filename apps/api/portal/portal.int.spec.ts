@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfig } from '../../../config/config';
@@ -10,6 +9,7 @@ import { loadCommandSigningKey } from '../../../trust/command-keys';
 import { createLogger } from '../logging/logger';
 import { type RunningApi, startApiServer } from '../server';
 import { PORTAL_CSP } from './static-files';
+import { closedPort } from '../../../test/support/closed-port';
 
 /** Where the API says it is (behind a proxy, say): the provider sends browsers back there. */
 const PUBLIC_URL = 'https://latchkey.test';
@@ -303,15 +303,6 @@ describe('the portal signs people in at a real OpenID provider (code flow with P
     expect((await portalCall('GET', '/v1/me')).status).toBe(401);
   });
 });
-
-/** A port nothing listens on: Temporal "not reachable yet" (the API still answers token-only routes). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('the portal in local mode: pick one of the demo people', () => {
   let dir: string;

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
@@ -16,15 +15,7 @@ import { loadCommandSigningKey } from '../../../trust/command-keys';
 import { createLogger } from '../../api/logging/logger';
 import { type RunningApi, startApiServer } from '../../api/server';
 import { readSession } from '../session';
-
-/** A port nothing listens on: Temporal "not reachable yet" (the API still answers token-only routes). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { closedPort } from '../../../test/support/closed-port';
 
 /**
  * `latchkey login` with an OpenID provider: the device flow (RFC 8628) of the built CLI (dist/, which

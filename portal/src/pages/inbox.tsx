@@ -1,7 +1,8 @@
 import { api, listRequests, type RequestState, unwrap } from '../api/client';
-import { msText, relativeText, timeText } from '../format';
+import { relativeText, timeText } from '../format';
 import { Link } from '../router';
 import type { Session } from '../session';
+import { AskFacts } from '../parts/ask-facts';
 import { DecisionForm } from '../parts/decision';
 import { ErrorNote, PageTitle, StatusBadge, useLoaded } from '../ui';
 
@@ -66,16 +67,7 @@ function Waiting({ request, decided }: { request: RequestState; decided: () => v
         </Link>
       </h2>
       <dl class="facts">
-        <dt>For</dt>
-        <dd>{msText(request.durationMs)}</dd>
-        <dt>Why</dt>
-        <dd>{request.justification || '—'}</dd>
-        {request.ticket && (
-          <>
-            <dt>Ticket</dt>
-            <dd>{request.ticket}</dd>
-          </>
-        )}
+        <AskFacts request={request} />
         <dt>Tier</dt>
         <dd>
           {request.currentTier + 1}, {request.approvals.length} of {request.approvalsRequired} approvals

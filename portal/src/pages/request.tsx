@@ -3,6 +3,7 @@ import { api, type GrantAccess, type RequestState, unwrap } from '../api/client'
 import { durationText, minutesToIso, msText, OPEN_STATUSES, relativeText, timeText } from '../format';
 import { Link } from '../router';
 import type { Session } from '../session';
+import { AskFacts } from '../parts/ask-facts';
 import { DecisionForm } from '../parts/decision';
 import { Timeline } from '../parts/timeline';
 import { ErrorNote, Notice, PageTitle, StatusBadge, useLoaded } from '../ui';
@@ -77,16 +78,7 @@ function Facts({ request }: { request: RequestState }) {
       <dd>
         {request.flowName} (policy {request.policyVersion})
       </dd>
-      <dt>Duration</dt>
-      <dd>{msText(request.durationMs)}</dd>
-      <dt>Why</dt>
-      <dd>{request.justification || '—'}</dd>
-      {request.ticket && (
-        <>
-          <dt>Ticket</dt>
-          <dd>{request.ticket}</dd>
-        </>
-      )}
+      <AskFacts request={request} />
       <dt>Asked</dt>
       <dd>{timeText(request.requestedAt)}</dd>
       {request.status === 'PENDING_APPROVAL' && request.pendingDeadline && (
