@@ -88,6 +88,7 @@ export class RequestsController {
   @ApiOkResponse({ type: RequestStateDto, description: 'The request an earlier call with this Idempotency-Key made.' })
   @ApiErrors({
     403: 'not-eligible: the policy does not let the caller request this resource; email-not-verified: a share link needs a verified address.',
+    409: 'idempotency-key-reused: this Idempotency-Key was already used by the caller for a different request.',
     422: 'Refused by policy (unknown resource, duration, justification, ticket, break-glass) or a startAt in the past or more than 30 days ahead; the rule is named.',
     429: 'open-request-limit or break-glass-limit: the requester already has as many as the policy allows; or too many requests.',
   })
