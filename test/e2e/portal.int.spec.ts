@@ -200,6 +200,14 @@ describe('the portal in a browser', () => {
       expect(problems).toEqual([]);
     }, 240_000);
 
+    it("was typed from the very document the API serves at /openapi.json (the build's dist/openapi.json)", async () => {
+      const served = (await (await fetch(`${world.baseUrl}/openapi.json`)).json()) as { servers?: unknown };
+      const built = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'dist', 'openapi.json'), 'utf8')) as object;
+      // The served one names the server it came from; the built one names none.
+      delete served.servers;
+      expect(served).toEqual(built);
+    });
+
     it('lets an admin end a grant with the emergency stop, after a confirmation', async () => {
       const context = await browser.newContext({ baseURL: world.config.api.publicUrl, bypassCSP: true });
       try {
