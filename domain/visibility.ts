@@ -14,6 +14,7 @@ import {
 import type { FlowSnapshot } from '../contracts/snapshot';
 import { principalKey } from '../contracts/identity';
 import { pendingApproverKeys } from './approval';
+import { decisionTarget } from './request-rules';
 import { formatIsoDuration } from './duration';
 import { grantModeOf } from './guarantees';
 
@@ -28,20 +29,29 @@ export type VisibleState = Pick<
   AccessRequestState,
   'status' | 'requesterId' | 'resourceId' | 'integration' | 'currentTier' | 'grant' | 'breakGlass'
 > &
-  Partial<Pick<AccessRequestState, 'approvals' | 'rejection'>>;
+  Partial<Pick<AccessRequestState, 'approvals' | 'rejection' | 'pendingExtension'>>;
 
-/** Every search attribute of a request in this state; `null` removes one that no longer applies. */
-export function searchAttributesOf(snapshot: FlowSnapshot, state: VisibleState): SearchAttributeUpdatePair[] {
+/**
+ * Every search attribute of a request in this state; `null` removes one that no longer applies.
+ * `decisionsFindable` (false only for requests started before the patch `decisions-findable`): who decided is
+ * published, and an extension waiting for approval lists its approvers, as a pending request does.
+ */
+export function searchAttributesOf(
+  snapshot: FlowSnapshot,
+  state: VisibleState,
+  { decisionsFindable = true }: { decisionsFindable?: boolean } = {},
+): SearchAttributeUpdatePair[] {
   const breakGlass = breakGlassStage(state);
+  const target = decisionTarget(state);
   // Ratifiers find a break-glass grant that waits for them as approvers find a pending request.
   const pending =
-    state.status === 'PENDING_APPROVAL'
+    target === 'request' || (target === 'extension' && decisionsFindable)
       ? pendingApproverKeys(snapshot.approval, state.currentTier)
-      : breakGlass === 'awaiting-ratification' && (state.status === 'APPROVED' || state.status === 'ACTIVE')
+      : target === 'ratification'
         ? snapshot.breakGlass!.ratifiers.map(principalKey)
         : [];
   const endsAt = state.grant && !state.grant.revokedAt ? new Date(state.grant.endsAt) : null;
-  const deciders = decidersOf(state);
+  const deciders = decisionsFindable ? decidersOf(state) : [];
   return [
     { key: SA_STATUS, value: state.status },
     { key: SA_REQUESTER, value: state.requesterId },

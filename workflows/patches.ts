@@ -52,8 +52,9 @@ export const LEASE_MESSAGES_AUTHENTICATED = 'lease-messages-authenticated';
 export const NOTIFIES_PEOPLE = 'notifies-people';
 
 /**
- * The people who decided a request are a search attribute (LatchkeyDeciders), so that an approver finds what
- * they decided before. Requests started before do not publish it (their first approval of several would have
- * upserted nothing).
+ * Decisions are findable: the people who decided a request are a search attribute (LatchkeyDeciders), so that
+ * an approver finds what they decided before, and an extension waiting for approval lists its approvers in
+ * LatchkeyPendingApprovers, so that it shows in their inbox. Requests started before publish neither (their
+ * first approval of several, or an extension asked, would have upserted nothing).
  */
-export const RECORDS_DECIDERS = 'records-deciders';
+export const DECISIONS_FINDABLE = 'decisions-findable';

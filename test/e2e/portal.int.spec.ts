@@ -120,6 +120,16 @@ async function lifecycle(
     await link.waitFor();
     expect(await link.getAttribute('href')).toMatch(/^https?:\/\//);
     await checkPage(alice, `${prefix}requester-grant`, checked);
+
+    // prod-db's flow approves extensions again: alice asks for an hour more, bob approves it from his inbox.
+    await alice.getByLabel('Extend by').selectOption({ label: '1 h' });
+    await alice.getByRole('button', { name: 'Extend' }).click();
+    await alice.getByText('Extension asked for: it waits for approval.').waitFor();
+    const extension = bob.locator('li.card', { hasText: 'alice asks for prod-db: more time' });
+    await extension.waitFor({ timeout: 20_000 });
+    await extension.getByRole('button', { name: 'Approve' }).click();
+    await bob.getByText('Nothing waits for you.').waitFor();
+    await alice.getByText(/^by alice, 1 h more, to /).waitFor({ timeout: 20_000 });
     await alice.getByRole('button', { name: 'Give access back now' }).click();
     await alice.getByRole('button', { name: 'Yes, give access back now' }).click();
     await alice.getByText('Given back or revoked').first().waitFor({ timeout: 20_000 });
@@ -139,7 +149,8 @@ async function lifecycle(
     await checkPage(ada, `${prefix}auditor-search`, checked);
     await ada.getByRole('link', { name: 'alice · prod-db' }).first().click();
     const timeline = ada.locator('ol.timeline');
-    await timeline.getByText(/bob approved/).waitFor();
+    await timeline.getByText('bob approved: OK for the incident window').waitFor();
+    await timeline.getByText('bob approved', { exact: true }).waitFor();
     await timeline
       .getByText(/revoked/i)
       .first()

@@ -23,9 +23,8 @@ import {
   EXTENSION_RENEWS_LINK,
   LEASE_MESSAGES_AUTHENTICATED,
   NOTIFIES_PEOPLE,
-  RECORDS_DECIDERS,
+  DECISIONS_FINDABLE,
 } from '../patches';
-import { SA_DECIDERS } from '../../contracts/search-attributes';
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -45,8 +44,8 @@ export class AccessRequestRun {
   readonly alwaysEnds = patched(ACCESS_ALWAYS_ENDS);
   /** False for requests started before the patch: each notification is awaited in line, and fewer are sent. */
   readonly notifiesPeople = patched(NOTIFIES_PEOPLE);
-  /** False for requests started before the patch: they never publish who decided. */
-  readonly recordsDeciders = patched(RECORDS_DECIDERS);
+  /** False for requests started before the patch: they publish neither who decided nor a pending extension's approvers. */
+  readonly decisionsFindable = patched(DECISIONS_FINDABLE);
   /** Share links only, and false for requests started before the patch: an extension past the link's expiry makes a new link. */
   readonly renewsLink: boolean;
   /** Vault-group grants only, and false for requests started before the patch: lease answers carry a MAC. */
@@ -141,8 +140,9 @@ export class AccessRequestRun {
   /** Publishes the state: search attributes that changed, and the details the Temporal UI shows. */
   publish(): void {
     this.state.updatedAt = iso(Date.now());
-    const changed = searchAttributesOf(this.snapshot, this.state).filter((pair) => {
-      if (pair.key.name === SA_DECIDERS.name && !this.recordsDeciders) return false;
+    const changed = searchAttributesOf(this.snapshot, this.state, {
+      decisionsFindable: this.decisionsFindable,
+    }).filter((pair) => {
       const text = JSON.stringify(pair.value);
       if (this.publishedSearchAttributes.get(pair.key.name) === text) return false;
       this.publishedSearchAttributes.set(pair.key.name, text);

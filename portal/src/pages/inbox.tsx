@@ -1,5 +1,5 @@
 import { api, listRequests, type RequestState, unwrap } from '../api/client';
-import { relativeText, timeText } from '../format';
+import { msText, relativeText, timeText } from '../format';
 import { Link } from '../router';
 import type { Session } from '../session';
 import { AskFacts } from '../parts/ask-facts';
@@ -59,23 +59,32 @@ export function InboxPage({ session }: { session: Session }) {
 
 function Waiting({ request, decided }: { request: RequestState; decided: () => void }) {
   const headingId = `waiting-${request.requestId}`;
+  // An extension is approved afresh: its own approvals count, not the request's.
+  const approvals = request.pendingExtension?.approvals ?? request.approvals;
   return (
     <article aria-labelledby={headingId}>
       <h2 id={headingId}>
         <Link href={`/requests/${encodeURIComponent(request.requestId)}`}>
           {request.requesterId} asks for {request.resourceId}
+          {request.pendingExtension ? ': more time' : ''}
         </Link>
       </h2>
       <dl class="facts">
         <AskFacts request={request} />
+        {request.pendingExtension && (
+          <>
+            <dt>Extension</dt>
+            <dd>{msText(request.pendingExtension.addedMs)} more</dd>
+          </>
+        )}
         <dt>Tier</dt>
         <dd>
-          {request.currentTier + 1}, {request.approvals.length} of {request.approvalsRequired} approvals
+          {request.currentTier + 1}, {approvals.length} of {request.approvalsRequired} approvals
         </dd>
-        {request.approvals.length > 0 && (
+        {approvals.length > 0 && (
           <>
             <dt>Approved by</dt>
-            <dd>{request.approvals.map((approval) => approval.approverId).join(', ')}</dd>
+            <dd>{approvals.map((approval) => approval.approverId).join(', ')}</dd>
           </>
         )}
         {request.pendingDeadline && (

@@ -28,6 +28,10 @@ export function RequestPage({ requestId, session }: { requestId: string; session
     );
   }
   const mine = request.requesterId === session.person.id;
+  // An approver decides a pending request, or an extension that waits for approval (domain/request-rules.ts).
+  const awaitsDecision =
+    request.status === 'PENDING_APPROVAL' ||
+    (request.status === 'ACTIVE' && !!request.pendingExtension && !request.pendingExtension.makingLinkSince);
   const changed = (next: RequestState) => {
     setOverride(next);
     state.reload();
@@ -47,7 +51,7 @@ export function RequestPage({ requestId, session }: { requestId: string; session
       <Facts request={request} />
       {mine && request.status === 'ACTIVE' && <GrantPanel request={request} changed={changed} />}
       {mine && request.status === 'PENDING_APPROVAL' && <EndForm request={request} verb="cancel" changed={changed} />}
-      {!mine && request.status === 'PENDING_APPROVAL' && (
+      {!mine && awaitsDecision && (
         <section aria-labelledby="decide-heading">
           <h2 id="decide-heading">Your decision</h2>
           <DecisionForm request={request} decided={changed} />
@@ -121,6 +125,26 @@ function Facts({ request }: { request: RequestState }) {
           </dd>
           <dt>Guarantee</dt>
           <dd>{request.grant.guarantee.statement}</dd>
+        </>
+      )}
+      {request.pendingExtension && (
+        <>
+          <dt>Extension asked</dt>
+          <dd>
+            {msText(request.pendingExtension.addedMs)} more, by {request.pendingExtension.requestedBy},{' '}
+            {request.pendingExtension.makingLinkSince
+              ? 'approved, being applied'
+              : `waiting for approval (${request.pendingExtension.approvals.length} so far)`}
+          </dd>
+        </>
+      )}
+      {request.ending && (
+        <>
+          <dt>Ending</dt>
+          <dd>
+            since {timeText(request.ending.since)}
+            {request.ending.alertedAt ? `; admins alerted ${timeText(request.ending.alertedAt)}` : ''}
+          </dd>
         </>
       )}
       {request.extensions.map((extension) => (

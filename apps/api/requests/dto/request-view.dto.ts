@@ -76,6 +76,28 @@ export class BreakGlassDto {
   refusal?: DecisionRecordDto;
 }
 
+export class PendingExtensionDto {
+  @ApiProperty() requestedBy!: string;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({ type: 'integer' }) addedMs!: number;
+  @ApiProperty({ type: [ApprovalRecordDto], description: 'Approvals of the extension so far.' })
+  approvals!: ApprovalRecordDto[];
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'Approved; since then latchkey makes the new share link (or login end) it needs. No decision applies.',
+  })
+  makingLinkSince?: string;
+}
+
+export class EndingDto {
+  @ApiProperty({ format: 'date-time', description: 'Since when latchkey has been ending access.' }) since!: string;
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'When admins were alerted that ending takes longer than the flow allows (the attempts go on).',
+  })
+  alertedAt?: string;
+}
+
 export class RequestStateDto {
   @ApiProperty({ example: 'req_01jdx3m8q2v7k9t4w6y8z0abcd' }) requestId!: string;
   @ApiProperty({ enum: REQUEST_STATUSES }) status!: RequestStatus;
@@ -96,12 +118,20 @@ export class RequestStateDto {
   @ApiPropertyOptional({ type: DecisionRecordDto }) cancellation?: DecisionRecordDto;
   @ApiPropertyOptional({ type: DecisionRecordDto }) revocation?: DecisionRecordDto;
   @ApiProperty({ type: [ExtensionRecordDto] }) extensions!: ExtensionRecordDto[];
+  @ApiPropertyOptional({
+    type: PendingExtensionDto,
+    description: 'An extension not in effect yet: waiting for approval, or approved and being applied.',
+  })
+  pendingExtension?: PendingExtensionDto;
   @ApiPropertyOptional({ type: GrantViewDto }) grant?: GrantViewDto;
   @ApiPropertyOptional({ type: FailureDto }) failure?: FailureDto;
   @ApiPropertyOptional({ format: 'date-time', description: 'Scheduled requests only: when access starts.' })
   scheduledStart?: string;
   @ApiPropertyOptional({ type: BreakGlassDto, description: 'Break-glass requests only.' }) breakGlass?: BreakGlassDto;
+  @ApiPropertyOptional({ type: EndingDto, description: 'While ENDING.' }) ending?: EndingDto;
   @ApiPropertyOptional() revokeAttempts?: number;
+  @ApiPropertyOptional({ description: 'Requests started before 0.2: revoke attempts reached the alert threshold.' })
+  revokeAlerted?: boolean;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }
 
