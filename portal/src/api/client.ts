@@ -14,9 +14,8 @@ export type RequestState = components['schemas']['RequestStateDto'];
 export type RequestSummary = components['schemas']['RequestSummaryDto'];
 export type Resource = components['schemas']['ResourceDto'];
 export type GrantAccess = components['schemas']['GrantAccessDto'];
-export type AuditEntry = components['schemas']['AuditEntryDto'];
 export type RequestStatus = RequestState['status'];
-export type ApiErrorBody = components['schemas']['ErrorResponseDto'];
+type ApiErrorBody = components['schemas']['ErrorResponseDto'];
 
 let csrfToken: string | undefined;
 let onSignedOut: (() => void) | undefined;
