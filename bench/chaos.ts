@@ -17,6 +17,7 @@ import { Operator } from './lib/operator';
 import type { ReconcileReport } from '../contracts/reconcile';
 import { reconcileWorkflow } from '../workflows/reconcile';
 import { round, table } from './lib/stats';
+import { TEMPORAL_SERVER_VERSION } from '../devstack/temporal-server';
 
 /**
  * The fault run: N requests through their whole lifecycle through the API while the worker is killed
@@ -26,6 +27,10 @@ import { round, table } from './lib/stats';
  * while it is granted and revokes the service account's token for a while. The run ends with one
  * reconcile pass; then every workflow is compared with the local 1Password's state. Requests lost,
  * grants left behind and duplicate grants must all be zero.
+ *
+ * With --cluster the same run goes against the production shape (bench/lib/stack.ts): two workers and two
+ * API instances on a Temporal server backed by PostgreSQL. The kills take a worker and an API instance in
+ * turn, the restarts are the Temporal server's, and PostgreSQL is restarted once, halfway.
  */
 const { values: flags } = parseArgs({
   options: {
@@ -41,6 +46,7 @@ const { values: flags } = parseArgs({
     'server-signal': { type: 'string', default: 'SIGTERM' },
     out: { type: 'string' },
     'keep-data': { type: 'boolean', default: false },
+    cluster: { type: 'boolean', default: false },
   },
 });
 
@@ -64,6 +70,7 @@ const settings = {
   intervalSeconds: intFlag('interval-seconds', 20, 12, 1),
   timeoutMinutes: intFlag('timeout-minutes', 30, 6, 1),
   serverSignal: flags['server-signal'] === 'SIGKILL' ? ('SIGKILL' as const) : ('SIGTERM' as const),
+  cluster: flags.cluster ?? false,
 };
 
 /**
@@ -71,6 +78,9 @@ const settings = {
  * every 5th write takes effect in 1Password but its answer is lost.
  */
 const FAULTS: LocalFaults = { failEvery: 7, rateLimitEvery: 11, rateLimitRetryAfterMs: 500, applyThenFailEvery: 5 };
+
+/** How long PostgreSQL stays down when the cluster run restarts it: a failover's worth. */
+const POSTGRES_DOWN_MS = 10_000;
 
 const log = (message: string) => process.stderr.write(`[chaos] ${new Date().toISOString().slice(11, 19)} ${message}\n`);
 
@@ -127,17 +137,21 @@ runMain('chaos', async (onStack) => {
     onePasswordCheck: 'warn',
     // Agents poll through kills and restarts as two personas: what is measured is recovery, not the limiter.
     apiRateLimit: 'off',
+    cluster: settings.cluster,
   });
   onStack(stack);
   await stack.start();
   log(`stack ready in ${stack.dataDir}: API ${stack.apiUrl}, Temporal ${stack.temporalAddress}`);
-  const api = new ApiClient(stack.apiUrl, 30_000);
+  const api = new ApiClient(stack.apiUrls, 30_000);
   const operator = new Operator(stack.client, stack.onePassword);
   const alice = await mint(stack.key, stack.config.auth.issuer, stack.config.auth.audience, ALICE, 6 * 3600);
   const bob = await mint(stack.key, stack.config.auth.issuer, stack.config.auth.audience, BOB, 6 * 3600);
 
   const deadline = Date.now() + settings.timeoutMinutes * 60_000;
-  const actions = plan(settings.kills, settings.restarts);
+  const actions = plan(settings.kills, settings.restarts, settings.cluster);
+  // The processes the kills take in turn: the worker, or in the cluster a worker and an API instance.
+  const killTargets = settings.cluster ? stack.workers.flatMap((worker, i) => [worker, stack.apis[i]]) : ['worker'];
+  let kills = 0;
   const chaosWindowMs = (actions.length + 1) * settings.intervalSeconds * 1000;
   const agents: Agent[] = Array.from({ length: settings.requests }, (_, index) => {
     const resource = RESOURCES[index % RESOURCES.length];
@@ -158,7 +172,7 @@ runMain('chaos', async (onStack) => {
   let planned = false;
   const supervise = (async () => {
     while (supervising) {
-      for (const name of ['worker', 'api']) {
+      for (const name of [...stack.workers, ...stack.apis]) {
         if (!planned && stack.pid(name) !== undefined && !stack.isRunning(name)) {
           unplanned.push(`${new Date().toISOString()} ${name} exited by itself`);
           note(`${name} exited by itself; restarting it`);
@@ -186,15 +200,20 @@ runMain('chaos', async (onStack) => {
       planned = true;
       try {
         if (action === 'kill') {
-          note(`SIGKILL worker (pid ${stack.pid('worker')})`);
-          await stack.killChild('worker', 'SIGKILL');
+          const target = killTargets[kills++ % killTargets.length];
+          note(`SIGKILL ${target} (pid ${stack.pid(target)})`);
+          await stack.killChild(target, 'SIGKILL');
           await sleep(1_000 + Math.floor(Math.random() * 2_000));
-          stack.startChild('worker');
-          note(`worker restarted (pid ${stack.pid('worker')})`);
+          stack.startChild(target);
+          note(`${target} restarted (pid ${stack.pid(target)})`);
+        } else if (action === 'postgres') {
+          note(`stopping PostgreSQL for ${POSTGRES_DOWN_MS / 1000} s (fast shutdown: every session is ended)`);
+          await stack.restartPostgres(POSTGRES_DOWN_MS);
+          note('PostgreSQL back');
         } else {
-          note(`restarting the Temporal dev server (${settings.serverSignal}, pid ${stack.serverPid})`);
+          note(`restarting the Temporal server (${settings.serverSignal}, pid ${stack.serverPid})`);
           await stack.restartServer(settings.serverSignal);
-          note(`Temporal dev server back (pid ${stack.serverPid})`);
+          note(`Temporal server back (pid ${stack.serverPid})`);
           void apiRecovery(api, bob).then((seconds) =>
             note(`the API answered a read again ${seconds} s after the server came back`),
           );
@@ -346,9 +365,9 @@ async function apiRecovery(api: ApiClient, token: string): Promise<number> {
   return round((Date.now() - started) / 1000, 1);
 }
 
-/** Kills and restarts interleaved: kill, kill, restart, kill, ... */
-function plan(kills: number, restarts: number): Array<'kill' | 'restart'> {
-  const actions: Array<'kill' | 'restart'> = [];
+/** Kills and restarts interleaved: kill, kill, restart, kill, ...; in the cluster, one PostgreSQL restart halfway. */
+function plan(kills: number, restarts: number, cluster: boolean): Array<'kill' | 'restart' | 'postgres'> {
+  const actions: Array<'kill' | 'restart' | 'postgres'> = [];
   let k = kills;
   let r = restarts;
   while (k > 0 || r > 0) {
@@ -366,6 +385,7 @@ function plan(kills: number, restarts: number): Array<'kill' | 'restart'> {
       r--;
     }
   }
+  if (cluster) actions.splice(Math.ceil(actions.length / 2), 0, 'postgres');
   return actions;
 }
 
@@ -653,8 +673,13 @@ function printReport(r: {
   const out: string[] = [];
   out.push(`latchkey chaos — ${describeMachine(r.machine)}`);
   out.push(
-    `${r.settings.requests} requests, ${r.settings.kills} worker SIGKILLs, ${r.settings.restarts} dev server restarts, ` +
-      `1Password faults ${JSON.stringify(FAULTS)}; ${r.seconds}s`,
+    r.settings.cluster
+      ? `cluster: 2 workers and 2 API instances on the Temporal server ${TEMPORAL_SERVER_VERSION} and PostgreSQL; ` +
+          `${r.settings.requests} requests, ${r.settings.kills} SIGKILLs (a worker and an API instance in turn), ` +
+          `${r.settings.restarts} Temporal server restarts, 1 PostgreSQL restart (${POSTGRES_DOWN_MS / 1000} s down), ` +
+          `1Password faults ${JSON.stringify(FAULTS)}; ${r.seconds}s`
+      : `${r.settings.requests} requests, ${r.settings.kills} worker SIGKILLs, ${r.settings.restarts} dev server restarts, ` +
+          `1Password faults ${JSON.stringify(FAULTS)}; ${r.seconds}s`,
   );
   out.push(
     `operator: ${r.operator.terminations} requests terminated, ${r.operator.resets} reset, ` +

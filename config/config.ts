@@ -111,6 +111,12 @@ export interface LatchkeyConfig {
      * in flight and breaks replay of open leases: it is not rotated while leases are open (docs/security.md).
      */
     internalKeyFile: string;
+    /**
+     * `LATCHKEY_RATE_BUDGET_DATABASE_URL_FILE`: a file holding the URL of a PostgreSQL database where the workers
+     * count their 1Password requests together, so that the rate budgets hold however many workers run, on
+     * however many hosts. Unset: each worker counts its own, which is right for one worker only.
+     */
+    rateBudgetDatabaseUrlFile?: string;
   };
   reconcile: {
     /** How often the reconciler compares 1Password with the grants; unset: never (the schedule is removed). */
@@ -329,6 +335,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
       internalKeyFile: path.resolve(
         env.LATCHKEY_INTERNAL_KEY_FILE || path.join(dataDir, 'keys', 'internal-messages.key'),
       ),
+      rateBudgetDatabaseUrlFile: optionalFile(env, 'LATCHKEY_RATE_BUDGET_DATABASE_URL_FILE'),
     },
     reconcile: { everyMs: durationOrOff(env, 'LATCHKEY_RECONCILE_EVERY', 'PT5M') },
     directoryFile:

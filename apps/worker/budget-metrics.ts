@@ -20,16 +20,17 @@ export function reportRateBudgets(meter: MetricMeter, adapters: Map<string, OneP
     refusals: gauge('latchkey_onepassword_budget_refusals', 'calls latchkey held back, budget spent'),
     rateLimitedBy1Password: gauge('latchkey_onepassword_rate_limited', 'rate-limit answers from 1Password'),
   };
-  const report = () => {
+  const report = async () => {
     for (const [integration, adapter] of adapters) {
-      const budget = adapter.budget();
+      const budget = await adapter.budget();
       for (const [key, metric] of Object.entries(gauges)) {
         metric.set(budget[key as keyof typeof gauges], { integration });
       }
     }
   };
-  report();
-  const timer = setInterval(report, REPORT_EVERY_MS);
+  // A shared ledger that cannot be reached answers with this worker's own counts: never a failure here.
+  void report();
+  const timer = setInterval(() => void report(), REPORT_EVERY_MS);
   timer.unref();
   return () => clearInterval(timer);
 }

@@ -44,24 +44,27 @@ async function main(): Promise<void> {
   const integrations = integrationsOf(policy);
 
   const notifier = notifierFor(config, logger);
-  const ports = createWorkerPorts(policy, config, (failure) => {
-    // An SDK upgrade (or a new 1Password answer) that the classifier does not know: retried, and told once.
-    logger.warn(failure, '1Password failed with an error latchkey does not recognise; retrying it');
-    const at = new Date().toISOString();
-    notifier
-      .notify({
-        kind: 'onepassword-error-unrecognised',
-        eventId: `onepassword-error-unrecognised:${failure.integration}:${failure.fingerprint}`,
-        requestId: 'worker',
-        resourceId: '',
-        integration: failure.integration,
-        recipients: [ADMINS],
-        at,
-        details: { errorClass: failure.errorClass, fingerprint: failure.fingerprint },
-      })
-      .catch((error: unknown) =>
-        logger.warn({ err: error }, 'could not tell admins of an unrecognised 1Password error'),
-      );
+  const ports = createWorkerPorts(policy, config, {
+    logger,
+    onUnrecognisedFailure: (failure) => {
+      // An SDK upgrade (or a new 1Password answer) that the classifier does not know: retried, and told once.
+      logger.warn(failure, '1Password failed with an error latchkey does not recognise; retrying it');
+      const at = new Date().toISOString();
+      notifier
+        .notify({
+          kind: 'onepassword-error-unrecognised',
+          eventId: `onepassword-error-unrecognised:${failure.integration}:${failure.fingerprint}`,
+          requestId: 'worker',
+          resourceId: '',
+          integration: failure.integration,
+          recipients: [ADMINS],
+          at,
+          details: { errorClass: failure.errorClass, fingerprint: failure.fingerprint },
+        })
+        .catch((error: unknown) =>
+          logger.warn({ err: error }, 'could not tell admins of an unrecognised 1Password error'),
+        );
+    },
   });
   for (const { name } of integrations) {
     const report = await checkIntegration(policy, ports, name);
@@ -144,6 +147,7 @@ async function main(): Promise<void> {
     await worker.run();
   } finally {
     stopBudgetReports();
+    await ports.close();
     await clientConnection.close();
     await connection.close();
     logger.info('worker stopped');

@@ -1,8 +1,11 @@
+import type { Logger } from 'pino';
+import { Pool } from 'pg';
 import type { LatchkeyConfig } from '../../config/config';
 import { readSecret } from '../../config/secrets';
 import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
 import { OnePasswordError, type OnePasswordPort } from '../../onepassword/port';
 import { createSdkOnePasswordPorts, type SdkPortsOptions } from '../../onepassword/sdk/create-sdk-ports';
+import { PostgresRateLedger } from '../../onepassword/sdk/postgres-rate-ledger';
 import type { OnePasswordSdkAdapter } from '../../onepassword/sdk/sdk-adapter';
 import { integrationsOf, type LoadedPolicy } from '../../policy';
 
@@ -17,6 +20,8 @@ export interface WorkerPorts {
    * until 1Password accepts it.
    */
   refuseGrants(this: void, integration: string, reason: string): void;
+  /** Closes the shared rate ledger's connections, if any. */
+  close(this: void): Promise<void>;
 }
 
 /**
@@ -27,7 +32,10 @@ export interface WorkerPorts {
 export function createWorkerPorts(
   policy: LoadedPolicy,
   config: LatchkeyConfig,
-  onUnrecognisedFailure?: SdkPortsOptions['onUnrecognisedFailure'],
+  {
+    logger,
+    onUnrecognisedFailure,
+  }: { logger?: Logger; onUnrecognisedFailure?: SdkPortsOptions['onUnrecognisedFailure'] } = {},
 ): WorkerPorts {
   const integrations = integrationsOf(policy);
   const ports = new Map<string, OnePasswordPort>();
@@ -36,8 +44,23 @@ export function createWorkerPorts(
   for (const integration of integrations) if (integration.kind === 'local') ports.set(integration.name, local);
 
   const real = integrations.filter((integration) => integration.kind === 'onepassword');
+  const ledgerPool = real.length > 0 ? rateLedgerPool(config) : undefined;
   const sdkAdapters = createSdkOnePasswordPorts({
     onUnrecognisedFailure,
+    ledgerFor:
+      ledgerPool &&
+      ((name) =>
+        new PostgresRateLedger({
+          pool: ledgerPool,
+          budget: name,
+          onFallback: (failing, error) =>
+            failing
+              ? logger?.warn(
+                  { integration: name, err: error },
+                  'the shared rate ledger cannot be reached: counting 1Password requests in this worker until it can',
+                )
+              : logger?.info({ integration: name }, 'the shared rate ledger answers again'),
+        })),
     integrations: real.map((integration) => ({
       name: integration.name,
       plan: integration.plan,
@@ -66,6 +89,9 @@ export function createWorkerPorts(
 
   return {
     sdkAdapters,
+    close: async () => {
+      await ledgerPool?.end();
+    },
     forIntegration(integration) {
       const port = ports.get(integration);
       if (!port) throw new Error(`no 1Password port for integration "${integration}"`);
@@ -80,6 +106,20 @@ export function createWorkerPorts(
         );
     },
   };
+}
+
+/** The connections to the database where the workers count 1Password requests together, when one is set. */
+function rateLedgerPool(config: LatchkeyConfig): Pool | undefined {
+  const file = config.worker.rateBudgetDatabaseUrlFile;
+  if (!file) return undefined;
+  // Short time-outs: a budget check that hangs would hold up 1Password calls; a failing one falls back.
+  return new Pool({
+    connectionString: readSecret({ file }),
+    max: 4,
+    connectionTimeoutMillis: 5_000,
+    query_timeout: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
 }
 
 /**

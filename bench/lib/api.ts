@@ -9,12 +9,25 @@ export interface ApiAnswer<T = unknown> {
   headers: Headers;
 }
 
-/** A small HTTP client for latchkey's API (Node's fetch, keep-alive), timing every call. */
+/**
+ * A small HTTP client for latchkey's API (Node's fetch, keep-alive), timing every call. Given several API
+ * instances it takes them in turn, as a load balancer would: a call that fails on one instance (killed,
+ * restarting) is retried by the caller, and its next try goes to the next.
+ */
 export class ApiClient {
+  private readonly baseUrls: string[];
+  private next = 0;
+
   constructor(
-    readonly baseUrl: string,
+    baseUrls: string | string[],
     private readonly timeoutMs = 60_000,
-  ) {}
+  ) {
+    this.baseUrls = typeof baseUrls === 'string' ? [baseUrls] : baseUrls;
+  }
+
+  get baseUrl(): string {
+    return this.baseUrls[0];
+  }
 
   async call<T = unknown>(
     method: string,
@@ -23,8 +36,9 @@ export class ApiClient {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<ApiAnswer<T>> {
+    const baseUrl = this.baseUrls[this.next++ % this.baseUrls.length];
     const start = performance.now();
-    const res = await fetch(`${this.baseUrl}${path}`, {
+    const res = await fetch(`${baseUrl}${path}`, {
       method,
       headers: {
         ...(token ? { authorization: `Bearer ${token}` } : {}),

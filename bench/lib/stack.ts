@@ -8,10 +8,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { createDataConverter, loadCodecKeyring, loadOrCreateCodecKey } from '../../codec';
 import { type LatchkeyConfig, loadConfig, repoRoot } from '../../config/config';
+import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { loadDevelopmentSettings } from '../../config/development';
 import { TASK_QUEUE } from '../../contracts/task-queue';
 import { type RunningDevServer, startDevServer, waitForPort } from '../../devstack/dev-server';
 import { chooseServerPorts } from '../../devstack/ports';
+import { startTemporalCluster, type RunningTemporalCluster, type TlsParty } from '../../devstack/temporal-cluster';
 import { ensureTemporalCli, type TemporalCliSource } from '../../devstack/temporal-cli';
 import {
   loadOrCreateLocalSigningKey,
@@ -48,12 +50,20 @@ export interface StackOptions {
    * hundreds of requests a second as a handful of personas, and measures the API, not the limiter.
    */
   apiRateLimit?: 'off' | { perMinute: number; anonymousPerMinute: number; probesPerMinute: number };
+  /**
+   * The production shape (devstack/temporal-cluster.ts): the Temporal server on PostgreSQL with mTLS instead
+   * of the dev server, and two workers and two API instances, each with a data folder of its own as if on a
+   * host of its own. Only what a deployment shares is shared: the keys and 1Password (the local one's file).
+   */
+  cluster?: boolean;
 }
 
 interface ManagedChild {
   name: string;
   script: string;
   args: string[];
+  /** This process's own settings, over the stack's. */
+  env: NodeJS.ProcessEnv;
   process?: ChildProcess;
   exited?: Promise<void>;
   logFile: string;
@@ -70,9 +80,9 @@ function rateLimitEnv(limits: StackOptions['apiRateLimit']): NodeJS.ProcessEnv {
 
 /**
  * latchkey's whole stack, booted for a benchmark or a fault run in a temporary data folder on free
- * ports: the real Temporal dev server (SQLite file), the worker process, the API process and the
- * local 1Password. Settings reach the child processes only through the environment variables that
- * config/config.ts reads, exactly as in production.
+ * ports: the real Temporal dev server (SQLite file) or a production-shaped cluster, the worker and API
+ * processes and the local 1Password. Settings reach the child processes only through the environment
+ * variables that config/config.ts reads, exactly as in production.
  */
 export class Stack {
   readonly dataDir: string;
@@ -82,7 +92,12 @@ export class Stack {
   private env: NodeJS.ProcessEnv = {};
   private cli?: TemporalCliSource;
   private server?: RunningDevServer;
+  private cluster?: RunningTemporalCluster;
   private temporalPort = 0;
+  /** The worker and API processes by name: one of each, or two of each in the cluster shape. */
+  readonly workers: string[];
+  readonly apis: string[];
+  private readonly apiPorts = new Map<string, number>();
   private readonly children = new Map<string, ManagedChild>();
   private connection?: Connection;
   private clientInstance?: Client;
@@ -94,6 +109,12 @@ export class Stack {
   constructor(private readonly options: StackOptions) {
     this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-bench-'));
     this.dbFile = path.join(this.dataDir, 'temporal.db');
+    this.workers = options.cluster ? ['worker-1', 'worker-2'] : ['worker'];
+    this.apis = options.cluster ? ['api-1', 'api-2'] : ['api'];
+  }
+
+  get isCluster(): boolean {
+    return !!this.cluster;
   }
 
   get log(): Log {
@@ -101,11 +122,16 @@ export class Stack {
   }
 
   get apiUrl(): string {
-    return `http://127.0.0.1:${this.config.api.port}`;
+    return this.apiUrls[0];
+  }
+
+  /** Every API instance's address. */
+  get apiUrls(): string[] {
+    return this.apis.map((name) => `http://127.0.0.1:${this.apiPorts.get(name)}`);
   }
 
   get temporalAddress(): string {
-    return `127.0.0.1:${this.temporalPort}`;
+    return this.cluster?.address ?? `127.0.0.1:${this.temporalPort}`;
   }
 
   get client(): Client {
@@ -124,10 +150,20 @@ export class Stack {
   }
 
   async start(): Promise<void> {
-    const [apiPort, metricsPort] = await chooseServerPorts(2);
+    const ports = await chooseServerPorts(this.apis.length + this.workers.length);
+    this.apis.forEach((name, i) => this.apiPorts.set(name, ports[i]));
+    const metricsPorts = ports.slice(this.apis.length);
     // The server first: its port is chosen on its first start (another one if that one is taken).
-    this.cli = await ensureTemporalCli(this.log);
-    await this.startServer();
+    if (this.options.cluster) {
+      this.cluster = await startTemporalCluster({
+        dir: path.join(this.dataDir, 'cluster'),
+        letThrough: this.dataDir,
+        log: this.log,
+      });
+    } else {
+      this.cli = await ensureTemporalCli(this.log);
+      await this.startServer();
+    }
     this.env = {
       ...loadDevelopmentSettings().childEnv,
       LATCHKEY_DATA_DIR: this.dataDir,
@@ -136,12 +172,13 @@ export class Stack {
       TEMPORAL_NAMESPACE: 'default',
       LATCHKEY_TASK_QUEUE: TASK_QUEUE,
       LATCHKEY_API_HOST: '127.0.0.1',
-      LATCHKEY_API_PORT: String(apiPort),
+      LATCHKEY_API_PORT: String(ports[0]),
       LATCHKEY_LOCAL_1PASSWORD_FILE: path.join(this.dataDir, 'local-1password.json'),
-      LATCHKEY_WORKER_METRICS_PORT: String(metricsPort),
+      LATCHKEY_WORKER_METRICS_PORT: String(metricsPorts[0]),
       LATCHKEY_LOG_LEVEL: 'warn',
       LATCHKEY_ONEPASSWORD_CHECK: this.options.onePasswordCheck ?? 'refuse',
       ...rateLimitEnv(this.options.apiRateLimit),
+      ...(this.cluster && this.tlsEnv('admin')),
     };
     this.config = loadConfig(this.env);
 
@@ -162,7 +199,7 @@ export class Stack {
     this.onePasswordInstance = new LocalOnePassword({ stateFile: this.config.localOnePassword.stateFile });
     if (this.options.opLatencyMs) await this.onePassword.setFaults({ latencyMs: this.options.opLatencyMs });
 
-    this.connection = await Connection.connect({ address: this.temporalAddress });
+    this.connection = await Connection.connect(temporalConnectionOptions(this.config.temporal));
     this.clientInstance = new Client({
       connection: this.connection,
       namespace: 'default',
@@ -170,8 +207,14 @@ export class Stack {
     });
 
     const dist = path.join(repoRoot(), 'dist');
-    this.children.set('worker', this.child('worker', path.join(dist, 'apps', 'worker', 'main.js')));
-    this.children.set('api', this.child('api', path.join(dist, 'apps', 'api', 'main.js')));
+    this.workers.forEach((name, i) => {
+      const env = { LATCHKEY_WORKER_METRICS_PORT: String(metricsPorts[i]), ...this.hostEnv(name, 'worker') };
+      this.children.set(name, this.child(name, path.join(dist, 'apps', 'worker', 'main.js'), [], env));
+    });
+    for (const name of this.apis) {
+      const env = { LATCHKEY_API_PORT: String(this.apiPorts.get(name)), ...this.hostEnv(name, 'api') };
+      this.children.set(name, this.child(name, path.join(dist, 'apps', 'api', 'main.js'), [], env));
+    }
     if (this.options.baselineWorker) {
       this.children.set(
         'baseline',
@@ -191,8 +234,41 @@ export class Stack {
     await this.waitReady();
   }
 
-  private child(name: string, script: string, args: string[] = []): ManagedChild {
-    return { name, script, args, logFile: path.join(this.dataDir, `${name}.log`) };
+  /** The client certificate a party presents to the cluster's Temporal frontend. */
+  private tlsEnv(party: TlsParty): NodeJS.ProcessEnv {
+    if (!this.cluster) return {};
+    const dir = this.cluster.tlsDir(party);
+    return {
+      TEMPORAL_TLS_CA_FILE: path.join(dir, 'ca.crt'),
+      TEMPORAL_TLS_CERT_FILE: path.join(dir, 'tls.crt'),
+      TEMPORAL_TLS_KEY_FILE: path.join(dir, 'tls.key'),
+      TEMPORAL_TLS_SERVER_NAME: this.cluster.serverName,
+    };
+  }
+
+  /**
+   * In the cluster shape each process runs as on a host of its own: a data folder of its own, its own
+   * certificate, and only the files a deployment hands every host (keys, the policy, 1Password) shared.
+   */
+  private hostEnv(name: string, party: 'worker' | 'api'): NodeJS.ProcessEnv {
+    if (!this.cluster) return {};
+    const { auth, commands, codec, audit, worker } = this.config;
+    if (auth.mode !== 'local') throw new Error('the bench stack uses local tokens');
+    return {
+      ...this.tlsEnv(party),
+      LATCHKEY_DATA_DIR: path.join(this.dataDir, 'hosts', name),
+      LATCHKEY_AUTH_LOCAL_KEY_FILE: auth.signingKeyFile,
+      LATCHKEY_AUTH_LOCAL_PUBLIC_KEY_FILE: auth.publicKeyFile,
+      LATCHKEY_COMMAND_SIGNING_KEY_FILE: commands.signingKeyFile,
+      LATCHKEY_COMMAND_TRUSTED_KEYS_FILE: commands.trustedKeysFile,
+      LATCHKEY_CODEC_KEY_FILE: codec.keyFile,
+      LATCHKEY_AUDIT_SIGNING_KEY_FILE: audit.signingKeyFile,
+      LATCHKEY_INTERNAL_KEY_FILE: worker.internalKeyFile,
+    };
+  }
+
+  private child(name: string, script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): ManagedChild {
+    return { name, script, args, env, logFile: path.join(this.dataDir, `${name}.log`) };
   }
 
   private async startServer(): Promise<void> {
@@ -215,7 +291,7 @@ export class Stack {
     const fd = fs.openSync(child.logFile, 'a');
     const proc = spawn(process.execPath, ['--enable-source-maps', child.script, ...child.args], {
       stdio: ['ignore', fd, fd],
-      env: this.env,
+      env: { ...this.env, ...child.env },
     });
     fs.closeSync(fd);
     child.process = proc;
@@ -232,7 +308,7 @@ export class Stack {
   }
 
   get serverPid(): number | undefined {
-    return this.server?.pid;
+    return this.cluster ? this.cluster.serverPid() : this.server?.pid;
   }
 
   /** Kills a child with a signal and waits until it is gone. */
@@ -246,29 +322,39 @@ export class Stack {
     clearTimeout(timer);
   }
 
-  /** Stops the dev server and starts it again on the same port with the same SQLite file. */
+  /** Stops the Temporal server and starts it again on the same port with the same database. */
   async restartServer(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
+    if (this.cluster) return this.cluster.restartServer(signal);
     if (signal === 'SIGKILL' && this.server?.pid) process.kill(this.server.pid, 'SIGKILL');
     await this.server?.stop();
     await this.startServer();
   }
 
-  /** Waits until the API is ready and the worker(s) poll their task queues. */
+  /** The cluster's PostgreSQL, stopped, left down for `downMs`, and started again on the same port and data. */
+  async restartPostgres(downMs = 0): Promise<void> {
+    if (!this.cluster) throw new Error('only the cluster shape runs on PostgreSQL');
+    await this.cluster.restartPostgres(downMs);
+  }
+
+  /** Waits until the APIs are ready and the workers poll their task queues. */
   async waitReady(timeoutMs = 90_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    await waitForPort('127.0.0.1', this.config.api.port, timeoutMs, () => this.exitedEarly('api'));
-    for (;;) {
-      try {
-        const res = await fetch(`${this.apiUrl}/readyz`);
-        if (res.ok) break;
-      } catch {
-        // not listening yet
+    for (const [i, name] of this.apis.entries()) {
+      const port = this.apiPorts.get(name) ?? 0;
+      await waitForPort('127.0.0.1', port, timeoutMs, () => this.exitedEarly(name));
+      for (;;) {
+        try {
+          const res = await fetch(`${this.apiUrls[i]}/readyz`);
+          if (res.ok) break;
+        } catch {
+          // not listening yet
+        }
+        if (Date.now() > deadline) throw new Error(`the API did not become ready; see ${this.logOf(name)}`);
+        await sleep(250);
       }
-      if (Date.now() > deadline) throw new Error(`the API did not become ready; see ${this.logOf('api')}`);
-      await sleep(250);
     }
-    await this.waitForPollers(TASK_QUEUE, deadline, 'worker');
-    if (this.options.baselineWorker) await this.waitForPollers(this.baselineTaskQueue, deadline, 'baseline');
+    await this.waitForPollers(TASK_QUEUE, deadline, this.workers);
+    if (this.options.baselineWorker) await this.waitForPollers(this.baselineTaskQueue, deadline, ['baseline']);
     // The API answers requests only once the worker's catalog workflow has discovered 1Password.
     const token = await mintLocalToken(this.key, this.config.auth.issuer, this.config.auth.audience, READY_PROBE, 300);
     for (;;) {
@@ -279,25 +365,28 @@ export class Stack {
         // restarting
       }
       if (Date.now() > deadline)
-        throw new Error(`the resource catalog did not become available; see ${this.logOf('worker')}`);
+        throw new Error(`the resource catalog did not become available; see ${this.logOf(this.workers[0])}`);
       await sleep(250);
     }
   }
 
-  async waitForPollers(taskQueue: string, deadline: number, name: string): Promise<void> {
+  /** Waits until as many pollers as `names` poll the task queue (the server remembers a gone one for a while). */
+  async waitForPollers(taskQueue: string, deadline: number, names: string[]): Promise<void> {
     for (;;) {
-      if (this.exitedEarly(name)) throw new Error(`the ${name} exited; see ${this.logOf(name)}`);
+      const exited = names.find((name) => this.exitedEarly(name));
+      if (exited) throw new Error(`the ${exited} exited; see ${this.logOf(exited)}`);
       try {
         const answer = await this.client.workflowService.describeTaskQueue({
           namespace: 'default',
           taskQueue: { name: taskQueue },
           taskQueueType: 1, // workflow
         });
-        if ((answer.pollers?.length ?? 0) > 0) return;
+        if ((answer.pollers?.length ?? 0) >= names.length) return;
       } catch {
         // the server may be restarting
       }
-      if (Date.now() > deadline) throw new Error(`no ${name} polls "${taskQueue}"; see ${this.logOf(name)}`);
+      if (Date.now() > deadline)
+        throw new Error(`fewer than ${names.length} pollers on "${taskQueue}"; see ${this.logOf(names[0])}`);
       await sleep(250);
     }
   }
@@ -325,6 +414,7 @@ export class Stack {
 
   /** The SQLite database with its WAL and shared-memory files. */
   dbBytes(): number {
+    if (this.cluster) return directoryBytes(path.join(this.dataDir, 'cluster', 'postgres', 'pgdata'));
     let total = 0;
     for (const suffix of ['', '-wal', '-shm']) {
       try {
@@ -338,15 +428,25 @@ export class Stack {
 
   /** Stops everything. The data folder stays, and the log says where, with --keep-data or after a failed run. */
   async stop(runFailed = false): Promise<void> {
-    for (const name of ['api', 'worker', 'baseline']) await this.killChild(name, 'SIGTERM');
+    for (const name of [...this.apis, ...this.workers, 'baseline']) await this.killChild(name, 'SIGTERM');
     await this.connection?.close().catch(() => undefined);
     await this.server?.stop();
+    await this.cluster?.stop();
     if (this.options.keepData || runFailed) {
-      this.log(`data folder kept: ${this.dataDir} (temporal.log, worker.log, api.log)`);
+      this.log(`data folder kept: ${this.dataDir} (the servers' and every process's log)`);
     } else {
       fs.rmSync(this.dataDir, { recursive: true, force: true });
     }
   }
+}
+
+/** The bytes of the files under a directory. */
+function directoryBytes(dir: string): number {
+  let total = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += fs.statSync(path.join(entry.parentPath, entry.name)).size;
+  }
+  return total;
 }
 
 /**

@@ -38,7 +38,7 @@ describe(createSdkOnePasswordPorts.name, () => {
       createdByServiceAccount: false,
     });
     // Each budget counts against its plan's limits.
-    expect(sut.get('alpha')!.budget().limits.writesPerHour).toBe(1_000);
-    expect(sut.get('beta')!.budget().limits.writesPerHour).toBe(100);
+    expect((await sut.get('alpha')!.budget()).limits.writesPerHour).toBe(1_000);
+    expect((await sut.get('beta')!.budget()).limits.writesPerHour).toBe(100);
   });
 });

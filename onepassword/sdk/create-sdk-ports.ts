@@ -2,6 +2,7 @@ import type { Client } from '@1password/sdk';
 import { SdkClientRegistry, type SdkClientConfiguration, serviceAccountClientFactory } from './client-registry';
 import type { OnePasswordPlan } from '../../domain/vault-permissions';
 import { RATE_LIMITS, RateBudget } from './rate-budget';
+import type { RateLedger } from './rate-ledger';
 import { OnePasswordSdkAdapter, type OnePasswordSdkAdapterOptions } from './sdk-adapter';
 
 export interface SdkIntegrationSettings {
@@ -19,6 +20,8 @@ export interface SdkPortsOptions {
   /** The SDK's `createClient` unless a test binds a scripted core. */
   createClient?: (config: SdkClientConfiguration) => Promise<Client>;
   onUnrecognisedFailure?: OnePasswordSdkAdapterOptions['onUnrecognisedFailure'];
+  /** Where an integration's requests are counted when workers share a ledger; unset: in this process. */
+  ledgerFor?: (integration: string) => RateLedger;
 }
 
 /**
@@ -33,7 +36,10 @@ export function createSdkOnePasswordPorts(options: SdkPortsOptions): Map<string,
       new OnePasswordSdkAdapter({
         integration: integration.name,
         clients,
-        budget: new RateBudget({ limits: RATE_LIMITS[integration.plan] }),
+        budget: new RateBudget({
+          limits: RATE_LIMITS[integration.plan],
+          ledger: options.ledgerFor?.(integration.name),
+        }),
         serviceAccountVaultIds: integration.serviceAccountVaultIds,
         onUnrecognisedFailure: options.onUnrecognisedFailure,
       }),

@@ -24,7 +24,7 @@ describe(RateBudget.name, () => {
     const sut = make();
     for (let n = 0; n < 50; n++) await sut.acquire('read');
     expect(slept).toEqual([]);
-    expect(sut.snapshot()).toMatchObject({ readsLastHour: 50, writesLastHour: 0, requestsLastDay: 50 });
+    expect(await sut.snapshot()).toMatchObject({ readsLastHour: 50, writesLastHour: 0, requestsLastDay: 50 });
   });
 
   it('keeps headroom below the hourly limit and waits for the oldest request to leave the window', async () => {
@@ -38,9 +38,9 @@ describe(RateBudget.name, () => {
       now += 1_000;
     }
     await sut.acquire('write');
-    expect(sut.snapshot().writesAllowedPerHour).toBe(9);
+    expect((await sut.snapshot()).writesAllowedPerHour).toBe(9);
     expect(slept).toEqual([3_600_000 - 9_000]);
-    expect(sut.snapshot()).toMatchObject({ waits: 1, writesLastHour: 9 });
+    expect(await sut.snapshot()).toMatchObject({ waits: 1, writesLastHour: 9 });
   });
 
   it('refuses as rate-limited with retry-after when the wait would exceed the longest wait', async () => {
@@ -52,7 +52,7 @@ describe(RateBudget.name, () => {
     );
     expect(error).toBeInstanceOf(OnePasswordError);
     expect(error).toMatchObject({ kind: 'rate-limited', retryAfterMs: 3_600_000 });
-    expect(sut.snapshot().refusals).toBe(1);
+    expect((await sut.snapshot()).refusals).toBe(1);
     await sut.acquire('read');
   });
 
@@ -74,7 +74,7 @@ describe(RateBudget.name, () => {
     const sut = make();
     await sut.acquire('read');
     now += 3_600_001;
-    expect(sut.snapshot()).toMatchObject({ readsLastHour: 0, requestsLastDay: 1 });
+    expect(await sut.snapshot()).toMatchObject({ readsLastHour: 0, requestsLastDay: 1 });
   });
 
   it('after 1Password said "rate limited", waits until its hourly window resets: an hour after its first request', async () => {
@@ -83,17 +83,17 @@ describe(RateBudget.name, () => {
     now += 20 * 60_000;
     await sut.acquire('write');
     now += 10 * 60_000;
-    expect(sut.penalize()).toBe(30 * 60_000);
-    expect(sut.snapshot().blockedUntil).toBe(new Date(now + 30 * 60_000).toISOString());
+    expect(await sut.penalize()).toBe(30 * 60_000);
+    expect((await sut.snapshot()).blockedUntil).toBe(new Date(now + 30 * 60_000).toISOString());
     await expect(sut.acquire('read')).rejects.toMatchObject({ kind: 'rate-limited', retryAfterMs: 30 * 60_000 });
     now += 30 * 60_000;
     await sut.acquire('read');
     expect(slept).toEqual([]);
   });
 
-  it('waits a minute at least when it counted no request in the window (another user spent it)', () => {
+  it('waits a minute at least when it counted no request in the window (another user spent it)', async () => {
     const sut = make();
-    expect(sut.penalize()).toBe(60_000);
-    expect(sut.snapshot()).toMatchObject({ rateLimitedBy1Password: 1 });
+    expect(await sut.penalize()).toBe(60_000);
+    expect(await sut.snapshot()).toMatchObject({ rateLimitedBy1Password: 1 });
   });
 });

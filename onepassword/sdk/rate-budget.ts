@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { OnePasswordPlan } from '../../domain/vault-permissions';
 import { OnePasswordError } from '../port';
+import { HOUR_MS, MemoryRateLedger, type RateLedger, type RequestKind } from './rate-ledger';
 
 /**
  * latchkey's own count of its 1Password requests against the service account's limits, so that it
@@ -19,10 +20,10 @@ export const BUSINESS_LIMITS: RateLimits = { readsPerHour: 10_000, writesPerHour
 export const TEAMS_LIMITS: RateLimits = { readsPerHour: 1_000, writesPerHour: 100, requestsPerDay: 5_000 };
 export const RATE_LIMITS: Record<OnePasswordPlan, RateLimits> = { business: BUSINESS_LIMITS, teams: TEAMS_LIMITS };
 
-export type RequestKind = 'read' | 'write';
-
 export interface RateBudgetOptions {
   limits?: RateLimits;
+  /** Where the requests are counted: in this process unless workers share a ledger (PostgresRateLedger). */
+  ledger?: RateLedger;
   /** Share of each limit kept free for other users of the token (the `op` CLI, people). */
   headroom?: number;
   /** Wait at most this long for budget; beyond it, fail as rate-limited so the activity retries later. */
@@ -40,6 +41,9 @@ export interface BudgetSnapshot {
   readsAllowedPerHour: number;
   writesAllowedPerHour: number;
   requestsAllowedPerDay: number;
+  /** The counts above are every worker's (a shared ledger) or this process's. */
+  shared: boolean;
+  /** This process's: */
   waits: number;
   waitedMs: number;
   /** Requests latchkey refused itself (budget spent for longer than maxWaitMs). */
@@ -49,20 +53,15 @@ export interface BudgetSnapshot {
   blockedUntil?: string;
 }
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
 const MIN_PENALTY_MS = 60_000;
 
 export class RateBudget {
   private readonly limits: RateLimits;
+  private readonly ledger: RateLedger;
   private readonly headroom: number;
   private readonly maxWaitMs: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
-  private readonly reads: number[] = [];
-  private readonly writes: number[] = [];
-  private readonly all: number[] = [];
-  private blockedUntil = 0;
   private waits = 0;
   private waitedMs = 0;
   private refusals = 0;
@@ -70,6 +69,7 @@ export class RateBudget {
 
   constructor(options: RateBudgetOptions = {}) {
     this.limits = options.limits ?? BUSINESS_LIMITS;
+    this.ledger = options.ledger ?? new MemoryRateLedger();
     this.headroom = options.headroom ?? 0.05;
     this.maxWaitMs = options.maxWaitMs ?? 30_000;
     this.now = options.now ?? Date.now;
@@ -78,10 +78,13 @@ export class RateBudget {
 
   /** Resolves when one more request of this kind fits the budget, and counts it. */
   async acquire(kind: RequestKind): Promise<void> {
+    const windows = {
+      hourly: this.allowed(kind === 'read' ? this.limits.readsPerHour : this.limits.writesPerHour),
+      daily: this.allowed(this.limits.requestsPerDay),
+    };
     for (;;) {
-      const now = this.now();
-      const wait = this.waitNeeded(kind, now);
-      if (wait <= 0) break;
+      const wait = await this.ledger.tryCount(kind, windows, this.now());
+      if (wait <= 0) return;
       if (wait > this.maxWaitMs) {
         this.refusals += 1;
         throw new OnePasswordError(
@@ -94,9 +97,6 @@ export class RateBudget {
       this.waitedMs += wait;
       await this.sleep(wait);
     }
-    const at = this.now();
-    (kind === 'read' ? this.reads : this.writes).push(at);
-    this.all.push(at);
   }
 
   /**
@@ -105,61 +105,35 @@ export class RateBudget {
    * request counted in the last hour (a minute at least, when latchkey counted none: another user of
    * the token spent it).
    */
-  penalize(): number {
+  async penalize(): Promise<number> {
     const now = this.now();
-    this.prune(now);
-    const oldest = Math.min(this.reads[0] ?? Infinity, this.writes[0] ?? Infinity);
-    const wait = Math.max(MIN_PENALTY_MS, Number.isFinite(oldest) ? oldest + HOUR_MS - now : 0);
+    const oldest = await this.ledger.oldestInLastHour(now);
+    const wait = Math.max(MIN_PENALTY_MS, oldest === undefined ? 0 : oldest + HOUR_MS - now);
     this.rateLimitedBy1Password += 1;
-    this.blockedUntil = Math.max(this.blockedUntil, now + wait);
-    return this.blockedUntil - now;
+    return (await this.ledger.blockUntil(now + wait, now)) - now;
   }
 
-  snapshot(): BudgetSnapshot {
+  async snapshot(): Promise<BudgetSnapshot> {
     const now = this.now();
-    this.prune(now);
+    const counts = await this.ledger.counts(now);
     return {
       limits: { ...this.limits },
-      readsLastHour: this.reads.length,
-      writesLastHour: this.writes.length,
-      requestsLastDay: this.all.length,
+      readsLastHour: counts.readsLastHour,
+      writesLastHour: counts.writesLastHour,
+      requestsLastDay: counts.requestsLastDay,
       readsAllowedPerHour: this.allowed(this.limits.readsPerHour),
       writesAllowedPerHour: this.allowed(this.limits.writesPerHour),
       requestsAllowedPerDay: this.allowed(this.limits.requestsPerDay),
+      shared: !(this.ledger instanceof MemoryRateLedger),
       waits: this.waits,
       waitedMs: this.waitedMs,
       refusals: this.refusals,
       rateLimitedBy1Password: this.rateLimitedBy1Password,
-      blockedUntil: this.blockedUntil > now ? new Date(this.blockedUntil).toISOString() : undefined,
+      blockedUntil: counts.blockedUntil > now ? new Date(counts.blockedUntil).toISOString() : undefined,
     };
   }
 
   private allowed(limit: number): number {
     return Math.max(1, Math.floor(limit * (1 - this.headroom)));
   }
-
-  private waitNeeded(kind: RequestKind, now: number): number {
-    this.prune(now);
-    const hourly = kind === 'read' ? this.reads : this.writes;
-    const hourlyAllowed = this.allowed(kind === 'read' ? this.limits.readsPerHour : this.limits.writesPerHour);
-    const dailyAllowed = this.allowed(this.limits.requestsPerDay);
-    return Math.max(
-      this.blockedUntil - now,
-      // The window frees a slot when its oldest counted request is older than the window.
-      hourly.length >= hourlyAllowed ? hourly[hourly.length - hourlyAllowed] + HOUR_MS - now : 0,
-      this.all.length >= dailyAllowed ? this.all[this.all.length - dailyAllowed] + DAY_MS - now : 0,
-    );
-  }
-
-  private prune(now: number): void {
-    dropOlderThan(this.reads, now - HOUR_MS);
-    dropOlderThan(this.writes, now - HOUR_MS);
-    dropOlderThan(this.all, now - DAY_MS);
-  }
-}
-
-function dropOlderThan(times: number[], cutoff: number): void {
-  let stale = 0;
-  while (stale < times.length && times[stale] <= cutoff) stale++;
-  if (stale > 0) times.splice(0, stale);
 }

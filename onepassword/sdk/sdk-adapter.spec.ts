@@ -339,7 +339,7 @@ describe(OnePasswordSdkAdapter.name, () => {
       ]);
       expect(created).toMatchObject({ vaultId: 'vlt_logins', category: 'Database', version: 1, hasFiles: false });
       expect(created.id).toMatch(/^[a-z2-7]{26}$/);
-      expect(setup.sut.budget()).toMatchObject({ readsLastHour: 0, writesLastHour: 1 });
+      expect(await setup.sut.budget()).toMatchObject({ readsLastHour: 0, writesLastHour: 1 });
     });
 
     it("is held to the core's rule: a field outside any section must be one of the category's own", async () => {
@@ -411,7 +411,7 @@ describe(OnePasswordSdkAdapter.name, () => {
   describe('rate limits', () => {
     it('counts reads and writes in the budget', async () => {
       await setup.sut.createShareLink(share());
-      expect(setup.sut.budget()).toMatchObject({ readsLastHour: 3, writesLastHour: 1, requestsLastDay: 4 });
+      expect(await setup.sut.budget()).toMatchObject({ readsLastHour: 3, writesLastHour: 1, requestsLastDay: 4 });
     });
 
     it('stops sending after 1Password answers rate-limited, until its hourly window resets', async () => {
@@ -423,7 +423,7 @@ describe(OnePasswordSdkAdapter.name, () => {
       const error = await refusal(limited.sut.getItem('vlt_prod', 'itm_prod_db'));
       // The window began with the first request, 45 minutes ago: it resets in 15.
       expect(error).toMatchObject({ kind: 'rate-limited', retryAfterMs: 15 * 60_000 });
-      expect(limited.sut.budget().rateLimitedBy1Password).toBe(1);
+      expect((await limited.sut.budget()).rateLimitedBy1Password).toBe(1);
       expect((await refusal(limited.sut.getItem('vlt_prod', 'itm_prod_db'))).kind).toBe('rate-limited');
       now += 15 * 60_000;
       await limited.sut.getItem('vlt_prod', 'itm_prod_db');

@@ -37,7 +37,8 @@ import {
   toItemCreateParams,
   toSharePolicy,
 } from './mapping';
-import { type BudgetSnapshot, RateBudget, type RequestKind } from './rate-budget';
+import { type BudgetSnapshot, RateBudget } from './rate-budget';
+import type { RequestKind } from './rate-ledger';
 
 export interface OnePasswordSdkAdapterOptions {
   /** The integration (one 1Password account, one service account) this adapter speaks for. */
@@ -296,7 +297,7 @@ export class OnePasswordSdkAdapter implements OnePasswordPort {
   }
 
   /** Requests counted against the service account's limits, for metrics. */
-  budget(): BudgetSnapshot {
+  budget(): Promise<BudgetSnapshot> {
     return this.rateBudget.snapshot();
   }
 
@@ -367,7 +368,7 @@ export class OnePasswordSdkAdapter implements OnePasswordPort {
       let classified = classifyOnePasswordError(error);
       if (classified.kind === 'rate-limited') {
         // The activity retries when the window resets, not after a flat minute.
-        classified = new OnePasswordError('rate-limited', classified.message, this.rateBudget.penalize());
+        classified = new OnePasswordError('rate-limited', classified.message, await this.rateBudget.penalize());
       }
       if (classified.kind === 'auth') this.clients.evict(this.integration);
       const unrecognised = unrecognisedFailureOf(classified);

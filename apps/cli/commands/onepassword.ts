@@ -27,7 +27,11 @@ export async function runOnePasswordCommand(argv: string[], io: CommandIo, confi
   const names = values.integration ? [values.integration] : policy.integrations.map((integration) => integration.name);
   const ports = createWorkerPorts(policy, config);
   const reports = [];
-  for (const name of names) reports.push(await checkIntegration(policy, ports, name));
+  try {
+    for (const name of names) reports.push(await checkIntegration(policy, ports, name));
+  } finally {
+    await ports.close();
+  }
   if (values.json) io.out(JSON.stringify(reports, null, 2));
   else for (const report of reports) for (const line of describeCheck(report)) io.out(line);
   return reports.some((report) => report.findings.some((finding) => finding.severity === 'error')) ? 1 : 0;
