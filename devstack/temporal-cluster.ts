@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { Client, escapeIdentifier, escapeLiteral } from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
 import { repoRoot } from '../config/config';
+import { loadDevelopmentSettings } from '../config/development';
 import type { Log } from './cache';
 import { logLinesFrom, LOG_TAIL_LINES, waitForPort } from './dev-server';
 import { chooseServerPorts, serverPortRanges } from './ports';
@@ -68,6 +69,9 @@ const PORT_VARIABLES = [
   'WORKER_MEMBERSHIP_PORT',
 ] as const;
 
+/** The environment the cluster's programs inherit (PATH and the rest). */
+const childEnv = (): NodeJS.ProcessEnv => loadDevelopmentSettings().childEnv;
+
 /** Temporal keeps each service's membership port in a PostgreSQL smallint: the ports must lie below 32768. */
 const SMALLINT_PORT_RANGES = serverPortRanges()
   .map((range) => ({ low: range.low, high: Math.min(range.high, 32_767) }))
@@ -103,7 +107,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
     await runScript(path.join(DEPLOY, 'temporal', 'setup-schema.sh'), [], {
       ...postgresEnv,
       TEMPORAL_SCHEMA_DIR: build.postgresSchemaDir,
-      PATH: `${path.dirname(build.sqlTool)}${path.delimiter}${process.env.PATH ?? ''}`,
+      PATH: `${path.dirname(build.sqlTool)}${path.delimiter}${childEnv().PATH ?? ''}`,
     });
 
     const ports = await chooseServerPorts(PORT_VARIABLES.length, { ranges: SMALLINT_PORT_RANGES });
@@ -140,7 +144,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
         TEMPORAL_TLS_CERT: admin('tls.crt'),
         TEMPORAL_TLS_KEY: admin('tls.key'),
         TEMPORAL_TLS_SERVER_NAME: SERVER_NAME,
-        PATH: `${path.dirname(cli.path)}${path.delimiter}${process.env.PATH ?? ''}`,
+        PATH: `${path.dirname(cli.path)}${path.delimiter}${childEnv().PATH ?? ''}`,
       },
       log,
     );
@@ -214,7 +218,7 @@ async function startServer(
   const fd = fs.openSync(logFile, 'a');
   const child: ChildProcess = spawn('sh', [path.join(DEPLOY, 'temporal', 'start-server.sh')], {
     stdio: ['ignore', fd, fd],
-    env: { ...process.env, ...env, PATH: `${path.dirname(build.server)}${path.delimiter}${process.env.PATH ?? ''}` },
+    env: { ...childEnv(), ...env, PATH: `${path.dirname(build.server)}${path.delimiter}${childEnv().PATH ?? ''}` },
   });
   fs.closeSync(fd);
   let exitStatus: string | undefined;
@@ -267,7 +271,7 @@ async function registerNamespace(env: NodeJS.ProcessEnv, log: Log): Promise<void
 async function runScript(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   try {
     const { stdout } = await promisify(execFile)('sh', [script, ...args], {
-      env: { ...process.env, ...env },
+      env: { ...childEnv(), ...env },
       timeout: 300_000,
     });
     return stdout;

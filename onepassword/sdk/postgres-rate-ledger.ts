@@ -1,4 +1,4 @@
-import { Pool, type PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import {
   DAY_MS,
   HOUR_MS,
@@ -155,26 +155,35 @@ export class PostgresRateLedger implements RateLedger {
     );
   }
 
-  /** Creates the tables once per process (any worker may be the first); a failure is tried again next call. */
+  /**
+   * Creates the tables once per process (any worker may be the first). Under a lock: PostgreSQL's CREATE ... IF
+   * NOT EXISTS is not safe against another session doing the same at once. A failure is tried again next call.
+   */
   private ready(): Promise<void> {
-    this.schema ??= this.pool.query(RATE_LEDGER_SCHEMA).then(
-      () => undefined,
-      (error: unknown) => {
-        this.schema = undefined;
-        throw error;
-      },
-    );
+    this.schema ??= this.transaction(async (db) => {
+      await db.query("SELECT pg_advisory_xact_lock(hashtextextended('latchkey-onepassword-budget-schema', 0))");
+      await db.query(RATE_LEDGER_SCHEMA);
+    }).catch((error: unknown) => {
+      this.schema = undefined;
+      throw error;
+    });
     return this.schema;
   }
 
   private async locked<T>(work: (db: PoolClient) => Promise<T>): Promise<T> {
     await this.ready();
-    const db = await this.pool.connect();
-    try {
-      await db.query('BEGIN');
+    return this.transaction(async (db) => {
       await db.query("SELECT pg_advisory_xact_lock(hashtextextended('latchkey-onepassword-budget:' || $1, 0))", [
         this.budget,
       ]);
+      return work(db);
+    });
+  }
+
+  private async transaction<T>(work: (db: PoolClient) => Promise<T>): Promise<T> {
+    const db = await this.pool.connect();
+    try {
+      await db.query('BEGIN');
       const result = await work(db);
       await db.query('COMMIT');
       return result;
