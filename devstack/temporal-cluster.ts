@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Client, escapeIdentifier, escapeLiteral } from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
-import { repoRoot } from '../config/config';
+import { type LatchkeyConfig, repoRoot } from '../config/config';
 import { loadDevelopmentSettings } from '../config/development';
 import type { Log } from './cache';
 import { logLinesFrom, LOG_TAIL_LINES, waitForPort } from './dev-server';
@@ -42,8 +42,15 @@ export interface RunningTemporalCluster {
   /** The name the frontend's certificate carries, which clients check. */
   serverName: string;
   postgresPort: number;
-  /** The certificate directory of a party: what TEMPORAL_TLS_{CA,CERT,KEY}_FILE point into. */
+  /** The certificate directory of a party (ca.crt, tls.crt, tls.key). */
   tlsDir(party: TlsParty): string;
+  /** What a latchkey process of this party needs to reach the frontend: TEMPORAL_ADDRESS and TEMPORAL_TLS_*. */
+  clientEnv(party: TlsParty): NodeJS.ProcessEnv;
+  /**
+   * A file holding the URL of latchkey's own database on the cluster's PostgreSQL (role and database
+   * `latchkey`), where the workers share their 1Password rate budgets: LATCHKEY_RATE_BUDGET_DATABASE_URL_FILE.
+   */
+  latchkeyDatabaseUrlFile: string;
   serverPid(): number | undefined;
   /** Stops the Temporal server (SIGTERM: graceful; SIGKILL: a crash) and starts it again on the same ports. */
   restartServer(signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
@@ -54,6 +61,7 @@ export interface RunningTemporalCluster {
 
 const DEPLOY = path.join(repoRoot(), 'deploy');
 const TEMPORAL_USER = 'temporal';
+const LATCHKEY_DATABASE = 'latchkey';
 const SERVER_NAME = 'temporal';
 const SERVER_START_TIMEOUT_MS = 120_000;
 /** The frontend, then history, matching and the internal worker service, each with a gRPC and a membership port. */
@@ -149,12 +157,24 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
       log,
     );
 
+    const latchkeyDatabaseUrlFile = path.join(dir, 'latchkey_database_url');
+    await ensureLatchkeyDatabase(postgres, latchkeyDatabaseUrlFile);
+
     let current: RunningServer = server;
+    const tlsDir = (party: TlsParty) => path.join(tlsRoot, party);
     return {
       address,
       serverName: SERVER_NAME,
       postgresPort,
-      tlsDir: (party) => path.join(tlsRoot, party),
+      tlsDir,
+      clientEnv: (party) => ({
+        TEMPORAL_ADDRESS: address,
+        TEMPORAL_TLS_CA_FILE: path.join(tlsDir(party), 'ca.crt'),
+        TEMPORAL_TLS_CERT_FILE: path.join(tlsDir(party), 'tls.crt'),
+        TEMPORAL_TLS_KEY_FILE: path.join(tlsDir(party), 'tls.key'),
+        TEMPORAL_TLS_SERVER_NAME: SERVER_NAME,
+      }),
+      latchkeyDatabaseUrlFile,
       serverPid: () => current.pid,
       async restartServer(signal) {
         await current.stop(signal);
@@ -199,6 +219,55 @@ async function ensureTemporalRole(postgres: RunningPostgres, password: string): 
   } finally {
     await client.end();
   }
+}
+
+/** latchkey's own role and database, made once; the URL (with the password) goes to a file only its owner reads. */
+async function ensureLatchkeyDatabase(postgres: RunningPostgres, urlFile: string): Promise<void> {
+  if (fs.existsSync(urlFile)) return;
+  const password = randomBytes(24).toString('base64url');
+  const client = new Client(parseIntoClientConfig(postgres.adminUrl));
+  await client.connect();
+  try {
+    const role = escapeIdentifier(LATCHKEY_DATABASE);
+    const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [LATCHKEY_DATABASE]);
+    await client.query(
+      `${exists.rowCount ? 'ALTER' : 'CREATE'} ROLE ${role} LOGIN PASSWORD ${escapeLiteral(password)}`,
+    );
+    const database = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [LATCHKEY_DATABASE]);
+    if (!database.rowCount) await client.query(`CREATE DATABASE ${role} OWNER ${role}`);
+  } finally {
+    await client.end();
+  }
+  const url = `postgres://${LATCHKEY_DATABASE}:${password}@127.0.0.1:${postgres.port}/${LATCHKEY_DATABASE}`;
+  fs.writeFileSync(urlFile, `${url}\n`, { mode: 0o600 });
+}
+
+/**
+ * In the cluster each latchkey process runs as on a host of its own: a data folder of its own, its own client
+ * certificate, and shared only what a deployment hands every host: the keys (paths from `shared`, the config of
+ * the data folder they were made in), the policy and 1Password; workers also the shared rate ledger.
+ */
+export function hostEnv(
+  cluster: RunningTemporalCluster,
+  shared: LatchkeyConfig,
+  host: { name: string; party: 'worker' | 'api' },
+): NodeJS.ProcessEnv {
+  const { auth, commands, codec, audit, worker, localOnePassword } = shared;
+  return {
+    ...cluster.clientEnv(host.party),
+    LATCHKEY_DATA_DIR: path.join(shared.dataDir, 'hosts', host.name),
+    ...(auth.mode === 'local' && {
+      LATCHKEY_AUTH_LOCAL_KEY_FILE: auth.signingKeyFile,
+      LATCHKEY_AUTH_LOCAL_PUBLIC_KEY_FILE: auth.publicKeyFile,
+    }),
+    LATCHKEY_COMMAND_SIGNING_KEY_FILE: commands.signingKeyFile,
+    LATCHKEY_COMMAND_TRUSTED_KEYS_FILE: commands.trustedKeysFile,
+    LATCHKEY_CODEC_KEY_FILE: codec.keyFile,
+    LATCHKEY_AUDIT_SIGNING_KEY_FILE: audit.signingKeyFile,
+    LATCHKEY_INTERNAL_KEY_FILE: worker.internalKeyFile,
+    LATCHKEY_LOCAL_1PASSWORD_FILE: localOnePassword.stateFile,
+    ...(host.party === 'worker' && { LATCHKEY_RATE_BUDGET_DATABASE_URL_FILE: cluster.latchkeyDatabaseUrlFile }),
+  };
 }
 
 interface RunningServer {

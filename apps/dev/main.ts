@@ -1,12 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, type LatchkeyConfig } from '../../config/config';
 import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { loadDevelopmentSettings, MAIL_CATCHER_DEFAULT_PORTS } from '../../config/development';
 import { CATALOG_WORKFLOW_ID, catalogQuery } from '../../contracts/catalog';
 import { stderrLog } from '../../devstack/cache';
-import { startDevServer, waitForPort, type RunningDevServer } from '../../devstack/dev-server';
+import { startDevServer, waitForPort } from '../../devstack/dev-server';
+import { hostEnv, startTemporalCluster } from '../../devstack/temporal-cluster';
 import { preferredOrFreePort, startMailCatcher, type RunningMailCatcher } from '../../devstack/mail-catcher';
 import { DEMO_DATABASE, seedDemoDatabase, startPostgres } from '../../devstack/postgres';
 import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
@@ -20,8 +22,14 @@ import { loadCommandSigningKey, trustCommandKey } from '../../trust/command-keys
  * `npm start`: the whole system on one machine, on its embedded defaults. The Temporal dev server
  * (state in data/temporal.db, Web UI), the worker (with the local 1Password) and the API, each a
  * process of its own as in production, and a mail catcher in this one; Ctrl-C stops them all.
+ *
+ * `npm run cluster` (--cluster): the same system in its production shape. A Temporal server on PostgreSQL
+ * with mTLS (state in data/cluster, devstack/temporal-cluster.ts) instead of the dev server, and two workers
+ * and two API instances, each as on a host of its own. Keys, the local 1Password and the demo database are
+ * the same as `npm start`'s; run one or the other.
  */
 async function main(): Promise<void> {
+  const { values: flags } = parseArgs({ options: { cluster: { type: 'boolean', default: false } } });
   const config = loadConfig();
   const log = (message: string) => process.stdout.write(`[latchkey] ${message}\n`);
 
@@ -38,23 +46,14 @@ async function main(): Promise<void> {
 
   // In this process: a failed start below ends it, and the catcher with it.
   const mailCatcher = await startMailCatcherUnlessMailGoesElsewhere(config, log);
-  const [host, portText] = config.temporal.address.split(':');
-  const cli = await ensureTemporalCli(stderrLog);
   const database = await startDemoDatabase(config, log);
-  log(`starting the Temporal dev server (state in ${path.join(config.dataDir, 'temporal.db')})`);
   // A start that fails here leaves no server behind.
-  const temporal = await startDevServer(cli, {
-    ip: host === 'localhost' ? '127.0.0.1' : host,
-    port: Number(portText),
-    uiPort: config.temporal.devUiPort,
-    uiCodecEndpoint: `${config.api.publicUrl}/codec`,
-    namespace: config.temporal.namespace,
-    dbFile: path.join(config.dataDir, 'temporal.db'),
-    log: stderrLog,
-  }).catch(async (error: unknown) => {
-    await database.server.stop();
-    throw error;
-  });
+  const temporal = await (flags.cluster ? startCluster(config, log) : startDevServerFor(config, log)).catch(
+    async (error: unknown) => {
+      await database.server.stop();
+      throw error;
+    },
+  );
 
   const children: ChildProcess[] = [];
   let stopping = false;
@@ -71,43 +70,115 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
 
   const dist = path.resolve(__dirname, '..');
-  children.push(
-    runChild(
-      'worker',
-      path.join(dist, 'worker', 'main.js'),
-      () => void stopAll(1),
-      () => stopping,
-      {
-        // The demo policy's target demo-db reads its admin URL from here: only the worker holds it.
-        [DEMO_DATABASE_ADMIN_VARIABLE]: database.demoAdminUrl,
-        // The worker sends the notifications.
-        ...(mailCatcher && {
-          LATCHKEY_NOTIFY_SMTP_URL: mailCatcher.smtpUrl,
-          LATCHKEY_NOTIFY_EMAIL_FROM: 'latchkey <latchkey@localhost>',
-        }),
-      },
-    ),
-  );
-  children.push(
-    runChild(
-      'api',
-      path.join(dist, 'api', 'main.js'),
-      () => void stopAll(1),
-      () => stopping,
-    ),
-  );
+  const workerEnv = {
+    // The demo policy's target demo-db reads its admin URL from here: only the worker holds it.
+    [DEMO_DATABASE_ADMIN_VARIABLE]: database.demoAdminUrl,
+    // The worker sends the notifications.
+    ...(mailCatcher && {
+      LATCHKEY_NOTIFY_SMTP_URL: mailCatcher.smtpUrl,
+      LATCHKEY_NOTIFY_EMAIL_FROM: 'latchkey <latchkey@localhost>',
+    }),
+  };
+  for (const host of temporal.hosts) {
+    const script = path.join(dist, host.party, 'main.js');
+    const env = host.party === 'worker' ? { ...workerEnv, ...host.env } : host.env;
+    children.push(
+      runChild(
+        host.name,
+        script,
+        () => void stopAll(1),
+        () => stopping,
+        env,
+      ),
+    );
+  }
 
-  await waitForPort(config.api.host, config.api.port, 60_000);
-  await waitForCatalog(config, 120_000);
+  for (const port of temporal.apiPorts) await waitForPort(config.api.host, port, 60_000);
+  await waitForCatalog(config, temporal.clientEnv, 120_000);
   printWhere(config, temporal, mailCatcher, log);
+}
+
+/** The Temporal service `npm start` or `npm run cluster` runs, and the latchkey processes to run on it. */
+interface DevTemporal {
+  address: string;
+  uiUrl?: string;
+  /** Each worker and API process: its name in the output, its program, its own settings. */
+  hosts: Array<{ name: string; party: 'worker' | 'api'; env: NodeJS.ProcessEnv }>;
+  apiPorts: number[];
+  /** What a client of this process's own needs to reach Temporal (certificates in the cluster). */
+  clientEnv: NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+}
+
+async function startDevServerFor(config: LatchkeyConfig, log: (message: string) => void): Promise<DevTemporal> {
+  const [host, portText] = config.temporal.address.split(':');
+  const cli = await ensureTemporalCli(stderrLog);
+  log(`starting the Temporal dev server (state in ${path.join(config.dataDir, 'temporal.db')})`);
+  const server = await startDevServer(cli, {
+    ip: host === 'localhost' ? '127.0.0.1' : host,
+    port: Number(portText),
+    uiPort: config.temporal.devUiPort,
+    uiCodecEndpoint: `${config.api.publicUrl}/codec`,
+    namespace: config.temporal.namespace,
+    dbFile: path.join(config.dataDir, 'temporal.db'),
+    log: stderrLog,
+  });
+  return {
+    address: server.address,
+    uiUrl: server.uiUrl,
+    hosts: [
+      { name: 'worker', party: 'worker', env: {} },
+      { name: 'api', party: 'api', env: {} },
+    ],
+    apiPorts: [config.api.port],
+    clientEnv: {},
+    stop: () => server.stop(),
+  };
+}
+
+/** Two workers and two API instances, on the ports after the configured ones: 3000 and 3001, 9464 and 9465. */
+async function startCluster(config: LatchkeyConfig, log: (message: string) => void): Promise<DevTemporal> {
+  const dir = path.join(config.dataDir, 'cluster');
+  log(`starting the Temporal cluster: Temporal server on PostgreSQL, with mTLS (state in ${dir})`);
+  const cluster = await startTemporalCluster({
+    dir,
+    letThrough: config.dataDir,
+    frontendPort: Number(config.temporal.address.split(':')[1]),
+    log: stderrLog,
+  });
+  const apiPorts = [config.api.port, config.api.port + 1];
+  const worker = (i: number) => ({
+    name: `worker-${i + 1}`,
+    party: 'worker' as const,
+    env: {
+      ...hostEnv(cluster, config, { name: `worker-${i + 1}`, party: 'worker' }),
+      LATCHKEY_WORKER_METRICS_PORT: String(config.worker.metricsPort + i),
+    },
+  });
+  const api = (i: number) => ({
+    name: `api-${i + 1}`,
+    party: 'api' as const,
+    env: {
+      ...hostEnv(cluster, config, { name: `api-${i + 1}`, party: 'api' }),
+      LATCHKEY_API_PORT: String(apiPorts[i]),
+    },
+  });
+  return {
+    address: cluster.address,
+    hosts: [worker(0), worker(1), api(0), api(1)],
+    apiPorts,
+    clientEnv: cluster.clientEnv('admin'),
+    stop: () => cluster.stop(),
+  };
 }
 
 /**
  * Ready means the API answers and the worker has published the resource catalog, so that the first
  * request anyone makes is accepted (the API answers 503 until then).
  */
-async function waitForCatalog(config: LatchkeyConfig, timeoutMs: number): Promise<void> {
-  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
+async function waitForCatalog(config: LatchkeyConfig, clientEnv: NodeJS.ProcessEnv, timeoutMs: number): Promise<void> {
+  const { temporal } = loadConfig({ ...loadDevelopmentSettings().childEnv, ...clientEnv });
+  const connection = await Connection.connect(temporalConnectionOptions(temporal));
   try {
     const keyring = await loadCodecKeyring(config.codec);
     const client = new Client({
@@ -227,7 +298,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 function printWhere(
   config: LatchkeyConfig,
-  temporal: RunningDevServer,
+  temporal: DevTemporal,
   mailCatcher: RunningMailCatcher | undefined,
   log: (m: string) => void,
 ) {
@@ -235,11 +306,15 @@ function printWhere(
   log('ready:');
   log(`  Portal            ${apiUrl}/portal/   (sign in as one of the demo people)`);
   log(`  API               ${apiUrl}   (health ${apiUrl}/healthz, docs ${apiUrl}/docs)`);
-  log(`  Temporal          ${temporal.address}`);
-  log(`  Temporal Web UI   ${temporal.uiUrl ?? '(headless)'}`);
+  if (temporal.apiPorts.length > 1) {
+    log(`  API instances     ${temporal.apiPorts.map((port) => `http://${config.api.host}:${port}`).join(', ')}`);
+  }
+  log(`  Temporal          ${temporal.address}${temporal.clientEnv.TEMPORAL_TLS_CA_FILE ? ' (mTLS)' : ''}`);
+  log(`  Temporal Web UI   ${temporal.uiUrl ?? '(none)'}`);
   log(`  PostgreSQL        127.0.0.1:${config.demoDatabase.port}   (the demo database, target demo-db)`);
+  const workers = temporal.hosts.filter((host) => host.party === 'worker').length;
   log(
-    `  worker            task queue "${config.temporal.taskQueue}", local 1Password in ${config.localOnePassword.stateFile}`,
+    `  ${workers > 1 ? `${workers} workers ` : 'worker           '}  task queue "${config.temporal.taskQueue}", local 1Password in ${config.localOnePassword.stateFile}`,
   );
   if (mailCatcher) log(`  Mail (catcher)    ${mailCatcher.webUrl}   (every mail latchkey sends)`);
   // The host only: the URL may hold a password.

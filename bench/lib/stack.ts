@@ -13,7 +13,7 @@ import { loadDevelopmentSettings } from '../../config/development';
 import { TASK_QUEUE } from '../../contracts/task-queue';
 import { type RunningDevServer, startDevServer, waitForPort } from '../../devstack/dev-server';
 import { chooseServerPorts } from '../../devstack/ports';
-import { startTemporalCluster, type RunningTemporalCluster, type TlsParty } from '../../devstack/temporal-cluster';
+import { hostEnv, startTemporalCluster, type RunningTemporalCluster } from '../../devstack/temporal-cluster';
 import { ensureTemporalCli, type TemporalCliSource } from '../../devstack/temporal-cli';
 import {
   loadOrCreateLocalSigningKey,
@@ -178,7 +178,8 @@ export class Stack {
       LATCHKEY_LOG_LEVEL: 'warn',
       LATCHKEY_ONEPASSWORD_CHECK: this.options.onePasswordCheck ?? 'refuse',
       ...rateLimitEnv(this.options.apiRateLimit),
-      ...(this.cluster && this.tlsEnv('admin')),
+      // The stack's own client (the operator's, in the chaos run) presents the admin certificate.
+      ...this.cluster?.clientEnv('admin'),
     };
     this.config = loadConfig(this.env);
 
@@ -234,37 +235,9 @@ export class Stack {
     await this.waitReady();
   }
 
-  /** The client certificate a party presents to the cluster's Temporal frontend. */
-  private tlsEnv(party: TlsParty): NodeJS.ProcessEnv {
-    if (!this.cluster) return {};
-    const dir = this.cluster.tlsDir(party);
-    return {
-      TEMPORAL_TLS_CA_FILE: path.join(dir, 'ca.crt'),
-      TEMPORAL_TLS_CERT_FILE: path.join(dir, 'tls.crt'),
-      TEMPORAL_TLS_KEY_FILE: path.join(dir, 'tls.key'),
-      TEMPORAL_TLS_SERVER_NAME: this.cluster.serverName,
-    };
-  }
-
-  /**
-   * In the cluster shape each process runs as on a host of its own: a data folder of its own, its own
-   * certificate, and only the files a deployment hands every host (keys, the policy, 1Password) shared.
-   */
+  /** A process's own settings: in the cluster, those of a host of its own (devstack/temporal-cluster.ts). */
   private hostEnv(name: string, party: 'worker' | 'api'): NodeJS.ProcessEnv {
-    if (!this.cluster) return {};
-    const { auth, commands, codec, audit, worker } = this.config;
-    if (auth.mode !== 'local') throw new Error('the bench stack uses local tokens');
-    return {
-      ...this.tlsEnv(party),
-      LATCHKEY_DATA_DIR: path.join(this.dataDir, 'hosts', name),
-      LATCHKEY_AUTH_LOCAL_KEY_FILE: auth.signingKeyFile,
-      LATCHKEY_AUTH_LOCAL_PUBLIC_KEY_FILE: auth.publicKeyFile,
-      LATCHKEY_COMMAND_SIGNING_KEY_FILE: commands.signingKeyFile,
-      LATCHKEY_COMMAND_TRUSTED_KEYS_FILE: commands.trustedKeysFile,
-      LATCHKEY_CODEC_KEY_FILE: codec.keyFile,
-      LATCHKEY_AUDIT_SIGNING_KEY_FILE: audit.signingKeyFile,
-      LATCHKEY_INTERNAL_KEY_FILE: worker.internalKeyFile,
-    };
+    return this.cluster ? hostEnv(this.cluster, this.config, { name, party }) : {};
   }
 
   private child(name: string, script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): ManagedChild {
