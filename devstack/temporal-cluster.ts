@@ -14,6 +14,7 @@ import { chooseServerPorts, serverPortRanges } from './ports';
 import { startPostgres, type RunningPostgres } from './postgres';
 import { ensureTemporalCli } from './temporal-cli';
 import { ensureTemporalServer, type TemporalServerBuild } from './temporal-server';
+import { ensureRateLedgerDatabase } from '../onepassword/sdk/rate-ledger-database';
 
 /**
  * A Temporal cluster of the production shape on this machine, without Docker: PostgreSQL for persistence
@@ -47,10 +48,10 @@ export interface RunningTemporalCluster {
   /** What a latchkey process of this party needs to reach the frontend: TEMPORAL_ADDRESS and TEMPORAL_TLS_*. */
   clientEnv(party: TlsParty): NodeJS.ProcessEnv;
   /**
-   * A file holding the URL of latchkey's own database on the cluster's PostgreSQL (role and database
-   * `latchkey`), where the workers share their 1Password rate budgets: LATCHKEY_RATE_BUDGET_DATABASE_URL_FILE.
+   * A file holding the URL of latchkey's own database on the cluster's PostgreSQL, where the workers share their
+   * 1Password rate budgets (onepassword/sdk/rate-ledger-database.ts): LATCHKEY_RATE_BUDGET_DATABASE_URL_FILE.
    */
-  latchkeyDatabaseUrlFile: string;
+  rateLedgerUrlFile: string;
   serverPid(): number | undefined;
   /** Stops the Temporal server (SIGTERM: graceful; SIGKILL: a crash) and starts it again on the same ports. */
   restartServer(signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
@@ -61,7 +62,6 @@ export interface RunningTemporalCluster {
 
 const DEPLOY = path.join(repoRoot(), 'deploy');
 const TEMPORAL_USER = 'temporal';
-const LATCHKEY_DATABASE = 'latchkey';
 const SERVER_NAME = 'temporal';
 const SERVER_START_TIMEOUT_MS = 120_000;
 /** The frontend, then history, matching and the internal worker service, each with a gRPC and a membership port. */
@@ -157,8 +157,8 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
       log,
     );
 
-    const latchkeyDatabaseUrlFile = path.join(dir, 'latchkey_database_url');
-    await ensureLatchkeyDatabase(postgres, latchkeyDatabaseUrlFile);
+    const rateLedgerUrlFile = path.join(dir, 'rate-ledger-database-url');
+    await ensureRateLedgerDatabase(postgres.adminUrl, rateLedgerUrlFile);
 
     let current: RunningServer = server;
     const tlsDir = (party: TlsParty) => path.join(tlsRoot, party);
@@ -174,7 +174,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
         TEMPORAL_TLS_KEY_FILE: path.join(tlsDir(party), 'tls.key'),
         TEMPORAL_TLS_SERVER_NAME: SERVER_NAME,
       }),
-      latchkeyDatabaseUrlFile,
+      rateLedgerUrlFile,
       serverPid: () => current.pid,
       async restartServer(signal) {
         await current.stop(signal);
@@ -221,27 +221,6 @@ async function ensureTemporalRole(postgres: RunningPostgres, password: string): 
   }
 }
 
-/** latchkey's own role and database, made once; the URL (with the password) goes to a file only its owner reads. */
-async function ensureLatchkeyDatabase(postgres: RunningPostgres, urlFile: string): Promise<void> {
-  if (fs.existsSync(urlFile)) return;
-  const password = randomBytes(24).toString('base64url');
-  const client = new Client(parseIntoClientConfig(postgres.adminUrl));
-  await client.connect();
-  try {
-    const role = escapeIdentifier(LATCHKEY_DATABASE);
-    const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [LATCHKEY_DATABASE]);
-    await client.query(
-      `${exists.rowCount ? 'ALTER' : 'CREATE'} ROLE ${role} LOGIN PASSWORD ${escapeLiteral(password)}`,
-    );
-    const database = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [LATCHKEY_DATABASE]);
-    if (!database.rowCount) await client.query(`CREATE DATABASE ${role} OWNER ${role}`);
-  } finally {
-    await client.end();
-  }
-  const url = `postgres://${LATCHKEY_DATABASE}:${password}@127.0.0.1:${postgres.port}/${LATCHKEY_DATABASE}`;
-  fs.writeFileSync(urlFile, `${url}\n`, { mode: 0o600 });
-}
-
 /**
  * In the cluster each latchkey process runs as on a host of its own: a data folder of its own, its own client
  * certificate, and shared only what a deployment hands every host: the keys (paths from `shared`, the config of
@@ -266,7 +245,7 @@ export function hostEnv(
     LATCHKEY_AUDIT_SIGNING_KEY_FILE: audit.signingKeyFile,
     LATCHKEY_INTERNAL_KEY_FILE: worker.internalKeyFile,
     LATCHKEY_LOCAL_1PASSWORD_FILE: localOnePassword.stateFile,
-    ...(host.party === 'worker' && { LATCHKEY_RATE_BUDGET_DATABASE_URL_FILE: cluster.latchkeyDatabaseUrlFile }),
+    ...(host.party === 'worker' && { LATCHKEY_RATE_BUDGET_DATABASE_URL_FILE: cluster.rateLedgerUrlFile }),
   };
 }
 

@@ -13,6 +13,8 @@ const USAGE = `latchkey <command>
                                     mint a development token (local signing key)
   keys init [--command-signing-key F] [--trusted-command-keys F] [--codec-key F] [--internal-key F]
                                     make a deployment's keys once (mode 0600, never overwritten)
+  rate-ledger init --admin-url URL --admin-password-file F --url-file F
+                                    make the database where the workers share their 1Password rate budgets
   local-1password state|access|faults|reset
                                     inspect or drive the local 1Password
   replay (--request ID | --query Q | --file F | --all)
@@ -57,6 +59,7 @@ const commands: Record<string, Command> = {
   token: async (argv, io) => (await import('./commands/token.js')).runTokenCommand(argv, io, loadConfig()),
   // No configuration: the compose setup service runs it before any latchkey process has its settings.
   keys: async (argv, io) => (await import('./commands/keys.js')).runKeysCommand(argv, io),
+  'rate-ledger': async (argv, io) => (await import('./commands/rate-ledger.js')).runRateLedgerCommand(argv, io),
   'local-1password': async (argv, io) =>
     (await import('./commands/local-1password.js')).runLocalOnePasswordCommand(
       argv,

@@ -1,10 +1,12 @@
-import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Pool } from 'pg';
-import { parseIntoClientConfig } from 'pg-connection-string';
 import { adminQuery, testPostgresAdminUrl } from '../../test/support/postgres';
 import { OnePasswordError } from '../port';
 import { PostgresRateLedger } from './postgres-rate-ledger';
 import { RateBudget } from './rate-budget';
+import { ensureRateLedgerDatabase, RATE_LEDGER_DATABASE } from './rate-ledger-database';
 import { HOUR_MS } from './rate-ledger';
 
 /**
@@ -12,12 +14,14 @@ import { HOUR_MS } from './rate-ledger';
  * as two processes would. What one spends, the other sees.
  */
 describe(PostgresRateLedger.name, () => {
-  const database = `rate_ledger_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-rate-ledger-'));
+  const urlFile = path.join(dir, 'database-url');
   const pools: Pool[] = [];
   let now: number;
 
+  /** A worker's connections, as the worker makes them: from the URL file `rate-ledger init` wrote. */
   const host = (budget = 'demo') => {
-    const pool = new Pool({ ...parseIntoClientConfig(testPostgresAdminUrl()), database, max: 3 });
+    const pool = new Pool({ connectionString: fs.readFileSync(urlFile, 'utf8').trim(), max: 3 });
     pools.push(pool);
     return new PostgresRateLedger({ pool, budget });
   };
@@ -27,12 +31,19 @@ describe(PostgresRateLedger.name, () => {
   ) => new RateBudget({ ledger, limits, headroom: 0, maxWaitMs: 0, now: () => now });
 
   beforeAll(async () => {
-    await adminQuery(`CREATE DATABASE ${database}`);
+    expect(await ensureRateLedgerDatabase(testPostgresAdminUrl(), urlFile)).toBe(true);
+    // Made once: a second run keeps the URL, and with it the role's password.
+    const url = fs.readFileSync(urlFile, 'utf8');
+    expect(await ensureRateLedgerDatabase(testPostgresAdminUrl(), urlFile)).toBe(false);
+    expect(fs.readFileSync(urlFile, 'utf8')).toBe(url);
+    expect(fs.statSync(urlFile).mode & 0o777).toBe(0o600);
   });
 
   afterAll(async () => {
     await Promise.all(pools.map((pool) => pool.end()));
-    await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await adminQuery(`DROP DATABASE IF EXISTS ${RATE_LEDGER_DATABASE} WITH (FORCE)`);
+    await adminQuery(`DROP ROLE IF EXISTS ${RATE_LEDGER_DATABASE}`);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   beforeEach(() => {
@@ -89,7 +100,7 @@ describe(PostgresRateLedger.name, () => {
 
   it('counts in the process while the database cannot be reached, and says so once', async () => {
     const told: boolean[] = [];
-    const pool = new Pool({ host: '127.0.0.1', port: 1, database, connectionTimeoutMillis: 500 });
+    const pool = new Pool({ host: '127.0.0.1', port: 1, connectionTimeoutMillis: 500 });
     pools.push(pool);
     const ledger = new PostgresRateLedger({ pool, budget: 'down', onFallback: (failing) => told.push(failing) });
     const budget = budgetOn(ledger);
