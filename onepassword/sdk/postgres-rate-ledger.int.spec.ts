@@ -60,8 +60,8 @@ describe(PostgresRateLedger.name, () => {
     expect(granted).toBe(10);
     const refusals = outcomes.filter((outcome) => outcome.status === 'rejected');
     for (const refusal of refusals) {
-      expect((refusal as PromiseRejectedResult).reason).toBeInstanceOf(OnePasswordError);
-      expect((refusal as PromiseRejectedResult).reason).toMatchObject({ kind: 'rate-limited' });
+      expect(refusal.reason).toBeInstanceOf(OnePasswordError);
+      expect(refusal.reason).toMatchObject({ kind: 'rate-limited' });
     }
     // Each host reports the shared counts.
     expect(await a.snapshot()).toMatchObject({ writesLastHour: 10, shared: true });
