@@ -91,7 +91,7 @@ interface ChaosReport {
   startedAt: string;
   seconds: number;
   machine: MachineInfo;
-  settings: { requests: number; kills: number; restarts: number };
+  settings: { requests: number; kills: number; restarts: number; cluster?: boolean };
   faults: Record<string, number>;
   counts: Record<string, number>;
   finalStatuses: Record<string, number>;
@@ -210,11 +210,20 @@ if (bench) {
 if (chaos) {
   const c = chaos.counts;
   out.push(
-    `### \`npm run chaos -- --requests ${chaos.settings.requests} --kills ${chaos.settings.kills} --restarts ${chaos.settings.restarts}\` ` +
+    `### \`npm run chaos -- ${chaos.settings.cluster ? '--cluster ' : ''}--requests ${chaos.settings.requests} ` +
+      `--kills ${chaos.settings.kills} --restarts ${chaos.settings.restarts}\` ` +
       `(${chaos.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${chaos.seconds} s)`,
   );
   out.push('');
   out.push(`Machine: ${machineLine(chaos.machine)}. Result: ${chaos.passed ? 'passed' : 'FAILED'}.`);
+  // The cluster run's first line says what it ran on and which processes each fault took.
+  const shape = chaos.timeline.filter((e) => /^(SIGKILL|stopping PostgreSQL|restarting the Temporal)/.test(e.event));
+  if (chaos.settings.cluster) {
+    out.push(
+      `Two workers and two API instances on a Temporal server backed by PostgreSQL, with mTLS. Faults in order: ` +
+        `${shape.map((e) => e.event.replace(/ \(.*\)$/, '')).join('; ')}.`,
+    );
+  }
   const faulted = Object.values(chaos.onePassword.counters.faulted).reduce((a, b) => a + b, 0);
   out.push(
     `Final statuses: ${Object.entries(chaos.finalStatuses)

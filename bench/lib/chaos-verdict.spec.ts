@@ -21,8 +21,8 @@ function finalState(status: AccessRequestState['status'], granted = true, unrece
   } as AccessRequestState;
 }
 
-function link(requestId: string, id: string, expiresAt = PROMISED): LocalShareLink {
-  return { id, reference: `AccessRequest:${requestId}:grant`, expiresAt } as LocalShareLink;
+function link(requestId: string, id: string, expiresAt = PROMISED, createdAt?: string): LocalShareLink {
+  return { id, reference: `AccessRequest:${requestId}:grant`, expiresAt, createdAt } as LocalShareLink;
 }
 
 /** A clean run: a share-link request, a rotate-on-revoke request and a vault-group request, all ended. */
@@ -161,6 +161,22 @@ describe(judgeChaos.name, () => {
   it('counts a share link that outlives what the request promised as left behind', () => {
     const run = cleanRun();
     run.onePassword.shareLinks[0] = link('req_a', 'shr_1', '2026-12-04T21:00:00.000Z');
+    expect(judgeChaos(run).counts.grantsLeftBehind).toBe(1);
+  });
+
+  it('accepts a link nobody received made just after the delivered one, living no longer (a reset run finishing late)', () => {
+    const run = cleanRun();
+    run.resets = new Map([['req_a', 1]]);
+    const HOUR = 3_600_000;
+    const at = (ms: number) => new Date(ms).toISOString();
+    const createdAt = Date.parse(PROMISED) - HOUR;
+    run.onePassword.shareLinks[0] = link('req_a', 'shr_1', PROMISED, at(createdAt));
+    run.onePassword.shareLinks.push(link('req_a', 'shr_late', at(createdAt + 576 + HOUR), at(createdAt + 576)));
+    const sut = judgeChaos(run);
+    expect(sut.counts.grantsLeftBehind).toBe(0);
+    expect(sut.counts.unreceivedLinks).toBe(1);
+    // Living longer than the delivered one is a grant beyond the promise, whoever made it.
+    run.onePassword.shareLinks[1] = link('req_a', 'shr_late', at(createdAt + 576 + 2 * HOUR), at(createdAt + 576));
     expect(judgeChaos(run).counts.grantsLeftBehind).toBe(1);
   });
 

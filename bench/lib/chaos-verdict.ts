@@ -174,9 +174,12 @@ export function judgeChaos(obs: ChaosObservation): ChaosVerdict {
         unexpectedEnd.push({ requestId, what: 'the request says granted, but 1Password has not the link it promised' });
       }
       for (const link of links) {
-        if (promised && Date.parse(link.expiresAt) > Date.parse(promised)) {
-          leftBehind.push({ requestId, what: `share link lives until ${link.expiresAt}, promised ${promised}` });
-        }
+        if (!promised || Date.parse(link.expiresAt) <= Date.parse(promised)) continue;
+        // A link nobody received, made for this grant just after the delivered one and living no longer: an attempt
+        // of a run that an operator's reset replaced, finishing after the new run's (its answer went nowhere, so its
+        // URL never left 1Password). Nobody can open it; a longer-lived one would be a grant beyond the promise.
+        if (delivered.length === 1 && !delivered.includes(link) && lifetime(link) <= lifetime(delivered[0])) continue;
+        leftBehind.push({ requestId, what: `share link lives until ${link.expiresAt}, promised ${promised}` });
       }
     } else if (links.length > 0) {
       leftBehind.push({ requestId, what: `a ${request.mode} request made ${links.length} share link(s)` });
@@ -237,4 +240,9 @@ export function judgeChaos(obs: ChaosObservation): ChaosVerdict {
     findings: { notAccepted, lost, unfinished, unexpectedEnd, leftBehind, duplicates },
     passed: bad === 0,
   };
+}
+
+/** How long 1Password serves a link, from its creation (NaN when not recorded: then never "no longer"). */
+function lifetime(link: { createdAt?: string; expiresAt: string }): number {
+  return Date.parse(link.expiresAt) - Date.parse(link.createdAt ?? '');
 }
