@@ -1,30 +1,21 @@
 import { parseArgs } from 'node:util';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createDataConverter, loadCodecKeyring } from '../codec';
+import { loadConfig } from '../config/config';
+import { temporalConnectionOptions } from '../config/temporal-connection';
 import type { BaselineActivities } from './baseline-workflow';
 
 /**
  * The worker of the do-nothing baseline workflow, on a task queue of its own, as a process of its
- * own (like latchkey's worker), so both compete for the same two cores the same way.
+ * own (like latchkey's worker), so both compete for the same two cores the same way. It reaches Temporal
+ * and encrypts payloads as latchkey's worker does, from the same settings (TEMPORAL_*, LATCHKEY_CODEC_*).
  */
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      address: { type: 'string' },
-      'task-queue': { type: 'string' },
-      'codec-key-file': { type: 'string' },
-      'codec-key-id': { type: 'string' },
-    },
-  });
-  if (!values.address || !values['task-queue'] || !values['codec-key-file'] || !values['codec-key-id']) {
-    throw new Error('usage: baseline-worker --address H:P --task-queue Q --codec-key-file F --codec-key-id ID');
-  }
-  const keyring = await loadCodecKeyring({
-    keyFile: values['codec-key-file'],
-    keyId: values['codec-key-id'],
-    decodeKeys: [],
-  });
-  const connection = await NativeConnection.connect({ address: values.address });
+  const { values } = parseArgs({ options: { 'task-queue': { type: 'string' } } });
+  if (!values['task-queue']) throw new Error('usage: baseline-worker --task-queue Q');
+  const config = loadConfig();
+  const keyring = await loadCodecKeyring(config.codec);
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const activities: BaselineActivities = { noop: () => Promise.resolve() };
   const worker = await Worker.create({
     connection,

@@ -30,6 +30,7 @@ const { values: flags } = parseArgs({
     'per-mode': { type: 'string' },
     out: { type: 'string' },
     'keep-data': { type: 'boolean', default: false },
+    cluster: { type: 'boolean', default: false },
   },
 });
 
@@ -50,6 +51,8 @@ const settings = {
   concurrency: intFlag('concurrency', 16, 8),
   grantSeconds: intFlag('grant-seconds', 2, 2),
   perMode: intFlag('per-mode', 10, 2),
+  /** Against the production shape (bench/lib/stack.ts): two workers and two APIs, Temporal server on PostgreSQL. */
+  cluster: flags.cluster ?? false,
 };
 
 const log = (message: string) => process.stderr.write(`[bench] ${new Date().toISOString().slice(11, 19)} ${message}\n`);
@@ -429,9 +432,14 @@ interface OpenResult {
 
 /** N requests held open (pending approval) at once: memory, database size, reads while open. */
 async function measureOpen(stack: Stack, api: ApiClient, tokens: Tokens, direct: DirectLatchkey): Promise<OpenResult> {
+  // In the cluster, what all workers (all API instances) hold together.
+  const total = (names: string[]) => {
+    const each = names.map((name) => stack.rssOf(stack.pid(name)));
+    return each.some((bytes) => bytes === undefined) ? undefined : each.reduce((a = 0, b = 0) => a + b, 0);
+  };
   const rss = () => ({
-    worker: stack.rssOf(stack.pid('worker')),
-    api: stack.rssOf(stack.pid('api')),
+    worker: total(stack.workers),
+    api: total(stack.apis),
     temporal: stack.rssOf(stack.serverPid),
   });
   const rssBefore = rss();
@@ -516,6 +524,7 @@ runMain('bench', async (onStack) => {
     opLatencyMs: settings.opLatencyMs,
     baselineWorker: true,
     keepData: flags['keep-data'],
+    cluster: settings.cluster,
   });
   onStack(stack);
   log(`booting the stack in ${stack.dataDir}`);
@@ -525,7 +534,8 @@ runMain('bench', async (onStack) => {
   const audience = stack.config.auth.audience;
   const who = (p: Persona) => mint(stack.key, issuer, audience, p);
   const tokens: Tokens = { alice: await who(ALICE), bob: await who(BOB), ada: await who(ADA) };
-  const api = new ApiClient(stack.apiUrl);
+  // In the cluster the calls take the API instances in turn, as a load balancer would.
+  const api = new ApiClient(stack.apiUrls);
   const direct = new DirectLatchkey(
     stack.client,
     loadPolicyFile(BENCH_POLICY_FILE),
@@ -719,7 +729,10 @@ function printReport(r: {
       (['worker', 'api', 'temporal'] as const).map((p) => [p, mib(o.rssBefore[p]), mib(o.rssOpen[p])]),
     ),
   );
-  out.push(`SQLite database: ${mib(o.dbBytesBefore)} before, ${mib(o.dbBytesOpen)} with them open`);
+  out.push(
+    `${r.settings.cluster ? 'PostgreSQL data directory' : 'SQLite database'}: ${mib(o.dbBytesBefore)} before, ` +
+      `${mib(o.dbBytesOpen)} with them open`,
+  );
   out.push(
     table(
       ['read while open (ms)', 'p50', 'p95', 'p99'],

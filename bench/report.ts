@@ -132,9 +132,19 @@ const hostile = load<HostileReport>(flags.hostile ?? newest('hostile'));
 
 if (bench) {
   const s = bench.settings;
-  out.push(`### \`npm run bench\` (${bench.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${bench.seconds} s)`);
+  const cluster = s.cluster === true;
+  out.push(
+    `### \`npm run bench${cluster ? ' -- --cluster' : ''}\` (${bench.startedAt.slice(0, 16).replace('T', ' ')} UTC, ` +
+      `${bench.seconds} s)`,
+  );
   out.push('');
   out.push(`Machine: ${machineLine(bench.machine)}.`);
+  if (cluster) {
+    out.push(
+      'Against the production shape: two workers and two API instances (the calls take them in turn), on a ' +
+        'Temporal server backed by PostgreSQL, with mTLS.',
+    );
+  }
   out.push(
     `Settings: ${s.samples} samples, local 1Password latency ${s.opLatencyMs} ms, ${s.concurrency} starters, ` +
       `${s.grantSeconds} s grants for ${s.throughputSeconds} s, ${s.open} requests held open. ` +
@@ -187,10 +197,23 @@ if (bench) {
   out.push('');
   out.push(row(['', 'before', `with ${o.open} open`]));
   out.push(row(['---', '---:', '---:']));
-  out.push(row(['worker RSS', mib(o.rssBefore.worker), mib(o.rssOpen.worker)]));
-  out.push(row(['API RSS', mib(o.rssBefore.api), mib(o.rssOpen.api)]));
-  out.push(row(['Temporal dev server RSS', mib(o.rssBefore.temporal), mib(o.rssOpen.temporal)]));
-  out.push(row(['SQLite database (with WAL)', mib(o.dbBytesBefore), mib(o.dbBytesOpen)]));
+  const both = cluster ? ' (both)' : '';
+  out.push(row([`worker RSS${both}`, mib(o.rssBefore.worker), mib(o.rssOpen.worker)]));
+  out.push(row([`API RSS${both}`, mib(o.rssBefore.api), mib(o.rssOpen.api)]));
+  out.push(
+    row([
+      cluster ? 'Temporal server RSS' : 'Temporal dev server RSS',
+      mib(o.rssBefore.temporal),
+      mib(o.rssOpen.temporal),
+    ]),
+  );
+  out.push(
+    row([
+      cluster ? 'PostgreSQL data directory' : 'SQLite database (with WAL)',
+      mib(o.dbBytesBefore),
+      mib(o.dbBytesOpen),
+    ]),
+  );
   out.push('');
   out.push(row(['read while open (ms)', 'p50', 'p95', 'p99']));
   out.push(row(['---', '---:', '---:', '---:']));

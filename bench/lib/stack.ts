@@ -219,16 +219,12 @@ export class Stack {
     if (this.options.baselineWorker) {
       this.children.set(
         'baseline',
-        this.child('baseline', path.join(dist, 'bench', 'baseline-worker.js'), [
-          '--address',
-          this.temporalAddress,
-          '--task-queue',
-          this.baselineTaskQueue,
-          '--codec-key-file',
-          this.config.codec.keyFile,
-          '--codec-key-id',
-          this.config.codec.keyId,
-        ]),
+        this.child(
+          'baseline',
+          path.join(dist, 'bench', 'baseline-worker.js'),
+          ['--task-queue', this.baselineTaskQueue],
+          this.cluster?.clientEnv('worker'),
+        ),
       );
     }
     for (const name of this.children.keys()) this.startChild(name);
