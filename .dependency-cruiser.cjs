@@ -23,7 +23,8 @@ const MAY_IMPORT = {
   activities: ['contracts', 'domain', 'codec', 'trust', 'onepassword', 'notify', 'targets'],
   // Activities as types only (proxyActivities); eslint and the rule below both say so.
   workflows: ['contracts', 'domain', 'trust', 'activities'],
-  devstack: ['contracts', 'config'],
+  // The production-shaped cluster makes the workers' shared rate ledger as a deployment does (onepassword/sdk).
+  devstack: ['contracts', 'config', 'onepassword'],
   'apps/worker': [
     'contracts',
     'domain',
