@@ -159,6 +159,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
 
     const rateLedgerUrlFile = path.join(dir, 'rate-ledger-database-url');
     await ensureRateLedgerDatabase(postgres.adminUrl, rateLedgerUrlFile);
+    pointAtPort(rateLedgerUrlFile, postgresPort);
 
     let current: RunningServer = server;
     const tlsDir = (party: TlsParty) => path.join(tlsRoot, party);
@@ -204,6 +205,17 @@ async function makeCertificates(root: string, log: Log): Promise<void> {
   }
   const output = await runScript(path.join(DEPLOY, 'setup', 'make-certs.sh'), [root], {});
   if (output.includes('created')) log(`made the cluster's CA and certificates in ${root}`);
+}
+
+/**
+ * The ledger's URL names the port PostgreSQL had when the URL was made; a later start of the same cluster may
+ * give it another (a free one is chosen each time), so the file follows it.
+ */
+function pointAtPort(urlFile: string, port: number): void {
+  const url = new URL(fs.readFileSync(urlFile, 'utf8').trim());
+  if (url.port === String(port)) return;
+  url.port = String(port);
+  fs.writeFileSync(urlFile, `${url.toString()}\n`, { mode: 0o600 });
 }
 
 /** The role Temporal connects as: it creates its two databases itself (the SQL tool's create-database). */
