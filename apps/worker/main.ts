@@ -13,7 +13,7 @@ import { integrationUnusable } from '../../onepassword/check';
 import { integrationsOf, type LoadedPolicy, loadPolicyFile } from '../../policy';
 import type { catalogWorkflow } from '../../workflows/catalog';
 import { reportRateBudgets } from './budget-metrics';
-import { ensureReconcileSchedule } from './reconcile-schedule';
+import { ensureReconcileSchedule, keepTryingReconcileSchedule } from './reconcile-schedule';
 import { checkIntegration } from './onepassword-check';
 import { createWorkerPorts } from './ports';
 import { checkTargets, createTargetPorts } from './targets';
@@ -124,11 +124,20 @@ async function main(): Promise<void> {
     staticSummary: 'Resource catalog: vaults and items of every integration',
   });
 
-  await ensureReconcileSchedule(client, { taskQueue: config.temporal.taskQueue, everyMs: config.reconcile.everyMs });
+  let stopping = false;
+  void keepTryingReconcileSchedule(
+    () => ensureReconcileSchedule(client, { taskQueue: config.temporal.taskQueue, everyMs: config.reconcile.everyMs }),
+    {
+      onFailure: (error, attempt) =>
+        logger.warn({ err: error, attempt }, 'could not bring the reconcile schedule up to date yet; trying again'),
+      stopped: () => stopping,
+    },
+  );
 
   const stop = (signal: string) => {
     // Ctrl-C in a terminal signals every process, and `npm start` then asks again with SIGTERM.
     if (worker.getState() !== 'RUNNING') return;
+    stopping = true;
     logger.info({ signal }, 'shutting down');
     worker.shutdown();
   };
@@ -146,6 +155,7 @@ async function main(): Promise<void> {
   try {
     await worker.run();
   } finally {
+    stopping = true;
     stopBudgetReports();
     await ports.close();
     await clientConnection.close();

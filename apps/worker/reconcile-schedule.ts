@@ -42,3 +42,31 @@ export async function ensureReconcileSchedule(
     }));
   }
 }
+
+export interface KeepTryingOptions {
+  /** Told of each failed attempt; the next comes after a back-off (2 s, doubling, at most a minute). */
+  onFailure: (error: unknown, attempt: number) => void;
+  /** Whether the worker is shutting down: then it stops trying. */
+  stopped: () => boolean;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Brings the schedule up to date without holding up the worker: a Temporal server that is still starting
+ * answers schedule calls last (its own per-namespace worker runs them), and a worker that waited for it, or
+ * exited on it, would serve no request meanwhile. Tries until it succeeds or the worker stops.
+ */
+export async function keepTryingReconcileSchedule(
+  ensure: () => Promise<void>,
+  { onFailure, stopped, sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)) }: KeepTryingOptions,
+): Promise<void> {
+  for (let attempt = 1; !stopped(); attempt++) {
+    try {
+      return await ensure();
+    } catch (error) {
+      if (stopped()) return;
+      onFailure(error, attempt);
+      await sleep(Math.min(60_000, 2_000 * 2 ** (attempt - 1)));
+    }
+  }
+}
