@@ -314,7 +314,7 @@ function printWhere(
   log(`  PostgreSQL        127.0.0.1:${config.demoDatabase.port}   (the demo database, target demo-db)`);
   const workers = temporal.hosts.filter((host) => host.party === 'worker').length;
   log(
-    `  ${workers > 1 ? `${workers} workers ` : 'worker           '}  task queue "${config.temporal.taskQueue}", local 1Password in ${config.localOnePassword.stateFile}`,
+    `  ${workers > 1 ? `${workers} workers ` : 'worker          '}  task queue "${config.temporal.taskQueue}", local 1Password in ${config.localOnePassword.stateFile}`,
   );
   if (mailCatcher) log(`  Mail (catcher)    ${mailCatcher.webUrl}   (every mail latchkey sends)`);
   // The host only: the URL may hold a password.
