@@ -40,11 +40,6 @@ export type TlsParty = 'temporal' | 'admin' | 'api' | 'worker' | 'ui';
 export interface RunningTemporalCluster {
   /** host:port of the frontend (mTLS). */
   address: string;
-  /** The name the frontend's certificate carries, which clients check. */
-  serverName: string;
-  postgresPort: number;
-  /** The certificate directory of a party (ca.crt, tls.crt, tls.key). */
-  tlsDir(party: TlsParty): string;
   /** What a latchkey process of this party needs to reach the frontend: TEMPORAL_ADDRESS and TEMPORAL_TLS_*. */
   clientEnv(party: TlsParty): NodeJS.ProcessEnv;
   /**
@@ -165,9 +160,6 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
     const tlsDir = (party: TlsParty) => path.join(tlsRoot, party);
     return {
       address,
-      serverName: SERVER_NAME,
-      postgresPort,
-      tlsDir,
       clientEnv: (party) => ({
         TEMPORAL_ADDRESS: address,
         TEMPORAL_TLS_CA_FILE: path.join(tlsDir(party), 'ca.crt'),

@@ -113,10 +113,6 @@ export class Stack {
     this.apis = options.cluster ? ['api-1', 'api-2'] : ['api'];
   }
 
-  get isCluster(): boolean {
-    return !!this.cluster;
-  }
-
   get log(): Log {
     return this.options.log;
   }
