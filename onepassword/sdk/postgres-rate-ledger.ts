@@ -139,16 +139,12 @@ export class PostgresRateLedger implements RateLedger {
            FROM latchkey_onepassword_requests WHERE budget = $1 AND at_ms > $3`,
           [this.budget, now - HOUR_MS, now - DAY_MS],
         );
-        const blocked = await this.pool.query<{ until_ms: string }>(
-          'SELECT until_ms FROM latchkey_onepassword_blocks WHERE budget = $1',
-          [this.budget],
-        );
         const row = result.rows[0];
         return {
           readsLastHour: Number(row.reads),
           writesLastHour: Number(row.writes),
           requestsLastDay: Number(row.day),
-          blockedUntil: blocked.rows[0] ? Number(blocked.rows[0].until_ms) : 0,
+          blockedUntil: await this.blockedUntil(this.pool),
         };
       },
       () => this.fallback.counts(now),
@@ -195,7 +191,7 @@ export class PostgresRateLedger implements RateLedger {
     }
   }
 
-  private async blockedUntil(db: PoolClient): Promise<number> {
+  private async blockedUntil(db: Pool | PoolClient): Promise<number> {
     const result = await db.query<{ until_ms: string }>(
       'SELECT until_ms FROM latchkey_onepassword_blocks WHERE budget = $1',
       [this.budget],

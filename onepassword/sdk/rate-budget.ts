@@ -110,7 +110,7 @@ export class RateBudget {
     const oldest = await this.ledger.oldestInLastHour(now);
     const wait = Math.max(MIN_PENALTY_MS, oldest === undefined ? 0 : oldest + HOUR_MS - now);
     this.rateLimitedBy1Password += 1;
-    return (await this.ledger.blockUntil(now + wait, now)) - now;
+    return (await this.ledger.blockUntil(now + wait)) - now;
   }
 
   async snapshot(): Promise<BudgetSnapshot> {

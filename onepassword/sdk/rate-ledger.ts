@@ -13,7 +13,7 @@ export interface RateLedger {
    */
   tryCount(kind: RequestKind, windows: Windows, now: number): Promise<number>;
   /** Blocks every request until `until` (the later of this and a block already held). Answers the block's end. */
-  blockUntil(until: number, now: number): Promise<number>;
+  blockUntil(until: number): Promise<number>;
   /** The oldest request counted in the last hour, of either kind. */
   oldestInLastHour(now: number): Promise<number | undefined>;
   counts(now: number): Promise<LedgerCounts>;
