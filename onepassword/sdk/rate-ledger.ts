@@ -3,7 +3,7 @@
  * per account, whichever host sends the request, so workers on several hosts must count in one place
  * (PostgresRateLedger); a single worker may count in memory (MemoryRateLedger).
  *
- * Times are the caller's milliseconds since the epoch: each call takes `now`.
+ * Times are the caller's milliseconds since the epoch: the calls that read the windows take `now`.
  */
 export interface RateLedger {
   /**
