@@ -1,3 +1,4 @@
+import { ActivityCancelledError, type Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '.';
 import { OnePasswordError } from '../onepassword/port';
@@ -17,22 +18,72 @@ const input = {
   oneTimeView: true,
 };
 
+/** The beats the server acknowledged, by attempt (its task token). */
+type Beats = Array<{ attempt: string; details: unknown }>;
+
+/** The one call the activity makes on its client: a heartbeat, answered once the server holds it. */
+function acknowledgingClient(beats: Beats): Client {
+  const heartbeat = (taskToken: Uint8Array, details: unknown) => {
+    beats.push({ attempt: Buffer.from(taskToken).toString(), details });
+    return Promise.resolve();
+  };
+  return {
+    connection: { withDeadline: (_deadline: number, call: () => Promise<void>) => call() },
+    activity: { heartbeat },
+  } as unknown as Client;
+}
+
+const lastOf = (beats: Beats, attempt = 'test') => beats.filter((beat) => beat.attempt === attempt).at(-1)?.details;
+
 describe('createShareLink across attempts', () => {
   let port: RecordingPort;
+  let beats: Beats;
   let sut: ReturnType<typeof createActivities>;
 
   beforeEach(async () => {
     port = await RecordingPort.create();
-    sut = createActivities({ onePassword: () => port, notifier: new RecordingNotifier(), logger: silentLogger });
+    beats = [];
+    sut = createActivities({
+      onePassword: () => port,
+      notifier: new RecordingNotifier(),
+      logger: silentLogger,
+      temporal: acknowledgingClient(beats),
+    });
   });
   afterEach(() => port.dispose());
 
   it('records the link it made in its heartbeat details, for an attempt that outlives it', async () => {
-    const env = new MockActivityEnvironment();
-    const beats: unknown[] = [];
-    env.on('heartbeat', (details: unknown) => beats.push(details));
-    const link = await env.run(sut.createShareLink, input);
-    expect(beats.at(-1)).toEqual({ link });
+    const link = await new MockActivityEnvironment().run(sut.createShareLink, input);
+    expect(lastOf(beats)).toEqual({ link });
+  });
+
+  it('has the server hold the time its call began before the call, since a failure takes unsent beats along', async () => {
+    let release!: () => void;
+    port.holdAfterEffect('createShareLink', new Promise<void>((resolve) => (release = resolve)));
+    const running = new MockActivityEnvironment().run(sut.createShareLink, input);
+    await eventually(() => Promise.resolve(expect(port.callsOf('createShareLink')).toHaveLength(1)));
+    expect(lastOf(beats)).toEqual({ creatingSince: expect.any(Number), unreceived: 0 });
+    release();
+    await running;
+  });
+
+  it('counts a call that failed after it may have written, so the next attempt need not wait', async () => {
+    port.applyThenFail('createShareLink', new OnePasswordError('unavailable', 'answer lost'));
+    await expect(new MockActivityEnvironment().run(sut.createShareLink, input)).rejects.toMatchObject({
+      type: 'OnePassword.unavailable',
+    });
+    expect(lastOf(beats)).toEqual({ unreceived: 1 });
+    const next = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: lastOf(beats) });
+    const started = Date.now();
+    await expect(next.run(sut.createShareLink, input)).resolves.toMatchObject({ unreceivedLinks: 1 });
+    expect(Date.now() - started).toBeLessThan(SHARE_CALL_DEADLINE_MS);
+    expect((await port.local.readState()).shareLinks).toHaveLength(2);
+  });
+
+  it('counts nothing for a call 1Password refused (it wrote nothing), and leaves nothing to wait for', async () => {
+    port.failNext('createShareLink', new OnePasswordError('rate-limited', 'slow down', 1_000));
+    await expect(new MockActivityEnvironment().run(sut.createShareLink, input)).rejects.toThrow();
+    expect(lastOf(beats)).toEqual({ unreceived: 0 });
   });
 
   it('returns the link an earlier attempt recorded, without asking 1Password for another', async () => {
@@ -57,17 +108,14 @@ describe('createShareLink across attempts', () => {
   it('a late attempt and its retry, run at once as Temporal does after a missed heartbeat, never write together', async () => {
     let releaseFirst!: () => void;
     port.holdAfterEffect('createShareLink', new Promise<void>((resolve) => (releaseFirst = resolve)));
-    const first = new MockActivityEnvironment();
-    let lastBeat: unknown;
-    first.on('heartbeat', (details: unknown) => (lastBeat = details));
-    const late = first.run(sut.createShareLink, input);
+    const late = new MockActivityEnvironment().run(sut.createShareLink, input);
     await eventually(() => Promise.resolve(expect(port.callsOf('createShareLink')).toHaveLength(1)));
 
     // The server gave up on the first attempt (as if its heartbeat timeout had passed: the call began 29 s
     // ago) and the retry starts from the details the first one last recorded.
-    const { creatingSince } = lastBeat as { creatingSince: number };
+    const { creatingSince } = lastOf(beats) as { creatingSince: number };
     const heartbeatDetails = { creatingSince: creatingSince - SHARE_CALL_DEADLINE_MS + 1_000 };
-    const retry = new MockActivityEnvironment({ attempt: 2, heartbeatDetails });
+    const retry = new MockActivityEnvironment({ attempt: 2, heartbeatDetails, taskToken: Buffer.from('retry') });
     const retried = retry.run(sut.createShareLink, input);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(port.callsOf('createShareLink')).toHaveLength(1);
@@ -87,15 +135,13 @@ describe('createShareLink across attempts', () => {
     const afterWait = new MockActivityEnvironment({ attempt: 3, heartbeatDetails: { unreceived: 1 } });
     await expect(afterWait.run(sut.createShareLink, input)).resolves.toMatchObject({ unreceivedLinks: 1 });
 
-    const beats: unknown[] = [];
     const waiting = new MockActivityEnvironment({
       attempt: 2,
       heartbeatDetails: { creatingSince: Date.now() - SHARE_CALL_DEADLINE_MS, unreceived: 1 },
     });
-    waiting.on('heartbeat', (details: unknown) => beats.push(details));
     await expect(waiting.run(sut.createShareLink, input)).resolves.toMatchObject({ unreceivedLinks: 2 });
     // What an attempt dying after the wait would leave: the earlier call counted, no longer pending.
-    expect(beats).toContainEqual({ unreceived: 2 });
+    expect(beats.map((beat) => beat.details)).toContainEqual({ unreceived: 2 });
   });
 
   it('reports no unreceived link when every call was answered', async () => {
@@ -109,6 +155,23 @@ describe('createShareLink across attempts', () => {
     const running = env.run(sut.createShareLink, input);
     env.cancel();
     await expect(running).rejects.toThrow();
+    expect(port.callsOf('createShareLink')).toEqual([]);
+  });
+
+  it('writes nothing when the server answers the beat before the write with a cancellation', async () => {
+    const cancelling = {
+      connection: { withDeadline: (_deadline: number, call: () => Promise<void>) => call() },
+      activity: {
+        heartbeat: () => Promise.reject(new ActivityCancelledError('cancelled')),
+      },
+    } as unknown as Client;
+    const activities = createActivities({
+      onePassword: () => port,
+      notifier: new RecordingNotifier(),
+      logger: silentLogger,
+      temporal: cancelling,
+    });
+    await expect(new MockActivityEnvironment().run(activities.createShareLink, input)).rejects.toThrow();
     expect(port.callsOf('createShareLink')).toEqual([]);
   });
 

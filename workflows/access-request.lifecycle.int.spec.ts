@@ -4,6 +4,7 @@ import { WorkflowTestWorld } from '../test/support/workflow-world';
 import { approve, eventually, refusalOf, stateOf, useTimeSkippingWorld } from '../test/support/time-skipping';
 import { recordHistory } from '../test/support/histories';
 import { SHARE_CALL_DEADLINE_MS } from '../activities/share-links';
+import { OnePasswordError } from '../onepassword/port';
 import { HOUR, people, REQUESTER, requestInput, shareLinkGrant, vaultGroupGrant } from '../test/support/snapshots';
 import { vaultLeaseWorkflowId } from '../domain/ids';
 import { CATALOG_WORKFLOW_ID, catalogQuery, refreshCatalogUpdate } from '../contracts/catalog';
@@ -270,8 +271,7 @@ describe('accessRequestWorkflow over time and failures (time-skipping server)', 
     });
     // 1Password made the link, but the worker dies before it could report the result.
     await eventually(() => Promise.resolve(expect(suite.world.port.callsOf('createShareLink')).toHaveLength(1)));
-    doomed.worker.shutdown();
-    await expect(doomed.running).rejects.toThrow();
+    await doomed.kill();
     releaseHeldCall();
 
     await suite.world.startWorker();
@@ -298,5 +298,56 @@ describe('accessRequestWorkflow over time and failures (time-skipping server)', 
     expect((await sut.result()).status).toBe('EXPIRED');
     expect((await suite.world.port.local.readState()).shareLinks).toHaveLength(2);
     await recordHistory(sut, 'worker-killed-during-grant');
+  });
+
+  it('link calls that took effect and then failed, one after another: each counted, and no retry waits', async () => {
+    // The worker's own heartbeats would not do: the SDK holds back all but an attempt's first and sends none
+    // with a failure, so the second attempt's "creating" would be lost with it and the third would count one.
+    const answerLost = () => new OnePasswordError('unavailable', 'the answer was lost after the write');
+    suite.world.port.applyThenFail('createShareLink', answerLost(), answerLost());
+    const sut = await suite.world.start(requestInput(flow({ grant: shareLinkGrant() })));
+    const startedAt = Date.now();
+    await approve(sut, people.alice);
+
+    await eventually(async () => expect((await stateOf(sut)).status).toBe('ACTIVE'), 90_000);
+    const links = (await suite.world.port.local.readState()).shareLinks;
+    expect(links).toHaveLength(3);
+    const { grant } = await stateOf(sut);
+    expect(grant).toMatchObject({ unreceivedLinks: 2, providerExpiresAt: links[2].expiresAt });
+    expect((await sut.query(grantAccessQuery))!.shareUrl).toContain(links[2].id);
+    // Each failed call answered, so no attempt had to wait out the one before it.
+    expect(Date.now() - startedAt).toBeLessThan(SHARE_CALL_DEADLINE_MS);
+    await suite.world.terminate(sut.workflowId, 'test finished');
+  });
+
+  it('a worker killed while a retried link call was writing: both unanswered calls counted', async () => {
+    await suite.world.dispose();
+    suite.world = await WorkflowTestWorld.create(suite.env); // workers of its own, so one can be killed
+    const { port } = suite.world;
+    port.applyThenFail('createShareLink', new OnePasswordError('unavailable', 'the answer was lost after the write'));
+    const doomed = await suite.world.startWorker({
+      shutdownGraceTime: '100 ms',
+      shutdownForceTime: '500 ms',
+      maxCachedWorkflows: 0,
+    });
+    const sut = await suite.world.start(requestInput(flow({ grant: shareLinkGrant() })));
+    await sut.startUpdate(approveUpdate, {
+      args: [toSign({ actor: people.alice })],
+      waitForStage: WorkflowUpdateStage.ACCEPTED,
+    });
+    // The first call fails after its write; the retry's call is held after its write, and its worker dies.
+    await eventually(() => Promise.resolve(expect(port.callsOf('createShareLink')[0]?.outcome).toBe('failed')));
+    let releaseHeldCall!: () => void;
+    port.holdAfterEffect('createShareLink', new Promise<void>((resolve) => (releaseHeldCall = resolve)));
+    await eventually(() => Promise.resolve(expect(port.callsOf('createShareLink')).toHaveLength(2)), 45_000);
+    await doomed.kill();
+    releaseHeldCall();
+
+    await suite.world.startWorker();
+    await eventually(async () => expect((await stateOf(sut)).status).toBe('ACTIVE'), 90_000);
+    const links = (await port.local.readState()).shareLinks;
+    expect(links).toHaveLength(3);
+    expect((await stateOf(sut)).grant).toMatchObject({ unreceivedLinks: 2, providerExpiresAt: links[2].expiresAt });
+    await suite.world.terminate(sut.workflowId, 'test finished');
   });
 });

@@ -41,9 +41,10 @@ export async function createLatchkeyWorker(opts: LatchkeyWorkerOptions): Promise
     taskQueue: opts.taskQueue,
     dataConverter: opts.dataConverter,
     activities: opts.activities,
-    // A heartbeat's details are what the next attempt reads (the share link made, or since when one is
-    // being made). The SDK holds all but the first of an attempt's heartbeats for up to 80 % of the heartbeat
-    // timeout (24 s for grants); a worker that died meanwhile would take them along. One second at most.
+    // A heartbeat's details are what the next attempt reads (a rotation made, the notifications sent). The
+    // SDK holds all but the first of an attempt's heartbeats for up to 80 % of the heartbeat timeout (24 s for
+    // grants); a worker that died meanwhile would take them along. One second at most. (Share links, which
+    // cannot afford even that, record theirs through the client: activities/heartbeat.ts.)
     maxHeartbeatThrottleInterval: '1 second',
     workflowBundle: withWorkerTrust(opts.workflowBundle ?? (await bundleLatchkeyWorkflows()), opts.trust),
     ...opts.tuning,

@@ -95,6 +95,11 @@ export class TimeSkippingServer {
     return new TimeSkippingServer(env, connection);
   }
 
+  /** A connection of its own, e.g. for one worker's activities, which that worker's death cuts. */
+  connectAgain(): Promise<Connection> {
+    return Connection.connect({ address: this.env.address, channelArgs: TEST_SERVER_KEEPALIVE });
+  }
+
   /** For workers: the SDK's native connection (Rust), whose calls are long polls the server answers. */
   get nativeConnection(): NativeConnection {
     return this.env.nativeConnection;

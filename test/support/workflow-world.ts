@@ -130,6 +130,13 @@ export class SharedWorker {
   }
 }
 
+/** A worker of a world's own; `kill` ends it as a dying process would: nothing it does afterwards reaches Temporal. */
+export interface StartedWorker {
+  worker: Worker;
+  running: Promise<void>;
+  kill(): Promise<void>;
+}
+
 /**
  * One test's world: a recording 1Password, a recording notifier, a client with the codec (fixed
  * test key), on a time-skipping environment. Its workflows run on the shared worker, or, for tests
@@ -160,7 +167,7 @@ export class WorkflowTestWorld {
   private dataConverter: DataConverter = createDataConverter(TEST_ONLY_CODEC_KEY);
   /** The systems behind the secrets of this test (a real PostgreSQL), where it needs them. */
   targets?: TargetPorts;
-  private readonly workers: Array<{ worker: Worker; running: Promise<void> }> = [];
+  private readonly workers: StartedWorker[] = [];
   /** Workflow ids this test started (and the lease entities they may have started). */
   private readonly started: string[] = [];
 
@@ -211,13 +218,13 @@ export class WorkflowTestWorld {
     return this.targets;
   }
 
-  activities(port: OnePasswordPort = this.port, trust: WorkerTrust = TEST_WORKER_TRUST) {
+  activities(port: OnePasswordPort = this.port, trust: WorkerTrust = TEST_WORKER_TRUST, temporal = this.client) {
     return createActivities({
       trust,
       onePassword: () => port,
       notifier: this.notifier,
       logger: silentLogger,
-      temporal: this.client,
+      temporal,
       targets: this.targets,
     });
   }
@@ -229,8 +236,15 @@ export class WorkflowTestWorld {
   async startWorker(
     tuning?: LatchkeyWorkerOptions['tuning'],
     trust: WorkerTrust = TEST_WORKER_TRUST,
-  ): Promise<{ worker: Worker; running: Promise<void> }> {
+  ): Promise<StartedWorker> {
     if (this.shared) throw new Error('this world runs on the shared worker');
+    // Its activities reach the server through a connection of their own, which `kill` cuts as a death would.
+    const activityConnection = await this.env.connectAgain();
+    const activityClient = new Client({
+      connection: activityConnection,
+      namespace: this.env.namespace,
+      dataConverter: this.dataConverter,
+    });
     const worker = await createLatchkeyWorker({
       connection: this.env.nativeConnection,
       namespace: this.env.namespace,
@@ -238,11 +252,17 @@ export class WorkflowTestWorld {
       // As in production: the worker refuses payloads that latchkey did not encrypt.
       dataConverter: createDataConverter(this.codecKeys, { plaintext: 'refuse' }),
       trust,
-      activities: this.activities(this.port, trust),
+      activities: this.activities(this.port, trust, activityClient),
       workflowBundle: await workflowBundle(),
       tuning,
     });
-    const entry = { worker, running: worker.run() };
+    const running = worker.run().finally(() => activityConnection.close());
+    const kill = async () => {
+      await activityConnection.close();
+      worker.shutdown();
+      await running.catch(() => undefined);
+    };
+    const entry = { worker, running, kill };
     this.workers.push(entry);
     return entry;
   }
