@@ -92,6 +92,14 @@ describe(loadConfig.name, () => {
     );
   });
 
+  it('bounds the worker’s workflow cache unless told otherwise', () => {
+    expect(loadConfig({}).worker.maxCachedWorkflows).toBe(300);
+    expect(loadConfig({ LATCHKEY_WORKER_MAX_CACHED_WORKFLOWS: '0' }).worker.maxCachedWorkflows).toBe(0);
+    expect(() => loadConfig({ LATCHKEY_WORKER_MAX_CACHED_WORKFLOWS: 'lots' })).toThrow(
+      'LATCHKEY_WORKER_MAX_CACHED_WORKFLOWS must be an integer from 0 to 100000, got "lots"',
+    );
+  });
+
   it('refuses bad values with a message that names the variable', () => {
     expect(() => loadConfig({ LATCHKEY_API_PORT: '70000' })).toThrow(
       new ConfigError('LATCHKEY_API_PORT must be an integer from 1 to 65535, got "70000"'),

@@ -101,6 +101,12 @@ export interface LatchkeyConfig {
   };
   worker: {
     metricsPort: number;
+    /**
+     * Workflows the worker keeps in memory between their tasks. One evicted is replayed from its history at its
+     * next task (an approval, a timer, a read): a few milliseconds; without a bound the SDK keeps thousands
+     * (a share of the heap), and memory grows with the requests open.
+     */
+    maxCachedWorkflows: number;
     /** Prebuilt workflow bundle (the production image makes one); unset: bundle `workflows/` at start. */
     workflowBundle?: string;
     /** At start, an integration whose service account cannot work: refuse to start, or only warn. */
@@ -179,6 +185,9 @@ function findRepoRoot(start: string): string {
 }
 
 const REPO_ROOT = findRepoRoot(__dirname);
+
+/** Measured in docs/benchmarks.md ("Bounding the worker's workflow cache"). */
+const DEFAULT_MAX_CACHED_WORKFLOWS = 300;
 
 /** `id=/path/to/key,id2=/path/to/key2`: the payload keys a process decrypts with but never encrypts with. */
 function codecDecodeKeys(env: NodeJS.ProcessEnv, key: string): Array<{ id: string; file: string }> {
@@ -330,6 +339,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LatchkeyConfig
     },
     worker: {
       metricsPort: int(env, 'LATCHKEY_WORKER_METRICS_PORT', 9464, 0, 65535),
+      maxCachedWorkflows: int(env, 'LATCHKEY_WORKER_MAX_CACHED_WORKFLOWS', DEFAULT_MAX_CACHED_WORKFLOWS, 0, 100_000),
       workflowBundle: env.LATCHKEY_WORKFLOW_BUNDLE ? path.resolve(env.LATCHKEY_WORKFLOW_BUNDLE) : undefined,
       onePasswordCheck: oneOf(env, 'LATCHKEY_ONEPASSWORD_CHECK', ['refuse', 'warn'] as const, 'refuse'),
       internalKeyFile: path.resolve(

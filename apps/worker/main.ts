@@ -94,6 +94,7 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     dataConverter,
     trust,
+    tuning: { maxCachedWorkflows: config.worker.maxCachedWorkflows },
     activities: createActivities({
       trust,
       onePassword: ports.forIntegration,
