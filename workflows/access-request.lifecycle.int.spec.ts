@@ -5,6 +5,7 @@ import { approve, eventually, refusalOf, stateOf, useTimeSkippingWorld } from '.
 import { recordHistory } from '../test/support/histories';
 import { SHARE_CALL_DEADLINE_MS } from '../activities/share-links';
 import { OnePasswordError } from '../onepassword/port';
+import type { RecordingPort } from '../test/support/recording-port';
 import { HOUR, people, REQUESTER, requestInput, shareLinkGrant, vaultGroupGrant } from '../test/support/snapshots';
 import { vaultLeaseWorkflowId } from '../domain/ids';
 import { CATALOG_WORKFLOW_ID, catalogQuery, refreshCatalogUpdate } from '../contracts/catalog';
@@ -21,6 +22,29 @@ import { catalogWorkflow } from './catalog';
 
 const suite = useTimeSkippingWorld();
 const { started, flow } = suite;
+
+/**
+ * A share-link request approved (the update accepted, the grant under way) on a worker the test can kill, in a
+ * world of its own; `prepare` sets up that world's 1Password first.
+ */
+async function approvedOnAWorkerToKill(prepare: (port: RecordingPort) => void) {
+  await suite.world.dispose();
+  suite.world = await WorkflowTestWorld.create(suite.env);
+  prepare(suite.world.port);
+  // No workflow cache: the Java test server never moves a sticky workflow task to the normal queue, so a
+  // dead worker's sticky queue would hold the workflow (the real server falls back after 5 s).
+  const doomed = await suite.world.startWorker({
+    shutdownGraceTime: '100 ms',
+    shutdownForceTime: '500 ms',
+    maxCachedWorkflows: 0,
+  });
+  const sut = await suite.world.start(requestInput(flow({ grant: shareLinkGrant() })));
+  await sut.startUpdate(approveUpdate, {
+    args: [toSign({ actor: people.alice })],
+    waitForStage: WorkflowUpdateStage.ACCEPTED,
+  });
+  return { doomed, sut, port: suite.world.port };
+}
 
 describe('accessRequestWorkflow over time and failures (time-skipping server)', () => {
   it('two overlapping vault-group grants keep access until the second ends', async () => {
@@ -248,27 +272,10 @@ describe('accessRequestWorkflow over time and failures (time-skipping server)', 
   });
 
   it('a worker killed while 1Password made the link: one link handed out, the unanswered one counted', async () => {
-    await suite.world.dispose();
-    suite.world = await WorkflowTestWorld.create(suite.env); // workers of its own, so one can be killed
     let releaseHeldCall!: () => void;
-    suite.world.port.holdAfterEffect(
-      'createShareLink',
-      new Promise<void>((resolve) => {
-        releaseHeldCall = resolve;
-      }),
+    const { doomed, sut } = await approvedOnAWorkerToKill((port) =>
+      port.holdAfterEffect('createShareLink', new Promise<void>((resolve) => (releaseHeldCall = resolve))),
     );
-    // No workflow cache: the Java test server never moves a sticky workflow task to the normal queue, so a
-    // dead worker's sticky queue would hold the workflow (the real server falls back after 5 s).
-    const doomed = await suite.world.startWorker({
-      shutdownGraceTime: '100 ms',
-      shutdownForceTime: '500 ms',
-      maxCachedWorkflows: 0,
-    });
-    const sut = await suite.world.start(requestInput(flow({ grant: shareLinkGrant() })));
-    await sut.startUpdate(approveUpdate, {
-      args: [toSign({ actor: people.alice })],
-      waitForStage: WorkflowUpdateStage.ACCEPTED,
-    });
     // 1Password made the link, but the worker dies before it could report the result.
     await eventually(() => Promise.resolve(expect(suite.world.port.callsOf('createShareLink')).toHaveLength(1)));
     await doomed.kill();
@@ -321,20 +328,9 @@ describe('accessRequestWorkflow over time and failures (time-skipping server)', 
   });
 
   it('a worker killed while a retried link call was writing: both unanswered calls counted', async () => {
-    await suite.world.dispose();
-    suite.world = await WorkflowTestWorld.create(suite.env); // workers of its own, so one can be killed
-    const { port } = suite.world;
-    port.applyThenFail('createShareLink', new OnePasswordError('unavailable', 'the answer was lost after the write'));
-    const doomed = await suite.world.startWorker({
-      shutdownGraceTime: '100 ms',
-      shutdownForceTime: '500 ms',
-      maxCachedWorkflows: 0,
-    });
-    const sut = await suite.world.start(requestInput(flow({ grant: shareLinkGrant() })));
-    await sut.startUpdate(approveUpdate, {
-      args: [toSign({ actor: people.alice })],
-      waitForStage: WorkflowUpdateStage.ACCEPTED,
-    });
+    const { doomed, sut, port } = await approvedOnAWorkerToKill((port) =>
+      port.applyThenFail('createShareLink', new OnePasswordError('unavailable', 'the answer was lost after the write')),
+    );
     // The first call fails after its write; the retry's call is held after its write, and its worker dies.
     await eventually(() => Promise.resolve(expect(port.callsOf('createShareLink')[0]?.outcome).toBe('failed')));
     let releaseHeldCall!: () => void;
