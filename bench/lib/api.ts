@@ -47,6 +47,8 @@ export class ApiClient {
       },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       signal: AbortSignal.timeout(this.timeoutMs),
+    }).catch((error: unknown) => {
+      throw new ApiCallFailed(method, path, error);
     });
     const text = await res.text();
     const ms = performance.now() - start;
@@ -57,6 +59,24 @@ export class ApiClient {
       // not JSON
     }
     return { status: res.status, body: parsed as T, ms, headers: res.headers };
+  }
+}
+
+/** A call that got no answer: says which call, and why (fetch's own message is only "fetch failed"). */
+export class ApiCallFailed extends Error {
+  /** The socket's error code (ECONNRESET, UND_ERR_SOCKET, …), when the connection failed. */
+  readonly code?: string;
+
+  constructor(method: string, path: string, error: unknown) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    super(`${method} ${path.slice(0, 80)}: ${cause?.code ?? cause?.message ?? String(error)}`, { cause: error });
+    this.name = 'ApiCallFailed';
+    this.code = cause?.code;
+  }
+
+  /** The server closed the connection (after answering, or while the body was still being sent). */
+  get connectionClosed(): boolean {
+    return ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(this.code ?? '');
   }
 }
 
