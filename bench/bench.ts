@@ -31,6 +31,7 @@ const { values: flags } = parseArgs({
     out: { type: 'string' },
     'keep-data': { type: 'boolean', default: false },
     cluster: { type: 'boolean', default: false },
+    'cpu-profile': { type: 'string' },
   },
 });
 
@@ -328,6 +329,8 @@ interface ThroughputResult {
   startsPerSecond: number;
   notCompleted: number;
   seconds: number;
+  /** CPU time each process used from the first start to the last close, per completed lifecycle (ms). */
+  cpuMsPerLifecycle: Record<string, number | undefined>;
 }
 
 /** Starts and approves lifecycles for a while with a fixed number of starters; measures closes. */
@@ -342,6 +345,7 @@ async function measureThroughput(
   await stack.onePassword.reset();
   if (settings.opLatencyMs) await stack.onePassword.setFaults({ latencyMs: settings.opLatencyMs });
   const since = new Date(Date.now() - 1000).toISOString();
+  const cpuBefore = cpuSeconds(stack);
   const t0 = Date.now();
   const stopAt = t0 + settings.throughputSeconds * 1000;
   let started = 0;
@@ -377,6 +381,7 @@ async function measureThroughput(
     if (running === 0) break;
     await sleep(500);
   }
+  const cpuAfter = cpuSeconds(stack);
   const closes: number[] = [];
   const starts: number[] = [];
   let nextPageToken: Uint8Array | undefined;
@@ -409,6 +414,34 @@ async function measureThroughput(
     startsPerSecond: round(started / ((stoppedAt - t0) / 1000)),
     notCompleted: Math.max(0, running),
     seconds: round((stoppedAt - t0) / 1000, 1),
+    cpuMsPerLifecycle: Object.fromEntries(
+      Object.entries(cpuAfter).map(([name, after]) => {
+        const before = cpuBefore[name];
+        return [
+          name,
+          after === undefined || before === undefined ? undefined : round(((after - before) * 1000) / completed, 2),
+        ];
+      }),
+    ),
+  };
+}
+
+/** A figure of every worker (every API instance) together, as in the cluster; unknown if one is unknown. */
+function sumOver(names: string[], figureOf: (name: string) => number | undefined): number | undefined {
+  const each = names.map(figureOf);
+  return each.some((figure) => figure === undefined) ? undefined : each.reduce((a = 0, b = 0) => a + b, 0);
+}
+
+/** CPU seconds used so far by each process of the stack, this benchmark (the load generator) included. */
+function cpuSeconds(stack: Stack): Record<string, number | undefined> {
+  const cpuOf = (name: string) => stack.cpuSecondsOf(stack.pid(name));
+  const self = process.cpuUsage();
+  return {
+    worker: sumOver(stack.workers, cpuOf),
+    baselineWorker: cpuOf('baseline'),
+    api: sumOver(stack.apis, cpuOf),
+    temporal: stack.cpuSecondsOf(stack.serverPid),
+    bench: (self.user + self.system) / 1e6,
   };
 }
 
@@ -432,14 +465,10 @@ interface OpenResult {
 
 /** N requests held open (pending approval) at once: memory, database size, reads while open. */
 async function measureOpen(stack: Stack, api: ApiClient, tokens: Tokens, direct: DirectLatchkey): Promise<OpenResult> {
-  // In the cluster, what all workers (all API instances) hold together.
-  const total = (names: string[]) => {
-    const each = names.map((name) => stack.rssOf(stack.pid(name)));
-    return each.some((bytes) => bytes === undefined) ? undefined : each.reduce((a = 0, b = 0) => a + b, 0);
-  };
+  const rssOf = (name: string) => stack.rssOf(stack.pid(name));
   const rss = () => ({
-    worker: total(stack.workers),
-    api: total(stack.apis),
+    worker: sumOver(stack.workers, rssOf),
+    api: sumOver(stack.apis, rssOf),
     temporal: stack.rssOf(stack.serverPid),
   });
   const rssBefore = rss();
@@ -525,6 +554,7 @@ runMain('bench', async (onStack) => {
     baselineWorker: true,
     keepData: flags['keep-data'],
     cluster: settings.cluster,
+    cpuProfileDir: flags['cpu-profile'] && path.resolve(flags['cpu-profile']),
   });
   onStack(stack);
   log(`booting the stack in ${stack.dataDir}`);
@@ -718,6 +748,21 @@ function printReport(r: {
     ),
   );
   out.push(`latchkey / baseline (Temporal client): ${t.ratio}`);
+  out.push('');
+  out.push('CPU time per completed lifecycle (ms), by process, over each run (drain included)');
+  const cpuProcesses = ['worker', 'baselineWorker', 'api', 'temporal', 'bench'] as const;
+  out.push(
+    table(
+      ['run', ...cpuProcesses],
+      (
+        [
+          ['latchkey, Temporal client', t.latchkey],
+          ['do-nothing baseline, Temporal client', t.baseline],
+          ['latchkey, through the API', t.latchkeyThroughApi],
+        ] as const
+      ).map(([label, x]) => [label, ...cpuProcesses.map((name) => x.cpuMsPerLifecycle[name] ?? '—')]),
+    ),
+  );
   out.push('');
   const o = r.open;
   out.push(

@@ -56,6 +56,8 @@ export interface StackOptions {
    * host of its own. Only what a deployment shares is shared: the keys and 1Password (the local one's file).
    */
   cluster?: boolean;
+  /** A folder where every Node process of the stack writes a V8 CPU profile when it exits (`--cpu-prof`). */
+  cpuProfileDir?: string;
 }
 
 interface ManagedChild {
@@ -84,6 +86,9 @@ function rateLimitEnv(limits: StackOptions['apiRateLimit']): NodeJS.ProcessEnv {
  * processes and the local 1Password. Settings reach the child processes only through the environment
  * variables that config/config.ts reads, exactly as in production.
  */
+/** USER_HZ: the unit of /proc/<pid>/stat's times, fixed at 100 by the kernel's ABI. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 export class Stack {
   readonly dataDir: string;
   readonly dbFile: string;
@@ -254,7 +259,10 @@ export class Stack {
     const child = this.children.get(name);
     if (!child) throw new Error(`no child ${name}`);
     const fd = fs.openSync(child.logFile, 'a');
-    const proc = spawn(process.execPath, ['--enable-source-maps', child.script, ...child.args], {
+    const profiling = this.options.cpuProfileDir
+      ? ['--cpu-prof', `--cpu-prof-dir=${this.options.cpuProfileDir}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`]
+      : [];
+    const proc = spawn(process.execPath, ['--enable-source-maps', ...profiling, child.script, ...child.args], {
       stdio: ['ignore', fd, fd],
       env: { ...this.env, ...child.env },
     });
@@ -372,6 +380,22 @@ export class Stack {
       const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
       const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
       return match ? Number(match[1]) * 1024 : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * CPU time a process has used so far (every thread, user and system) in seconds, from /proc (Linux):
+   * the difference over a phase says where that phase's time went.
+   */
+  cpuSecondsOf(pid: number | undefined): number | undefined {
+    if (!pid) return undefined;
+    try {
+      // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      // utime and stime, fields 14 and 15 of the line, in clock ticks (100 a second on Linux).
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
     } catch {
       return undefined;
     }
