@@ -49,14 +49,14 @@ EXPOSE 3000
 ENV LATCHKEY_API_HOST=0.0.0.0 LATCHKEY_API_PORT=3000
 HEALTHCHECK --interval=10s --timeout=3s --retries=5 \
   CMD node -e "fetch('http://127.0.0.1:3000/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "--enable-source-maps", "dist/apps/api/main.js"]
+CMD ["node", "dist/apps/api/main.js"]
 
 FROM runtime AS worker
 ENV LATCHKEY_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
 EXPOSE 9464
 HEALTHCHECK --interval=10s --timeout=3s --retries=5 \
   CMD node -e "fetch('http://127.0.0.1:9464/metrics').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "--enable-source-maps", "dist/apps/worker/main.js"]
+CMD ["node", "dist/apps/worker/main.js"]
 
 # One-shot, run by docker-compose.yml before anything else: a private CA and one certificate per Temporal party
 # (openssl), then latchkey's command signing key, the set that trusts it and the codec key (`latchkey keys

@@ -58,3 +58,13 @@ export const NOTIFIES_PEOPLE = 'notifies-people';
  * first approval of several, or an extension asked, would have upserted nothing).
  */
 export const DECISIONS_FINDABLE = 'decisions-findable';
+
+/**
+ * One marker instead of many: a request started since carries this patch alone, and every patch of a request
+ * above (access-always-ends, notifies-people, decisions-findable, extension-renews-link, signed-commands,
+ * lease-messages-authenticated) holds for it without a marker of its own. Each marker was a history event and,
+ * since the SDK records patches in the TemporalChangeVersion search attribute, a visibility write. Requests
+ * started before ask each patch as they always did. A later change of a request's commands adds a patch of its
+ * own, as before.
+ */
+export const REQUEST_PATCHES_FOLDED = 'request-patches-folded';

@@ -1,3 +1,5 @@
+// First: every module loaded after it has its stack traces mapped to the sources.
+import '../../config/source-maps';
 import { loadConfig } from '../../config/config';
 import { createLogger } from './logging/logger';
 import { startApiServer } from './server';

@@ -270,7 +270,7 @@ function runChild(
   stopping: () => boolean,
   env: NodeJS.ProcessEnv = {},
 ): ChildProcess {
-  const child = spawn(process.execPath, ['--enable-source-maps', script], {
+  const child = spawn(process.execPath, [script], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...loadDevelopmentSettings().childEnv, ...env },
   });

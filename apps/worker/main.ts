@@ -1,3 +1,5 @@
+// First: every module loaded after it has its stack traces mapped to the sources.
+import '../../config/source-maps';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';

@@ -1,6 +1,6 @@
 import { loadCommandSigningKey, trustCommandKey } from '../../trust/command-keys';
 import { CommandSigner } from '../../trust/command-signer';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -209,8 +209,19 @@ export class Stack {
     });
 
     const dist = path.join(repoRoot(), 'dist');
+    // As the worker image does (Dockerfile): the workflow code bundled once, ahead of the workers, which then
+    // start without webpack, and run the same bundle after every restart.
+    const workflowBundle = path.join(this.dataDir, 'workflow-bundle.js');
+    execFileSync(process.execPath, [path.join(dist, 'apps', 'worker', 'bundle.js'), workflowBundle], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 120_000,
+    });
     this.workers.forEach((name, i) => {
-      const env = { LATCHKEY_WORKER_METRICS_PORT: String(metricsPorts[i]), ...this.hostEnv(name, 'worker') };
+      const env = {
+        LATCHKEY_WORKER_METRICS_PORT: String(metricsPorts[i]),
+        LATCHKEY_WORKFLOW_BUNDLE: workflowBundle,
+        ...this.hostEnv(name, 'worker'),
+      };
       this.children.set(name, this.child(name, path.join(dist, 'apps', 'worker', 'main.js'), [], env));
     });
     for (const name of this.apis) {
@@ -262,7 +273,7 @@ export class Stack {
     const profiling = this.options.cpuProfileDir
       ? ['--cpu-prof', `--cpu-prof-dir=${this.options.cpuProfileDir}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`]
       : [];
-    const proc = spawn(process.execPath, ['--enable-source-maps', ...profiling, child.script, ...child.args], {
+    const proc = spawn(process.execPath, [...profiling, child.script, ...child.args], {
       stdio: ['ignore', fd, fd],
       env: { ...this.env, ...child.env },
     });

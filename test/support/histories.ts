@@ -36,13 +36,18 @@ async function recordedWorkflowIds(): Promise<Record<string, string>> {
   }
 }
 
-/** Writes the history under `name` when re-recording (`keepWorkflowId`: replayed under the id it ran under). */
+/**
+ * Writes the history under `name` when re-recording. `keepWorkflowId`: replayed under the id it ran under; by
+ * default, when the history holds a vault lease's answers, whose MAC is bound to the id (a request under another
+ * id drops them, and replays another path).
+ */
 export async function recordHistory(
   handle: WorkflowHandle,
   name: string,
-  { keepWorkflowId = false }: { keepWorkflowId?: boolean } = {},
+  { keepWorkflowId }: { keepWorkflowId?: boolean } = {},
 ): Promise<string> {
   const json = await historyJson(handle);
+  keepWorkflowId ??= json.includes('"signalName": "leaseResult"');
   if (recordingHistories()) {
     await fs.mkdir(HISTORY_FIXTURE_DIR, { recursive: true });
     await fs.writeFile(path.join(HISTORY_FIXTURE_DIR, `${name}.json`), json + '\n');

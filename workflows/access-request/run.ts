@@ -24,6 +24,7 @@ import {
   LEASE_MESSAGES_AUTHENTICATED,
   NOTIFIES_PEOPLE,
   DECISIONS_FINDABLE,
+  REQUEST_PATCHES_FOLDED,
 } from '../patches';
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
@@ -40,12 +41,17 @@ export class AccessRequestRun {
   readonly requester: Identity;
   readonly mode: GrantMode;
   readonly workflowId = workflowInfo().workflowId;
+  /**
+   * True for requests started since the patch: every earlier patch of a request holds without being asked (one
+   * marker in history instead of one each). Asked first, so that requests started before replay their markers.
+   */
+  readonly patchesFolded = patched(REQUEST_PATCHES_FOLDED);
   /** False for requests started before the patch: they replay and go on along the old path. */
-  readonly alwaysEnds = patched(ACCESS_ALWAYS_ENDS);
+  readonly alwaysEnds = this.patchesFolded || patched(ACCESS_ALWAYS_ENDS);
   /** False for requests started before the patch: each notification is awaited in line, and fewer are sent. */
-  readonly notifiesPeople = patched(NOTIFIES_PEOPLE);
+  readonly notifiesPeople = this.patchesFolded || patched(NOTIFIES_PEOPLE);
   /** False for requests started before the patch: they publish neither who decided nor a pending extension's approvers. */
-  readonly decisionsFindable = patched(DECISIONS_FINDABLE);
+  readonly decisionsFindable = this.patchesFolded || patched(DECISIONS_FINDABLE);
   /** Share links only, and false for requests started before the patch: an extension past the link's expiry makes a new link. */
   readonly renewsLink: boolean;
   /** Vault-group grants only, and false for requests started before the patch: lease answers carry a MAC. */
@@ -82,8 +88,9 @@ export class AccessRequestRun {
     this.mode = grantModeOf(snapshot.grant);
     this.loginRole = databaseLoginRole(input.requestId);
     // Asked only of share-link grants, so that other requests carry no marker for it.
-    this.renewsLink = snapshot.grant.mode === 'share-link' && patched(EXTENSION_RENEWS_LINK);
-    this.leaseAnswersAuthenticated = snapshot.grant.mode === 'vault-group' && patched(LEASE_MESSAGES_AUTHENTICATED);
+    this.renewsLink = snapshot.grant.mode === 'share-link' && (this.patchesFolded || patched(EXTENSION_RENEWS_LINK));
+    this.leaseAnswersAuthenticated =
+      snapshot.grant.mode === 'vault-group' && (this.patchesFolded || patched(LEASE_MESSAGES_AUTHENTICATED));
     this.pendingDeadlineMs = this.startMs + snapshot.pendingTimeoutMs;
     if (input.startAt !== undefined) this.scheduledStartMs = Date.parse(input.startAt);
     this.state = {

@@ -44,7 +44,7 @@ export async function accessRequestWorkflow(input: AccessRequestInput): Promise<
   registerUpdates(run);
   upsertMemo(requestMemo(input));
   run.publish();
-  if (patched(SIGNED_COMMANDS) && !(await startIsSigned(run, input))) {
+  if ((run.patchesFolded || patched(SIGNED_COMMANDS)) && !(await startIsSigned(run, input))) {
     await condition(allHandlersFinished);
     await run.notificationsSettled();
     return run.state;
