@@ -57,7 +57,10 @@ export async function createLatchkeyWorker(opts: LatchkeyWorkerOptions): Promise
  * in the sandbox); loaded per workflow, every approval built it again. Named by our own modules: webpack drops a
  * bare import of a package that declares itself free of side effects, as noble's do.
  */
-const SHARED_WORKFLOW_MODULES = [require.resolve('../../trust/command'), require.resolve('../../trust/internal-message')];
+const SHARED_WORKFLOW_MODULES = [
+  require.resolve('../../trust/command'),
+  require.resolve('../../trust/internal-message'),
+];
 
 /**
  * Bundles latchkey's workflows ahead of time (the production image, tests that start many workers).

@@ -271,7 +271,11 @@ export class Stack {
     if (!child) throw new Error(`no child ${name}`);
     const fd = fs.openSync(child.logFile, 'a');
     const profiling = this.options.cpuProfileDir
-      ? ['--cpu-prof', `--cpu-prof-dir=${this.options.cpuProfileDir}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`]
+      ? [
+          '--cpu-prof',
+          `--cpu-prof-dir=${this.options.cpuProfileDir}`,
+          `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`,
+        ]
       : [];
     const proc = spawn(process.execPath, [...profiling, child.script, ...child.args], {
       stdio: ['ignore', fd, fd],
