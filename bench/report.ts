@@ -10,11 +10,14 @@ import type { LatencySummary } from './lib/stats';
  * JSON files that bench, chaos and hostile wrote into .bench/, so that the figures in the docs are
  * copied by a program, never by hand.
  *
- *   node dist/bench/report.js [--bench FILE] [--chaos FILE] [--hostile FILE]
+ *   node dist/bench/report.js [--bench FILE [--bench FILE ...]] [--chaos FILE] [--hostile FILE]
+ *
+ * Several `--bench` files (runs of the same settings): the first is shown whole, then each run's headline
+ * figures and their median, since one run on a shared machine is too noisy to judge by.
  */
 const { values: flags } = parseArgs({
   options: {
-    bench: { type: 'string' },
+    bench: { type: 'string', multiple: true },
     chaos: { type: 'string' },
     hostile: { type: 'string' },
   },
@@ -51,6 +54,8 @@ interface Throughput {
   completed: number;
   lifecyclesPerSecond: number;
   steadyClosesPerSecond: number;
+  /** Runs since 2026-11-30: where the CPU time went, per process. */
+  cpuMsPerLifecycle?: Record<string, number | undefined>;
 }
 
 interface BenchReport {
@@ -126,7 +131,8 @@ interface HostileReport {
 }
 
 const out: string[] = [];
-const bench = load<BenchReport>(flags.bench ?? newest('bench'));
+const benches = (flags.bench ?? [newest('bench')]).map((file) => load<BenchReport>(file)).filter((b) => b !== undefined);
+const bench = benches[0];
 const chaos = load<ChaosReport>(flags.chaos ?? newest('chaos'));
 const hostile = load<HostileReport>(flags.hostile ?? newest('hostile'));
 
@@ -190,6 +196,26 @@ if (bench) {
   out.push('');
   out.push(`latchkey / baseline: **${t.ratio}**.`);
   out.push('');
+  const cpuProcesses: Array<[string, string]> = [
+    ['worker', 'worker'],
+    ['baselineWorker', "baseline's worker"],
+    ['api', 'API'],
+    ['temporal', 'Temporal server'],
+    ['bench', 'load generator'],
+  ];
+  if (runs.some(([, x]) => x?.cpuMsPerLifecycle)) {
+    out.push('CPU time per completed lifecycle (ms), by process:');
+    out.push('');
+    out.push(row(['run', ...cpuProcesses.map(([, label]) => label), 'all']));
+    out.push(row(['---', ...cpuProcesses.map(() => '---:'), '---:']));
+    for (const [label, x] of runs) {
+      const cpu = x?.cpuMsPerLifecycle;
+      if (!cpu) continue;
+      const all = cpuProcesses.reduce((sum, [key]) => sum + (cpu[key] ?? 0), 0);
+      out.push(row([label, ...cpuProcesses.map(([key]) => cpu[key] ?? '—'), Math.round(all)]));
+    }
+    out.push('');
+  }
   const o = bench.open;
   out.push(
     `${o.open} requests held open (pending approval; made through the API in ${o.createSeconds} s, ${o.createsPerSecond}/s):`,
@@ -227,6 +253,36 @@ if (bench) {
       .join(', ');
     out.push(row([m.mode, m.readsPerGrant, m.writesPerGrant, ops]));
   }
+  out.push('');
+}
+
+if (benches.length > 1) {
+  out.push(`Headline figures of ${benches.length} runs with these settings, one after another, and their median:`);
+  out.push('');
+  const headline = (b: BenchReport): Array<[string, number]> => {
+    const ratio = (key: string) => b.latency.api[key].p50 / b.latency.direct[key].p50;
+    return [
+      ['latchkey / baseline', b.throughput.ratio],
+      ['approve → ACTIVE p99 (client)', b.latency.direct.approveToActive.p99],
+      ['API / client: create', ratio('create')],
+      ['approve', ratio('approveToActive')],
+      ['query', ratio('query')],
+      ['list', ratio('list')],
+      [`worker RSS, ${b.open.open} open (MiB)`, b.open.rssOpen.worker / 2 ** 20],
+    ];
+  };
+  const figures = benches.map(headline);
+  out.push(row(['run', ...figures[0].map(([label]) => label)]));
+  out.push(row(['---', ...figures[0].map(() => '---:')]));
+  benches.forEach((b, i) => {
+    out.push(row([b.startedAt.slice(11, 16) + ' UTC', ...figures[i].map(([, value]) => value.toFixed(2))]));
+  });
+  const median = figures[0].map((_, column) => {
+    const values = figures.map((f) => f[column][1]).sort((a, b) => a - b);
+    const middle = Math.floor(values.length / 2);
+    return values.length % 2 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
+  });
+  out.push(row(['**median**', ...median.map((value) => `**${value.toFixed(2)}**`)]));
   out.push('');
 }
 
