@@ -187,7 +187,7 @@ function findRepoRoot(start: string): string {
 const REPO_ROOT = findRepoRoot(__dirname);
 
 /** Measured in docs/benchmarks.md ("Bounding the worker's workflow cache"). */
-const DEFAULT_MAX_CACHED_WORKFLOWS = 300;
+const DEFAULT_MAX_CACHED_WORKFLOWS = 200;
 
 /** `id=/path/to/key,id2=/path/to/key2`: the payload keys a process decrypts with but never encrypts with. */
 function codecDecodeKeys(env: NodeJS.ProcessEnv, key: string): Array<{ id: string; file: string }> {
