@@ -131,7 +131,9 @@ interface HostileReport {
 }
 
 const out: string[] = [];
-const benches = (flags.bench ?? [newest('bench')]).map((file) => load<BenchReport>(file)).filter((b) => b !== undefined);
+const benches = (flags.bench ?? [newest('bench')])
+  .map((file) => load<BenchReport>(file))
+  .filter((b) => b !== undefined);
 const bench = benches[0];
 const chaos = load<ChaosReport>(flags.chaos ?? newest('chaos'));
 const hostile = load<HostileReport>(flags.hostile ?? newest('hostile'));
