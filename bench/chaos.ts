@@ -646,6 +646,9 @@ async function verify(stack: Stack, agents: Agent[], operator: Operator, missing
     leaseHolders,
     terminated: new Set([...operator.terminated].map((workflowId) => workflowId.replace(/^AccessRequest:/, ''))),
     resets: new Map([...operator.reset].map(([workflowId, n]) => [workflowId.replace(/^AccessRequest:/, ''), n])),
+    lastResetAt: new Map(
+      [...operator.lastResetAt].map(([workflowId, at]) => [workflowId.replace(/^AccessRequest:/, ''), at]),
+    ),
     missingPermissions: missingSeen,
   });
   const history = await largestHistory(stack);

@@ -118,6 +118,28 @@ describe(judgeChaos.name, () => {
     expect(sut.counts.unreceivedLinks).toBe(2);
   });
 
+  it('accepts the links a reset run made before the reset, which its count took along, and no more', () => {
+    // What a CI run met: two calls that took effect and then failed, counted by the run an operator then reset;
+    // the new run's grant met one more and counted it.
+    const run = cleanRun();
+    const resetAt = Date.parse('2026-11-27T21:00:30.000Z');
+    const at = (ms: number) => new Date(ms).toISOString();
+    run.workflows.set('req_a', { kind: 'closed', closeStatus: 'COMPLETED', final: finalState('EXPIRED', true, 1) });
+    run.onePassword.shareLinks[0] = link('req_a', 'shr_1', PROMISED, at(resetAt + 2_000));
+    run.onePassword.shareLinks.push(link('req_a', 'shr_2', '2026-11-27T21:59:00.000Z', at(resetAt - 27_000)));
+    run.onePassword.shareLinks.push(link('req_a', 'shr_3', '2026-11-27T21:59:01.000Z', at(resetAt - 13_000)));
+    run.onePassword.shareLinks.push(link('req_a', 'shr_4', '2026-11-27T21:59:02.000Z', at(resetAt + 500)));
+    run.resets = new Map([['req_a', 1]]);
+    run.lastResetAt = new Map([['req_a', resetAt]]);
+    const sut = judgeChaos(run);
+    expect(sut.counts.duplicateGrants).toBe(0);
+    expect(sut.counts.unreceivedLinks).toBe(3);
+    // Two more after the reset than the new run counted: one is the replaced run's call in flight, not both.
+    run.onePassword.shareLinks.push(link('req_a', 'shr_5', '2026-11-27T21:59:03.000Z', at(resetAt + 900)));
+    run.onePassword.shareLinks.push(link('req_a', 'shr_6', '2026-11-27T21:59:04.000Z', at(resetAt + 1_200)));
+    expect(judgeChaos(run).counts.duplicateGrants).toBe(1);
+  });
+
   it('counts a rotation repeated after a lost answer, and does not call it a duplicate', () => {
     const run = cleanRun();
     run.onePassword.rotations.push({ ...run.onePassword.rotations[0], version: 3 });

@@ -33,6 +33,8 @@ export interface ChaosObservation {
   terminated?: ReadonlySet<string>;
   /** Resets per request: a reset mid-grant re-runs the grant, whose earlier call may have made a link. */
   resets?: ReadonlyMap<string, number>;
+  /** When each reset request was last reset (epoch ms, taken before the call). */
+  lastResetAt?: ReadonlyMap<string, number>;
   /** Active grants whose permission 1Password did not hold, as the final reconcile pass found them. */
   missingPermissions?: number;
 }
@@ -157,13 +159,19 @@ export function judgeChaos(obs: ChaosObservation): ChaosVerdict {
     if (request.mode === 'share-link' || request.mode === 'rotate-on-revoke') {
       // The link handed out is the one whose expiry the request promised; any other was never received (a
       // request that was never granted handed none out). What can explain such a link: a call of this run whose
-      // answer was lost (the workflow counts them) or a reset that re-ran the grant. A granted request with more
-      // is a second link made while one was known.
+      // answer was lost (the workflow counts them), or a reset that re-ran the grant: every link the replaced run
+      // made before the reset (its count went with that run's activity), and one call still in flight then. A
+      // granted request with more is a second link made while one was known.
       const promised = final?.grant?.providerExpiresAt;
       const delivered = links.filter((link) => promised !== undefined && link.expiresAt === promised);
       const unreceived = links.length - delivered.length;
       unreceivedLinks += unreceived;
-      const explained = (final?.grant?.unreceivedLinks ?? 0) + (obs.resets?.get(requestId) ?? 0);
+      const resetAt = obs.lastResetAt?.get(requestId);
+      const madeBeforeReset =
+        resetAt === undefined
+          ? 0
+          : links.filter((link) => !delivered.includes(link) && Date.parse(link.createdAt) <= resetAt).length;
+      const explained = (final?.grant?.unreceivedLinks ?? 0) + (obs.resets?.get(requestId) ?? 0) + madeBeforeReset;
       if (delivered.length > 1 || (granted && unreceived > explained)) {
         duplicates.push({
           requestId,

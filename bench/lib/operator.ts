@@ -13,6 +13,11 @@ export class Operator {
   readonly terminated = new Set<string>();
   /** Resets per request workflow: each may re-run a grant whose earlier call made a link nobody received. */
   readonly reset = new Map<string, number>();
+  /**
+   * When each request was last reset (before the call): the replaced run's links made until then were counted in
+   * that run's activity, whose heartbeat details the reset dropped.
+   */
+  readonly lastResetAt = new Map<string, number>();
   readonly counts = { terminations: 0, resets: 0, leaseTerminations: 0, vaultDeletions: 0, tokenRevocations: 0 };
 
   constructor(
@@ -48,6 +53,7 @@ export class Operator {
     const completed = (history.events ?? []).filter((event) => event.workflowTaskCompletedEventAttributes);
     const last = completed.at(-1)?.eventId;
     if (!last) return `not reset ${workflowId}: no completed workflow task yet`;
+    const resetAt = Date.now();
     await this.client.workflowService.resetWorkflowExecution({
       namespace: this.client.options.namespace,
       workflowExecution: { workflowId },
@@ -57,6 +63,7 @@ export class Operator {
     });
     this.counts.resets += 1;
     this.reset.set(workflowId, (this.reset.get(workflowId) ?? 0) + 1);
+    this.lastResetAt.set(workflowId, resetAt);
     return `reset ${workflowId} to event ${String(last)}`;
   }
 
