@@ -105,8 +105,10 @@ export function shareLinkActivities({ onePassword, temporal, log }: ActivityCont
       }
       const link: ShareLinkGrantResult = { url: created.url, bucket: bucket.value, expiresAt: created.expiresAt };
       if (unreceived > 0) link.unreceivedLinks = unreceived;
-      // Should this attempt's answer be lost (the worker dies now), the next attempt returns this link.
-      await progress.record({ link }).catch(() => undefined);
+      // Should this attempt's answer be lost (the worker dies now), the next attempt returns this link. Not awaited:
+      // the answer goes to the server at the same time, and when it lands first the record has no one to serve.
+      // Should both be lost, the next attempt counts the link as unreceived, as for any call whose answer was lost.
+      progress.record({ link }).catch(() => undefined);
       log('share link created', { step: input.idempotencyKey, itemId: input.itemId, bucket: bucket.value });
       return link;
     },

@@ -565,7 +565,7 @@ runMain('bench', async (onStack) => {
   const who = (p: Persona) => mint(stack.key, issuer, audience, p);
   const tokens: Tokens = { alice: await who(ALICE), bob: await who(BOB), ada: await who(ADA) };
   // In the cluster the calls take the API instances in turn, as a load balancer would.
-  const api = new ApiClient(stack.apiUrls);
+  const api = new ApiClient(stack.apiUrls, 60_000, 'node:http');
   const direct = new DirectLatchkey(
     stack.client,
     loadPolicyFile(BENCH_POLICY_FILE),

@@ -1,11 +1,18 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
+import { generateKeyPair, jwtVerify, SignJWT, UnsecuredJWT } from 'jose';
 import type { LatchkeyConfig } from '../../../config/config';
 import { loadOrCreateLocalSigningKey, mintLocalToken } from './local-signing-key';
 import { TokenRejected } from './claim-mapping';
 import { TokenVerifier } from './token-verifier';
+
+// The real jwtVerify, counted: a token checked lately is taken again without another signature check.
+jest.mock('jose', () => {
+  const actual = jest.requireActual<typeof import('jose')>('jose');
+  return { ...actual, jwtVerify: jest.fn(actual.jwtVerify) };
+});
+const signatureChecks = jwtVerify as jest.MockedFunction<typeof jwtVerify>;
 
 describe(TokenVerifier.name, () => {
   let dir: string;
@@ -209,5 +216,48 @@ describe(TokenVerifier.name, () => {
     const token = await mint();
     const again = await TokenVerifier.fromConfig(auth);
     await expect(again.verify(token)).resolves.toMatchObject({ identity: { id: 'alice' } });
+  });
+
+  describe('a token it checked lately', () => {
+    afterEach(() => jest.useRealTimers());
+    /** Sets the clock that both latchkey and jose read; timers and promises run as usual. */
+    const clockAt = (ms: number) =>
+      jest.useFakeTimers({ now: ms, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+
+    it('is taken again without another signature check, as the same caller, which nobody can change', async () => {
+      const token = await mint({ roles: ['auditor'] }, 600);
+      const first = await sut.verify(token);
+      signatureChecks.mockClear();
+      const again = await sut.verify(token);
+      expect(signatureChecks).not.toHaveBeenCalled();
+      expect(again).toEqual(first);
+      expect(() => again.roles.push('admin')).toThrow(TypeError);
+      expect(() => again.identity.groups.push('security')).toThrow(TypeError);
+      // Another token of the same person is checked on its own.
+      await sut.verify(await mint({ roles: ['auditor'] }, 601));
+      expect(signatureChecks).toHaveBeenCalledTimes(1);
+    });
+
+    it('is checked again after a minute, and refused once it has expired', async () => {
+      const token = await mint({}, 90);
+      await sut.verify(token);
+      const now = Date.now();
+      signatureChecks.mockClear();
+      clockAt(now + 61_000);
+      await sut.verify(token);
+      expect(signatureChecks).toHaveBeenCalledTimes(1);
+      // Past its expiry and the clock tolerance: checked again, and refused.
+      clockAt(now + 96_000);
+      expect(await rejection(token)).toBe('ERR_JWT_EXPIRED');
+      expect(signatureChecks).toHaveBeenCalledTimes(2);
+    });
+
+    it('is refused once its maximum age passes, even before its expiry', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const token = await signed({}, (jwt) => jwt.setIssuedAt(now - 24 * 3600 + 20).setExpirationTime(now + 3600));
+      await sut.verify(token);
+      clockAt((now + 30) * 1000);
+      expect(await rejection(token)).toBe('ERR_JWT_EXPIRED');
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { errors as joseErrors, type JWTPayload, type JWTVerifyGetKey, jwtVerify, type KeyLike } from 'jose';
 import type { LatchkeyConfig } from '../../../config/config';
 import { type AccessTokenMark, type ClaimMapping, GENERIC_CLAIMS, type OidcAuthConfig } from '../../../config/identity';
@@ -5,6 +6,7 @@ import type { Caller } from './caller';
 import { callerFromClaims, claimAt, TokenRejected } from './claim-mapping';
 import { IdentityProvider } from './identity-provider';
 import { LOCAL_TOKEN_ALGORITHM, loadLocalVerificationKey } from './local-signing-key';
+import { LRUCache } from 'lru-cache';
 
 const ASYMMETRIC_ALGORITHMS = [
   'RS256',
@@ -20,6 +22,13 @@ const ASYMMETRIC_ALGORITHMS = [
 ];
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const CLOCK_TOLERANCE_SECONDS = 5;
+/**
+ * A JWT whose signature and claims were checked is taken again without a new signature check for at most
+ * this long (and never past its expiry or maximum age): a client sends the same token with every call. The
+ * bound is how long a signing key the provider withdrew from its key set may still be honoured.
+ */
+const VERIFIED_TOKEN_TTL_MS = 60_000;
+const VERIFIED_TOKENS_KEPT = 10_000;
 
 /** How a verifier is set up: what signs tokens, which tokens are access tokens, and where identity is read. */
 interface VerifierSetup {
@@ -40,6 +49,11 @@ interface VerifierSetup {
  * not good for ever), then builds the caller from its claims as the claim mapping says.
  */
 export class TokenVerifier {
+  /** Callers of JWTs verified lately, by the token's SHA-256 (the token itself is not kept). */
+  private readonly verifiedJwts = new LRUCache<string, { caller: Caller; keptUntilMs: number }>({
+    max: VERIFIED_TOKENS_KEPT,
+  });
+
   private constructor(private readonly setup: VerifierSetup) {}
 
   /**
@@ -87,6 +101,16 @@ export class TokenVerifier {
   }
 
   private async verifyJwt(token: string): Promise<Caller> {
+    const digest = createHash('sha256').update(token).digest('base64url');
+    const known = this.verifiedJwts.get(digest);
+    if (known && Date.now() < known.keptUntilMs) return known.caller;
+    const { caller, validUntilMs } = await this.checkJwt(token);
+    this.verifiedJwts.set(digest, { caller, keptUntilMs: Math.min(validUntilMs, Date.now() + VERIFIED_TOKEN_TTL_MS) });
+    return caller;
+  }
+
+  /** The signature and claims checks; `validUntilMs`: when the token stops passing them (expiry or maximum age). */
+  private async checkJwt(token: string): Promise<{ caller: Caller; validUntilMs: number }> {
     const { keys, issuer, audience, algorithms, maxTokenAgeSeconds } = this.setup;
     let payload: JWTPayload;
     let typ: string | undefined;
@@ -109,7 +133,9 @@ export class TokenVerifier {
       throw err;
     }
     this.requireAccessToken(typ, payload);
-    return callerFromClaims(payload, this.setup.claims);
+    // jose required both claims; it accepts a token until either limit is passed by the clock tolerance.
+    const validUntilMs = Math.min(payload.exp!, payload.iat! + maxTokenAgeSeconds) * 1000;
+    return { caller: frozen(callerFromClaims(payload, this.setup.claims)), validUntilMs };
   }
 
   /**
@@ -154,4 +180,12 @@ export class TokenVerifier {
     }
     return callerFromClaims(claims, this.setup.claims);
   }
+}
+
+/** A caller that is handed to many requests: none of them may change what the others see. */
+function frozen(caller: Caller): Caller {
+  Object.freeze(caller.identity.groups);
+  Object.freeze(caller.identity);
+  Object.freeze(caller.roles);
+  return Object.freeze(caller);
 }

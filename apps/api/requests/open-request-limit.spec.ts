@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FlowSnapshot } from '../../../contracts/snapshot';
 import type { Caller } from '../identity/caller';
-import { OpenRequestLimit, openRequestsQuery, requireVerifiedRecipient } from './open-request-limit';
+import { OpenRequestLimit, openRequestsQuery, RECOUNT_AFTER_MS, requireVerifiedRecipient } from './open-request-limit';
 
 const scope = { workflowType: 'accessRequestWorkflow', taskQueue: 'latchkey' };
 const alice: Caller = {
@@ -11,13 +11,15 @@ const alice: Caller = {
   emailVerified: true,
 };
 
+/** A client whose visibility count answers `open.count` (changeable), recording each query. */
 function fakeClient(count: number, existing: string[] = []) {
   const counted: string[] = [];
+  const open = { count };
   const client = {
     workflow: {
       count: (query: string) => {
         counted.push(query);
-        return Promise.resolve({ count, groups: [] });
+        return Promise.resolve({ count: open.count, groups: [] });
       },
       getHandle: (workflowId: string) => ({
         describe: () =>
@@ -27,7 +29,7 @@ function fakeClient(count: number, existing: string[] = []) {
       }),
     },
   } as unknown as Client;
-  return { client, counted };
+  return { client, counted, open };
 }
 
 describe(OpenRequestLimit.name, () => {
@@ -55,6 +57,48 @@ describe(OpenRequestLimit.name, () => {
     const sut = new OpenRequestLimit(fakeClient(3, ['AccessRequest:req_1']).client, scope, 3);
     await expect(sut.check(alice, 'AccessRequest:req_1')).resolves.toBeUndefined();
     await expect(sut.check(alice, 'AccessRequest:req_2')).rejects.toMatchObject({ status: 429 });
+  });
+});
+
+describe(`${OpenRequestLimit.name}, for a requester far below the limit`, () => {
+  const bob: Caller = { identity: { id: 'bob', email: 'bob@example.com', groups: [] }, roles: [] };
+  afterEach(() => jest.useRealTimers());
+
+  it('counts once, then adds its own starts until half the limit, and counts again from there', async () => {
+    const { client, counted, open } = fakeClient(1);
+    const sut = new OpenRequestLimit(client, scope, 6);
+    await sut.check(alice); // counted: 1 open, this one makes 2
+    await sut.check(alice); // 3: half the limit
+    expect(counted).toHaveLength(1);
+    open.count = 5; // requests made through another instance
+    await sut.check(alice);
+    expect(counted).toHaveLength(2);
+    open.count = 6;
+    await expect(sut.check(alice)).rejects.toMatchObject({ status: 429, code: 'open-request-limit' });
+  });
+
+  it('keeps a count per requester, and for a limited time only', async () => {
+    const { client, counted, open } = fakeClient(0);
+    const sut = new OpenRequestLimit(client, scope, 20);
+    await sut.check(alice);
+    await sut.check(bob);
+    await sut.check(alice);
+    expect(counted).toHaveLength(2);
+    jest.useFakeTimers({
+      now: Date.now() + RECOUNT_AFTER_MS,
+      doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'],
+    });
+    open.count = 20;
+    await expect(sut.check(alice)).rejects.toMatchObject({ status: 429 });
+    expect(counted).toHaveLength(3);
+  });
+
+  it('never lets a flood through on a kept count: at a limit of 1 every create is counted', async () => {
+    const { client, counted } = fakeClient(0);
+    const sut = new OpenRequestLimit(client, scope, 1);
+    await sut.check(alice);
+    await expect(sut.check(alice)).resolves.toBeUndefined();
+    expect(counted).toHaveLength(2);
   });
 });
 

@@ -1,4 +1,5 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { LRUCache } from 'lru-cache';
 import { SA_BREAK_GLASS, SA_STATUS } from '../../../contracts/search-attributes';
 import { formatIsoDuration } from '../../../domain/duration';
 import type { RequestStatus } from '../../../contracts/request';
@@ -16,13 +17,25 @@ export function openRequestsQuery(scope: ListScope, caller: Caller): string {
   return `${buildListQuery(scope, caller, { mine: true })} AND ExecutionStatus = 'Running' AND ${SA_STATUS.name} IN (${open})`;
 }
 
+/** How long a count is trusted, with this instance's own starts added to it, for a requester far below the limit. */
+export const RECOUNT_AFTER_MS = 10_000;
+const REQUESTERS_KEPT = 10_000;
+
 /**
  * The policy's `limits.openRequestsPerRequester`: one more request from someone who already has that
  * many open is refused (429, `open-request-limit`), so that one person or a script with their token
  * cannot flood approvers and the worker. Counted through Temporal visibility, which lags the starts
  * by up to a second or so: a burst may pass the limit by a few, a flood cannot.
+ *
+ * Most people are far below the limit, and a count is a visibility query on every create. So a count is
+ * kept for a while, with each start this instance lets through added to it (requests that close meanwhile
+ * are not subtracted: it can only overstate), and the requester is counted again once that reaches half
+ * the limit or the count is older than `RECOUNT_AFTER_MS`. Each API instance lets at most half the limit
+ * through on a count it holds, so two instances together still stop a flood at the limit.
  */
 export class OpenRequestLimit {
+  private readonly counted = new LRUCache<string, { open: number; countedAtMs: number }>({ max: REQUESTERS_KEPT });
+
   constructor(
     private readonly client: Client,
     private readonly scope: ListScope,
@@ -30,10 +43,16 @@ export class OpenRequestLimit {
   ) {}
 
   /**
-   * Refuses when the caller is at the limit. `retriedWorkflowId`: the workflow an idempotent retry
-   * would answer with; when it exists, the retry is not a new request and passes.
+   * Refuses when the caller is at the limit; otherwise counts the request about to start. `retriedWorkflowId`:
+   * the workflow an idempotent retry would answer with; when it exists, the retry is not a new request and passes.
    */
   async check(caller: Caller, retriedWorkflowId?: string): Promise<void> {
+    const now = Date.now();
+    const kept = this.counted.get(caller.identity.id);
+    if (kept && now - kept.countedAtMs < RECOUNT_AFTER_MS && (kept.open + 1) * 2 <= this.limit) {
+      kept.open += 1;
+      return;
+    }
     const { count } = await this.client.workflow.count(openRequestsQuery(this.scope, caller));
     if (count >= this.limit && !(retriedWorkflowId && (await workflowExists(this.client, retriedWorkflowId)))) {
       throw new ApiError(
@@ -43,6 +62,7 @@ export class OpenRequestLimit {
         { limit: this.limit },
       );
     }
+    this.counted.set(caller.identity.id, { open: count + 1, countedAtMs: now });
   }
 }
 

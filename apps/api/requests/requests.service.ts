@@ -115,6 +115,7 @@ const EMERGENCY_REVOKE_LIMIT = 10_000;
 export class RequestsService {
   private readonly parties = new Map<string, RequestParties>();
   private readonly decode: ReturnType<typeof payloadDecoder>;
+  private readonly openRequestLimit: OpenRequestLimit;
 
   constructor(
     @Inject(TEMPORAL_CLIENT) private readonly client: Client,
@@ -126,6 +127,11 @@ export class RequestsService {
     private readonly signer: CommandSigner,
   ) {
     this.decode = payloadDecoder(client);
+    this.openRequestLimit = new OpenRequestLimit(
+      client,
+      { workflowType: accessRequestWorkflow.name, taskQueue: config.temporal.taskQueue },
+      policy.limits.openRequestsPerRequester,
+    );
   }
 
   async create(
@@ -152,7 +158,7 @@ export class RequestsService {
     const workflowId = requestWorkflowId(requestId);
     const scope = { workflowType: accessRequestWorkflow.name, taskQueue: this.config.temporal.taskQueue };
     const retried = idempotencyKey ? workflowId : undefined;
-    await new OpenRequestLimit(this.client, scope, this.policy.limits.openRequestsPerRequester).check(caller, retried);
+    await this.openRequestLimit.check(caller, retried);
     const breakGlassLimit = snapshot.breakGlass && flowNamed(this.policy, snapshot.flowName).breakGlass?.perPersonLimit;
     if (breakGlassLimit) await new BreakGlassLimit(this.client, scope, breakGlassLimit).check(caller, retried);
     // Signed, so that the workflow knows this request came from here and not from anyone who reaches Temporal.
