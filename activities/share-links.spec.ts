@@ -54,7 +54,7 @@ describe('createShareLink across attempts', () => {
 
   it('records the link it made in its heartbeat details, for an attempt that outlives it', async () => {
     const link = await new MockActivityEnvironment().run(sut.createShareLink, input);
-    await eventually(async () => expect(lastOf(beats)).toEqual({ link }));
+    await eventually(() => Promise.resolve(expect(lastOf(beats)).toEqual({ link })));
   });
 
   it('has the server hold the time its call began before the call, since a failure takes unsent beats along', async () => {

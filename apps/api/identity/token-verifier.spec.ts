@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type * as jose from 'jose';
 import { generateKeyPair, jwtVerify, SignJWT, UnsecuredJWT } from 'jose';
 import type { LatchkeyConfig } from '../../../config/config';
 import { loadOrCreateLocalSigningKey, mintLocalToken } from './local-signing-key';
@@ -9,7 +10,7 @@ import { TokenVerifier } from './token-verifier';
 
 // The real jwtVerify, counted: a token checked lately is taken again without another signature check.
 jest.mock('jose', () => {
-  const actual = jest.requireActual<typeof import('jose')>('jose');
+  const actual = jest.requireActual<typeof jose>('jose');
   return { ...actual, jwtVerify: jest.fn(actual.jwtVerify) };
 });
 const signatureChecks = jwtVerify as jest.MockedFunction<typeof jwtVerify>;
