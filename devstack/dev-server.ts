@@ -112,6 +112,17 @@ function searchAttributeArgs(): string[] {
 }
 
 /**
+ * The server settings latchkey runs with, as the cluster's deploy/temporal/dynamicconfig.yaml sets them: an
+ * activity a workflow task schedules goes back to the worker with that task's answer when the worker has room
+ * (eager dispatch), one matching round trip less before a grant starts.
+ */
+export const DYNAMIC_CONFIG = ['system.enableActivityEagerExecution=true'];
+
+function dynamicConfigArgs(): string[] {
+  return DYNAMIC_CONFIG.flatMap((setting) => ['--dynamic-config-value', setting]);
+}
+
+/**
  * Starts the real Temporal dev server (`temporal server start-dev`) with latchkey's custom search
  * attributes registered, and resolves once its frontend accepts connections. A start that fails
  * because a port is taken is retried (and says so); any other failure throws a DevServerStartError.
@@ -166,7 +177,7 @@ function devServerArgs(options: DevServerOptions & { ip: string; port: number })
     args.push('--headless');
   }
   for (const pragma of options.sqlitePragmas ?? []) args.push('--sqlite-pragma', pragma);
-  return [...args, ...searchAttributeArgs()];
+  return [...args, ...dynamicConfigArgs(), ...searchAttributeArgs()];
 }
 
 /** One attempt: spawn the CLI, wait until its frontend accepts connections or it exits. */
@@ -255,6 +266,7 @@ async function startThroughSdk(options: DevServerOptions, ip: string, port: numb
         'warn',
         ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
         ...(options.sqlitePragmas ?? []).flatMap((pragma) => ['--sqlite-pragma', pragma]),
+        ...dynamicConfigArgs(),
         ...searchAttributeArgs(),
       ],
     },

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import { createRemoteJWKSet, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
 import type { OidcAuthConfig } from '../../../config/identity';
 import { TokenRejected } from './claim-mapping';
+import { LRUCache } from 'lru-cache';
 
 /**
  * The provider could not be asked (its JWKS or introspection endpoint is down, slow or answers
@@ -196,7 +197,9 @@ const INTROSPECTION_CACHE_ENTRIES = 10_000;
 /** An RFC 7662 client, authenticated with client_secret_basic. */
 class Introspection {
   /** By the token's sha256, so that the cache holds no token. */
-  private readonly answers = new Map<string, { claims: Record<string, unknown>; until: number }>();
+  private readonly answers = new LRUCache<string, { claims: Record<string, unknown>; until: number }>({
+    max: INTROSPECTION_CACHE_ENTRIES,
+  });
 
   constructor(
     private readonly endpoint: string,
@@ -208,12 +211,10 @@ class Introspection {
     const key = crypto.createHash('sha256').update(token).digest('base64url');
     const cached = this.answers.get(key);
     if (cached && cached.until > Date.now()) return cached.claims;
-    this.answers.delete(key);
 
     const claims = await this.ask(token);
     if (claims.active !== true) throw new TokenRejected('introspection: the token is not active');
     const expiresAt = typeof claims.exp === 'number' ? claims.exp * 1000 : Date.now();
-    if (this.answers.size >= INTROSPECTION_CACHE_ENTRIES) this.answers.delete(this.answers.keys().next().value!);
     this.answers.set(key, { claims, until: Math.min(Date.now() + INTROSPECTION_CACHE_MS, expiresAt) });
     return claims;
   }

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { type Client, type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import {
   ApplicationFailure,
@@ -113,7 +114,7 @@ const EMERGENCY_REVOKE_LIMIT = 10_000;
  */
 @Injectable()
 export class RequestsService {
-  private readonly parties = new Map<string, RequestParties>();
+  private readonly parties = new LRUCache<string, RequestParties>({ max: PARTIES_CACHE_SIZE });
   private readonly decode: ReturnType<typeof payloadDecoder>;
   private readonly openRequestLimit: OpenRequestLimit;
 
@@ -193,7 +194,7 @@ export class RequestsService {
       throw err;
     }
     this.metrics.created.inc();
-    this.remember(requestId, partiesOf(input));
+    this.parties.set(requestId, partiesOf(input));
     const state = await this.firstState(handle);
     this.observe(state);
     return { state, created: true };
@@ -421,16 +422,8 @@ export class RequestsService {
     if (!started || started.workflowType?.name !== accessRequestWorkflow.name) throw ApiError.notFound('request');
     const [input] = (await this.decode(started.input?.payloads)) as [AccessRequestInput];
     const parties = partiesOf(input);
-    this.remember(requestId, parties);
-    return parties;
-  }
-
-  private remember(requestId: string, parties: RequestParties): void {
-    if (this.parties.size >= PARTIES_CACHE_SIZE) {
-      const oldest = this.parties.keys().next().value;
-      if (oldest !== undefined) this.parties.delete(oldest);
-    }
     this.parties.set(requestId, parties);
+    return parties;
   }
 
   private async replayIdempotent(
