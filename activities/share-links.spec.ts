@@ -80,6 +80,23 @@ describe('createShareLink across attempts', () => {
     expect((await port.local.readState()).shareLinks).toHaveLength(2);
   });
 
+  it('records the time its write may begin while it reads, and takes it back when the read fails', async () => {
+    port.failNext('getSharePolicy', new OnePasswordError('unavailable', 'no answer'));
+    await expect(new MockActivityEnvironment().run(sut.createShareLink, input)).rejects.toMatchObject({
+      type: 'OnePassword.unavailable',
+    });
+    expect(beats.map((beat) => beat.details)).toEqual([
+      { creatingSince: expect.any(Number), unreceived: 0 },
+      { unreceived: 0 },
+    ]);
+    // The next attempt neither waits for a write that never began nor counts a link for it.
+    const next = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: lastOf(beats) });
+    const started = Date.now();
+    const link = (await next.run(sut.createShareLink, input)) as ShareLinkGrantResult;
+    expect(Date.now() - started).toBeLessThan(SHARE_CALL_DEADLINE_MS);
+    expect(link).not.toHaveProperty('unreceivedLinks');
+  });
+
   it('counts nothing for a call 1Password refused (it wrote nothing), and leaves nothing to wait for', async () => {
     port.failNext('createShareLink', new OnePasswordError('rate-limited', 'slow down', 1_000));
     await expect(new MockActivityEnvironment().run(sut.createShareLink, input)).rejects.toThrow();

@@ -64,15 +64,23 @@ export function shareLinkActivities({ onePassword, temporal, log }: ActivityCont
       if (unreceived > 0) await progress.record({ unreceived });
 
       const port = onePassword(input.integration);
-      const policy = await progress.during(() =>
-        callOnePassword(() => port.getSharePolicy(input.vaultId, input.itemId)),
-      );
+      // The server holds the time the write may begin before the write, but it need not wait for the read: the two
+      // go at once. A read that fails takes that time back, so that the next attempt neither waits nor counts a
+      // link (should taking it back fail too, the next attempt waits and counts one it cannot rule out).
+      const creatingSince = Date.now();
+      const [policy] = await Promise.all([
+        progress
+          .during(() => callOnePassword(() => port.getSharePolicy(input.vaultId, input.itemId)))
+          .catch(async (error: unknown) => {
+            await progress.record({ unreceived }).catch(() => undefined);
+            throw error;
+          }),
+        progress.record({ creatingSince, unreceived }),
+      ]);
       const bucket = expiryBucketFor(input.durationMs, policy.maxExpiry);
       if (!bucket.ok) {
         throw ApplicationFailure.create({ type: GRANT_REFUSED_FAILURE, message: bucket.reason, nonRetryable: true });
       }
-      const creatingSince = Date.now();
-      await progress.record({ creatingSince, unreceived });
       // Asked to stop (the request was withdrawn or revoked) before anything was written: nothing to undo.
       if (progress.stopRequested || context.cancellationSignal.aborted) {
         throw new CancelledFailure('the grant was stopped before any write');

@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import type { LatchkeyConfig } from '../../config/config';
@@ -8,6 +8,7 @@ import { loadPolicyFile } from '../../policy';
 import { loadCommandSigningKey } from '../../trust/command-keys';
 import { CommandSigner } from '../../trust/command-signer';
 import { createApiApp } from './app';
+import { TemporalConnection } from './temporal/connection';
 import { createLogger } from './logging/logger';
 import { derivePageTokenKey } from './requests/page-token';
 import { deriveCodecSessionKey } from './codec/codec-routes';
@@ -33,8 +34,8 @@ export async function startApiServer(
   const keyring = await loadCodecKeyring(config.codec);
   // Made on first use only for a local stack (`npm start` also adds it to the workers' trusted keys).
   const commandKey = loadCommandSigningKey(config.commands.signingKeyFile, { create: config.auth.mode === 'local' });
-  // Lazy: the API starts, answers `/healthz` and token-only routes, and says "not ready" until Temporal answers.
-  const connection = Connection.lazy(temporalConnectionOptions(config.temporal));
+  // The API starts, answers `/healthz` and token-only routes, and says "not ready" until Temporal answers.
+  const connection = new TemporalConnection(temporalConnectionOptions(config.temporal), logger);
   const temporal = new Client({
     connection,
     namespace: config.temporal.namespace,
