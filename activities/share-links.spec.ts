@@ -92,7 +92,7 @@ describe('createShareLink across attempts', () => {
     // The next attempt neither waits for a write that never began nor counts a link for it.
     const next = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: lastOf(beats) });
     const started = Date.now();
-    const link = (await next.run(sut.createShareLink, input)) as ShareLinkGrantResult;
+    const link: ShareLinkGrantResult = await next.run(sut.createShareLink, input);
     expect(Date.now() - started).toBeLessThan(SHARE_CALL_DEADLINE_MS);
     expect(link).not.toHaveProperty('unreceivedLinks');
   });

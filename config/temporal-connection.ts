@@ -3,9 +3,9 @@ import type { LatchkeyConfig } from './config';
 import { ConfigError } from './env-values';
 
 /**
- * What `Connection.connect` (clients) and `NativeConnection.connect` (the worker) both take: the address and,
- * when the deployment asks for mTLS, the CA to trust and the certificate pair to present. Every latchkey process
- * connects through this, so no caller can forget the certificates.
+ * What `NativeConnection.connect` (the worker and the API) and `Connection.connect` (other clients) take: the
+ * address and, when the deployment asks for mTLS, the CA to trust and the certificate pair to present. Every
+ * latchkey process connects through this, so no caller can forget the certificates.
  */
 export interface TemporalConnectionOptions {
   address: string;
