@@ -4,7 +4,7 @@ import { createActivities } from '.';
 import { OnePasswordError } from '../onepassword/port';
 import { RecordingPort } from '../test/support/recording-port';
 import { RecordingNotifier, silentLogger } from '../test/support/workflow-world';
-import { SHARE_CALL_DEADLINE_MS } from './share-links';
+import { SHARE_CALL_DEADLINE_MS, SLOW_READ_MS } from './share-links';
 import type { ShareLinkGrantResult } from './types';
 import { eventually } from '../test/support/time-skipping';
 
@@ -95,6 +95,15 @@ describe('createShareLink across attempts', () => {
     const link: ShareLinkGrantResult = await next.run(sut.createShareLink, input);
     expect(Date.now() - started).toBeLessThan(SHARE_CALL_DEADLINE_MS);
     expect(link).not.toHaveProperty('unreceivedLinks');
+  });
+
+  it('records the time again after a slow read, so that the write keeps its whole deadline', async () => {
+    port.holdAfterEffect('getSharePolicy', new Promise<void>((resolve) => setTimeout(resolve, SLOW_READ_MS + 200)));
+    await new MockActivityEnvironment().run(sut.createShareLink, input);
+    const [first, second] = beats.map((beat) => beat.details as { creatingSince?: number });
+    expect(second.creatingSince! - first.creatingSince!).toBeGreaterThan(SLOW_READ_MS);
+    const [call] = port.callsOf('createShareLink');
+    expect(call.at.getTime()).toBeGreaterThanOrEqual(second.creatingSince!);
   });
 
   it('counts nothing for a call 1Password refused (it wrote nothing), and leaves nothing to wait for', async () => {

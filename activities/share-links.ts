@@ -15,6 +15,9 @@ import type { ShareLinkGrantInput, ShareLinkGrantResult } from './types';
  */
 export const SHARE_CALL_DEADLINE_MS = 30_000;
 
+/** A read of the item's share policy longer than this would take too much of the write's deadline. */
+export const SLOW_READ_MS = 1_000;
+
 /**
  * What an attempt leaves for the next one in its heartbeat details, which Temporal keeps across attempts
  * and worker hosts (and the codec encrypts, since they may hold the link). Each is acknowledged by the
@@ -67,7 +70,7 @@ export function shareLinkActivities({ onePassword, temporal, log }: ActivityCont
       // The server holds the time the write may begin before the write, but it need not wait for the read: the two
       // go at once. A read that fails takes that time back, so that the next attempt neither waits nor counts a
       // link (should taking it back fail too, the next attempt waits and counts one it cannot rule out).
-      const creatingSince = Date.now();
+      let creatingSince = Date.now();
       const [policy] = await Promise.all([
         progress
           .during(() => callOnePassword(() => port.getSharePolicy(input.vaultId, input.itemId)))
@@ -77,6 +80,12 @@ export function shareLinkActivities({ onePassword, temporal, log }: ActivityCont
           }),
         progress.record({ creatingSince, unreceived }),
       ]);
+      // The write's deadline counts from that time: after a slow read the time is recorded again, so that the
+      // write keeps its whole deadline.
+      if (Date.now() - creatingSince > SLOW_READ_MS) {
+        creatingSince = Date.now();
+        await progress.record({ creatingSince, unreceived });
+      }
       const bucket = expiryBucketFor(input.durationMs, policy.maxExpiry);
       if (!bucket.ok) {
         throw ApplicationFailure.create({ type: GRANT_REFUSED_FAILURE, message: bucket.reason, nonRetryable: true });
