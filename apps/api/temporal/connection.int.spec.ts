@@ -26,11 +26,12 @@ describe(TemporalConnection.name, () => {
         .getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: 'AccessRequest:req_nosuch' } })
         .catch((error: unknown) => error);
       expect(grpcCode(missing)).toBe(GRPC.NOT_FOUND);
-      // A deadline holds on the native connection too.
+      // A deadline holds on the native connection too. A passed one fails the call with DEADLINE_EXCEEDED or, seen
+      // under CI's load, CANCELLED: the API answers 503 for both (errors/error-mapping.ts).
       const late = await connection
         .withDeadline(Date.now() - 1, () => connection.workflowService.getSystemInfo({}))
         .catch((error: unknown) => error);
-      expect(grpcCode(late)).toBe(4); // DEADLINE_EXCEEDED
+      expect([1, 4]).toContain(grpcCode(late));
     } finally {
       await connection.close();
     }
