@@ -56,7 +56,7 @@ import { type CreateRequestDto, type ListRequestsQueryDto, PAGE_SIZE } from './d
 import { BreakGlassLimit, OpenRequestLimit, requireVerifiedRecipient } from './open-request-limit';
 import { PageTokens } from './page-token';
 import { idempotentRequestId, newRequestId } from './request-id';
-import { buildListQuery } from './visibility-query';
+import { buildListQuery, type ListScope } from './visibility-query';
 import { CommandSigner } from '../../../trust/command-signer';
 
 /** HTTP status of each policy refusal: not being eligible is a matter of rights, the rest of input. */
@@ -116,6 +116,8 @@ const EMERGENCY_REVOKE_LIMIT = 10_000;
 export class RequestsService {
   private readonly parties = new LRUCache<string, RequestParties>({ max: PARTIES_CACHE_SIZE });
   private readonly decode: ReturnType<typeof payloadDecoder>;
+  /** Which workflows are requests: what the limits count. */
+  private readonly scope: ListScope;
   private readonly openRequestLimit: OpenRequestLimit;
 
   constructor(
@@ -128,11 +130,8 @@ export class RequestsService {
     private readonly signer: CommandSigner,
   ) {
     this.decode = payloadDecoder(client);
-    this.openRequestLimit = new OpenRequestLimit(
-      client,
-      { workflowType: accessRequestWorkflow.name, taskQueue: config.temporal.taskQueue },
-      policy.limits.openRequestsPerRequester,
-    );
+    this.scope = { workflowType: accessRequestWorkflow.name, taskQueue: config.temporal.taskQueue };
+    this.openRequestLimit = new OpenRequestLimit(client, this.scope, policy.limits.openRequestsPerRequester);
   }
 
   async create(
@@ -157,11 +156,10 @@ export class RequestsService {
     requireVerifiedRecipient(caller, snapshot);
     const requestId = idempotencyKey ? idempotentRequestId(caller.identity.id, idempotencyKey) : newRequestId();
     const workflowId = requestWorkflowId(requestId);
-    const scope = { workflowType: accessRequestWorkflow.name, taskQueue: this.config.temporal.taskQueue };
     const retried = idempotencyKey ? workflowId : undefined;
     await this.openRequestLimit.check(caller, retried);
     const breakGlassLimit = snapshot.breakGlass && flowNamed(this.policy, snapshot.flowName).breakGlass?.perPersonLimit;
-    if (breakGlassLimit) await new BreakGlassLimit(this.client, scope, breakGlassLimit).check(caller, retried);
+    if (breakGlassLimit) await new BreakGlassLimit(this.client, this.scope, breakGlassLimit).check(caller, retried);
     // Signed, so that the workflow knows this request came from here and not from anyone who reaches Temporal.
     const input: AccessRequestInput = this.signer.signStart(workflowId, actorOf(caller), {
       requestId,
