@@ -1,5 +1,6 @@
 import type { AccessRequestInput } from '../contracts/request';
 import { inputDigest, verifyCommand } from '../trust/command';
+import { nodeEd25519 } from '../trust/node-ed25519';
 import type { ActivityContext } from './context';
 import { workflowIdOf } from './heartbeat';
 
@@ -11,16 +12,22 @@ export type StartVerdict = { ok: true; keyId: string } | { ok: false; reason: st
  * a worker trusts later (keys are rotated; a request lasts days).
  */
 export function commandActivities(context: ActivityContext) {
+  const signatureCheck = nodeEd25519();
   return {
     /** `atMs`: the workflow's time at its start (the server's clock, which the command's lifetime is measured on). */
     // eslint-disable-next-line @typescript-eslint/require-await -- an activity returns a promise
     async verifyStartCommand(input: AccessRequestInput, atMs: number): Promise<StartVerdict> {
       const workflowId = workflowIdOf() ?? '';
-      const verdict = verifyCommand<{ inputDigest?: unknown }>(input.command, context.trust?.commandKeys ?? {}, {
-        kind: 'start',
-        workflowId,
-        nowMs: atMs,
-      });
+      const verdict = verifyCommand<{ inputDigest?: unknown }>(
+        input.command,
+        context.trust?.commandKeys ?? {},
+        {
+          kind: 'start',
+          workflowId,
+          nowMs: atMs,
+        },
+        signatureCheck,
+      );
       const refuse = (reason: string): StartVerdict => {
         context.logger.warn({ workflowId, reason }, 'refused a request whose start is not signed by the API');
         return { ok: false, reason };

@@ -1,4 +1,3 @@
-import { ed25519 } from '@noble/curves/ed25519';
 import { sha256 } from '@noble/hashes/sha2';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils';
 import {
@@ -10,13 +9,15 @@ import {
 } from '../contracts/command';
 import type { Actor } from '../contracts/identity';
 import { canonicalJson } from './canonical-json';
+import { type SignatureCheck, strictEd25519 } from './ed25519';
 
 /**
  * Signed commands: the API signs every command it sends to a request's workflow (who, what, which
  * request, when, a nonce) with a key of its own, and the workflow checks the signature against keys from
  * the worker's configuration before anything else. Temporal carries the commands but is not trusted to say
  * who decided: whoever can reach it cannot approve as someone else. The signatures stay in history, so an
- * audit export proves each decision offline. Pure code (noble's Ed25519): the workflow sandbox runs it.
+ * audit export proves each decision offline. Pure code (noble's Ed25519 by default): the workflow sandbox runs it;
+ * callers that can reach node:crypto pass its check instead (trust/node-ed25519.ts).
  */
 /** How long a signed command stays valid: long enough for a slow Update, too short to be kept for later. */
 export const COMMAND_LIFETIME_MS = 5 * 60_000;
@@ -53,11 +54,13 @@ export function verifyCommand<Args = Record<string, unknown>>(
   command: unknown,
   keys: TrustedKeys,
   expected: CommandExpectation,
+  signatureCheck: SignatureCheck = strictEd25519,
 ): CommandVerdict<Args> {
   if (!isSignedCommand(command)) return refused('the command is not signed');
   const key = Object.prototype.hasOwnProperty.call(keys, command.keyId) ? keys[command.keyId] : undefined;
   if (key === undefined) return refused(`the command is signed with key "${command.keyId}", which is not trusted`);
-  if (!signatureHolds(command, key)) return refused('the command’s signature does not verify');
+  if (!signatureCheck(hexToBytes(command.signature), signingInput(command.claims), key))
+    return refused('the command’s signature does not verify');
   const claims = parseClaims<Args>(command.claims);
   if (!claims) return refused('the command’s claims are malformed');
   if (claims.kind !== expected.kind) return refused(`the command is a signed ${claims.kind}, not ${expected.kind}`);
@@ -87,17 +90,6 @@ function isSignedCommand(value: unknown): value is SignedCommand {
     typeof command.signature === 'string' &&
     /^[0-9a-f]{128}$/.test(command.signature)
   );
-}
-
-function signatureHolds(command: SignedCommand, publicKeyHex: string): boolean {
-  try {
-    // Strict RFC 8032 verification (not ZIP 215), as OpenSSL does: the API and `audit verify` agree with it.
-    return ed25519.verify(hexToBytes(command.signature), signingInput(command.claims), hexToBytes(publicKeyHex), {
-      zip215: false,
-    });
-  } catch {
-    return false;
-  }
 }
 
 function parseClaims<Args>(text: string): CommandClaims<Args> | undefined {

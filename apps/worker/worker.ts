@@ -59,6 +59,8 @@ export async function createLatchkeyWorker(opts: LatchkeyWorkerOptions): Promise
  */
 const SHARED_WORKFLOW_MODULES = [
   require.resolve('../../trust/command'),
+  // Its cache of decoded trusted keys is shared too: see sharedKeyEd25519.
+  require.resolve('../../trust/ed25519'),
   require.resolve('../../trust/internal-message'),
 ];
 

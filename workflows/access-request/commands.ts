@@ -3,6 +3,7 @@ import type { CommandKind, SignedCommand } from '../../contracts/command';
 import type { Actor } from '../../contracts/identity';
 import { REFUSAL } from '../../contracts/messages';
 import { verifyCommand } from '../../trust/command';
+import { sharedKeyEd25519 } from '../../trust/ed25519';
 import { trustedCommandKeys } from '../worker-trust';
 import type { AccessRequestRun } from './run';
 
@@ -18,11 +19,16 @@ export interface Command<Args> {
  * kind and this request, within its lifetime, and not used before. A refusal writes nothing to history.
  */
 export function verifiedCommand<Args>(run: AccessRequestRun, kind: CommandKind, raw: unknown): Command<Args> {
-  const verdict = verifyCommand<Args>(raw, trustedCommandKeys(), {
-    kind,
-    workflowId: run.workflowId,
-    nowMs: Date.now(),
-  });
+  const verdict = verifyCommand<Args>(
+    raw,
+    trustedCommandKeys(),
+    {
+      kind,
+      workflowId: run.workflowId,
+      nowMs: Date.now(),
+    },
+    sharedKeyEd25519,
+  );
   if (!verdict.ok) throw unverified(verdict.reason);
   if (run.commandNonces.has(verdict.claims.nonce)) throw unverified('the command was already used');
   return { actor: verdict.claims.actor, args: verdict.claims.args, nonce: verdict.claims.nonce };
