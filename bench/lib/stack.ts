@@ -21,8 +21,6 @@ import {
   mintLocalToken,
 } from '../../apps/api/identity/local-signing-key';
 import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
-import { seedState } from '../../onepassword/local/state';
-import { writeFileAtomic } from '../../onepassword/file-lock';
 
 export type Log = (message: string) => void;
 
@@ -194,11 +192,8 @@ export class Stack {
     this.commandSigner = new CommandSigner(commandKey);
 
     // A fresh local 1Password with the demo seed, and the requested latency.
-    await writeFileAtomic(
-      this.config.localOnePassword.stateFile,
-      JSON.stringify(seedState(new Date()), null, 2) + '\n',
-    );
     this.onePasswordInstance = new LocalOnePassword({ stateFile: this.config.localOnePassword.stateFile });
+    await this.onePasswordInstance.reset();
     if (this.options.opLatencyMs) await this.onePassword.setFaults({ latencyMs: this.options.opLatencyMs });
 
     this.connection = await Connection.connect(temporalConnectionOptions(this.config.temporal));

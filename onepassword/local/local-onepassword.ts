@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import * as fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type FileLockOptions, withFileLock, writeFileAtomic } from '../file-lock';
 import { isVaultPermission } from '../../domain/vault-permissions';
@@ -395,22 +395,22 @@ export class LocalOnePassword implements OnePasswordPort {
   private transact<T>(apply: (state: LocalState, now: Date) => T): Promise<T> {
     return withFileLock(
       this.lockFile,
-      async () => {
-        const state = await this.load();
+      () => {
+        const state = this.load();
         try {
           return apply(state, this.clock());
         } finally {
-          await this.save(state);
+          this.save(state);
         }
       },
       this.lockOptions,
     );
   }
 
-  private async load(): Promise<LocalState> {
+  private load(): LocalState {
     let text: string;
     try {
-      text = await fs.readFile(this.stateFile, 'utf8');
+      text = fs.readFileSync(this.stateFile, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       return seedState(this.clock());
@@ -425,8 +425,8 @@ export class LocalOnePassword implements OnePasswordPort {
     return state;
   }
 
-  private save(state: LocalState): Promise<void> {
-    return writeFileAtomic(this.stateFile, JSON.stringify(state, null, 2) + '\n');
+  private save(state: LocalState): void {
+    writeFileAtomic(this.stateFile, JSON.stringify(state, null, 2) + '\n');
   }
 
   /** Writes a new secret into the item's field, as a new version, and records who asked for it. */
