@@ -118,6 +118,20 @@ export function requestMemo(input: AccessRequestInput): Record<string, string> {
   };
 }
 
+/**
+ * What a request's start carries for visibility (the API and every other starter use it): findable from its first
+ * moment, and the workflow need not write any of it again (patch `visibility-once-per-change`).
+ */
+export function visibilityAtStart(input: AccessRequestInput) {
+  const { snapshot, requester } = input;
+  return {
+    typedSearchAttributes: startingSearchAttributes(snapshot, requester.id),
+    memo: requestMemo(input),
+    staticSummary: requestSummary(requester.id, snapshot),
+    staticDetails: requestDetails(snapshot),
+  };
+}
+
 /** One line for the Temporal UI's list of workflows. */
 export function requestSummary(requesterId: string, snapshot: FlowSnapshot): string {
   return `${requesterId} requests ${snapshot.resource.id} for ${formatIsoDuration(snapshot.durationMs)}`;

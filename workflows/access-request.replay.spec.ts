@@ -99,7 +99,8 @@ describe('recorded access-request histories', () => {
       'vault-lease-single',
     ];
     // Every lifecycle path as the current code records it, and as requests started before the patches
-    // `access-always-ends` and `request-patches-folded` recorded it (they replay along their old path).
+    // `access-always-ends`, `request-patches-folded` and `visibility-once-per-change` recorded it (they replay
+    // along their old path).
     expect(fixtures.map((fixture) => fixture.name)).toEqual(
       expect.arrayContaining([
         ...paths,
@@ -120,12 +121,32 @@ describe('recorded access-request histories', () => {
         ...paths
           .filter((path) => !path.startsWith('vault-lease-'))
           .map((path) => `before-request-patches-folded/${path}`),
+        ...paths
+          .filter((path) => !path.startsWith('vault-lease-'))
+          .map((path) => `before-visibility-once-per-change/${path}`),
       ]),
     );
     const results = await replay(fixtures.map(({ workflowId, json }) => ({ workflowId, history: JSON.parse(json) })));
     expect(results.map((result) => [result.workflowId, result.error?.message])).toEqual(
       fixtures.map((fixture) => [fixture.workflowId, undefined]),
     );
+  });
+
+  it('a share link request writes its visibility once per change: three writes fewer than before the patch', async () => {
+    const fixtures = await readHistoryFixtures();
+    const visibilityWrites = (name: string) => {
+      const { events } = JSON.parse(fixtures.find((fixture) => fixture.name === name)!.json) as HistoryJson;
+      const types = events.map((event) => event.eventType as string);
+      return {
+        upserts: types.filter((type) => type === 'EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES').length,
+        memos: types.filter((type) => type === 'EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED').length,
+        startCarriedMemo: JSON.stringify(events[0]).includes('"memo"'),
+      };
+    };
+    const before = visibilityWrites('before-visibility-once-per-change/share-link-expired');
+    // The start carried the memo and the search attributes; the patch's own, APPROVED, ACTIVE and EXPIRED remain.
+    expect(visibilityWrites('share-link-expired')).toEqual({ upserts: 4, memos: 0, startCarriedMemo: true });
+    expect(before.upserts + before.memos).toBe(7);
   });
 
   it('a deliberately reordered command fails replay with a non-determinism error', async () => {

@@ -68,3 +68,12 @@ export const DECISIONS_FINDABLE = 'decisions-findable';
  * own, as before.
  */
 export const REQUEST_PATCHES_FOLDED = 'request-patches-folded';
+
+/**
+ * Visibility is written once per change. A request started since carries this patch alone: every patch above,
+ * `request-patches-folded` included, holds for it. It does not write again the search attributes and the memo its
+ * start carried (the API starts requests with them: `visibilityAtStart`), and a share link left to expire goes from
+ * ACTIVE to its end in one upsert, without an ENDING that no call stands behind. Each upsert is a visibility write
+ * on the server, its costliest step: three fewer per share-link request.
+ */
+export const VISIBILITY_ONCE_PER_CHANGE = 'visibility-once-per-change';

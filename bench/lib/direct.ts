@@ -10,7 +10,7 @@ import type { AccessRequestInput, AccessRequestState, RequestStatus } from '../.
 import { TASK_QUEUE } from '../../contracts/task-queue';
 import { evaluateRequest } from '../../policy';
 import type { LoadedPolicy } from '../../policy/model';
-import { startingSearchAttributes } from '../../domain/visibility';
+import { visibilityAtStart } from '../../domain/visibility';
 import { accessRequestWorkflow } from '../../workflows';
 import type { Persona } from './api';
 
@@ -55,7 +55,7 @@ export class DirectLatchkey {
       taskQueue: TASK_QUEUE,
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: startingSearchAttributes(snapshot, caller.identity.id),
+      ...visibilityAtStart(input),
     });
     return firstState(handle);
   }

@@ -21,6 +21,7 @@ import type { OnePasswordPort } from '../../onepassword/port';
 import { accessRequestWorkflow } from '../../workflows/access-request/workflow';
 import { bundleLatchkeyWorkflows, createLatchkeyWorker, type LatchkeyWorkerOptions } from '../../apps/worker/worker';
 import { RecordingPort } from './recording-port';
+import { visibilityAtStart } from '../../domain/visibility';
 import type { TimeSkippingServer } from './temporal';
 
 /**
@@ -272,7 +273,8 @@ export class WorkflowTestWorld {
       workflowId: requestWorkflowId(input.requestId),
       taskQueue: this.taskQueue,
       args: [input],
-      staticSummary: `${input.snapshot.resource.name} for ${input.requester.id}`,
+      // As the API starts a request.
+      ...visibilityAtStart(input),
     });
   }
 

@@ -114,7 +114,8 @@ export async function endAccess(run: AccessRequestRun): Promise<void> {
     state.cancellation = undefined;
     state.pendingExtension = undefined;
     state.ending = { since: iso(Date.now()) };
-    run.moveTo('ENDING');
+    // A share link left to expire ends in this same workflow task: its end status is the one upsert.
+    run.moveTo('ENDING', { publish: !(run.visibilityOncePerChange && leavesLinkToExpire(run)) });
     // An extension's new link still being made is not needed any more (and never handed out).
     run.grantScope?.cancel();
   }
@@ -126,13 +127,22 @@ export async function endAccess(run: AccessRequestRun): Promise<void> {
   await run.tell('access-ended', [run.requesterKey], { status: state.status, endedBy: grant.endedBy });
 }
 
+/** A plain share link: 1Password cannot withdraw it, so ending it makes no call. */
+function leavesLinkToExpire(run: AccessRequestRun): boolean {
+  return run.snapshot.grant.mode === 'share-link' && !rotatesOnEnd(run);
+}
+
+function rotatesOnEnd(run: AccessRequestRun): boolean {
+  return run.mode === 'rotate-on-revoke' || rotatesUnratified(run);
+}
+
 async function endInOnePassword(run: AccessRequestRun): Promise<EndedBy> {
   const { snapshot, state } = run;
   if (snapshot.grant.mode === 'database-role') {
     await alertIfSlow(run, removeDatabaseLogin(run));
     return 'login-dropped';
   }
-  if (snapshot.grant.mode === 'share-link' && (run.mode === 'rotate-on-revoke' || rotatesUnratified(run))) {
+  if (snapshot.grant.mode === 'share-link' && rotatesOnEnd(run)) {
     const { vaultId, itemId } = snapshot.grant;
     // Unratified break-glass on a plain share link: no rotator is named, so only the item's secret is replaced.
     const rotator = snapshot.grant.rotator ?? (run.mode === 'rotate-on-revoke' ? undefined : NO_ROTATOR);

@@ -25,6 +25,7 @@ import {
   NOTIFIES_PEOPLE,
   DECISIONS_FINDABLE,
   REQUEST_PATCHES_FOLDED,
+  VISIBILITY_ONCE_PER_CHANGE,
 } from '../patches';
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
@@ -42,10 +43,13 @@ export class AccessRequestRun {
   readonly mode: GrantMode;
   readonly workflowId = workflowInfo().workflowId;
   /**
-   * True for requests started since the patch: every earlier patch of a request holds without being asked (one
-   * marker in history instead of one each). Asked first, so that requests started before replay their markers.
+   * True for requests started since the patch: what the start carried for visibility is not written again, and
+   * every earlier patch holds without being asked (one marker in history for all). Asked first, then the fold
+   * before it, so that requests started before replay their markers.
    */
-  readonly patchesFolded = patched(REQUEST_PATCHES_FOLDED);
+  readonly visibilityOncePerChange = patched(VISIBILITY_ONCE_PER_CHANGE);
+  /** True for requests started since `request-patches-folded`: every earlier patch holds without being asked. */
+  readonly patchesFolded = this.visibilityOncePerChange || patched(REQUEST_PATCHES_FOLDED);
   /** False for requests started before the patch: they replay and go on along the old path. */
   readonly alwaysEnds = this.patchesFolded || patched(ACCESS_ALWAYS_ENDS);
   /** False for requests started before the patch: each notification is awaited in line, and fewer are sent. */
@@ -93,6 +97,12 @@ export class AccessRequestRun {
       snapshot.grant.mode === 'vault-group' && (this.patchesFolded || patched(LEASE_MESSAGES_AUTHENTICATED));
     this.pendingDeadlineMs = this.startMs + snapshot.pendingTimeoutMs;
     if (input.startAt !== undefined) this.scheduledStartMs = Date.parse(input.startAt);
+    if (this.visibilityOncePerChange) {
+      // What the start set is published already (a request started without it publishes everything at once).
+      for (const { key, value } of workflowInfo().typedSearchAttributes.getAll()) {
+        this.publishedSearchAttributes.set(key.name, JSON.stringify(value));
+      }
+    }
     this.state = {
       requestId: input.requestId,
       status: 'PENDING_APPROVAL',
@@ -130,13 +140,16 @@ export class AccessRequestRun {
     return pendingApproverKeys(this.snapshot.approval, this.state.currentTier);
   }
 
-  /** The one place where the status changes: only along the lifecycle (domain/lifecycle.ts), then published. */
-  moveTo(status: RequestStatus): void {
+  /**
+   * The one place where the status changes: only along the lifecycle (domain/lifecycle.ts), then published (unless
+   * the caller publishes a later status in the same workflow task, which makes one upsert of the two).
+   */
+  moveTo(status: RequestStatus, { publish = true }: { publish?: boolean } = {}): void {
     if (!canMove(this.state.status, status)) {
       throw new Error(`a request cannot go from ${this.state.status} to ${status}`);
     }
     this.state.status = status;
-    this.publish();
+    if (publish) this.publish();
   }
 
   /** Who and what the steps that end access are about (keys, logs, alerts). */
@@ -151,7 +164,10 @@ export class AccessRequestRun {
       decisionsFindable: this.decisionsFindable,
     }).filter((pair) => {
       const text = JSON.stringify(pair.value);
-      if (this.publishedSearchAttributes.get(pair.key.name) === text) return false;
+      // An attribute never set is as good as removed (before the patch, the first publication wrote every one).
+      const published =
+        this.publishedSearchAttributes.get(pair.key.name) ?? (this.visibilityOncePerChange ? 'null' : undefined);
+      if (published === text) return false;
       this.publishedSearchAttributes.set(pair.key.name, text);
       return true;
     });

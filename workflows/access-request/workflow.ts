@@ -7,6 +7,7 @@ import {
   patched,
   setHandler,
   upsertMemo,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { grantAccessQuery, stateQuery } from '../../contracts/messages';
 import type { AccessRequestInput, AccessRequestState } from '../../contracts/request';
@@ -42,7 +43,8 @@ export async function accessRequestWorkflow(input: AccessRequestInput): Promise<
     } else run.leaseResults.set(result.op, result);
   });
   registerUpdates(run);
-  upsertMemo(requestMemo(input));
+  const memo = requestMemo(input);
+  if (!(run.visibilityOncePerChange && startCarried(memo))) upsertMemo(memo);
   run.publish();
   if ((run.patchesFolded || patched(SIGNED_COMMANDS)) && !(await startIsSigned(run, input))) {
     await condition(allHandlersFinished);
@@ -69,6 +71,12 @@ export async function accessRequestWorkflow(input: AccessRequestInput): Promise<
   });
   if (cancelled) throw cancelled;
   return run.state;
+}
+
+/** Whether the start set this memo already (the API's starts do: `visibilityAtStart`). */
+function startCarried(memo: Record<string, string>): boolean {
+  const started = workflowInfo().memo ?? {};
+  return Object.entries(memo).every(([key, value]) => started[key] === value);
 }
 
 /**

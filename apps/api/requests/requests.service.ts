@@ -41,7 +41,7 @@ import type { FlowSnapshot } from '../../../contracts/snapshot';
 import { evaluateRequest, type FlowPolicy, type LoadedPolicy } from '../../../policy';
 import { parseIsoDuration } from '../../../domain/duration';
 import { accessRequestWorkflow } from '../../../workflows';
-import { requestDetails, requestSummary, startingSearchAttributes } from '../../../domain/visibility';
+import { visibilityAtStart } from '../../../domain/visibility';
 import { ApiError } from '../errors/api-error';
 import { safeRefusalMessage } from '../errors/error-mapping';
 import { actorOf, type Caller } from '../identity/caller';
@@ -180,9 +180,7 @@ export class RequestsService {
         // A second start with the same id (the same idempotency key) must never make a second request.
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: startingSearchAttributes(snapshot, caller.identity.id),
-        staticSummary: requestSummary(caller.identity.id, snapshot),
-        staticDetails: requestDetails(snapshot),
+        ...visibilityAtStart(input),
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError && idempotencyKey) {
