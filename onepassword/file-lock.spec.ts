@@ -59,11 +59,11 @@ describe(withFileLock.name, () => {
 });
 
 describe(writeFileAtomic.name, () => {
-  it('replaces the file whole, with its mode, and leaves no temporary file', () => {
+  it('replaces the file whole, with its mode, and leaves no temporary file', async () => {
     const dir = fs.mkdtempSync(path.join(tmpdir(), 'latchkey-atomic-'));
     const file = path.join(dir, 'sub', 'state.json');
-    writeFileAtomic(file, 'one');
-    writeFileAtomic(file, 'two');
+    await writeFileAtomic(file, 'one');
+    await writeFileAtomic(file, 'two');
     expect(fs.readFileSync(file, 'utf8')).toBe('two');
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(fs.readdirSync(path.dirname(file))).toEqual(['state.json']);

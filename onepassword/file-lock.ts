@@ -10,8 +10,8 @@ import { OnePasswordError } from './port';
  *
  * The file operations are synchronous on purpose: each is a few microseconds on a local file, where a
  * promise-based one costs a trip through libuv's thread pool (the local 1Password's calls took about 2 ms of
- * CPU each that way, most of it handing a dozen operations over). Only waiting for another holder yields to
- * the event loop, so a lock is held for the shortest time and nothing else of the process runs while held.
+ * CPU each that way, most of it handing a dozen operations over). Only waiting for another holder, and the
+ * rename that replaces a file (which can wait for the disk), yield to the event loop.
  */
 export interface FileLockOptions {
   /** Give up (as `unavailable`, which is retryable) after waiting this long. */
@@ -96,9 +96,10 @@ function releaseIfOwned(lockPath: string, owner: string): void {
 /**
  * Readers see the old file or the new one, never half of one: the content goes to a temporary file that is
  * then renamed over the old. Not flushed to disk: the readers are processes of this machine, which see the
- * rename whatever happens to the writer; only a crash of the machine itself could lose the last write.
+ * rename whatever happens to the writer; only a crash of the machine itself could lose the last write. The
+ * rename is left to the thread pool: on ext4 replacing a file waits for the new one's blocks to be written.
  */
-export function writeFileAtomic(filePath: string, content: string, mode = 0o600): void {
+export async function writeFileAtomic(filePath: string, content: string, mode = 0o600): Promise<void> {
   const temp = `${filePath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const fd = openCreatingFolder(temp, 'w', mode);
   try {
@@ -106,5 +107,5 @@ export function writeFileAtomic(filePath: string, content: string, mode = 0o600)
   } finally {
     fs.closeSync(fd);
   }
-  fs.renameSync(temp, filePath);
+  await fs.promises.rename(temp, filePath);
 }

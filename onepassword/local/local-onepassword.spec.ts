@@ -35,6 +35,22 @@ describe(LocalOnePassword.name, () => {
 
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
+  describe('the state file', () => {
+    it('sees every change another writer made, though it keeps what it wrote last in memory', async () => {
+      const other = new LocalOnePassword({ stateFile, clock: () => now });
+      await sut.createShareLink(share());
+      await other.createShareLink(share());
+      // Changed by hand, as the CLI or an administrator would.
+      const edited = await stateOnDisk();
+      edited.sharePolicy.maxExpiry = '1d';
+      await writeFile(stateFile, JSON.stringify(edited));
+      expect((await sut.getSharePolicy('vlt_prod', 'itm_prod_db')).maxExpiry).toBe('1d');
+      await other.createShareLink(share());
+      expect((await sut.readState()).shareLinks).toHaveLength(3);
+      expect((await stateOnDisk()).counters.writes.createShareLink).toBe(3);
+    });
+  });
+
   describe('seed', () => {
     it('seeds the demo account when the file does not exist', async () => {
       const vaults = await sut.listVaults();

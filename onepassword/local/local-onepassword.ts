@@ -89,6 +89,8 @@ export class LocalOnePassword implements OnePasswordPort {
   private readonly lockFile: string;
   private readonly clock: () => Date;
   private readonly lockOptions: FileLockOptions;
+  /** The state this instance wrote last, and its text: see `load`. */
+  private lastSaved?: { text: string; state: LocalState };
 
   constructor(options: LocalOnePasswordOptions) {
     this.stateFile = options.stateFile;
@@ -395,13 +397,15 @@ export class LocalOnePassword implements OnePasswordPort {
   private transact<T>(apply: (state: LocalState, now: Date) => T): Promise<T> {
     return withFileLock(
       this.lockFile,
-      () => {
+      async () => {
         const state = this.load();
+        let result: T;
         try {
-          return apply(state, this.clock());
+          result = apply(state, this.clock());
         } finally {
-          this.save(state);
+          await this.save(state);
         }
+        return result;
       },
       this.lockOptions,
     );
@@ -415,6 +419,9 @@ export class LocalOnePassword implements OnePasswordPort {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       return seedState(this.clock());
     }
+    // The file as this instance wrote it last (most calls come from the process that made the one before):
+    // the state in memory is what parsing it would give. Its share links make it grow by half a KiB each.
+    if (this.lastSaved?.text === text) return this.lastSaved.state;
     const state = JSON.parse(text) as LocalState;
     if (state.schemaVersion !== LOCAL_STATE_SCHEMA_VERSION) {
       throw new OnePasswordError(
@@ -425,8 +432,11 @@ export class LocalOnePassword implements OnePasswordPort {
     return state;
   }
 
-  private save(state: LocalState): void {
-    writeFileAtomic(this.stateFile, JSON.stringify(state, null, 2) + '\n');
+  private async save(state: LocalState): Promise<void> {
+    const text = JSON.stringify(state) + '\n';
+    this.lastSaved = undefined;
+    await writeFileAtomic(this.stateFile, text);
+    this.lastSaved = { text, state };
   }
 
   /** Writes a new secret into the item's field, as a new version, and records who asked for it. */
