@@ -25,6 +25,7 @@ const { values: flags } = parseArgs({
     samples: { type: 'string' },
     open: { type: 'string' },
     'throughput-seconds': { type: 'string' },
+    'throughput-slices': { type: 'string' },
     concurrency: { type: 'string' },
     'grant-seconds': { type: 'string' },
     'per-mode': { type: 'string' },
@@ -49,6 +50,8 @@ const settings = {
   warmup: flags.short ? 3 : 10,
   open: intFlag('open', 1000, 100),
   throughputSeconds: intFlag('throughput-seconds', 60, 10),
+  /** Each throughput run is split into this many slices, the runs taking turns: see measureThroughputs. */
+  throughputSlices: intFlag('throughput-slices', 3, 1),
   concurrency: intFlag('concurrency', 16, 8),
   grantSeconds: intFlag('grant-seconds', 2, 2),
   perMode: intFlag('per-mode', 10, 2),
@@ -331,6 +334,8 @@ interface ThroughputResult {
   seconds: number;
   /** CPU time each process used from the first start to the last close, per completed lifecycle (ms). */
   cpuMsPerLifecycle: Record<string, number | undefined>;
+  /** Lifecycles per second of each slice, in the order they ran. */
+  slices: number[];
 }
 
 /** Starts and approves lifecycles for a while with a fixed number of starters; measures closes. */
@@ -339,6 +344,7 @@ async function measureThroughput(
   workflowType: string,
   startOne: () => Promise<void>,
   holdMs: number,
+  seconds: number,
 ): Promise<ThroughputResult> {
   // Every run starts from a fresh local 1Password, so that the share links of one run (the state file
   // grows with each) do not slow the next.
@@ -347,7 +353,7 @@ async function measureThroughput(
   const since = new Date(Date.now() - 1000).toISOString();
   const cpuBefore = cpuSeconds(stack);
   const t0 = Date.now();
-  const stopAt = t0 + settings.throughputSeconds * 1000;
+  const stopAt = t0 + seconds * 1000;
   let started = 0;
   let startErrors = 0;
   await Promise.all(
@@ -404,12 +410,13 @@ async function measureThroughput(
   const steady = closes.filter((close) => close >= windowStart && close <= stoppedAt).length;
   const completed = closes.length;
   expect(completed === started, `${workflowType}: ${started} started, ${completed} completed`);
+  const lifecyclesPerSecond = round(completed / ((lastClose - firstStart) / 1000));
   return {
     workflowType,
     started,
     completed,
     startErrors,
-    lifecyclesPerSecond: round(completed / ((lastClose - firstStart) / 1000)),
+    lifecyclesPerSecond,
     steadyClosesPerSecond: stoppedAt > windowStart ? round(steady / ((stoppedAt - windowStart) / 1000)) : NaN,
     startsPerSecond: round(started / ((stoppedAt - t0) / 1000)),
     notCompleted: Math.max(0, running),
@@ -423,6 +430,61 @@ async function measureThroughput(
         ];
       }),
     ),
+    slices: [lifecyclesPerSecond],
+  };
+}
+
+/**
+ * Runs that are compared take turns, slice by slice (latchkey, baseline, through the API, then again), each run
+ * getting the same total time: this machine's speed drifts over minutes (other tenants), and one run after the
+ * other made the ratio move with the drift. Each slice starts from nothing and drains, as a whole run did.
+ */
+async function measureThroughputs<Name extends string>(
+  stack: Stack,
+  runs: Array<{ name: Name; workflowType: string; startOne: () => Promise<void> }>,
+  holdMs: number,
+): Promise<Record<Name, ThroughputResult>> {
+  const sliceSeconds = settings.throughputSeconds / settings.throughputSlices;
+  const results = new Map<Name, ThroughputResult[]>(runs.map((run) => [run.name, []]));
+  for (let slice = 1; slice <= settings.throughputSlices; slice++) {
+    for (const run of runs) {
+      log(`throughput: ${run.name}, slice ${slice} of ${settings.throughputSlices} (${round(sliceSeconds, 1)}s)`);
+      results.get(run.name)!.push(await measureThroughput(stack, run.workflowType, run.startOne, holdMs, sliceSeconds));
+    }
+  }
+  return Object.fromEntries([...results].map(([name, slices]) => [name, combineSlices(slices)])) as Record<
+    Name,
+    ThroughputResult
+  >;
+}
+
+/** One run's slices as one run: totals, rates over the summed time, CPU weighted by what each slice completed. */
+function combineSlices(slices: ThroughputResult[]): ThroughputResult {
+  const sum = (figure: (slice: ThroughputResult) => number) =>
+    slices.reduce((total, slice) => total + figure(slice), 0);
+  const completed = sum((slice) => slice.completed);
+  const spanSeconds = sum((slice) => (slice.completed > 0 ? slice.completed / slice.lifecyclesPerSecond : 0));
+  const processes = Object.keys(slices[0].cpuMsPerLifecycle);
+  return {
+    workflowType: slices[0].workflowType,
+    started: sum((slice) => slice.started),
+    completed,
+    startErrors: sum((slice) => slice.startErrors),
+    lifecyclesPerSecond: round(completed / spanSeconds),
+    steadyClosesPerSecond: round(sum((slice) => slice.steadyClosesPerSecond) / slices.length),
+    startsPerSecond: round(sum((slice) => slice.started) / sum((slice) => slice.seconds)),
+    notCompleted: sum((slice) => slice.notCompleted),
+    seconds: round(
+      sum((slice) => slice.seconds),
+      1,
+    ),
+    cpuMsPerLifecycle: Object.fromEntries(
+      processes.map((name) => {
+        if (slices.some((slice) => slice.cpuMsPerLifecycle[name] === undefined)) return [name, undefined];
+        return [name, round(sum((slice) => slice.cpuMsPerLifecycle[name]! * slice.completed) / completed, 2)];
+      }),
+    ),
+    slices: slices.flatMap((slice) => slice.slices),
   };
 }
 
@@ -589,19 +651,6 @@ runMain('bench', async (onStack) => {
   const modeCosts = await measureModeCosts(stack, api, tokens, direct);
 
   const holdMs = settings.grantSeconds * 1000;
-  log(
-    `throughput: latchkey lifecycles (${settings.grantSeconds}s grants) for ${settings.throughputSeconds}s, ${settings.concurrency} starters`,
-  );
-  const latchkeyThroughput = await measureThroughput(
-    stack,
-    accessRequestWorkflow.name,
-    async () => {
-      const state = await direct.create(ALICE, 'prod-db', `PT${settings.grantSeconds}S`);
-      const active = await direct.approve(BOB, state.requestId);
-      if (active.status !== 'ACTIVE') throw new Error(`approve returned ${active.status}`);
-    },
-    holdMs,
-  );
   const baselineInput: BaselineInput = {
     activities: shape.activities,
     timers: shape.timers,
@@ -609,34 +658,50 @@ runMain('bench', async (onStack) => {
     waitForUpdate: true,
     activitiesBeforeAnswer: 1,
   };
-  log(`throughput: do-nothing baseline ${JSON.stringify(baselineInput)}`);
+  log(
+    `throughput: ${settings.grantSeconds}s grants for ${settings.throughputSeconds}s per run in ${settings.throughputSlices} slices, ` +
+      `${settings.concurrency} starters; do-nothing baseline ${JSON.stringify(baselineInput)}`,
+  );
   let baselineSeq = 0;
-  const baselineThroughput = await measureThroughput(
+  const throughput = await measureThroughputs(
     stack,
-    baselineWorkflow.name,
-    async () => {
-      const handle = await stack.client.workflow.start(baselineWorkflow, {
-        args: [baselineInput],
-        workflowId: `BenchBaseline:${process.pid}:${baselineSeq++}`,
-        taskQueue: stack.baselineTaskQueue,
-      });
-      await handle.executeUpdate(baselineGoUpdate);
-    },
+    [
+      {
+        name: 'latchkey',
+        workflowType: accessRequestWorkflow.name,
+        startOne: async () => {
+          const state = await direct.create(ALICE, 'prod-db', `PT${settings.grantSeconds}S`);
+          const active = await direct.approve(BOB, state.requestId);
+          if (active.status !== 'ACTIVE') throw new Error(`approve returned ${active.status}`);
+        },
+      },
+      {
+        name: 'baseline',
+        workflowType: baselineWorkflow.name,
+        startOne: async () => {
+          const handle = await stack.client.workflow.start(baselineWorkflow, {
+            args: [baselineInput],
+            workflowId: `BenchBaseline:${process.pid}:${baselineSeq++}`,
+            taskQueue: stack.baselineTaskQueue,
+          });
+          await handle.executeUpdate(baselineGoUpdate);
+        },
+      },
+      {
+        // Create and approve over HTTP.
+        name: 'latchkeyThroughApi',
+        workflowType: accessRequestWorkflow.name,
+        startOne: async () => {
+          const created = await apiCreate(api, tokens.alice, 'prod-db', `PT${settings.grantSeconds}S`);
+          if (created.status !== 201) throw new Error(`create answered ${created.status}`);
+          const approved = await apiApprove(api, tokens.bob, created.body.requestId);
+          if (approved.body?.status !== 'ACTIVE') throw new Error(`approve answered ${approved.status}`);
+        },
+      },
+    ],
     holdMs,
   );
-
-  log(`throughput: latchkey lifecycles through the API (create and approve over HTTP)`);
-  const apiThroughput = await measureThroughput(
-    stack,
-    accessRequestWorkflow.name,
-    async () => {
-      const created = await apiCreate(api, tokens.alice, 'prod-db', `PT${settings.grantSeconds}S`);
-      if (created.status !== 201) throw new Error(`create answered ${created.status}`);
-      const approved = await apiApprove(api, tokens.bob, created.body.requestId);
-      if (approved.body?.status !== 'ACTIVE') throw new Error(`approve answered ${approved.status}`);
-    },
-    holdMs,
-  );
+  const { latchkey: latchkeyThroughput, baseline: baselineThroughput, latchkeyThroughApi: apiThroughput } = throughput;
 
   log(`open: ${settings.open} requests held open at once`);
   const open = await measureOpen(stack, api, tokens, direct);
@@ -747,7 +812,12 @@ function printReport(r: {
       ]),
     ),
   );
-  out.push(`latchkey / baseline (Temporal client): ${t.ratio}`);
+  out.push(
+    `latchkey / baseline (Temporal client): ${t.ratio}` +
+      (t.latchkey.slices.length > 1
+        ? ` (by slice: ${t.latchkey.slices.map((rate, i) => round(rate / t.baseline.slices[i], 3)).join(', ')})`
+        : ''),
+  );
   out.push('');
   out.push('CPU time per completed lifecycle (ms), by process, over each run (drain included)');
   const cpuProcesses = ['worker', 'baselineWorker', 'api', 'temporal', 'bench'] as const;

@@ -56,6 +56,8 @@ interface Throughput {
   steadyClosesPerSecond: number;
   /** Runs since 2026-11-30: where the CPU time went, per process. */
   cpuMsPerLifecycle?: Record<string, number | undefined>;
+  /** Runs since 2026-12-01: lifecycles per second of each slice (the runs took turns). */
+  slices?: number[];
 }
 
 interface BenchReport {
@@ -155,7 +157,9 @@ if (bench) {
   }
   out.push(
     `Settings: ${s.samples} samples, local 1Password latency ${s.opLatencyMs} ms, ${s.concurrency} starters, ` +
-      `${s.grantSeconds} s grants for ${s.throughputSeconds} s, ${s.open} requests held open. ` +
+      `${s.grantSeconds} s grants for ${s.throughputSeconds} s${
+        Number(s.throughputSlices ?? 1) > 1 ? ` in ${s.throughputSlices} slices, the runs taking turns` : ''
+      }, ${s.open} requests held open. ` +
       `Result: ${bench.passed ? 'passed' : 'FAILED'}.`,
   );
   if (bench.localOnePasswordCall) {
@@ -196,7 +200,11 @@ if (bench) {
     if (x) out.push(row([label, x.started, x.completed, x.lifecyclesPerSecond, x.steadyClosesPerSecond]));
   }
   out.push('');
-  out.push(`latchkey / baseline: **${t.ratio}**.`);
+  const bySlice =
+    t.latchkey.slices && t.baseline.slices && t.latchkey.slices.length > 1
+      ? ` By slice: ${t.latchkey.slices.map((rate, i) => (rate / t.baseline.slices![i]).toFixed(2)).join(', ')}.`
+      : '';
+  out.push(`latchkey / baseline: **${t.ratio}**.${bySlice}`);
   out.push('');
   const cpuProcesses: Array<[string, string]> = [
     ['worker', 'worker'],
