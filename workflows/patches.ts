@@ -64,8 +64,7 @@ export const DECISIONS_FINDABLE = 'decisions-findable';
  * above (access-always-ends, notifies-people, decisions-findable, extension-renews-link, signed-commands,
  * lease-messages-authenticated) holds for it without a marker of its own. Each marker was a history event and,
  * since the SDK records patches in the TemporalChangeVersion search attribute, a visibility write. Requests
- * started before ask each patch as they always did. A later change of a request's commands adds a patch of its
- * own, as before.
+ * started before ask each patch as they always did. Folded in turn by `visibility-once-per-change`.
  */
 export const REQUEST_PATCHES_FOLDED = 'request-patches-folded';
 
@@ -73,7 +72,8 @@ export const REQUEST_PATCHES_FOLDED = 'request-patches-folded';
  * Visibility is written once per change. A request started since carries this patch alone: every patch above,
  * `request-patches-folded` included, holds for it. It does not write again the search attributes and the memo its
  * start carried (the API starts requests with them: `visibilityAtStart`), and a share link left to expire goes from
- * ACTIVE to its end in one upsert, without an ENDING that no call stands behind. Each upsert is a visibility write
- * on the server, its costliest step: three fewer per share-link request.
+ * ACTIVE to its end in one upsert, without an ENDING that no call stands behind: three history events and visibility
+ * updates fewer per share-link request. (The server's cost follows the workflow tasks that write visibility more than
+ * the updates in them, so it saves less than three.)
  */
 export const VISIBILITY_ONCE_PER_CHANGE = 'visibility-once-per-change';
