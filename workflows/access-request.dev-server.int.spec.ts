@@ -91,9 +91,12 @@ describe('accessRequestWorkflow (real dev server)', () => {
       (JSON.parse(await historyJson(sut)) as { events: Array<{ eventId: string; eventType: string }> }).events.map(
         (event) => `${event.eventId} ${event.eventType}`,
       );
+    // Settled: the first workflow task set the pending deadline, the approvers were asked, and no task is open.
     const before = await eventually(async () => {
       const list = await events();
       expect(list.join()).toContain('EVENT_TYPE_TIMER_STARTED');
+      expect(list.join()).toContain('EVENT_TYPE_ACTIVITY_TASK_COMPLETED');
+      expect(list.at(-1)).toMatch(/ EVENT_TYPE_WORKFLOW_TASK_COMPLETED$/);
       return list;
     });
     const refusal = await sut.executeUpdate(approveUpdate, { args: [toSign({ actor: people.bob })] }).then(
