@@ -116,7 +116,7 @@ const EMERGENCY_REVOKE_LIMIT = 10_000;
 export class RequestsService {
   private readonly parties = new LRUCache<string, RequestParties>({ max: PARTIES_CACHE_SIZE });
   private readonly decode: ReturnType<typeof payloadDecoder>;
-  /** Which workflows are requests: what the limits count. */
+  /** Which workflows are requests: what the lists show and the limits count. */
   private readonly scope: ListScope;
   private readonly openRequestLimit: OpenRequestLimit;
 
@@ -202,11 +202,7 @@ export class RequestsService {
   }
 
   async list(caller: Caller, query: ListRequestsQueryDto): Promise<RequestPage> {
-    const visibilityQuery = buildListQuery(
-      { workflowType: accessRequestWorkflow.name, taskQueue: this.config.temporal.taskQueue },
-      caller,
-      query,
-    );
+    const visibilityQuery = buildListQuery(this.scope, caller, query);
     let nextPageToken: Buffer | undefined;
     if (query.pageToken) {
       nextPageToken = this.pageTokens.open(visibilityQuery, query.pageToken);
