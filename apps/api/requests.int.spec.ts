@@ -6,6 +6,7 @@ interface Summary {
   requestId: string;
   status?: string;
   breakGlass?: string;
+  grantEndsAt?: string;
 }
 
 describe('latchkey API over HTTP against a real Temporal dev server and worker', () => {
@@ -56,6 +57,21 @@ describe('latchkey API over HTTP against a real Temporal dev server and worker',
       (r) => r.body?.status === 'ACTIVE',
     );
     expect(active.body.grant).toMatchObject({ guarantee: { mode: 'share-link' } });
+    // The list's summary says what the request says, each field read from its own search attribute.
+    const listed = await world.eventually(
+      () => world.call('GET', '/v1/requests?mine=true', { as: PEOPLE.alice }),
+      (r) =>
+        (r.body?.items as Summary[] | undefined)?.some((item) => item.requestId === id && item.grantEndsAt) ?? false,
+    );
+    expect((listed.body.items as Summary[]).find((item) => item.requestId === id)).toEqual({
+      requestId: id,
+      status: 'ACTIVE',
+      requesterId: 'alice',
+      resourceId: 'prod-db',
+      integration: active.body.integration,
+      grantEndsAt: active.body.grant.endsAt,
+      startedAt: expect.any(String),
+    });
 
     const grant = await world.call('GET', `/v1/requests/${id}/grant`, { as: PEOPLE.alice });
     expect(grant.status).toBe(200);

@@ -220,7 +220,9 @@ export class RequestsService {
     const items = (response.executions ?? []).flatMap((execution): RequestSummary[] => {
       const requestId = requestIdFromWorkflowId(execution.execution?.workflowId ?? '');
       if (!requestId) return [];
-      const attributes: TypedSearchAttributes = decodeTypedSearchAttributes(execution.searchAttributes?.indexedFields);
+      const attributes: TypedSearchAttributes = decodeTypedSearchAttributes(
+        summaryFieldsOf(execution.searchAttributes?.indexedFields),
+      );
       return [
         {
           requestId,
@@ -471,6 +473,21 @@ function refusalCode(err: unknown): string {
 
 function isRefusal(cause: unknown): boolean {
   return cause instanceof ApplicationFailure && Object.values<string>(REFUSAL).includes(cause.type ?? '');
+}
+
+/** The search attributes a summary shows. */
+const SUMMARY_ATTRIBUTES = [SA_STATUS, SA_REQUESTER, SA_RESOURCE, SA_INTEGRATION, SA_GRANT_ENDS_AT, SA_BREAK_GLASS].map(
+  (key) => key.name,
+);
+
+/**
+ * The indexed fields a summary reads, out of all that a listed execution carries (Temporal's own, approvers,
+ * deciders): decoding every one of them was a tenth of the API's CPU for a list of 20.
+ */
+function summaryFieldsOf<P>(fields: Record<string, P> | null | undefined): Record<string, P> {
+  const picked: Record<string, P> = {};
+  for (const name of SUMMARY_ATTRIBUTES) if (fields?.[name]) picked[name] = fields[name];
+  return picked;
 }
 
 function timestampToIso(
