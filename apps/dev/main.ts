@@ -17,6 +17,7 @@ import { ensureTemporalCli } from '../../devstack/temporal-cli';
 import { createDataConverter, loadCodecKeyring, loadOrCreateCodecKey } from '../../codec';
 import { loadOrCreateLocalSigningKey } from '../api/identity/local-signing-key';
 import { loadCommandSigningKey, trustCommandKey } from '../../trust/command-keys';
+import { workerProcessEnv } from '../worker/process-env';
 
 /**
  * `npm start`: the whole system on one machine, on its embedded defaults. The Temporal dev server
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
 
   const dist = path.resolve(__dirname, '..');
   const workerEnv = {
+    ...workerProcessEnv(loadDevelopmentSettings().childEnv),
     // The demo policy's target demo-db reads its admin URL from here: only the worker holds it.
     [DEMO_DATABASE_ADMIN_VARIABLE]: database.demoAdminUrl,
     // The worker sends the notifications.

@@ -21,6 +21,7 @@ import {
   mintLocalToken,
 } from '../../apps/api/identity/local-signing-key';
 import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
+import { workerProcessEnv } from '../../apps/worker/process-env';
 
 export type Log = (message: string) => void;
 
@@ -213,6 +214,7 @@ export class Stack {
     });
     this.workers.forEach((name, i) => {
       const env = {
+        ...workerProcessEnv(loadDevelopmentSettings().childEnv),
         LATCHKEY_WORKER_METRICS_PORT: String(metricsPorts[i]),
         LATCHKEY_WORKFLOW_BUNDLE: workflowBundle,
         ...this.hostEnv(name, 'worker'),
@@ -230,7 +232,7 @@ export class Stack {
           'baseline',
           path.join(dist, 'bench', 'baseline-worker.js'),
           ['--task-queue', this.baselineTaskQueue],
-          this.cluster?.clientEnv('worker'),
+          { ...workerProcessEnv(loadDevelopmentSettings().childEnv), ...this.cluster?.clientEnv('worker') },
         ),
       );
     }
