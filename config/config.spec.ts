@@ -93,7 +93,7 @@ describe(loadConfig.name, () => {
   });
 
   it('bounds the worker’s workflow cache unless told otherwise', () => {
-    expect(loadConfig({}).worker.maxCachedWorkflows).toBe(200);
+    expect(loadConfig({}).worker.maxCachedWorkflows).toBe(150);
     expect(loadConfig({ LATCHKEY_WORKER_MAX_CACHED_WORKFLOWS: '0' }).worker.maxCachedWorkflows).toBe(0);
     expect(() => loadConfig({ LATCHKEY_WORKER_MAX_CACHED_WORKFLOWS: 'lots' })).toThrow(
       'LATCHKEY_WORKER_MAX_CACHED_WORKFLOWS must be an integer from 0 to 100000, got "lots"',

@@ -186,8 +186,8 @@ function findRepoRoot(start: string): string {
 
 const REPO_ROOT = findRepoRoot(__dirname);
 
-/** Measured in docs/benchmarks.md ("Bounding the worker's workflow cache"). */
-const DEFAULT_MAX_CACHED_WORKFLOWS = 200;
+/** Measured in docs/benchmarks.md ("Bounding the worker's workflow cache", then issue 19's goals of 2026-12-01). */
+const DEFAULT_MAX_CACHED_WORKFLOWS = 150;
 
 /** `id=/path/to/key,id2=/path/to/key2`: the payload keys a process decrypts with but never encrypts with. */
 function codecDecodeKeys(env: NodeJS.ProcessEnv, key: string): Array<{ id: string; file: string }> {
