@@ -53,8 +53,9 @@ const MAY_IMPORT = {
     // The worker's 1Password ports and its start check, for `latchkey onepassword check`.
     'apps/worker',
   ],
-  // The dev runner seeds the demo database with the local 1Password's demo item.
-  'apps/dev': ['contracts', 'domain', 'config', 'codec', 'trust', 'devstack', 'onepassword', 'apps/api'],
+  // The dev runner seeds the demo database with the local 1Password's demo item, and starts the worker's process
+  // with the environment it asks for (apps/worker/process-env.ts).
+  'apps/dev': ['contracts', 'domain', 'config', 'codec', 'trust', 'devstack', 'onepassword', 'apps/api', 'apps/worker'],
 };
 const FOLDERS = [...Object.keys(MAY_IMPORT), 'bench', 'test'];
 const folderPattern = (folders) => `^(${folders.map((folder) => folder.replace('/', '\\/')).join('|')})/`;
