@@ -1,4 +1,5 @@
-import type { RequestStatus } from '../contracts/request';
+import type { AccessRequestInput, AccessRequestState, RequestStatus } from '../contracts/request';
+import { approvalsRequired } from './approval';
 
 /**
  * The request lifecycle of BRIEF §4 as data: the statuses each status may move to. The workflow
@@ -31,3 +32,35 @@ export function canMove(from: RequestStatus, to: RequestStatus): boolean {
 export const TERMINAL_STATUSES: ReadonlySet<RequestStatus> = new Set(
   (Object.keys(TRANSITIONS) as RequestStatus[]).filter((status) => TRANSITIONS[status].length === 0),
 );
+
+/**
+ * A request's state when it is made, from its input alone: the state its workflow starts from and the one the API
+ * answers a create with, so that the two agree without asking the workflow. Its clocks (the decision's deadline, a
+ * break-glass grant's ratification) run from `startMs`: by default the moment the API accepted the request.
+ */
+export function stateAtRequest(input: AccessRequestInput, startMs = Date.parse(input.requestedAt)): AccessRequestState {
+  const { snapshot, requester } = input;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    requestId: input.requestId,
+    status: 'PENDING_APPROVAL',
+    requesterId: requester.id,
+    resourceId: snapshot.resource.id,
+    integration: snapshot.integration.name,
+    flowName: snapshot.flowName,
+    policyVersion: snapshot.policyVersion,
+    justification: input.justification,
+    ticket: input.ticket,
+    requestedAt: input.requestedAt,
+    durationMs: snapshot.durationMs,
+    pendingDeadline:
+      snapshot.approval.automatic || snapshot.breakGlass ? undefined : iso(startMs + snapshot.pendingTimeoutMs),
+    currentTier: 0,
+    approvalsRequired: approvalsRequired(snapshot.approval, 0),
+    approvals: [],
+    extensions: [],
+    updatedAt: iso(startMs),
+    ...(input.startAt !== undefined && { scheduledStart: input.startAt }),
+    ...(snapshot.breakGlass && { breakGlass: { ratifyBy: iso(startMs + snapshot.breakGlass.ratifyWithinMs) } }),
+  };
+}

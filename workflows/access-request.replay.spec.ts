@@ -99,8 +99,8 @@ describe('recorded access-request histories', () => {
       'vault-lease-single',
     ];
     // Every lifecycle path as the current code records it, and as requests started before the patches
-    // `access-always-ends`, `request-patches-folded` and `visibility-once-per-change` recorded it (they replay
-    // along their old path).
+    // `access-always-ends`, `request-patches-folded`, `visibility-once-per-change` and `state-from-input` recorded it
+    // (they replay along their old path).
     expect(fixtures.map((fixture) => fixture.name)).toEqual(
       expect.arrayContaining([
         ...paths,
@@ -124,6 +124,7 @@ describe('recorded access-request histories', () => {
         ...paths
           .filter((path) => !path.startsWith('vault-lease-'))
           .map((path) => `before-visibility-once-per-change/${path}`),
+        ...paths.filter((path) => !path.startsWith('vault-lease-')).map((path) => `before-state-from-input/${path}`),
       ]),
     );
     const results = await replay(fixtures.map(({ workflowId, json }) => ({ workflowId, history: JSON.parse(json) })));

@@ -75,5 +75,16 @@ export const REQUEST_PATCHES_FOLDED = 'request-patches-folded';
  * ACTIVE to its end in one upsert, without an ENDING that no call stands behind: three history events and visibility
  * updates fewer per share-link request. (The server's cost follows the workflow tasks that write visibility more than
  * the updates in them, so it saves less than three.)
+ * Folded in turn by `state-from-input`.
  */
 export const VISIBILITY_ONCE_PER_CHANGE = 'visibility-once-per-change';
+
+/**
+ * A request's state at its start follows from its input alone (domain/lifecycle.ts `stateAtRequest`): its clocks run
+ * from the moment the API accepted it (`requestedAt`), not from its first workflow task, and its first publication
+ * changes nothing. The API answers a create with that state instead of querying the new workflow: a query arriving
+ * with the first workflow task, while the start's check (a local activity) is still running, made the worker ask
+ * for one more workflow task for every request. A request started since carries this patch alone: every patch above,
+ * `visibility-once-per-change` included, holds for it.
+ */
+export const STATE_FROM_INPUT = 'state-from-input';

@@ -36,6 +36,9 @@ describe('latchkey API over HTTP against a real Temporal dev server and worker',
     expect(id).toMatch(/^req_[0-9a-z]{26}$/);
     expect(created.body).toMatchObject({ status: 'PENDING_APPROVAL', requesterId: 'alice', durationMs: 7_200_000 });
     expect(created.headers.get('location')).toBe(`${world.config.api.publicUrl}/v1/requests/${id}`);
+    // The create answers without asking the workflow, with the state the workflow starts from: read at once,
+    // before anything happens to the request, it is the same to the millisecond.
+    expect((await world.call('GET', `/v1/requests/${id}`, { as: PEOPLE.alice })).body).toEqual(created.body);
 
     const waiting = await world.eventually(
       () => world.call('GET', '/v1/requests?pendingMyApproval=true', { as: PEOPLE.bob }),

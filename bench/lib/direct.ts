@@ -5,6 +5,7 @@ import { actorOf, type Caller } from '../../apps/api/identity/caller';
 import type { CommandSigner } from '../../trust/command-signer';
 import type { ResourceCatalog } from '../../contracts/catalog';
 import { requestWorkflowId } from '../../domain/ids';
+import { stateAtRequest } from '../../domain/lifecycle';
 import { approveUpdate, stateQuery } from '../../contracts/messages';
 import type { AccessRequestInput, AccessRequestState, RequestStatus } from '../../contracts/request';
 import { TASK_QUEUE } from '../../contracts/task-queue';
@@ -49,7 +50,7 @@ export class DirectLatchkey {
       requestedAt: new Date().toISOString(),
       snapshot,
     });
-    const handle = await this.client.workflow.start(accessRequestWorkflow, {
+    await this.client.workflow.start(accessRequestWorkflow, {
       args: [input],
       workflowId,
       taskQueue: TASK_QUEUE,
@@ -57,7 +58,7 @@ export class DirectLatchkey {
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       ...visibilityAtStart(input),
     });
-    return firstState(handle);
+    return stateAtRequest(input);
   }
 
   handle(requestId: string): WorkflowHandle<typeof accessRequestWorkflow> {
@@ -96,18 +97,5 @@ export class DirectLatchkey {
     );
     const answer = await this.client.workflowService.listWorkflowExecutions({ namespace: 'default', query, pageSize });
     return answer.executions ?? [];
-  }
-}
-
-/** The state right after start: the worker may not have run the first workflow task yet. */
-export async function firstState(handle: WorkflowHandle<typeof accessRequestWorkflow>): Promise<AccessRequestState> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      return await handle.query(stateQuery);
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
   }
 }

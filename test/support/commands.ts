@@ -36,10 +36,11 @@ export const TEST_WORKER_TRUST: WorkerTrust = Object.freeze({
 const UPDATE_KINDS: ReadonlySet<string> = new Set<CommandKind>(['approve', 'reject', 'cancel', 'revoke', 'extend']);
 
 /**
- * A client interceptor that signs what tests send as the API would: a request's start (as its requester), and
- * Updates written the way tests read best, `{ actor, ...args }`, as signed commands of that actor. The clock is
- * the server's (a time-skipping server's time runs ahead of the real one). Commands already signed, and
- * everything else, pass untouched, so a test can still send a forged or unsigned command on purpose.
+ * A client interceptor that signs what tests send as the API would: a request's start (as its requester, stamped
+ * with the moment it is made), and Updates written the way tests read best, `{ actor, ...args }`, as signed
+ * commands of that actor. The clock is the server's (a time-skipping server's time runs ahead of the real one).
+ * Commands already signed, and everything else, pass untouched, so a test can still send a forged or unsigned
+ * command on purpose.
  */
 export function signingInterceptor(
   now: () => Promise<number>,
@@ -52,7 +53,10 @@ export function signingInterceptor(
       if (input.workflowType !== 'accessRequestWorkflow' || !first || first.command) return next(input);
       const { requester } = first;
       const actor: Actor = { id: requester.id, groups: requester.groups, roles: [] };
-      const signed = signer.signStart(input.options.workflowId, actor, first, await now());
+      // Made now, as the API stamps the requests it accepts: the request's clocks run from it.
+      const at = await now();
+      const made = { ...first, requestedAt: new Date(at).toISOString() };
+      const signed = signer.signStart(input.options.workflowId, actor, made, at);
       return next({ ...input, options: { ...input.options, args: [signed, ...rest] } });
     },
     async startUpdate(input, next) {

@@ -11,10 +11,10 @@ import type { AccessRequestInput, AccessRequestState, RequestStatus } from '../.
 import type { Identity } from '../../contracts/identity';
 import type { FlowSnapshot } from '../../contracts/snapshot';
 import type { LeaseResult } from '../../contracts/vault-lease';
-import { approvalsRequired, pendingApproverKeys } from '../../domain/approval';
+import { pendingApproverKeys } from '../../domain/approval';
 import { type GrantMode, grantModeOf } from '../../domain/guarantees';
 import { databaseLoginRole } from '../../domain/ids';
-import { canMove } from '../../domain/lifecycle';
+import { canMove, stateAtRequest } from '../../domain/lifecycle';
 import { currentDetails, searchAttributesOf } from '../../domain/visibility';
 import { notify } from '../activity-stubs';
 import type { EndingSubject } from '../ending-steps';
@@ -25,6 +25,7 @@ import {
   NOTIFIES_PEOPLE,
   DECISIONS_FINDABLE,
   REQUEST_PATCHES_FOLDED,
+  STATE_FROM_INPUT,
   VISIBILITY_ONCE_PER_CHANGE,
 } from '../patches';
 
@@ -43,11 +44,14 @@ export class AccessRequestRun {
   readonly mode: GrantMode;
   readonly workflowId = workflowInfo().workflowId;
   /**
-   * True for requests started since the patch: what the start carried for visibility is not written again, and
-   * every earlier patch holds without being asked (one marker in history for all). Asked first, then the fold
-   * before it, so that requests started before replay their markers.
+   * True for requests started since the patch: they start from the state their input alone gives
+   * (`stateAtRequest`), their clocks running from the moment the API accepted them, and every earlier patch holds
+   * without being asked (one marker in history for all). Asked first, then the folds before it, so that requests
+   * started before replay their markers.
    */
-  readonly visibilityOncePerChange = patched(VISIBILITY_ONCE_PER_CHANGE);
+  readonly stateFromInput = patched(STATE_FROM_INPUT);
+  /** True for requests started since `visibility-once-per-change`: what the start carried for visibility is not written again. */
+  readonly visibilityOncePerChange = this.stateFromInput || patched(VISIBILITY_ONCE_PER_CHANGE);
   /** True for requests started since `request-patches-folded`: every earlier patch holds without being asked. */
   readonly patchesFolded = this.visibilityOncePerChange || patched(REQUEST_PATCHES_FOLDED);
   /** False for requests started before the patch: they replay and go on along the old path. */
@@ -60,7 +64,11 @@ export class AccessRequestRun {
   readonly renewsLink: boolean;
   /** Vault-group grants only, and false for requests started before the patch: lease answers carry a MAC. */
   readonly leaseAnswersAuthenticated: boolean;
-  readonly startMs = Date.now();
+  /**
+   * The moment the request's clocks run from (its decision's deadline, reminders, escalation, ratification): when
+   * the API accepted it; for requests started before the patch, their first workflow task.
+   */
+  readonly startMs: number;
   readonly pendingDeadlineMs: number;
   /** A scheduled request's start; undefined: access starts as soon as it is approved. */
   readonly scheduledStartMs?: number;
@@ -90,6 +98,9 @@ export class AccessRequestRun {
     this.snapshot = snapshot;
     this.requester = requester;
     this.mode = grantModeOf(snapshot.grant);
+    // An unreadable requestedAt is a start the API did not make: refused by its check, which runs next.
+    const requestedMs = Date.parse(input.requestedAt);
+    this.startMs = this.stateFromInput && Number.isFinite(requestedMs) ? requestedMs : Date.now();
     this.loginRole = databaseLoginRole(input.requestId);
     // Asked only of share-link grants, so that other requests carry no marker for it.
     this.renewsLink = snapshot.grant.mode === 'share-link' && (this.patchesFolded || patched(EXTENSION_RENEWS_LINK));
@@ -103,27 +114,7 @@ export class AccessRequestRun {
         this.publishedSearchAttributes.set(key.name, JSON.stringify(value));
       }
     }
-    this.state = {
-      requestId: input.requestId,
-      status: 'PENDING_APPROVAL',
-      requesterId: requester.id,
-      resourceId: snapshot.resource.id,
-      integration: snapshot.integration.name,
-      flowName: snapshot.flowName,
-      policyVersion: snapshot.policyVersion,
-      justification: input.justification,
-      ticket: input.ticket,
-      requestedAt: input.requestedAt,
-      durationMs: snapshot.durationMs,
-      pendingDeadline: snapshot.approval.automatic || snapshot.breakGlass ? undefined : iso(this.pendingDeadlineMs),
-      currentTier: 0,
-      approvalsRequired: approvalsRequired(snapshot.approval, 0),
-      approvals: [],
-      extensions: [],
-      updatedAt: iso(this.startMs),
-      ...(input.startAt !== undefined && { scheduledStart: input.startAt }),
-      ...(snapshot.breakGlass && { breakGlass: { ratifyBy: iso(this.startMs + snapshot.breakGlass.ratifyWithinMs) } }),
-    };
+    this.state = stateAtRequest(input, this.startMs);
   }
 
   /** Withdrawn or revoked while the grant was being made: the request ends as soon as the attempt settles. */
@@ -157,9 +148,12 @@ export class AccessRequestRun {
     return { workflowId: this.workflowId, integration: this.state.integration, resourceId: this.snapshot.resource.id };
   }
 
-  /** Publishes the state: search attributes that changed, and the details the Temporal UI shows. */
-  publish(): void {
-    this.state.updatedAt = iso(Date.now());
+  /**
+   * Publishes the state: search attributes that changed, and the details the Temporal UI shows. `isChange: false`
+   * for the first publication, of the state the request was made with: it is not a change of it.
+   */
+  publish({ isChange = true }: { isChange?: boolean } = {}): void {
+    if (isChange) this.state.updatedAt = iso(Date.now());
     const changed = searchAttributesOf(this.snapshot, this.state, {
       decisionsFindable: this.decisionsFindable,
     }).filter((pair) => {

@@ -45,7 +45,7 @@ export async function accessRequestWorkflow(input: AccessRequestInput): Promise<
   registerUpdates(run);
   const memo = requestMemo(input);
   if (!(run.visibilityOncePerChange && startCarried(memo))) upsertMemo(memo);
-  run.publish();
+  run.publish({ isChange: false });
   if ((run.patchesFolded || patched(SIGNED_COMMANDS)) && !(await startIsSigned(run, input))) {
     await condition(allHandlersFinished);
     await run.notificationsSettled();
@@ -84,7 +84,8 @@ function startCarried(memo: Record<string, string>): boolean {
  * any requester and any policy snapshot, ends FAILED before it can be approved or granted anything.
  */
 async function startIsSigned(run: AccessRequestRun, input: AccessRequestInput): Promise<boolean> {
-  const verdict = await verifyStartCommand(input, run.startMs);
+  // The workflow's clock, the server's: the lifetime of the command is not measured on the time it carries.
+  const verdict = await verifyStartCommand(input, Date.now());
   if (verdict.ok) return true;
   run.state.failure = {
     code: 'unverified-command',

@@ -28,7 +28,7 @@ import type {
   RequestPage,
   RequestSummary,
 } from '../../../contracts/request';
-import { TERMINAL_STATUSES } from '../../../domain/lifecycle';
+import { stateAtRequest, TERMINAL_STATUSES } from '../../../domain/lifecycle';
 import {
   SA_BREAK_GLASS,
   SA_GRANT_ENDS_AT,
@@ -93,8 +93,6 @@ const PARTIES_CACHE_SIZE = 10_000;
 const QUERY_DEADLINE_MS = 10_000;
 /** Updates may wait for a 1Password call (an approval that grants); retries included. */
 const UPDATE_DEADLINE_MS = 60_000;
-/** A query sent before the worker's first workflow task is retried for this long. */
-const FIRST_QUERY_PATIENCE_MS = 10_000;
 
 type Change = 'approve' | 'reject' | 'cancel' | 'revoke' | 'extend';
 
@@ -171,9 +169,8 @@ export class RequestsService {
       ...(startAt && { startAt }),
     });
 
-    let handle: WorkflowHandle<typeof accessRequestWorkflow>;
     try {
-      handle = await this.client.workflow.start(accessRequestWorkflow, {
+      await this.client.workflow.start(accessRequestWorkflow, {
         args: [input],
         workflowId,
         taskQueue: this.config.temporal.taskQueue,
@@ -191,9 +188,8 @@ export class RequestsService {
     }
     this.metrics.created.inc();
     this.parties.set(requestId, partiesOf(input));
-    const state = await this.firstState(handle);
-    this.observe(state);
-    return { state, created: true };
+    // The state the workflow starts from, known from the input: a query now would cost the worker a workflow task.
+    return { state: stateAtRequest(input), created: true };
   }
 
   async get(caller: Caller, requestId: string): Promise<AccessRequestState> {
@@ -435,19 +431,6 @@ export class RequestsService {
       );
     }
     return this.within(QUERY_DEADLINE_MS, () => this.handle(requestId).query(stateQuery));
-  }
-
-  /** The state right after start; the worker may not have run the first workflow task yet. */
-  private async firstState(handle: WorkflowHandle<typeof accessRequestWorkflow>): Promise<AccessRequestState> {
-    const deadline = Date.now() + FIRST_QUERY_PATIENCE_MS;
-    for (;;) {
-      try {
-        return await this.within(QUERY_DEADLINE_MS, () => handle.query(stateQuery));
-      } catch (err) {
-        if (grpcCode(err) !== GRPC.FAILED_PRECONDITION || Date.now() > deadline) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
   }
 
   private observe(state: AccessRequestState): void {
