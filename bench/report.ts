@@ -79,6 +79,8 @@ interface BenchReport {
     running: number;
     createSeconds: number;
     createsPerSecond: number;
+    /** Absent in runs before 2026-12-02. */
+    catchUpSeconds?: number;
     rssBefore: Record<string, number>;
     rssOpen: Record<string, number>;
     dbBytesBefore: number;
@@ -228,7 +230,7 @@ if (bench) {
   }
   const o = bench.open;
   out.push(
-    `${o.open} requests held open (pending approval; made through the API in ${o.createSeconds} s, ${o.createsPerSecond}/s):`,
+    `${o.open} requests held open (pending approval; made through the API in ${o.createSeconds} s, ${o.createsPerSecond}/s${o.catchUpSeconds === undefined ? '' : `, the worker caught up ${o.catchUpSeconds} s later`}):`,
   );
   out.push('');
   out.push(row(['', 'before', `with ${o.open} open`]));
