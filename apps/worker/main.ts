@@ -17,6 +17,7 @@ import type { catalogWorkflow } from '../../workflows/catalog';
 import { reportRateBudgets } from './budget-metrics';
 import { ensureReconcileSchedule, keepTryingReconcileSchedule } from './reconcile-schedule';
 import { checkIntegration } from './onepassword-check';
+import { boundWorkerHeapGrowth } from './heap-growth';
 import { createWorkerPorts } from './ports';
 import { checkTargets, createTargetPorts } from './targets';
 import { loadWorkerTrust } from './trust';
@@ -29,6 +30,7 @@ const CATALOG_REFRESH_MS = 5 * 60_000;
  * connections, and several may run side by side. Stops cleanly on SIGINT/SIGTERM.
  */
 async function main(): Promise<void> {
+  boundWorkerHeapGrowth();
   const config = loadConfig();
   const logger = pino({ level: config.logLevel, base: { service: 'latchkey-worker' } });
 
