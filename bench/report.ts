@@ -83,6 +83,8 @@ interface BenchReport {
     catchUpSeconds?: number;
     rssBefore: Record<string, number>;
     rssOpen: Record<string, number>;
+    /** Absent in runs before 2026-12-02 (afternoon). */
+    rssPeak?: Record<string, number>;
     dbBytesBefore: number;
     dbBytesOpen: number;
     latency: Record<string, LatencySummary>;
@@ -233,23 +235,21 @@ if (bench) {
     `${o.open} requests held open (pending approval; made through the API in ${o.createSeconds} s, ${o.createsPerSecond}/s${o.catchUpSeconds === undefined ? '' : `, the worker caught up ${o.catchUpSeconds} s later`}):`,
   );
   out.push('');
-  out.push(row(['', 'before', `with ${o.open} open`]));
-  out.push(row(['---', '---:', '---:']));
+  const peak = o.rssPeak;
+  out.push(row(['', 'before', `with ${o.open} open`, ...(peak ? ['highest while open'] : [])]));
+  out.push(row(['---', '---:', '---:', ...(peak ? ['---:'] : [])]));
   const both = cluster ? ' (both)' : '';
-  out.push(row([`worker RSS${both}`, mib(o.rssBefore.worker), mib(o.rssOpen.worker)]));
-  out.push(row([`API RSS${both}`, mib(o.rssBefore.api), mib(o.rssOpen.api)]));
-  out.push(
-    row([
-      cluster ? 'Temporal server RSS' : 'Temporal dev server RSS',
-      mib(o.rssBefore.temporal),
-      mib(o.rssOpen.temporal),
-    ]),
-  );
+  const rssRow = (label: string, name: string) =>
+    row([label, mib(o.rssBefore[name]), mib(o.rssOpen[name]), ...(peak ? [mib(peak[name])] : [])]);
+  out.push(rssRow(`worker RSS${both}`, 'worker'));
+  out.push(rssRow(`API RSS${both}`, 'api'));
+  out.push(rssRow(cluster ? 'Temporal server RSS' : 'Temporal dev server RSS', 'temporal'));
   out.push(
     row([
       cluster ? 'PostgreSQL data directory' : 'SQLite database (with WAL)',
       mib(o.dbBytesBefore),
       mib(o.dbBytesOpen),
+      ...(peak ? [''] : []),
     ]),
   );
   out.push('');
@@ -271,7 +271,7 @@ if (bench) {
 if (benches.length > 1) {
   out.push(`Headline figures of ${benches.length} runs with these settings, one after another, and their median:`);
   out.push('');
-  const headline = (b: BenchReport): Array<[string, number]> => {
+  const headline = (b: BenchReport): Array<[string, number | undefined]> => {
     const ratio = (key: string) => b.latency.api[key].p50 / b.latency.direct[key].p50;
     return [
       ['latchkey / baseline', b.throughput.ratio],
@@ -281,20 +281,23 @@ if (benches.length > 1) {
       ['query', ratio('query')],
       ['list', ratio('list')],
       [`worker RSS, ${b.open.open} open (MiB)`, b.open.rssOpen.worker / 2 ** 20],
+      ['highest (MiB)', b.open.rssPeak && b.open.rssPeak.worker / 2 ** 20],
     ];
   };
   const figures = benches.map(headline);
   out.push(row(['run', ...figures[0].map(([label]) => label)]));
   out.push(row(['---', ...figures[0].map(() => '---:')]));
   benches.forEach((b, i) => {
-    out.push(row([b.startedAt.slice(11, 16) + ' UTC', ...figures[i].map(([, value]) => value.toFixed(2))]));
+    out.push(row([b.startedAt.slice(11, 16) + ' UTC', ...figures[i].map(([, value]) => value?.toFixed(2) ?? '—')]));
   });
+  // Over the runs that have the figure (older runs lack some).
   const median = figures[0].map((_, column) => {
-    const values = figures.map((f) => f[column][1]).sort((a, b) => a - b);
+    const values = figures.flatMap((f) => f[column][1] ?? []).sort((a, b) => a - b);
     const middle = Math.floor(values.length / 2);
+    if (values.length === 0) return undefined;
     return values.length % 2 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
   });
-  out.push(row(['**median**', ...median.map((value) => `**${value.toFixed(2)}**`)]));
+  out.push(row(['**median**', ...median.map((value) => (value === undefined ? '—' : `**${value.toFixed(2)}**`))]));
   out.push('');
 }
 
