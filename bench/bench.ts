@@ -548,7 +548,7 @@ async function measureOpen(stack: Stack, api: ApiClient, tokens: Tokens, direct:
     for (const [name, bytes] of Object.entries(rss()) as Array<[keyof typeof rssPeak, number | undefined]>) {
       if (bytes !== undefined && bytes > (rssPeak[name] ?? 0)) rssPeak[name] = bytes;
     }
-  }, 250);
+  }, 250).unref();
   const dbBytesBefore = stack.dbBytes();
   const ids: string[] = [];
   const t0 = performance.now();
