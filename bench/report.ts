@@ -83,7 +83,7 @@ interface BenchReport {
     catchUpSeconds?: number;
     rssBefore: Record<string, number>;
     rssOpen: Record<string, number>;
-    /** Absent in runs before 2026-12-02 (afternoon). */
+    /** Absent in runs before 2026-12-02 (late morning). */
     rssPeak?: Record<string, number>;
     dbBytesBefore: number;
     dbBytesOpen: number;
@@ -293,8 +293,8 @@ if (benches.length > 1) {
   // Over the runs that have the figure (older runs lack some).
   const median = figures[0].map((_, column) => {
     const values = figures.flatMap((f) => f[column][1] ?? []).sort((a, b) => a - b);
-    const middle = Math.floor(values.length / 2);
     if (values.length === 0) return undefined;
+    const middle = Math.floor(values.length / 2);
     return values.length % 2 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
   });
   out.push(row(['**median**', ...median.map((value) => (value === undefined ? '—' : `**${value.toFixed(2)}**`))]));
