@@ -267,12 +267,10 @@ export class Stack {
     const child = this.children.get(name);
     if (!child) throw new Error(`no child ${name}`);
     const fd = fs.openSync(child.logFile, 'a');
+    // A folder per child, and Node's own file names in it: each thread writes a profile of its own (the worker's
+    // workflow thread inherits the flags; with one file name for the process, its profile was overwritten).
     const profiling = this.options.cpuProfileDir
-      ? [
-          '--cpu-prof',
-          `--cpu-prof-dir=${this.options.cpuProfileDir}`,
-          `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`,
-        ]
+      ? ['--cpu-prof', `--cpu-prof-dir=${path.join(this.options.cpuProfileDir, name)}`]
       : [];
     const proc = spawn(process.execPath, [...profiling, child.script, ...child.args], {
       stdio: ['ignore', fd, fd],
