@@ -14,7 +14,7 @@ import { accessRequestWorkflow } from '../workflows';
 import { baselineGoUpdate, type BaselineInput, baselineWorkflow } from './baseline-workflow';
 import { ADA, ALICE, ApiClient, BOB, mint, type Persona } from './lib/api';
 import { DirectLatchkey } from './lib/direct';
-import { describeMachine, machineInfo } from './lib/machine';
+import { describeMachine, machineInfo, THREAD_KINDS } from './lib/machine';
 import { BENCH_POLICY_FILE, runMain, Stack } from './lib/stack';
 import { type LatencySummary, mib, pool, round, summarize, table } from './lib/stats';
 
@@ -498,17 +498,31 @@ function sumOver(names: string[], figureOf: (name: string) => number | undefined
   return each.some((figure) => figure === undefined) ? undefined : each.reduce((a = 0, b = 0) => a + b, 0);
 }
 
-/** CPU seconds used so far by each process of the stack, this benchmark (the load generator) included. */
+/**
+ * CPU seconds used so far by each process of the stack, this benchmark (the load generator) included; and the
+ * workers' by kind of thread (`worker:main`, `worker:node`, `worker:core`; the same for `baselineWorker`).
+ */
 function cpuSeconds(stack: Stack): Record<string, number | undefined> {
   const cpuOf = (name: string) => stack.cpuSecondsOf(stack.pid(name));
+  const byThread = (names: string[]) =>
+    Object.fromEntries(
+      THREAD_KINDS.map((kind) => [kind, sumOver(names, (name) => stack.cpuSecondsByThreadOf(stack.pid(name))?.[kind])]),
+    );
   const self = process.cpuUsage();
-  return {
+  const seconds: Record<string, number | undefined> = {
     worker: sumOver(stack.workers, cpuOf),
     baselineWorker: cpuOf('baseline'),
     api: sumOver(stack.apis, cpuOf),
     temporal: stack.cpuSecondsOf(stack.serverPid),
     bench: (self.user + self.system) / 1e6,
   };
+  for (const [key, names] of [
+    ['worker', stack.workers],
+    ['baselineWorker', ['baseline']],
+  ] as const) {
+    for (const [kind, value] of Object.entries(byThread([...names]))) seconds[`${key}:${kind}`] = value;
+  }
+  return seconds;
 }
 
 function tsMs(timestamp: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
@@ -853,6 +867,22 @@ function printReport(r: {
           ['latchkey, through the API', t.latchkeyThroughApi],
         ] as const
       ).map(([label, x]) => [label, ...cpuProcesses.map((name) => x.cpuMsPerLifecycle[name] ?? '—')]),
+    ),
+  );
+  out.push('');
+  out.push(
+    "The worker's CPU per lifecycle (ms) by thread: main (activities, the SDK's side of its core), node (Node's " +
+      "other threads: the workflow thread, V8's collector and compiler, libuv's pool), core (the Temporal core's Rust runtime)",
+  );
+  out.push(
+    table(
+      ['run', ...THREAD_KINDS],
+      (
+        [
+          ['latchkey, Temporal client', t.latchkey, 'worker'],
+          ['do-nothing baseline, Temporal client', t.baseline, 'baselineWorker'],
+        ] as const
+      ).map(([label, x, key]) => [label, ...THREAD_KINDS.map((kind) => x.cpuMsPerLifecycle[`${key}:${kind}`] ?? '—')]),
     ),
   );
   out.push('');

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../config/config';
-import type { MachineInfo } from './lib/machine';
+import { type MachineInfo, THREAD_KINDS } from './lib/machine';
 import type { LatencySummary } from './lib/stats';
 
 /**
@@ -227,6 +227,23 @@ if (bench) {
       if (!cpu) continue;
       const all = cpuProcesses.reduce((sum, [key]) => sum + (cpu[key] ?? 0), 0);
       out.push(row([label, ...cpuProcesses.map(([key]) => cpu[key] ?? '—'), Math.round(all)]));
+    }
+    out.push('');
+  }
+  const threads: Array<[string, Throughput | undefined, string]> = [
+    ['latchkey, Temporal client', t.latchkey, 'worker'],
+    ['do-nothing baseline, Temporal client', t.baseline, 'baselineWorker'],
+  ];
+  if (threads.some(([, x, key]) => x?.cpuMsPerLifecycle?.[`${key}:main`] !== undefined)) {
+    out.push(
+      "The worker's CPU per lifecycle (ms) by thread (threads alive at the run's end; one that ended takes its time along):",
+    );
+    out.push('');
+    out.push(row(['run', 'main thread', "Node's other threads", 'Temporal core (Rust)']));
+    out.push(row(['---', '---:', '---:', '---:']));
+    for (const [label, x, key] of threads) {
+      const cpu = x?.cpuMsPerLifecycle;
+      if (cpu) out.push(row([label, ...THREAD_KINDS.map((kind) => cpu[`${key}:${kind}`] ?? '—')]));
     }
     out.push('');
   }

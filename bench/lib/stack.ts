@@ -22,6 +22,7 @@ import {
 } from '../../apps/api/identity/local-signing-key';
 import { LocalOnePassword } from '../../onepassword/local/local-onepassword';
 import { workerProcessEnv } from '../../apps/worker/process-env';
+import { processCpuSeconds, processCpuSecondsByThread, type ThreadKind } from './machine';
 
 export type Log = (message: string) => void;
 
@@ -85,9 +86,6 @@ function rateLimitEnv(limits: StackOptions['apiRateLimit']): NodeJS.ProcessEnv {
  * processes and the local 1Password. Settings reach the child processes only through the environment
  * variables that config/config.ts reads, exactly as in production.
  */
-/** USER_HZ: the unit of /proc/<pid>/stat's times, fixed at 100 by the kernel's ABI. */
-const CLOCK_TICKS_PER_SECOND = 100;
-
 export class Stack {
   readonly dataDir: string;
   readonly dbFile: string;
@@ -395,20 +393,14 @@ export class Stack {
     }
   }
 
-  /**
-   * CPU time a process has used so far (every thread, user and system) in seconds, from /proc (Linux):
-   * the difference over a phase says where that phase's time went.
-   */
+  /** CPU time a process has used so far, in seconds: see `processCpuSeconds`. */
   cpuSecondsOf(pid: number | undefined): number | undefined {
-    if (!pid) return undefined;
-    try {
-      // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
-      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      // utime and stime, fields 14 and 15 of the line, in clock ticks (100 a second on Linux).
-      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-    } catch {
-      return undefined;
-    }
+    return pid ? processCpuSeconds(pid) : undefined;
+  }
+
+  /** The same by kind of thread: see `processCpuSecondsByThread`. */
+  cpuSecondsByThreadOf(pid: number | undefined): Record<ThreadKind, number> | undefined {
+    return pid ? processCpuSecondsByThread(pid) : undefined;
   }
 
   /** The SQLite database with its WAL and shared-memory files. */
