@@ -55,8 +55,8 @@ export function processCpuSeconds(pid: number): number | undefined {
 /**
  * The same by kind of thread, for the threads alive now (a thread that ended takes its time along): the main
  * thread, Node's other threads (a worker's workflow thread, V8's collector and compiler helpers, libuv's pool),
- * and threads Node did not name, the Temporal core's Rust runtime in a worker. A profile cannot say this
- * fairly: `--cpu-prof` makes some work much dearer than it is (the SDK's promise hook, docs/benchmarks.md).
+ * and threads Node did not name, the Temporal core's Rust runtime in a worker. No profiler is involved, whose
+ * shares can disagree with what a change saves (the SDK's promise hook, docs/benchmarks.md).
  */
 export function processCpuSecondsByThread(pid: number): Record<ThreadKind, number> | undefined {
   let tids: string[];
