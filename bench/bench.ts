@@ -493,7 +493,7 @@ function combineSlices(slices: ThroughputResult[]): ThroughputResult {
 }
 
 /** A figure of every worker (every API instance) together, as in the cluster; unknown if one is unknown. */
-function sumOver(names: string[], figureOf: (name: string) => number | undefined): number | undefined {
+function sumOver(names: readonly string[], figureOf: (name: string) => number | undefined): number | undefined {
   const each = names.map(figureOf);
   return each.some((figure) => figure === undefined) ? undefined : each.reduce((a = 0, b = 0) => a + b, 0);
 }
@@ -504,10 +504,6 @@ function sumOver(names: string[], figureOf: (name: string) => number | undefined
  */
 function cpuSeconds(stack: Stack): Record<string, number | undefined> {
   const cpuOf = (name: string) => stack.cpuSecondsOf(stack.pid(name));
-  const byThread = (names: string[]) =>
-    Object.fromEntries(
-      THREAD_KINDS.map((kind) => [kind, sumOver(names, (name) => stack.cpuSecondsByThreadOf(stack.pid(name))?.[kind])]),
-    );
   const self = process.cpuUsage();
   const seconds: Record<string, number | undefined> = {
     worker: sumOver(stack.workers, cpuOf),
@@ -520,7 +516,9 @@ function cpuSeconds(stack: Stack): Record<string, number | undefined> {
     ['worker', stack.workers],
     ['baselineWorker', ['baseline']],
   ] as const) {
-    for (const [kind, value] of Object.entries(byThread([...names]))) seconds[`${key}:${kind}`] = value;
+    // One read of each process's threads for all the kinds.
+    const threads = new Map(names.map((name) => [name, stack.cpuSecondsByThreadOf(stack.pid(name))]));
+    for (const kind of THREAD_KINDS) seconds[`${key}:${kind}`] = sumOver(names, (name) => threads.get(name)?.[kind]);
   }
   return seconds;
 }
